@@ -1,0 +1,20 @@
+"""Every Redis key and stream name the desk uses, in one place.
+
+Names kept from the old desk where the meaning is the same (operators' scripts read them); the
+values are JSON, never a language's repr.
+"""
+
+BEAT_LAST_TICK = "quantum:ops:beat:last_tick"  # ms since the epoch of beat's last scheduler tick
+
+RL_REWARD = "quantum:rl:reward:{symbol}"  # hash: six PnL fields, reward and its parts, timestamp
+RL_HISTORY = "quantum:rl:history:{symbol}"  # sorted set: reward history, scored by ms
+PORTFOLIO_REALTIME = "quantum:portfolio:realtime"  # hash: equity, balances, desk PnL totals
+STREAM_EXITBRAIN_PNL = "quantum:stream:exitbrain.pnl"  # one entry per closed trade
+
+
+def rl_reward(symbol: str) -> str:
+    return RL_REWARD.format(symbol=symbol.upper())
+
+
+def rl_history(symbol: str) -> str:
+    return RL_HISTORY.format(symbol=symbol.upper())

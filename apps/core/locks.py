@@ -1,0 +1,30 @@
+"""Non-blocking Redis locks for jobs that must never overlap (a 15 s poll that overruns, say)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.exceptions import LockError
+
+from apps.core.redis import get_redis
+
+
+class LockHeld(Exception):
+    """Another run holds the lock: this one is skipped, not queued."""
+
+
+@contextmanager
+def exclusive(name: str, *, timeout: float) -> Iterator[None]:
+    """Hold `quantum:lock:<name>` for at most `timeout` seconds or raise LockHeld at once.
+
+    The timeout frees the lock if the holder dies; it must exceed the job's hard time limit.
+    """
+    lock = get_redis().lock(f"quantum:lock:{name}", timeout=timeout, blocking=False)
+    if not lock.acquire():
+        raise LockHeld(name)
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            pass  # expired and perhaps taken by another run: nothing of ours left to free

@@ -1,0 +1,32 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.ops.selectors import stack_health
+from quantum_project.celery import app as celery_app
+
+
+class HealthView(APIView):
+    """Health of every part: database, Redis, a worker per queue, beat, exchange. 503 when any
+    part is down, naming it in `down`."""
+
+    @extend_schema(
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()}), 503: None}
+    )
+    def get(self, request: Request) -> Response:
+        health = stack_health(celery_app)
+        return Response(health, status=503 if health["down"] else 200)
+
+
+class LiveView(APIView):
+    """Liveness probe for supervisors: answers while the web process serves, nothing else."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: inline_serializer("Live", {"status": serializers.CharField()})})
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})

@@ -1,0 +1,111 @@
+"""Health of every part of the stack (the old Universe OS): database, Redis, workers per queue,
+beat, exchange. Each check returns a dict with `ok` and what it measured; none raises."""
+
+import time
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.db import connection
+
+from apps.core import keys
+from apps.core.redis import get_redis
+from apps.core.timeutil import from_ms, utcnow
+
+BEAT_STALE_SECONDS = 60  # beat ticks at least every 5 s; a minute of silence means it is gone
+INSPECT_TIMEOUT_SECONDS = 1.0
+
+
+def _timed(check) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = check() or {}
+        result.setdefault("ok", True)
+    except Exception as exc:  # noqa: BLE001 - a health check reports any failure, it never raises
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return result
+
+
+def database_health() -> dict[str, Any]:
+    def check():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"vendor": connection.vendor}
+
+    return _timed(check)
+
+
+def redis_health() -> dict[str, Any]:
+    return _timed(lambda: {"ok": bool(get_redis().ping())})
+
+
+def queue_health(celery_app) -> dict[str, dict[str, Any]]:
+    """Which live workers consume each declared queue (asks the workers over the broker)."""
+    queues = [queue.name for queue in celery_app.conf.task_queues]
+    try:
+        replies = celery_app.control.inspect(timeout=INSPECT_TIMEOUT_SECONDS).active_queues() or {}
+    except Exception as exc:  # noqa: BLE001
+        return {name: {"ok": False, "workers": [], "error": str(exc)[:200]} for name in queues}
+    consumers: dict[str, list[str]] = {name: [] for name in queues}
+    for worker, worker_queues in replies.items():
+        for queue in worker_queues:
+            consumers.setdefault(queue["name"], []).append(worker)
+    return {
+        name: {"ok": bool(workers), "workers": sorted(workers)}
+        for name, workers in consumers.items()
+    }
+
+
+def beat_health() -> dict[str, Any]:
+    def check():
+        raw = get_redis().get(keys.BEAT_LAST_TICK)
+        if raw is None:
+            return {
+                "ok": False,
+                "last_tick": None,
+                "age_seconds": None,
+                "error": "beat has never ticked",
+            }
+        last = from_ms(int(raw))
+        age = (utcnow() - last).total_seconds()
+        return {
+            "ok": age <= BEAT_STALE_SECONDS,
+            "last_tick": last.isoformat(),
+            "age_seconds": round(age, 1),
+        }
+
+    return _timed(check)
+
+
+def exchange_health() -> dict[str, Any]:
+    url = f"{settings.EXCHANGE_BASE_URL.rstrip('/')}/fapi/v1/ping"
+
+    def check():
+        response = requests.get(url, timeout=3)
+        response.raise_for_status()
+        return {"url": settings.EXCHANGE_BASE_URL}
+
+    result = _timed(check)
+    result.setdefault("url", settings.EXCHANGE_BASE_URL)
+    return result
+
+
+def stack_health(celery_app) -> dict[str, Any]:
+    components = {
+        "database": database_health(),
+        "redis": redis_health(),
+        "queues": queue_health(celery_app),
+        "beat": beat_health(),
+        "exchange": exchange_health(),
+    }
+    down = [
+        name for name in ("database", "redis", "beat", "exchange") if not components[name]["ok"]
+    ]
+    down += [f"queue:{name}" for name, queue in components["queues"].items() if not queue["ok"]]
+    return {
+        "status": "down" if down else "ok",
+        "down": down,
+        "checked_at": utcnow().isoformat(),
+        "components": components,
+    }

@@ -1,0 +1,193 @@
+"""Settings read from the environment (and an optional, untracked `.env`).
+
+Every value an operator may change comes from an environment variable; the defaults are the
+embedded stack `make up` runs: SQLite, a local Redis, the paper exchange, all on loopback.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+ENV_FILE = Path(env("QUANTUM_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.exists():
+    # The process environment wins over the file, so CI and tests can override anything.
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+
+# Runtime state of the embedded stack: SQLite files, Redis data, the generated Procfile.
+VAR_DIR = Path(env("QUANTUM_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env("SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_celery_beat",
+    "apps.core",
+    "apps.ops",
+    "apps.paper_exchange",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "quantum_project.urls"
+WSGI_APPLICATION = "quantum_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'desk.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Workers, beat and gunicorn write at once: WAL and a busy timeout avoid "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+    # A file, not pytest's in-memory default: end-to-end tests share it with a real worker process.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_desk.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Ports: one table for every service of the stack --------------------------------------------
+# name -> (default port, what it is). Port and bind address are overridable per service with
+# QUANTUM_PORT_<NAME> / QUANTUM_BIND_<NAME>; all bind to loopback unless the operator says so.
+_SERVICES = {
+    "web": (8025, "Django: dashboard API, admin, OpenAPI (gunicorn)"),
+    "frontend": (8889, "React dashboard (built assets)"),
+    "flower": (5555, "Flower: Celery monitoring (basic auth)"),
+    "redis": (6390, "Redis: Celery broker and live state (password)"),
+    "paper_exchange": (8030, "Paper exchange: Binance USD-M compatible venue"),
+    "paper_exchange_ref": (8031, "Paper exchange: reference venue for cross-exchange prices"),
+}
+PORTS = {
+    name: {
+        "port": env.int(f"QUANTUM_PORT_{name.upper()}", default=port),
+        "bind": env(f"QUANTUM_BIND_{name.upper()}", default="127.0.0.1"),
+        "what": what,
+    }
+    for name, (port, what) in _SERVICES.items()
+}
+
+# --- Redis ---------------------------------------------------------------------------------------
+# REDIS_URL points at an operator's Redis; unset, `make up` starts its own on the port table's
+# loopback address with the generated REDIS_PASSWORD.
+REDIS_EMBEDDED = not env("REDIS_URL", default="")
+REDIS_URL = env(
+    "REDIS_URL",
+    default="redis://:{pw}@{bind}:{port}/0".format(
+        pw=env("REDIS_PASSWORD", default=""),
+        bind=PORTS["redis"]["bind"],
+        port=PORTS["redis"]["port"],
+    ),
+)
+
+# --- Exchange ------------------------------------------------------------------------------------
+EXCHANGE_BASE_URL = env(
+    "EXCHANGE_BASE_URL", default=f"http://127.0.0.1:{PORTS['paper_exchange']['port']}"
+)
+
+# --- Celery (read by quantum_project/celery.py with the CELERY_ namespace) ---------------------
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 3600
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message taken by a worker that dies unacked goes back to its queue after this many seconds.
+# It must exceed the longest hard time limit of any acks_late task (see docs/operations.md).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker sweeps for such messages (kombu's default is every 100 s).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BEAT_SCHEDULER = "apps.ops.scheduler:HeartbeatDatabaseScheduler"
+# How many times a message may be delivered before an acks_late task gives up on it.
+CELERY_MAX_DELIVERIES = env.int("CELERY_MAX_DELIVERIES", default=5)
+
+# --- REST API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Quantum Trader API",
+    "DESCRIPTION": "Dashboard API of the Quantum Trader futures desk. Money is a decimal string.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

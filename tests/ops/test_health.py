@@ -1,0 +1,58 @@
+"""GET /api/health/ (authenticated) and /api/health/live (anonymous)."""
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from apps.core import keys
+from apps.core.timeutil import to_ms, utcnow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(db):
+    user = User.objects.create_user("alice", password="s3cret-pass-1")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_live_answers_anonymously_and_reveals_nothing_else(client):
+    response = client.get("/api/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_health_requires_authentication(client):
+    assert client.get("/api/health/").status_code in (401, 403)
+
+
+def test_it_is_503_and_names_every_part_that_is_down(api, redis_client, settings):
+    settings.EXCHANGE_BASE_URL = "http://127.0.0.1:9"  # discard port: nothing listens
+    response = api.get("/api/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    # No worker and no beat run in this test; the database and Redis are up.
+    assert "exchange" in body["down"] and "beat" in body["down"]
+    assert {f"queue:{q}" for q in ("market", "trading", "pnl", "rl", "research", "default")} <= set(
+        body["down"]
+    )
+    assert body["components"]["database"]["ok"] is True
+    assert body["components"]["redis"]["ok"] is True
+
+
+def test_it_reports_beat_last_tick_and_its_age(api, redis_client):
+    redis_client.set(keys.BEAT_LAST_TICK, to_ms(utcnow()) - 3000)
+    beat = api.get("/api/health/").json()["components"]["beat"]
+    assert beat["ok"] is True
+    assert 2.5 <= beat["age_seconds"] <= 10
+
+
+def test_a_stale_beat_is_down(api, redis_client):
+    redis_client.set(keys.BEAT_LAST_TICK, to_ms(utcnow()) - 3_600_000)
+    body = api.get("/api/health/").json()
+    assert body["components"]["beat"]["ok"] is False
+    assert "beat" in body["down"]

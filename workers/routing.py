@@ -1,0 +1,37 @@
+"""Queues by workload and the one place that routes tasks to them.
+
+Task names are `quantum.<context>.<what_it_does>`; the context picks the queue, so a new task
+lands on the right workers without touching this file. Workers are scaled per queue
+(see docs/operations.md).
+"""
+
+from kombu import Exchange, Queue
+
+QUEUE_NAMES = ("market", "trading", "pnl", "rl", "research", "default")
+
+TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUE_NAMES
+)
+
+# context of the task name -> queue
+CONTEXT_QUEUES = {
+    "market": "market",
+    "trading": "trading",
+    "pnl": "pnl",
+    "rl": "rl",
+    "models": "research",
+    "strategy": "research",
+    "ops": "default",
+}
+
+
+def queue_for(task_name: str) -> str:
+    parts = task_name.split(".")
+    if len(parts) >= 3 and parts[0] == "quantum":
+        return CONTEXT_QUEUES.get(parts[1], "default")
+    return "default"
+
+
+def route_task(name: str, args, kwargs, options, task=None, **kw) -> dict:
+    queue = queue_for(name)
+    return {"queue": queue, "exchange": queue, "routing_key": queue}

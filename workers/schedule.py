@@ -1,0 +1,11 @@
+"""The beat schedule's defaults, in one place.
+
+Beat runs django-celery-beat's DatabaseScheduler: on start it creates the entries below that do
+not exist yet (apps.ops.services.periodic_tasks_ensure) and from then on the admin's "Periodic
+tasks" page is the schedule. An operator changes an interval or disables an entry there, with no
+code change; a restart keeps the edit. Per-account jobs (PnL polling) are created with the account.
+
+`expires` drops a run that could not start in time instead of piling runs up behind a stall.
+"""
+
+BEAT_SCHEDULE: dict[str, dict] = {}
