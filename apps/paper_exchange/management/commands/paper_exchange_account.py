@@ -1,0 +1,60 @@
+"""`paper_exchange_account create NAME --balance 10000 [--db PATH] [--json]` and `list`."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.paper_exchange.config import default_db_path
+from apps.paper_exchange.services import AccountExists, account_create, account_list
+
+
+class Command(BaseCommand):
+    help = "Create or list paper-exchange accounts (the API secret is printed once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create a funded account")
+        create.add_argument("name")
+        create.add_argument("--balance", default="10000", help="initial USDT deposit")
+        create.add_argument("--db", type=Path, default=None)
+        create.add_argument("--json", action="store_true", help="machine-readable output")
+        listing = sub.add_parser("list", help="list accounts")
+        listing.add_argument("--db", type=Path, default=None)
+        listing.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        db_path = opts["db"] or default_db_path()
+        if opts["action"] == "create":
+            try:
+                balance = Decimal(opts["balance"])
+            except InvalidOperation:
+                raise CommandError("--balance must be a number") from None
+            if not balance.is_finite() or balance < 0:
+                raise CommandError("--balance must be a non-negative number")
+            try:
+                account = account_create(db_path=db_path, name=opts["name"], balance=balance)
+            except AccountExists:
+                raise CommandError(f"account {opts['name']!r} already exists") from None
+            if opts["json"]:
+                self.stdout.write(json.dumps(account.as_dict()))
+            else:
+                self.stdout.write(
+                    f"account {account.id} {account.name}: {account.balance} USDT\n"
+                    f"API key:    {account.api_key}\n"
+                    f"API secret: {account.api_secret}\n"
+                    "The secret is shown once; store it in the desk's exchange account."
+                )
+            return
+        rows = account_list(db_path=db_path)
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows))
+            return
+        for row in rows:
+            pending = "" if row["deposited"] else f" (deposit {row['deposit']} pending)"
+            self.stdout.write(f"{row['id']:>4} {row['name']:<20} {row['api_key'][:12]}... "
+                              f"wallet {row['wallet']}{pending}")

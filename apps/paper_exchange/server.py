@@ -1,0 +1,425 @@
+"""HTTP: a single-process threaded server speaking Binance's USD-M REST subset.
+
+Every reply is written with one `sendall` (status line, headers and body in one buffer): a
+handler that writes headers and body separately meets Nagle + delayed ACK on keep-alive
+connections and costs ~40 ms per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .auth import bad_key, check_timestamp, verify_signature
+from .config import ExchangeConfig
+from .engine.exchange import Engine
+from .engine.models import Account
+from .errors import TOO_MANY_REQUESTS, ApiError, missing
+from .faults import Fault, FaultSwitch
+from .market import FUNDING_INTERVAL_MS, MINUTE_MS
+from .params import Params
+from .ratelimit import RateLimiter
+from .symbols import SYMBOLS, get_spec
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Venue", Account | None, Params, str], Any]
+
+INTERVALS_MS = {
+    "1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240,
+    "6h": 360, "8h": 480, "12h": 720, "1d": 1440, "3d": 4320,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    auth: str  # "none", "key" (API key only) or "signed"
+    weight: int = 1
+    order: bool = False  # counts against the order-rate limits
+
+
+class Venue:
+    """Engine plus the HTTP-facing services (limits, faults, admin)."""
+
+    def __init__(self, config: ExchangeConfig, engine: Engine) -> None:
+        self.config = config
+        self.engine = engine
+        self.limiter = RateLimiter(weight_1m=config.weight_limit_1m,
+                                   orders_10s=config.order_limit_10s,
+                                   orders_1m=config.order_limit_1m)
+        self.faults = FaultSwitch()
+        token = config.admin_token or engine.store.meta_get("admin_token")
+        if not token:
+            token = secrets.token_hex(16)
+            with engine.store.tx():
+                engine.store.meta_set("admin_token", token)
+        self.admin_token = token
+
+    # --- market data -------------------------------------------------------------------------
+    def exchange_info(self, *_: Any) -> dict[str, Any]:
+        return {
+            "timezone": "UTC",
+            "serverTime": self.engine.clock.now_ms(),
+            "futuresType": "U_MARGINED",
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": self.config.weight_limit_1m},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": self.config.order_limit_1m},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": self.config.order_limit_10s},
+            ],
+            "exchangeFilters": [],
+            "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
+            "symbols": [spec.exchange_info() for spec in SYMBOLS.values()],
+        }
+
+    def klines(self, _: Account | None, p: Params, __: str) -> list[list[object]]:
+        spec = get_spec(p.str("symbol"))
+        interval = p.str("interval", required=True)
+        if interval not in INTERVALS_MS:
+            raise ApiError(-1120, "Invalid interval.")
+        minutes = INTERVALS_MS[interval]
+        size = minutes * MINUTE_MS
+        limit = p.limit(500, 1500)
+        market = self.engine.market
+        now = self.engine.clock.now_ms()
+        start, end = p.int("startTime"), p.int("endTime")
+        end = min(end if end is not None else now, now)
+        floor = -(-market.genesis_ms // size) * size  # first whole bar after genesis
+        if start is not None:
+            first = max(-(-start // size) * size, floor)
+            last = min(end // size * size, first + (limit - 1) * size)
+        else:
+            last = end // size * size
+            first = max(last - (limit - 1) * size, floor)
+        rows: list[list[object]] = []
+        for open_ms in range(first, last + 1, size):
+            bars = [market.bar(spec.symbol, m, now) for m in range(
+                open_ms // MINUTE_MS, min(open_ms + size, now + 1) // MINUTE_MS + 1)
+                if m * MINUTE_MS <= now and m * MINUTE_MS < open_ms + size]
+            if not bars:
+                continue
+            merged = bars[0].__class__(
+                open_ms=open_ms, open=bars[0].open, high=max(b.high for b in bars),
+                low=min(b.low for b in bars), close=bars[-1].close,
+                volume=sum((b.volume for b in bars), Decimal(0)),
+            )
+            rows.append(merged.row(spec, open_ms + size - 1))
+        return rows
+
+    def ticker_price(self, _: Account | None, p: Params, __: str) -> Any:
+        now = self.engine.clock.now_ms()
+        market = self.engine.market
+
+        def one(symbol: str) -> dict[str, Any]:
+            spec = SYMBOLS[symbol]
+            return {"symbol": symbol, "price": spec.fmt_price(market.last(symbol, now)),
+                    "time": now}
+
+        symbol = p.str("symbol")
+        return one(get_spec(symbol).symbol) if symbol else [one(s) for s in SYMBOLS]
+
+    def premium_index(self, _: Account | None, p: Params, __: str) -> Any:
+        now = self.engine.clock.now_ms()
+        market = self.engine.market
+        next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+
+        def one(symbol: str) -> dict[str, Any]:
+            mark = market.mark(symbol, now)
+            return {
+                "symbol": symbol,
+                "markPrice": f"{mark:.8f}",
+                "indexPrice": f"{market.index(symbol, now):.8f}",
+                "estimatedSettlePrice": f"{mark:.8f}",
+                "lastFundingRate": f"{market.funding_rate(symbol, next_funding):.8f}",
+                "interestRate": "0.00010000",
+                "nextFundingTime": next_funding,
+                "time": now,
+            }
+
+        symbol = p.str("symbol")
+        return one(get_spec(symbol).symbol) if symbol else [one(s) for s in SYMBOLS]
+
+    # --- paper-only endpoints ----------------------------------------------------------------
+    def regime(self, _: Account | None, p: Params, __: str) -> Any:
+        now = self.engine.clock.now_ms()
+        market = self.engine.market
+
+        def one(symbol: str) -> dict[str, Any]:
+            return {"symbol": symbol, "regime": market.regime(symbol, now), "time": now}
+
+        symbol = p.str("symbol")
+        return one(get_spec(symbol).symbol) if symbol else [one(s) for s in SYMBOLS]
+
+    def clock(self, *_: Any) -> dict[str, Any]:
+        now = self.engine.clock.now_ms()
+        return {
+            "time": now,
+            "speed": self.engine.clock.speed,
+            "genesisTime": self.engine.market.genesis_ms,
+            "nextFundingTime": (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS,
+            "seed": self.engine.market.seed,
+            "replay": bool(self.config.replay_dir),
+        }
+
+
+def _signed(method: Callable[..., Any]) -> Handler:
+    return lambda venue, acc, p, verb: method(venue.engine, acc, p)
+
+
+def _account(method: Callable[..., Any]) -> Handler:
+    return lambda venue, acc, p, verb: method(venue.engine, acc)
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/api/v3/ping"): Route(lambda *a: {}, "none"),
+    ("GET", "/api/v3/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()}, "none"),
+    ("GET", "/fapi/v1/ping"): Route(lambda *a: {}, "none"),
+    ("GET", "/fapi/v1/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()},
+                                    "none"),
+    ("GET", "/fapi/v1/exchangeInfo"): Route(Venue.exchange_info, "none"),
+    ("GET", "/fapi/v1/klines"): Route(Venue.klines, "none", weight=5),
+    ("GET", "/fapi/v2/ticker/price"): Route(Venue.ticker_price, "none"),
+    ("GET", "/fapi/v1/ticker/price"): Route(Venue.ticker_price, "none"),
+    ("GET", "/fapi/v1/premiumIndex"): Route(Venue.premium_index, "none"),
+    ("GET", "/fapi/v2/account"): Route(_account(Engine.account_v2), "signed", weight=5),
+    ("GET", "/fapi/v3/account"): Route(_account(Engine.account_v2), "signed", weight=5),
+    ("GET", "/fapi/v3/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
+    ("GET", "/fapi/v2/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
+    ("GET", "/fapi/v3/positionRisk"): Route(_signed(Engine.position_risk_v3), "signed",
+                                            weight=5),
+    ("GET", "/fapi/v1/income"): Route(_signed(Engine.income), "signed", weight=30),
+    ("POST", "/fapi/v1/order"): Route(_signed(Engine.new_order), "signed", order=True),
+    ("GET", "/fapi/v1/order"): Route(_signed(Engine.get_order), "signed"),
+    ("DELETE", "/fapi/v1/order"): Route(_signed(Engine.cancel_order), "signed"),
+    ("POST", "/fapi/v1/algoOrder"): Route(_signed(Engine.new_algo), "signed", order=True),
+    ("GET", "/fapi/v1/algoOrder"): Route(_signed(Engine.get_algo), "signed"),
+    ("DELETE", "/fapi/v1/algoOrder"): Route(_signed(Engine.cancel_algo), "signed"),
+    ("GET", "/fapi/v1/openAlgoOrders"): Route(_signed(Engine.open_algos), "signed"),
+    ("GET", "/fapi/v1/allAlgoOrders"): Route(_signed(Engine.all_algos), "signed", weight=5),
+    ("DELETE", "/fapi/v1/algoOpenOrders"): Route(_signed(Engine.cancel_all_algos), "signed"),
+    ("GET", "/fapi/v1/openOrders"): Route(_signed(Engine.open_orders), "signed"),
+    ("GET", "/fapi/v1/allOrders"): Route(_signed(Engine.all_orders), "signed", weight=5),
+    ("DELETE", "/fapi/v1/allOpenOrders"): Route(_signed(Engine.cancel_all), "signed"),
+    ("GET", "/fapi/v1/userTrades"): Route(_signed(Engine.user_trades), "signed", weight=5),
+    ("POST", "/fapi/v1/leverage"): Route(_signed(Engine.change_leverage), "signed"),
+    ("POST", "/fapi/v1/marginType"): Route(_signed(Engine.change_margin_type), "signed"),
+    ("POST", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
+    ("PUT", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
+    ("DELETE", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
+    ("GET", "/paper/v1/regime"): Route(Venue.regime, "none"),
+    ("GET", "/paper/v1/clock"): Route(Venue.clock, "none"),
+}
+# Read-only handlers that need no engine lock beyond the market's own.
+LOCK_FREE = {"/api/v3/ping", "/api/v3/time", "/fapi/v1/ping", "/fapi/v1/time"}
+
+
+class Reply:
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "PaperExchange/1.0"
+    venue: Venue  # set on the subclass built by make_server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve("DELETE")
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        if parts.path.startswith("/paper/v1/") and parts.path not in (
+            "/paper/v1/regime", "/paper/v1/clock"
+        ):
+            self._send(self._admin(method, parts.path, body))
+            return
+        route = ROUTES.get((method, parts.path))
+        venue = self.venue
+        ip = self.client_address[0]
+        if route is None:
+            usage = venue.limiter.weight(ip, 1)
+            self._send(Reply(404, {"code": -5000, "msg": f"Path {parts.path}, Method {method} "
+                                                         "is invalid"},
+                             {"X-MBX-USED-WEIGHT-1M": str(usage.used)}))
+            return
+        usage = venue.limiter.weight(ip, route.weight)
+        headers = {"X-MBX-USED-WEIGHT-1M": str(usage.used)}
+        if usage.exceeded:
+            headers["Retry-After"] = str(usage.retry_after)
+            self._send(Reply(429, {"code": -1003, "msg": TOO_MANY_REQUESTS % (
+                ip, usage.limit)}, headers))
+            return
+        fault = venue.faults.take(method, parts.path)
+        if fault and not fault.accept_first:
+            self._fail(fault, headers)
+            return
+        reply = self._dispatch(method, route, parts.query, body, headers)
+        if fault:
+            self._fail(fault, headers)
+            return
+        self._send(reply)
+
+    def _dispatch(self, method: str, route: Route, query: str, body: str,
+                  headers: dict[str, str]) -> Reply:
+        venue = self.venue
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if body and method != "GET":
+            pairs += parse_qsl(body, keep_blank_values=True)
+        params = Params(pairs)
+        try:
+            account = None
+            if route.auth != "none":
+                key = self.headers.get("X-MBX-APIKEY")
+                if not key:
+                    raise ApiError(-2014, "API-key format invalid.", status=401)
+                account = venue.engine.account_for_key(key)
+                if account is None:
+                    raise bad_key()
+            if route.auth == "signed":
+                assert account is not None
+                check_timestamp(params.str("timestamp"), params.str("recvWindow"))
+                verify_signature(account, pairs, [query, body if method != "GET" else ""])
+            if route.order:
+                assert account is not None
+                ten, minute = venue.limiter.order(account.id)
+                headers["X-MBX-ORDER-COUNT-10S"] = str(ten.used)
+                headers["X-MBX-ORDER-COUNT-1M"] = str(minute.used)
+                for usage, span in ((ten, "10 SECOND"), (minute, "MINUTE")):
+                    if usage.exceeded:
+                        headers["Retry-After"] = str(usage.retry_after)
+                        return Reply(429, {"code": -1015, "msg": f"Too many new orders; current "
+                                                                 f"limit is {usage.limit} orders "
+                                                                 f"per {span}."}, headers)
+            path = self.path.split("?", 1)[0]
+            if path in LOCK_FREE:
+                result = route.handler(venue, account, params, method)
+            else:
+                with venue.engine.lock:
+                    result = route.handler(venue, account, params, method)
+            return Reply(200, result, headers)
+        except ApiError as exc:
+            return Reply(exc.status, exc.body(), headers)
+        except Exception:  # a bug must still answer like Binance's internal error
+            log.exception("unhandled error on %s %s", method, self.path)
+            return Reply(500, {"code": -1000, "msg": "An unknown error occured while "
+                                                     "processing the request."}, headers)
+
+    def _fail(self, fault: Fault, headers: dict[str, str]) -> None:
+        if fault.kind == "timeout":
+            time.sleep(fault.delay)
+            self._send(Reply(503, {"code": -1007, "msg": "Timeout waiting for response from "
+                               "backend server. Send status unknown; execution status "
+                               "unknown."}, headers))
+        elif fault.kind == "drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        else:
+            self._send(Reply(fault.status, {"code": -1001, "msg": "Internal error; unable to "
+                                            "process your request. Please try again."}, headers))
+
+    def _admin(self, method: str, path: str, body: str) -> Reply:
+        venue = self.venue
+        token = self.headers.get("X-PAPER-ADMIN-TOKEN", "")
+        if not secrets.compare_digest(token, venue.admin_token):
+            return Reply(401, {"code": -2015, "msg": "Invalid admin token."})
+        try:
+            doc = json.loads(body) if body.strip().startswith("{") else dict(parse_qsl(body))
+        except ValueError:
+            return Reply(400, {"code": -1102, "msg": "Malformed JSON body."})
+        try:
+            if path == "/paper/v1/faults":
+                if method == "POST":
+                    venue.faults.set(doc)
+                elif method == "DELETE":
+                    venue.faults.clear()
+                return Reply(200, {"fault": venue.faults.status()})
+            if path == "/paper/v1/price" and method == "POST":
+                price = Decimal(str(doc.get("price")))
+                return Reply(200, venue.engine.set_price(str(doc.get("symbol")), price))
+            if path == "/paper/v1/tick" and method == "POST":
+                venue.engine.tick()
+                return Reply(200, {"time": venue.engine.clock.now_ms()})
+        except ApiError as exc:
+            return Reply(exc.status, exc.body())
+        except (ValueError, InvalidOperation) as exc:
+            return Reply(400, {"code": -1102, "msg": str(exc) or missing("price").msg})
+        return Reply(404, {"code": -5000, "msg": f"Path {path}, Method {method} is invalid"})
+
+    def _send(self, reply: Reply) -> None:
+        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        lines = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}",
+                 "Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        try:
+            self.wfile.write(head + payload)
+        except OSError:
+            self.close_connection = True
+        self.log_request(reply.status, len(payload))
+
+
+class PaperServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def make_server(venue: Venue) -> PaperServer:
+    handler = type("BoundHandler", (RequestHandler,), {"venue": venue})
+    return PaperServer((venue.config.host, venue.config.port), handler)
+
+
+class Ticker(threading.Thread):
+    """Advances the market: resting limits, conditional triggers, funding and liquidation."""
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        super().__init__(name="paper-exchange-ticker", daemon=True)
+        self.engine = engine
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.engine.tick()
+            except Exception:
+                log.exception("tick failed")

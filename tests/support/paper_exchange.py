@@ -1,0 +1,154 @@
+"""Run the paper exchange as a real subprocess and talk to it with python-binance.
+
+    with PaperExchange(tmp_path) as venue:
+        account = venue.create_account("desk", balance="10000")
+        client = venue.client(account)
+        client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01")
+        venue.kill()      # kill -9
+        venue.start()     # same database, same state
+
+Tests of other apps reuse this: it imports nothing from apps.paper_exchange, it only runs
+`manage.py paper_exchange` and `manage.py paper_exchange_account create --json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from binance.client import Client
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN_TOKEN = "paper-test-admin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def binance_client(base_url: str, api_key: str, api_secret: str, **kwargs: Any) -> Client:
+    """A stock python-binance Client pointed at another venue by its base URLs only."""
+    client = Client(api_key, api_secret, ping=False, **kwargs)
+    client.API_URL = f"{base_url}/api"
+    client.FUTURES_URL = f"{base_url}/fapi"
+    client.ping()  # what Client() does on construction, now against the venue
+    return client
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "quantum_project.settings")
+    env.setdefault("SECRET_KEY", "paper-exchange-tests")
+    return env
+
+
+class PaperExchange:
+    def __init__(self, workdir: Path, *, speed: float | None = None,
+                 extra_args: list[str] | tuple[str, ...] = (), port: int | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.workdir / "paper_exchange.sqlite3"
+        self.port = port or free_port()
+        self.speed = speed
+        self.extra_args = list(extra_args)
+        self.admin_token = ADMIN_TOKEN
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = self.workdir / "paper_exchange.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout: float = 20.0) -> PaperExchange:
+        args = [sys.executable, str(REPO / "manage.py"), "paper_exchange", "--port",
+                str(self.port), "--db", str(self.db_path), "--admin-token", self.admin_token]
+        if self.speed is not None:
+            args += ["--speed", str(self.speed)]
+        args += self.extra_args
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        self.process = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=log,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"paper exchange exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.base_url}/fapi/v1/ping", timeout=0.5).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise RuntimeError(f"paper exchange did not answer: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM and wait: the clean shutdown path."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def restart(self, *, hard: bool = True) -> PaperExchange:
+        self.kill() if hard else self.stop()
+        return self.start()
+
+    def __enter__(self) -> PaperExchange:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- accounts and clients ----------------------------------------------------------------
+    def create_account(self, name: str, balance: str = "10000") -> dict[str, Any]:
+        """`paper_exchange_account create NAME --balance B --db DB --json`, parsed."""
+        out = subprocess.run(
+            [sys.executable, str(REPO / "manage.py"), "paper_exchange_account", "create", name,
+             "--balance", balance, "--db", str(self.db_path), "--json"],
+            cwd=REPO, env=_env(), capture_output=True, check=True, timeout=60,
+        )
+        return json.loads(out.stdout)
+
+    def client(self, account: dict[str, Any], **kwargs: Any) -> Client:
+        return binance_client(self.base_url, account["api_key"], account["api_secret"], **kwargs)
+
+    # --- paper-only admin endpoints ----------------------------------------------------------
+    def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = requests.request(
+            method, f"{self.base_url}{path}", json=body, timeout=30,
+            headers={"X-PAPER-ADMIN-TOKEN": self.admin_token},
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def set_price(self, symbol: str, price: str) -> dict[str, Any]:
+        return self.admin("POST", "/paper/v1/price", {"symbol": symbol, "price": price})
+
+    def set_fault(self, mode: str, **options: Any) -> dict[str, Any]:
+        return self.admin("POST", "/paper/v1/faults", {"mode": mode, **options})
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self.admin("DELETE", "/paper/v1/faults")
