@@ -18,7 +18,8 @@ def default_db_path() -> Path:
     configured = getattr(settings, "PAPER_EXCHANGE_DB", None)
     if configured:
         return Path(configured)
-    return Path(settings.BASE_DIR) / "var" / "paper_exchange.sqlite3"
+    var_dir = getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var"
+    return Path(var_dir) / "paper_exchange.sqlite3"
 
 
 @dataclass(frozen=True)

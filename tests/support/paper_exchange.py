@@ -20,11 +20,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import requests
 from binance.client import Client
+from binance.exceptions import BinanceAPIException
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "paper-test-admin"
@@ -152,3 +155,34 @@ class PaperExchange:
 
     def clear_faults(self) -> dict[str, Any]:
         return self.admin("DELETE", "/paper/v1/faults")
+
+
+# --- small readers for tests ---------------------------------------------------------------
+def api_error(call: Callable[..., Any], *args: Any, **kwargs: Any) -> BinanceAPIException:
+    try:
+        call(*args, **kwargs)
+    except BinanceAPIException as exc:
+        return exc
+    raise AssertionError(f"{getattr(call, '__name__', call)} did not fail")
+
+
+def wallet(client: Client) -> Decimal:
+    return Decimal(client.futures_account_balance()[0]["balance"])
+
+
+def position(client: Client, symbol: str) -> dict[str, Any] | None:
+    rows = client.futures_position_information(symbol=symbol)
+    return rows[0] if rows else None
+
+
+def last_price(client: Client, symbol: str) -> Decimal:
+    return Decimal(client.futures_symbol_ticker(symbol=symbol)["price"])
+
+
+def mark_price(client: Client, symbol: str) -> Decimal:
+    return Decimal(client.futures_mark_price(symbol=symbol)["markPrice"])
+
+
+def market(client: Client, symbol: str, side: str, qty: str, **extra: Any) -> dict[str, Any]:
+    return client.futures_create_order(symbol=symbol, side=side, type="MARKET", quantity=qty,
+                                       newOrderRespType="RESULT", **extra)
