@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from binance.client import Client
 
-from tests.support.paper_exchange import PaperExchange
+from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
 
-# Generous limits: only the rate-limit tests exercise Binance's defaults.
-UNLIMITED = ["--weight-limit", "1000000", "--order-limit-10s", "100000",
-             "--order-limit-1m", "100000"]
 _names = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchange]:
-    exchange = PaperExchange(tmp_path_factory.mktemp("venue"), extra_args=UNLIMITED)
+    exchange = PaperExchange(tmp_path_factory.mktemp("venue"), extra_args=NO_RATE_LIMITS)
     exchange.start()
     yield exchange
     exchange.stop()
@@ -33,3 +31,20 @@ def account(venue: PaperExchange) -> dict[str, Any]:
 @pytest.fixture
 def client(venue: PaperExchange, account: dict[str, Any]) -> Client:
     return venue.client(account)
+
+
+@pytest.fixture
+def venue_factory(tmp_path: Path) -> Iterator[Callable[..., PaperExchange]]:
+    """Start venues with their own flags; every one is stopped after the test."""
+    started: list[PaperExchange] = []
+
+    def make(*args: str, speed: float | None = None, limits: bool = False) -> PaperExchange:
+        extra = [*args] if limits else [*NO_RATE_LIMITS, *args]
+        exchange = PaperExchange(tmp_path / f"venue{len(started)}", speed=speed,
+                                 extra_args=extra)
+        started.append(exchange.start())
+        return exchange
+
+    yield make
+    for exchange in started:
+        exchange.stop()

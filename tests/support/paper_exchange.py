@@ -31,6 +31,9 @@ from binance.exceptions import BinanceAPIException
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "paper-test-admin"
+# Generous limits for tests that are not about rate limits (Binance's defaults are 2400/1200).
+NO_RATE_LIMITS = ("--weight-limit", "1000000", "--order-limit-10s", "100000",
+                  "--order-limit-1m", "100000")
 
 
 def free_port() -> int:
