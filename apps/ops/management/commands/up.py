@@ -40,5 +40,7 @@ class Command(BaseCommand):
         honcho = shutil.which("honcho") or str(settings.BASE_DIR / ".venv" / "bin" / "honcho")
         os.chdir(settings.BASE_DIR)
         # The stack replaces this process, so Ctrl-C and SIGTERM reach honcho directly.
-        argv = [honcho, "-f", str(procfile), "-d", str(settings.BASE_DIR), "start"]
+        # honcho loads an env file too: it must be the one these settings came from.
+        env_file = str(settings.ENV_FILE)
+        argv = [honcho, "-f", str(procfile), "-e", env_file, "-d", str(settings.BASE_DIR), "start"]
         os.execv(honcho, argv)  # noqa: S606
