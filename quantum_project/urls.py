@@ -5,3 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("apps.api.urls")),
 ]
+
+# --- Frontend: the built React dashboard (apps/api/spa.py); last, after every other route. ---
+from apps.api import spa  # noqa: E402
+
+urlpatterns += spa.urlpatterns

@@ -1,0 +1,67 @@
+import type { ReactNode } from "react";
+import { Card, EmptyState, ErrorState, formatTime } from "../components/ui";
+import { useHealth } from "../hooks/health";
+import { useNow } from "../hooks/usePoll";
+import { freshness } from "../lib/staleness";
+
+function Row({ name, ok, children }: { name: string; ok: boolean; children?: ReactNode }) {
+  return (
+    <tr data-component={name} data-ok={ok ? "1" : "0"}>
+      <td className="sym">{name}</td>
+      <td className={ok ? "pos" : "neg"}>{ok ? "up" : "DOWN"}</td>
+      <td>{children}</td>
+    </tr>
+  );
+}
+
+export function HealthPage() {
+  const now = useNow();
+  const health = useHealth();
+  const fresh = freshness({ fetchedAt: health.fetchedAt, failed: health.error !== null, now, maxAgeSeconds: 20 });
+  const h = health.data;
+  const c = h?.components;
+  return (
+    <div className="page" data-page="health">
+      <div className="page-head">
+        <h1>System health</h1>
+      </div>
+      <Card title={h ? (h.status === "ok" ? "All systems up" : `Down: ${h.down.join(", ")}`) : "Health"} fresh={fresh} testId="health">
+        {health.error && !h && <ErrorState error={health.error} />}
+        {!h && !health.error && <EmptyState title="Checking…" />}
+        {c && (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Part</th>
+                  <th>State</th>
+                  <th>Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                <Row name="database" ok={c.database.ok}>
+                  {c.database.vendor ?? ""} · {c.database.latency_ms} ms {c.database.error ?? ""}
+                </Row>
+                <Row name="redis" ok={c.redis.ok}>
+                  {c.redis.latency_ms} ms {c.redis.error ?? ""}
+                </Row>
+                <Row name="beat" ok={c.beat.ok}>
+                  {c.beat.last_tick ? `last tick ${formatTime(c.beat.last_tick)} (${c.beat.age_seconds} s ago)` : (c.beat.error ?? "never ticked")}
+                </Row>
+                <Row name="exchange" ok={c.exchange.ok}>
+                  {c.exchange.url ?? ""} · {c.exchange.latency_ms} ms {c.exchange.error ?? ""}
+                </Row>
+                {Object.entries(c.queues).map(([q, info]) => (
+                  <Row key={q} name={`queue:${q}`} ok={info.ok}>
+                    {info.workers.length ? info.workers.join(", ") : info.error ?? "no worker consumes this queue"}
+                  </Row>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {h && <div className="muted small">checked by the server at {formatTime(h.checked_at)}</div>}
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,178 @@
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { apiGet } from "../api/client";
+import type { Row, Window } from "../api/types";
+import { Card, EmptyState, ErrorState, Figure, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
+import { pnlBlockers, useHealth } from "../hooks/health";
+import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
+import { useNow, usePoll } from "../hooks/usePoll";
+import { freshness } from "../lib/staleness";
+
+function todayUtc(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+export function DeskCard() {
+  const now = useNow();
+  const desk = usePoll((signal) => apiGet<Row>("/api/trading/desk/", { signal }), []);
+  const fresh = usePollFreshness(desk, now);
+  if (desk.notAvailable) {
+    return (
+      <Card title="Desk mode & kill switch" testId="desk-card">
+        <NotAvailableState endpoint="/api/trading/desk/" what="The desk mode (normal / defensive / halt) and the kill switch" />
+      </Card>
+    );
+  }
+  const d = desk.data;
+  const kill = d?.kill_switch;
+  const killOn = typeof kill === "object" && kill !== null ? Boolean((kill as Row).active ?? (kill as Row).engaged) : Boolean(kill);
+  return (
+    <Card title="Desk mode & kill switch" fresh={fresh} testId="desk-card">
+      {desk.error && !d && <ErrorState error={desk.error} />}
+      {d && (
+        <div className="figures">
+          <Figure name="desk_mode" label="Mode" value={String(d.mode ?? d.desk_mode ?? "—")} kind="count" />
+          <div className="figure">
+            <div className="figure-label">Kill switch</div>
+            <div className={`figure-value ${killOn ? "neg" : "pos"}`} data-figure="kill_switch">
+              {kill === undefined ? "—" : killOn ? "ENGAGED" : "off"}
+            </div>
+          </div>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+export function OverviewPage() {
+  const [window, setWindow] = useState<Window>("24h");
+  const now = useNow();
+  const rl = useRlDashboard(window);
+  const daily = useDaily(30);
+  const health = useHealth();
+  const fresh = usePnlFreshness(rl, now);
+  const dailyFresh = usePollFreshness(daily, now, pnlBlockers(health.data));
+  const healthFresh = freshness({ fetchedAt: health.fetchedAt, failed: health.error !== null, now });
+
+  const data = rl.data;
+  const totals = data?.totals ?? null;
+  const lastDay = daily.data?.days?.length ? daily.data.days[daily.data.days.length - 1] : null;
+  const isToday = lastDay?.date === todayUtc(now);
+
+  return (
+    <div className="page" data-page="overview" data-ready={rl.fetchedAt !== null || rl.notAvailable ? "1" : "0"}>
+      <div className="page-head">
+        <h1>Overview</h1>
+        <WindowPicker value={window} onChange={setWindow} />
+      </div>
+
+      {rl.notAvailable && (
+        <Card title="PnL">
+          <NotAvailableState endpoint="/api/rl-dashboard/" what="Equity and PnL" />
+        </Card>
+      )}
+      {rl.error && !data && (
+        <Card title="PnL" fresh={fresh}>
+          <ErrorState error={rl.error} />
+        </Card>
+      )}
+      {data && data.status === "no_data" && (
+        <EmptyState title="No PnL data yet" kind="no-data">
+          {data.message || "The PnL tracker has not recorded a poll of the exchange yet."}
+        </EmptyState>
+      )}
+      {data && data.status === "stale" && (
+        <div className="banner banner-warn" role="status" data-banner="pnl-stale">
+          PnL tracker is behind: {data.message || "its last poll is old"}. Figures are not current.
+        </div>
+      )}
+
+      <div className="grid">
+        {totals && (
+          <>
+            <Card title="Account" fresh={fresh} testId="account-card">
+              <div className="figures">
+                <Figure name="equity" label="Equity" value={totals.equity} kind="balance" />
+                <Figure name="wallet_balance" label="Wallet balance" value={totals.wallet_balance} kind="balance" />
+                <Figure name="available_balance" label="Available" value={totals.available_balance} kind="balance" />
+                <Figure name="initial_margin" label="Margin in use" value={totals.initial_margin} kind="balance" />
+              </div>
+              <div className="muted small">as of {formatTime(data?.as_of)}</div>
+            </Card>
+            <Card title={`PnL · ${window}`} fresh={fresh} testId="pnl-card">
+              <div className="figures">
+                <Figure name="total_pnl" label="Total PnL" value={totals.total_pnl} />
+                <Figure name="realized_pnl" label="Realized" value={totals.realized_pnl} sub={`${totals.realized_trades} closed trades`} />
+                <Figure name="unrealized_pnl" label="Unrealized" value={totals.unrealized_pnl} />
+                <Figure name="net_pnl" label="Net (after fees & funding)" value={totals.net_pnl} />
+              </div>
+              <div className="muted small">window from {formatTime(data?.window_start)}</div>
+            </Card>
+            <Card title={`Fees & funding · ${window}`} fresh={fresh} testId="fees-card">
+              <div className="figures">
+                <Figure name="commission" label="Fees (commission)" value={totals.commission} />
+                <Figure name="funding" label="Funding" value={totals.funding} />
+              </div>
+            </Card>
+          </>
+        )}
+
+        <Card title={isToday || !lastDay ? "Today's PnL (UTC)" : "Last day's PnL"} fresh={dailyFresh} testId="today-card">
+          {daily.notAvailable && <NotAvailableState endpoint="/api/pnl/daily/" what="Daily PnL" />}
+          {daily.error && !daily.data && <ErrorState error={daily.error} />}
+          {daily.data && !lastDay && <EmptyState title="No ledger days yet">No income has been recorded in the last 30 days.</EmptyState>}
+          {lastDay && (
+            <div className="figures">
+              <Figure name="today_net_pnl" label={`Net · ${lastDay.date}`} value={lastDay.net_pnl} sub={`${lastDay.trades} trades`} />
+              <Figure name="today_realized_pnl" label="Realized" value={lastDay.realized_pnl} />
+              <Figure name="today_commission" label="Fees" value={lastDay.commission} />
+              <Figure name="today_funding" label="Funding" value={lastDay.funding} />
+            </div>
+          )}
+          {lastDay && !isToday && <div className="muted small">No ledger entry for today yet; last day with data is {lastDay.date}.</div>}
+        </Card>
+
+        <DeskCard />
+
+        <Card title="Health" fresh={healthFresh} testId="health-card">
+          {health.data ? (
+            <div>
+              <div className={`health-status ${health.data.status === "ok" ? "pos" : "neg"}`} data-figure="health_status">
+                {health.data.status === "ok" ? "All systems up" : `DOWN: ${health.data.down.join(", ")}`}
+              </div>
+              <Link to="/health">Details →</Link>
+            </div>
+          ) : health.error ? (
+            <ErrorState error={health.error} />
+          ) : (
+            <div className="muted">checking…</div>
+          )}
+        </Card>
+
+        {data && (
+          <Card title={`Open positions · ${data.symbols_tracked} tracked`} fresh={fresh} testId="positions-card" className="wide">
+            {data.symbols.length === 0 ? (
+              <EmptyState title="No symbols tracked">No open position and no realized PnL in this window.</EmptyState>
+            ) : (
+              <ul className="mini-list">
+                {data.symbols.map((s) => (
+                  <li key={s.symbol} data-symbol={s.symbol}>
+                    <span className="sym">{s.symbol}</span>
+                    <span className={`side side-${(s.side || "").toLowerCase()}`}>{s.side || "flat"}</span>
+                    <span>
+                      uPnL <Money value={s.unrealized_pnl} />
+                    </span>
+                    <span>
+                      total <Money value={s.total_pnl} />
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
+            <Link to="/positions">All positions →</Link>
+          </Card>
+        )}
+      </div>
+    </div>
+  );
+}

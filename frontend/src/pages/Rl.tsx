@@ -1,0 +1,99 @@
+import { useState } from "react";
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { apiGet } from "../api/client";
+import type { Row, Window } from "../api/types";
+import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
+import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
+import { useNow, usePoll } from "../hooks/usePoll";
+import { chartNumber, formatPct, signClass } from "../lib/money";
+import { toMs } from "../lib/staleness";
+
+function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
+  const now = useNow();
+  const history = useHistory(symbol, window);
+  const fresh = usePollFreshness(history, now);
+  const points = (history.data?.points ?? []).map((p) => ({ t: toMs(p.time) ?? 0, reward: chartNumber(p.reward) }));
+  return (
+    <Card title={`${symbol} · reward`} fresh={fresh} testId={`reward-${symbol}`}>
+      {history.notAvailable && <NotAvailableState endpoint={`/api/rl-dashboard/history/${symbol}/`} what="The reward history" />}
+      {history.error && !history.data && <ErrorState error={history.error} />}
+      {history.data && points.length === 0 && <EmptyState title="No reward history in this window" />}
+      {points.length > 0 && (
+        <div className="chart">
+          <ResponsiveContainer width="100%" height={180}>
+            <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+              <CartesianGrid stroke="#223" strokeDasharray="3 3" />
+              <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} stroke="#8b98a9"
+                tickFormatter={(v) => new Date(v).toISOString().slice(11, 16)} />
+              <YAxis width={50} stroke="#8b98a9" />
+              <Tooltip contentStyle={{ background: "#131a24", border: "1px solid #2a3546" }}
+                labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
+              <Line type="monotone" dataKey="reward" name="reward %" stroke="#f4a261" dot={false} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+export function RlPage() {
+  const [window, setWindow] = useState<Window>("24h");
+  const now = useNow();
+  const rl = useRlDashboard(window);
+  const fresh = usePnlFreshness(rl, now);
+  const agent = usePoll((signal) => apiGet<Row>("/api/rl/agent/", { signal }), []);
+  const agentFresh = usePollFreshness(agent, now);
+  const data = rl.data;
+
+  return (
+    <div className="page" data-page="rl">
+      <div className="page-head">
+        <h1>RL</h1>
+        <WindowPicker value={window} onChange={setWindow} />
+      </div>
+      <Card title="Rewards" fresh={fresh} testId="rewards">
+        {rl.notAvailable && <NotAvailableState endpoint="/api/rl-dashboard/" what="Rewards per symbol" />}
+        {rl.error && !data && <ErrorState error={rl.error} />}
+        {data && data.symbols.length === 0 && <EmptyState title="No rewards yet">{data.message || "No symbol tracked in this window."}</EmptyState>}
+        {data && data.symbols.length > 0 && (
+          <>
+            <div className="figures">
+              <Figure name="best_performer" label="Best performer" value={data.best_performer ?? "—"} kind="count" />
+              <Figure name="best_reward" label="Best reward" value={data.best_reward} kind="pct" />
+              <Figure name="avg_reward" label="Average reward" value={data.avg_reward} kind="pct" />
+            </div>
+            <div className="muted small">reward = unrealized % (ROE) + realized % (of wallet at window start)</div>
+            <ul className="mini-list">
+              {data.symbols.map((s) => (
+                <li key={s.symbol}>
+                  <span className="sym">{s.symbol}</span>
+                  <span className={signClass(s.reward)}>reward {formatPct(s.reward)}</span>
+                  <span className={signClass(s.unrealized_pct)}>u {formatPct(s.unrealized_pct)}</span>
+                  <span className={signClass(s.realized_pct)}>r {formatPct(s.realized_pct)}</span>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </Card>
+      <div className="grid">
+        {data?.symbols.map((s) => <RewardChart key={s.symbol} symbol={s.symbol} window={window} />)}
+      </div>
+      <Card title="Sizing agent & calibration" fresh={agent.notAvailable ? undefined : agentFresh} testId="rl-agent">
+        {agent.notAvailable && <NotAvailableState endpoint="/api/rl/agent/" what="The sizing agent's state and its last calibration" />}
+        {agent.error && !agent.data && <ErrorState error={agent.error} />}
+        {agent.data && (
+          <dl className="kv">
+            {Object.entries(agent.data).map(([k, v]) => (
+              <div key={k}>
+                <dt>{k}</dt>
+                <dd>{typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
+      </Card>
+    </div>
+  );
+}
