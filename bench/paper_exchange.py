@@ -56,19 +56,27 @@ def main() -> None:
             ping_rate, ping_ms = measure(lambda i: client.futures_ping(), args.pings, 20)
 
             def order(i: int) -> object:
-                return client.futures_create_order(symbol="BTCUSDT", type="MARKET",
-                                                   side="BUY" if i % 2 == 0 else "SELL",
-                                                   quantity="0.002")
+                return client.futures_create_order(
+                    symbol="BTCUSDT",
+                    type="MARKET",
+                    side="BUY" if i % 2 == 0 else "SELL",
+                    quantity="0.002",
+                )
 
             order_rate, order_ms = measure(order, args.orders, 25)
         finally:
             venue.stop()
-    print(f"futures_ping       : {len(ping_ms)} calls, {ping_rate:8.1f}/s, "
-          f"p50 {statistics.median(ping_ms):.3f} ms, p99 {pct(ping_ms, 0.99):.3f} ms")
-    print(f"signed MARKET order: {len(order_ms)} calls, {order_rate:8.1f}/s, "
-          f"p50 {statistics.median(order_ms):.3f} ms, p99 {pct(order_ms, 0.99):.3f} ms")
-    print(f"RESULT name={order_rate:.1f} baseline={ping_rate:.1f} "
-          f"ratio={order_rate / ping_rate:.3f}")
+    print(
+        f"futures_ping       : {len(ping_ms)} calls, {ping_rate:8.1f}/s, "
+        f"p50 {statistics.median(ping_ms):.3f} ms, p99 {pct(ping_ms, 0.99):.3f} ms"
+    )
+    print(
+        f"signed MARKET order: {len(order_ms)} calls, {order_rate:8.1f}/s, "
+        f"p50 {statistics.median(order_ms):.3f} ms, p99 {pct(order_ms, 0.99):.3f} ms"
+    )
+    print(
+        f"RESULT name={order_rate:.1f} baseline={ping_rate:.1f} ratio={order_rate / ping_rate:.3f}"
+    )
 
 
 if __name__ == "__main__":
