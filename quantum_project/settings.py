@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.ops",
     "apps.paper_exchange",
+    "apps.exchange",
+    "apps.pnl",
 ]
 
 MIDDLEWARE = [
@@ -191,3 +193,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- PnL ---------------------------------------------------------------------------------------
+# Exchange credentials are encrypted at rest with these Fernet keys (comma-separated): the first
+# encrypts, all decrypt. Rotate: new key first, `manage.py exchange_account rotate_keys`, then drop
+# the old one (docs/pnl.md).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# The tracker polls every active account this often (its beat entry expires after one interval).
+PNL_POLL_INTERVAL_SECONDS = env.int("PNL_POLL_INTERVAL_SECONDS", default=15)
+# soft < hard < lock < CELERY_VISIBILITY_TIMEOUT (docs/pnl.md).
+PNL_POLL_SOFT_TIME_LIMIT = env.int("PNL_POLL_SOFT_TIME_LIMIT", default=40)
+PNL_POLL_HARD_TIME_LIMIT = env.int("PNL_POLL_HARD_TIME_LIMIT", default=50)
+PNL_POLL_LOCK_SECONDS = env.int("PNL_POLL_LOCK_SECONDS", default=60)
+PNL_POLL_MAX_RETRIES = env.int("PNL_POLL_MAX_RETRIES", default=3)
+# /fapi/v1/income paging: rows per page (Binance max 1000), span per request, how far back the
+# first poll of an account reaches (Binance keeps about 90 days), how much of the recent past each
+# poll re-reads because the venue may publish a row a little after its `time`.
+PNL_INCOME_PAGE_LIMIT = env.int("PNL_INCOME_PAGE_LIMIT", default=1000)
+PNL_INCOME_MAX_SPAN_DAYS = env.int("PNL_INCOME_MAX_SPAN_DAYS", default=7)
+PNL_INCOME_LOOKBACK_DAYS = env.int("PNL_INCOME_LOOKBACK_DAYS", default=90)
+PNL_INCOME_SETTLE_SECONDS = env.int("PNL_INCOME_SETTLE_SECONDS", default=60)
+# Drills and tests only: a pause between income pages, to kill a worker mid-poll on purpose.
+PNL_INCOME_PAGE_PAUSE_SECONDS = env.float("PNL_INCOME_PAGE_PAUSE_SECONDS", default=0)
+# Snapshots: every poll kept for this long, then one per account and bucket of N minutes.
+PNL_SNAPSHOT_FULL_RESOLUTION_HOURS = env.int("PNL_SNAPSHOT_FULL_RESOLUTION_HOURS", default=24)
+PNL_SNAPSHOT_DOWNSAMPLE_MINUTES = env.int("PNL_SNAPSHOT_DOWNSAMPLE_MINUTES", default=15)
+# The dashboard says "stale" when the last successful poll is older than this.
+PNL_STALE_SECONDS = env.int("PNL_STALE_SECONDS", default=60)
+# The window of the Redis reward hashes (quantum:rl:reward:{SYMBOL}) and their TTL.
+PNL_REWARD_WINDOW = env("PNL_REWARD_WINDOW", default="24h")
+PNL_REWARD_TTL_SECONDS = env.int("PNL_REWARD_TTL_SECONDS", default=3600)

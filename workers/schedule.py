@@ -8,4 +8,13 @@ code change; a restart keeps the edit. Per-account jobs (PnL polling) are create
 `expires` drops a run that could not start in time instead of piling runs up behind a stall.
 """
 
-BEAT_SCHEDULE: dict[str, dict] = {}
+from datetime import timedelta
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    # PnL: thin out position/account snapshots older than PNL_SNAPSHOT_FULL_RESOLUTION_HOURS.
+    "pnl: downsample snapshots": {
+        "task": "quantum.pnl.downsample_snapshots",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+}

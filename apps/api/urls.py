@@ -12,4 +12,5 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("apps.ops.api.urls")),
+    path("", include("apps.pnl.api.urls")),
 ]

@@ -18,3 +18,11 @@ def rl_reward(symbol: str) -> str:
 
 def rl_history(symbol: str) -> str:
     return RL_HISTORY.format(symbol=symbol.upper())
+
+# PnL tracker: a marker per published closed trade, so a poll that dies between XADD and
+# recording the publication never appends the same trade twice (docs/pnl.md).
+PNL_PUBLISHED = "quantum:pnl:published:{account_id}:{tran_id}"
+
+
+def pnl_published(account_id: int, tran_id: int) -> str:
+    return PNL_PUBLISHED.format(account_id=account_id, tran_id=tran_id)

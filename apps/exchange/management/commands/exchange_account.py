@@ -1,0 +1,84 @@
+"""`exchange_account add NAME --base-url URL [--paper]` (key and secret from the environment:
+BINANCE_API_KEY / BINANCE_API_SECRET, never argv), `list`, `deactivate NAME`, `activate NAME`,
+`rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
+
+from apps.exchange import services
+from apps.exchange.models import ExchangeAccount
+
+
+class Command(BaseCommand):
+    help = "Manage the desk's exchange accounts (credentials are encrypted at rest)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="register an account; key/secret from the environment")
+        add.add_argument("name")
+        add.add_argument("--base-url", required=True)
+        add.add_argument("--paper", action="store_true", help="the venue is the paper exchange")
+        sub.add_parser("list")
+        for action in ("deactivate", "activate"):
+            sub.add_parser(action).add_argument("name")
+        sub.add_parser("rotate_keys", help="re-encrypt credentials with the first key")
+        paper = sub.add_parser(
+            "ensure_paper", help="create a funded paper-venue account and register it, once"
+        )
+        paper.add_argument("name", nargs="?", default="paper-desk")
+        paper.add_argument("--base-url", required=True)
+        paper.add_argument("--balance", default="10000")
+        paper.add_argument("--venue-db", type=Path, default=None)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        action = opts["action"]
+        if action == "add":
+            key = os.environ.get("BINANCE_API_KEY", "")
+            secret = os.environ.get("BINANCE_API_SECRET", "")
+            if not key or not secret:
+                raise CommandError("set BINANCE_API_KEY and BINANCE_API_SECRET in the environment")
+            try:
+                account = services.account_add(
+                    name=opts["name"],
+                    base_url=opts["base_url"],
+                    api_key=key,
+                    api_secret=secret,
+                    paper=opts["paper"],
+                )
+            except IntegrityError:
+                raise CommandError(f"account {opts['name']!r} already exists") from None
+            self.stdout.write(f"added {account.name} ({account.venue}) key {account.api_key_hint}")
+        elif action == "list":
+            for account in ExchangeAccount.objects.all():
+                state = "active" if account.is_active else "inactive"
+                self.stdout.write(
+                    f"{account.id:>4} {account.name:<24} {account.venue:<8} {state:<8} "
+                    f"{account.base_url} key {account.api_key_hint}"
+                )
+        elif action in ("deactivate", "activate"):
+            account = ExchangeAccount.objects.filter(name=opts["name"]).first()
+            if account is None:
+                raise CommandError(f"no account {opts['name']!r}")
+            fn = (
+                services.account_deactivate if action == "deactivate" else services.account_activate
+            )
+            fn(account_id=account.id)
+            self.stdout.write(f"{action}d {account.name}")
+        elif action == "rotate_keys":
+            self.stdout.write(f"re-encrypted {services.account_keys_rotate()} account(s)")
+        elif action == "ensure_paper":
+            try:
+                account, created = services.paper_account_ensure(
+                    name=opts["name"],
+                    base_url=opts["base_url"],
+                    balance=opts["balance"],
+                    venue_db=opts["venue_db"],
+                )
+            except services.PaperAccountError as exc:
+                raise CommandError(str(exc)) from None
+            verb = "created and registered" if created else "already registered"
+            self.stdout.write(f"paper account {account.name} {verb} (key {account.api_key_hint})")

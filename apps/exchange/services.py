@@ -1,0 +1,133 @@
+"""Writes of the exchange context: accounts, their credentials and their polling schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from apps.exchange import crypto
+from apps.exchange.models import ExchangeAccount, Venue
+
+logger = logging.getLogger(__name__)
+
+# The task is named, not imported: exchange sits below pnl and workers in the import graph.
+POLL_TASK = "quantum.pnl.poll_account"
+
+
+def poll_task_name(account: ExchangeAccount) -> str:
+    return f"pnl: poll account {account.name}"
+
+
+@transaction.atomic
+def account_add(
+    *, name: str, base_url: str, api_key: str, api_secret: str, paper: bool = False
+) -> ExchangeAccount:
+    if not api_key or not api_secret:
+        raise ValueError("both the API key and the API secret are required")
+    account = ExchangeAccount.objects.create(
+        name=name,
+        base_url=base_url.rstrip("/"),
+        venue=Venue.PAPER if paper else Venue.BINANCE,
+        api_key_encrypted=crypto.encrypt(api_key),
+        api_secret_encrypted=crypto.encrypt(api_secret),
+        api_key_hint=crypto.mask(api_key),
+    )
+    account_schedule_sync(account=account)
+    logger.info("exchange account %s added (%s, key %s)", name, account.venue, account.api_key_hint)
+    return account
+
+
+@transaction.atomic
+def account_active_set(*, account_id: int, active: bool) -> ExchangeAccount:
+    """Activate or deactivate an account; its polling schedule follows."""
+    account = ExchangeAccount.objects.select_for_update().get(id=account_id)
+    account.is_active = active
+    account.save(update_fields=["is_active", "updated_at"])
+    account_schedule_sync(account=account)
+    return account
+
+
+def account_schedule_sync(*, account: ExchangeAccount) -> PeriodicTask:
+    """The account's beat entry: a poll every PNL_POLL_INTERVAL_SECONDS, dropped (expires) if it
+    could not start within one interval, enabled exactly while the account is active."""
+    every = settings.PNL_POLL_INTERVAL_SECONDS
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=every, period=IntervalSchedule.SECONDS
+    )
+    task, _ = PeriodicTask.objects.update_or_create(
+        name=poll_task_name(account),
+        defaults={
+            "task": POLL_TASK,
+            "interval": interval,
+            "kwargs": json.dumps({"account_id": account.id}),
+            "expire_seconds": every,
+            "enabled": account.is_active,
+            "description": f"PnL tracker for exchange account {account.name} ({account.venue})",
+        },
+    )
+    return task
+
+
+def account_keys_rotate() -> int:
+    """Re-encrypt every account's credentials with the first FIELD_ENCRYPTION_KEYS key."""
+    rotated = 0
+    for account_id in ExchangeAccount.objects.values_list("id", flat=True):
+        with transaction.atomic():
+            account = ExchangeAccount.objects.select_for_update().get(id=account_id)
+            account.api_key_encrypted = crypto.rotate(account.api_key_encrypted)
+            account.api_secret_encrypted = crypto.rotate(account.api_secret_encrypted)
+            account.save(update_fields=["api_key_encrypted", "api_secret_encrypted", "updated_at"])
+            rotated += 1
+    return rotated
+
+
+class PaperAccountError(Exception):
+    pass
+
+
+def paper_account_ensure(
+    *, name: str, base_url: str, balance: str = "10000", venue_db: Path | None = None
+) -> tuple[ExchangeAccount, bool]:
+    """The default funded paper account, created on the venue and registered here, once.
+
+    The venue is another system: it is reached through its own management command (the way an
+    operator opens an account on a real exchange), never imported. Returns (account, created).
+    """
+    existing = ExchangeAccount.objects.filter(name=name).first()
+    if existing is not None:
+        return existing, False
+    args = [
+        sys.executable,
+        str(Path(settings.BASE_DIR) / "manage.py"),
+        "paper_exchange_account",
+        "create",
+        name,
+        "--balance",
+        balance,
+        "--json",
+    ]
+    if venue_db is not None:
+        args += ["--db", str(venue_db)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise PaperAccountError(
+            f"the paper venue refused to create {name!r}: {result.stderr.strip()[-500:]} "
+            "(an account of that name on the venue whose secret the desk lost must be "
+            "registered by hand with `exchange_account add`, or given another name)"
+        )
+    created = json.loads(result.stdout)
+    account = account_add(
+        name=name,
+        base_url=base_url,
+        api_key=created["api_key"],
+        api_secret=created["api_secret"],
+        paper=True,
+    )
+    return account, True

@@ -1,0 +1,70 @@
+"""The PnL API: one operation per view; figures come from apps.pnl.selectors."""
+
+import re
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.exchange.models import ExchangeAccount
+from apps.pnl import selectors
+from apps.pnl.api import serializers as s
+
+SYMBOL_RE = re.compile(r"^[A-Za-z0-9]{2,32}$")
+
+
+def _input(serializer_class, request: Request) -> dict:
+    data = serializer_class(data=request.query_params)
+    data.is_valid(raise_exception=True)  # 400 with the field and what is wrong with it
+    return data.validated_data
+
+
+def _account(account_id: int | None) -> ExchangeAccount | None:
+    if account_id is None:
+        return selectors.account_default()
+    account = ExchangeAccount.objects.filter(id=account_id).first()
+    if account is None:
+        raise ValidationError({"account": [f"No exchange account with id {account_id}."]})
+    return account
+
+
+class DashboardView(APIView):
+    @extend_schema(parameters=[s.WindowInput], responses={200: s.DashboardOutput})
+    def get(self, request: Request) -> Response:
+        params = _input(s.WindowInput, request)
+        board = selectors.dashboard_get(
+            account=_account(params.get("account")), window=params["window"]
+        )
+        return Response(s.DashboardOutput(board).data)
+
+
+class HistoryView(APIView):
+    @extend_schema(parameters=[s.WindowInput], responses={200: s.HistoryOutput})
+    def get(self, request: Request, symbol: str) -> Response:
+        if not SYMBOL_RE.match(symbol):
+            raise ValidationError({"symbol": ["A symbol is 2-32 letters or digits, e.g. BTCUSDT."]})
+        params = _input(s.WindowInput, request)
+        history = selectors.history_get(
+            account=_account(params.get("account")), symbol=symbol, window=params["window"]
+        )
+        return Response(s.HistoryOutput(history).data)
+
+
+class DailyView(APIView):
+    @extend_schema(parameters=[s.DailyInput], responses={200: s.DailyOutput})
+    def get(self, request: Request) -> Response:
+        params = _input(s.DailyInput, request)
+        daily = selectors.daily_get(account=_account(params.get("account")), days=params["days"])
+        return Response(s.DailyOutput(daily).data)
+
+
+class EquityView(APIView):
+    @extend_schema(parameters=[s.WindowInput], responses={200: s.EquityOutput})
+    def get(self, request: Request) -> Response:
+        params = _input(s.WindowInput, request)
+        equity = selectors.equity_get(
+            account=_account(params.get("account")), window=params["window"]
+        )
+        return Response(s.EquityOutput(equity).data)

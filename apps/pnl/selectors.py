@@ -1,0 +1,349 @@
+"""Reads of the PnL context: every dashboard figure, computed once here (docs/figures.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+
+from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.exchange.models import ExchangeAccount
+from apps.pnl.models import AccountSnapshot, IncomeRow, PositionSnapshot
+from apps.pnl.parsing import q8
+
+WINDOWS: dict[str, timedelta | None] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "all": None,
+}
+REALIZED, COMMISSION, FUNDING, TRANSFER = "REALIZED_PNL", "COMMISSION", "FUNDING_FEE", "TRANSFER"
+TRADING_TYPES = (REALIZED, COMMISSION, FUNDING)
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+E8 = Decimal(100_000_000)
+
+
+def _e8(value: int | None) -> Decimal:
+    return Decimal(value or 0) / E8
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    return q8(part / whole * HUNDRED) if whole > 0 else ZERO
+
+
+def account_default() -> ExchangeAccount | None:
+    """The dashboard's account when none is asked for: the first active one."""
+    return ExchangeAccount.objects.filter(is_active=True).order_by("id").first()
+
+
+def snapshot_latest(*, account: ExchangeAccount) -> AccountSnapshot | None:
+    return AccountSnapshot.objects.filter(account=account).order_by("-exchange_time", "-id").first()
+
+
+@dataclass
+class SymbolFigures:
+    symbol: str
+    side: str = ""
+    position_size: Decimal = ZERO
+    entry_price: Decimal = ZERO
+    mark_price: Decimal = ZERO
+    leverage: int = 0
+    notional: Decimal = ZERO
+    initial_margin: Decimal = ZERO
+    unrealized_pnl: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    commission: Decimal = ZERO
+    funding: Decimal = ZERO
+    realized_trades: int = 0
+    unrealized_pct: Decimal = ZERO
+    realized_pct: Decimal = ZERO
+
+    @property
+    def total_pnl(self) -> Decimal:
+        return self.realized_pnl + self.unrealized_pnl
+
+    @property
+    def reward(self) -> Decimal:
+        return self.unrealized_pct + self.realized_pct
+
+
+@dataclass
+class Figures:
+    account: ExchangeAccount | None
+    window: str
+    snapshot: AccountSnapshot | None
+    window_start: datetime | None
+    base: Decimal  # the realized_pct denominator (docs/figures.md)
+    symbols: list[SymbolFigures]
+
+    @property
+    def as_of(self) -> datetime | None:
+        return self.snapshot.exchange_time if self.snapshot else None
+
+    def total(self, name: str) -> Decimal:
+        return sum((getattr(s, name) for s in self.symbols), ZERO)
+
+    @property
+    def realized_trades(self) -> int:
+        return sum(s.realized_trades for s in self.symbols)
+
+
+def figures_compute(*, account: ExchangeAccount | None, window: str) -> Figures:
+    """Every figure of one account over one window, as of its last successful poll."""
+    snapshot = snapshot_latest(account=account) if account else None
+    if snapshot is None:
+        return Figures(account, window, None, None, ZERO, [])
+    as_of_ms = to_ms(snapshot.exchange_time)
+    span = WINDOWS[window]
+    start_ms = as_of_ms - int(span.total_seconds() * 1000) if span else None
+    rows = IncomeRow.objects.filter(account=account, time_ms__lte=as_of_ms)
+    if start_ms is not None:
+        rows = rows.filter(time_ms__gte=start_ms)
+    grouped = rows.values("symbol", "income_type").annotate(total=Sum("amount_e8"), n=Count("id"))
+    by_symbol: dict[str, SymbolFigures] = {}
+    non_transfer_e8 = 0
+    for row in grouped:
+        if row["income_type"] != TRANSFER:
+            non_transfer_e8 += row["total"] or 0
+        if row["income_type"] not in TRADING_TYPES or not row["symbol"]:
+            continue
+        fig = by_symbol.setdefault(row["symbol"], SymbolFigures(symbol=row["symbol"]))
+        amount = _e8(row["total"])
+        if row["income_type"] == REALIZED:
+            fig.realized_pnl, fig.realized_trades = amount, row["n"]
+        elif row["income_type"] == COMMISSION:
+            fig.commission = amount
+        else:
+            fig.funding = amount
+    for pos in snapshot.positions.all():
+        fig = by_symbol.setdefault(pos.symbol, SymbolFigures(symbol=pos.symbol))
+        fig.side = "LONG" if pos.position_amt > 0 else "SHORT"
+        fig.position_size = pos.position_amt
+        fig.entry_price = pos.entry_price
+        fig.mark_price = pos.mark_price
+        fig.leverage = pos.leverage
+        fig.notional = pos.notional
+        fig.initial_margin = pos.initial_margin
+        fig.unrealized_pnl = pos.unrealized_pnl
+    # Wallet at the window's start plus the net transfers made during it (docs/figures.md).
+    base = snapshot.wallet_balance - _e8(non_transfer_e8)
+    for fig in by_symbol.values():
+        fig.unrealized_pct = _pct(fig.unrealized_pnl, fig.initial_margin)
+        fig.realized_pct = _pct(fig.realized_pnl, base)
+    symbols = sorted(by_symbol.values(), key=lambda f: f.symbol)
+    window_start = from_ms(start_ms) if start_ms is not None else None
+    return Figures(account, window, snapshot, window_start, base, symbols)
+
+
+def _money(value: Decimal) -> str:
+    text = format(q8(value), "f")
+    return "0.00000000" if text == "-0.00000000" else text
+
+
+def dashboard_get(*, account: ExchangeAccount | None, window: str) -> dict:
+    """GET /api/rl-dashboard/: the shape the frontend builds against (docs/pnl.md)."""
+    figures = figures_compute(account=account, window=window)
+    snapshot = figures.snapshot
+    now = utcnow()
+    age = int((now - snapshot.taken_at).total_seconds()) if snapshot else None
+    if snapshot is None:
+        status, message = (
+            "no_data",
+            (
+                "No exchange account is active."
+                if account is None
+                else f"No successful poll of account {account.name} yet."
+            ),
+        )
+    elif age is not None and age > settings.PNL_STALE_SECONDS:
+        status, message = "stale", f"Last successful poll {age} s ago: figures may be out of date."
+    else:
+        status = "ok"
+        message = f"Tracking {len(figures.symbols)} symbol(s) of account {account.name}."
+    rewards = [(f.reward, f.symbol) for f in figures.symbols]
+    # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
+    best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
+    avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
+    return {
+        "status": status,
+        "message": message,
+        "window": window,
+        "window_start": figures.window_start,
+        "as_of": figures.as_of,
+        "poll_age_seconds": age,
+        "symbols_tracked": len(figures.symbols),
+        "symbols": [
+            {
+                "symbol": f.symbol,
+                "side": f.side,
+                "position_size": format(f.position_size.normalize(), "f")
+                if f.position_size
+                else "0",
+                "entry_price": _money(f.entry_price),
+                "mark_price": _money(f.mark_price),
+                "leverage": f.leverage,
+                "notional": _money(f.notional),
+                "initial_margin": _money(f.initial_margin),
+                "unrealized_pnl": _money(f.unrealized_pnl),
+                "unrealized_pct": _money(f.unrealized_pct),
+                "realized_pnl": _money(f.realized_pnl),
+                "realized_pct": _money(f.realized_pct),
+                "total_pnl": _money(f.total_pnl),
+                "realized_trades": f.realized_trades,
+                "commission": _money(f.commission),
+                "funding": _money(f.funding),
+                "reward": _money(f.reward),
+            }
+            for f in figures.symbols
+        ],
+        "best_performer": best[1] if best else None,
+        "best_reward": _money(best[0]) if best else None,
+        "avg_reward": _money(avg) if avg is not None else None,
+        "totals": _totals(figures),
+    }
+
+
+def _totals(figures: Figures) -> dict:
+    snapshot = figures.snapshot
+    realized = figures.total("realized_pnl")
+    unrealized = figures.total("unrealized_pnl")
+    commission = figures.total("commission")
+    funding = figures.total("funding")
+    return {
+        "wallet_balance": _money(snapshot.wallet_balance if snapshot else ZERO),
+        "equity": _money(snapshot.margin_balance if snapshot else ZERO),
+        "available_balance": _money(snapshot.available_balance if snapshot else ZERO),
+        "unrealized_pnl": _money(unrealized),
+        "realized_pnl": _money(realized),
+        "total_pnl": _money(realized + unrealized),
+        "commission": _money(commission),
+        "funding": _money(funding),
+        "net_pnl": _money(realized + commission + funding),
+        "realized_trades": figures.realized_trades,
+        "initial_margin": _money(figures.total("initial_margin")),
+    }
+
+
+def history_get(*, account: ExchangeAccount | None, symbol: str, window: str) -> dict:
+    """GET /api/rl-dashboard/history/{symbol}/: one point per stored snapshot in the window."""
+    symbol = symbol.upper()
+    figures = figures_compute(account=account, window=window)
+    if figures.snapshot is None:
+        return {"symbol": symbol, "points": []}
+    snapshots = AccountSnapshot.objects.filter(
+        account=account, exchange_time__lte=figures.snapshot.exchange_time
+    )
+    realized_rows = IncomeRow.objects.filter(
+        account=account,
+        symbol=symbol,
+        income_type=REALIZED,
+        time_ms__lte=to_ms(figures.snapshot.exchange_time),
+    )
+    if figures.window_start is not None:
+        snapshots = snapshots.filter(exchange_time__gte=figures.window_start)
+        realized_rows = realized_rows.filter(time_ms__gte=to_ms(figures.window_start))
+    snaps = list(snapshots.order_by("exchange_time", "id").values("id", "exchange_time"))
+    positions = {
+        p["snapshot_id"]: p
+        for p in PositionSnapshot.objects.filter(
+            snapshot_id__in=[s["id"] for s in snaps], symbol=symbol
+        ).values("snapshot_id", "unrealized_pnl", "initial_margin")
+    }
+    events = list(realized_rows.order_by("time_ms", "tran_id").values_list("time_ms", "amount_e8"))
+    points, cum_e8, i = [], 0, 0
+    for snap in snaps:
+        t_ms = to_ms(snap["exchange_time"])
+        while i < len(events) and events[i][0] <= t_ms:
+            cum_e8 += events[i][1]
+            i += 1
+        pos = positions.get(snap["id"])
+        unrealized = pos["unrealized_pnl"] if pos else ZERO
+        realized = _e8(cum_e8)
+        reward = (_pct(unrealized, pos["initial_margin"]) if pos else ZERO) + _pct(
+            realized, figures.base
+        )
+        points.append(
+            {
+                "time": snap["exchange_time"],
+                "unrealized_pnl": _money(unrealized),
+                "realized_pnl": _money(realized),
+                "total_pnl": _money(realized + unrealized),
+                "reward": _money(reward),
+            }
+        )
+    return {"symbol": symbol, "points": points}
+
+
+def daily_get(*, account: ExchangeAccount | None, days: int) -> dict:
+    """GET /api/pnl/daily/: per UTC day (exchange time), the last `days` days, oldest first."""
+    snapshot = snapshot_latest(account=account) if account else None
+    last_day: date = (snapshot.exchange_time if snapshot else utcnow()).date()
+    first_day = last_day - timedelta(days=days - 1)
+    out = {first_day + timedelta(days=n): defaultdict(int) for n in range(days)}
+    if account is not None:
+        start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+        grouped = (
+            IncomeRow.objects.filter(
+                account=account, time_ms__gte=to_ms(start), income_type__in=TRADING_TYPES
+            )
+            .exclude(symbol="")
+            .annotate(day=TruncDate("time"))
+            .values("day", "income_type")
+            .annotate(total=Sum("amount_e8"), n=Count("id"))
+        )
+        for row in grouped:
+            bucket = out.get(row["day"])
+            if bucket is None:
+                continue  # rows after the last poll's day: not in this report yet
+            bucket[row["income_type"]] += row["total"] or 0
+            if row["income_type"] == REALIZED:
+                bucket["trades"] += row["n"]
+    result = []
+    for day, bucket in out.items():
+        realized, commission, funding = (
+            _e8(bucket[REALIZED]),
+            _e8(bucket[COMMISSION]),
+            _e8(bucket[FUNDING]),
+        )
+        result.append(
+            {
+                "date": day.isoformat(),
+                "realized_pnl": _money(realized),
+                "commission": _money(commission),
+                "funding": _money(funding),
+                "net_pnl": _money(realized + commission + funding),
+                "trades": bucket["trades"],
+            }
+        )
+    return {"days": result}
+
+
+def equity_get(*, account: ExchangeAccount | None, window: str) -> dict:
+    """GET /api/pnl/equity/: wallet balance and equity (margin balance) per stored snapshot."""
+    snapshot = snapshot_latest(account=account) if account else None
+    if snapshot is None:
+        return {"points": []}
+    rows = AccountSnapshot.objects.filter(
+        account=account, exchange_time__lte=snapshot.exchange_time
+    )
+    span = WINDOWS[window]
+    if span is not None:
+        rows = rows.filter(exchange_time__gte=snapshot.exchange_time - span)
+    return {
+        "points": [
+            {
+                "time": r["exchange_time"],
+                "wallet_balance": _money(r["wallet_balance"]),
+                "equity": _money(r["margin_balance"]),
+            }
+            for r in rows.order_by("exchange_time", "id").values(
+                "exchange_time", "wallet_balance", "margin_balance"
+            )
+        ]
+    }

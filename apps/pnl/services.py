@@ -1,0 +1,516 @@
+"""Writes of the PnL context: the poll, income ingestion, snapshots, trades, the live state.
+
+How a poll runs, and why it survives crashes, is in docs/pnl.md; every figure is defined once in
+docs/figures.md and computed once in apps.pnl.selectors.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from apps.core import jsoncodec, keys
+from apps.core.redis import get_redis
+from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.exchange.client import ExchangeClient, client_for
+from apps.exchange.errors import PayloadError
+from apps.exchange.models import ExchangeAccount
+from apps.pnl import parsing, selectors
+from apps.pnl.models import (
+    AccountSnapshot,
+    IncomeCursor,
+    IncomeRow,
+    PollRun,
+    PositionSnapshot,
+    Trade,
+)
+
+logger = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+MAX_PAGES_PER_TIMESTAMP = 10_000  # a venue ignoring `page` must not loop us for ever
+PUBLISHED_MARKER_TTL = 30 * 86_400
+STREAM_MAXLEN = 100_000
+HISTORY_KEEP_MS = 7 * DAY_MS
+
+# SET the marker and XADD in one atomic step: both happen or neither (docs/pnl.md).
+_PUBLISH_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+end
+return false
+"""
+
+
+@dataclass
+class IngestResult:
+    rows_seen: int = 0
+    rows_inserted: int = 0
+    pages: int = 0
+    cursor_ms: int | None = None
+
+
+# --- the poll ------------------------------------------------------------------------------------
+
+
+def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
+    """One poll of one account: account state, the income since the cursor, snapshots, closed
+    trades to the exit-brain stream, the Redis live state. Idempotent; the caller serialises
+    polls of one account (a lock) and retries the retryable errors."""
+    account = ExchangeAccount.objects.get(id=account_id)
+    if not account.is_active:
+        logger.info("pnl poll account=%s skipped: inactive", account.name)
+        return None
+    _abandoned_runs_close(account=account)
+    run = PollRun.objects.create(account=account, started_at=utcnow(), attempt=attempt)
+    started = time.perf_counter()
+    client = client_for(account=account)
+    result = IngestResult()
+    try:
+        # The venue's clock bounds this poll: income up to it, figures as of it.
+        server_ms = parsing.server_time_parse(client.call("futures_time"))
+        state = parsing.account_parse(client.call("futures_account"))
+        result = income_ingest(account=account, client=client, until_ms=server_ms, run=run)
+        snapshot_store(account=account, state=state, exchange_ms=server_ms)
+        trades_enrich(account=account, client=client, positions=state.positions)
+        run.trades_published = trades_publish(account=account)
+        live_state_write(account=account)
+    except Exception as exc:
+        what = (
+            "rejected a payload, nothing of it stored"
+            if isinstance(exc, PayloadError)
+            else "failed"
+        )
+        logger.error("pnl poll account=%s %s: %s", account.name, what, exc)
+        _run_finish(
+            run, PollRun.Status.ERROR, client, started, result, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+    _run_finish(run, PollRun.Status.OK, client, started, result)
+    return run
+
+
+def _abandoned_runs_close(*, account: ExchangeAccount) -> None:
+    """A run still `running` after the hard time limit lost its worker (SIGKILL, OOM)."""
+    cutoff = utcnow() - timedelta(seconds=settings.PNL_POLL_HARD_TIME_LIMIT)
+    PollRun.objects.filter(
+        account=account, status=PollRun.Status.RUNNING, started_at__lt=cutoff
+    ).update(status=PollRun.Status.ABANDONED, finished_at=utcnow(), error="worker lost mid-poll")
+
+
+def _run_finish(
+    run: PollRun,
+    status: str,
+    client: ExchangeClient,
+    started: float,
+    result: IngestResult,
+    *,
+    error: str = "",
+) -> None:
+    run.status = status
+    run.error = error[:4000]
+    run.finished_at = utcnow()
+    run.rows_ingested = result.rows_inserted
+    run.pages = result.pages
+    run.http_calls = client.stats.calls
+    run.http_ms = int(client.stats.http_seconds * 1000)
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    run.used_weight_1m = client.stats.used_weight_1m
+    run.save()
+
+
+# --- income ---------------------------------------------------------------------------------------
+
+
+def income_ingest(
+    *, account: ExchangeAccount, client: ExchangeClient, until_ms: int, run: PollRun | None = None
+) -> IngestResult:
+    """Page GET /fapi/v1/income from the durable cursor up to `until_ms`.
+
+    Each page's rows and the cursor move commit in one transaction, so a crash between pages
+    loses nothing and the unique (account, tranId, incomeType) key makes re-reads no-ops. The
+    next page starts at the last row's time (inclusive); if a whole page shares one
+    millisecond, Binance's `page` parameter walks through it.
+    """
+    limit = settings.PNL_INCOME_PAGE_LIMIT
+    span_ms = settings.PNL_INCOME_MAX_SPAN_DAYS * DAY_MS
+    settle_ms = settings.PNL_INCOME_SETTLE_SECONDS * 1000
+    pause = settings.PNL_INCOME_PAGE_PAUSE_SECONDS
+    cursor = IncomeCursor.objects.filter(account=account).first()
+    start = cursor.cursor_ms if cursor else until_ms - settings.PNL_INCOME_LOOKBACK_DAYS * DAY_MS
+    result = IngestResult(cursor_ms=cursor.cursor_ms if cursor else None)
+    while start <= until_ms:
+        end = min(start + span_ms - 1, until_ms)
+        page_start, page_no = start, 1
+        while True:
+            params = {"startTime": page_start, "endTime": end, "limit": limit}
+            if page_no > 1:
+                params["page"] = page_no
+            rows = parsing.income_page_parse(client.call("futures_income_history", **params))
+            full = len(rows) >= limit
+            if full and rows[-1].time_ms > page_start:
+                next_start, next_page = rows[-1].time_ms, 1
+                done_before = rows[-1].time_ms  # rows at that ms may continue on the next page
+            elif full:
+                if page_no >= MAX_PAGES_PER_TIMESTAMP:
+                    raise PayloadError(f"income: more than {page_no} full pages at {page_start}")
+                next_start, next_page = page_start, page_no + 1
+                done_before = page_start
+            else:
+                next_start, next_page = end + 1, 1
+                done_before = end + 1
+            # Rows may be published a little after their time: re-read the settle window.
+            new_cursor = min(done_before, until_ms - settle_ms)
+            with transaction.atomic():
+                inserted = income_rows_store(account=account, rows=rows)
+                if result.cursor_ms is None or new_cursor > result.cursor_ms:
+                    IncomeCursor.objects.update_or_create(
+                        account=account, defaults={"cursor_ms": new_cursor}
+                    )
+                    result.cursor_ms = new_cursor
+            result.rows_seen += len(rows)
+            result.rows_inserted += inserted
+            result.pages += 1
+            if run is not None:
+                PollRun.objects.filter(id=run.id).update(
+                    rows_ingested=result.rows_inserted, pages=result.pages
+                )
+            if pause:
+                time.sleep(pause)
+            if not full:
+                break
+            page_start, page_no = next_start, next_page
+        start = end + 1
+    return result
+
+
+def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -> int:
+    """Insert the rows not yet in the ledger, derive their closed trades; returns how many were
+    new. Runs inside the caller's transaction."""
+    if not rows:
+        return 0
+    existing = set(
+        IncomeRow.objects.filter(
+            account=account, tran_id__in={r.tran_id for r in rows}
+        ).values_list("tran_id", "income_type")
+    )
+    new: dict[tuple[int, str], parsing.Income] = {}
+    for row in rows:
+        key = (row.tran_id, row.income_type)
+        if key not in existing:
+            new.setdefault(key, row)
+    if not new:
+        return 0
+    IncomeRow.objects.bulk_create(
+        [
+            IncomeRow(
+                account=account,
+                tran_id=r.tran_id,
+                income_type=r.income_type,
+                symbol=r.symbol,
+                amount=r.amount,
+                amount_e8=r.amount_e8,
+                asset=r.asset,
+                info=r.info,
+                trade_id=r.trade_id,
+                time=from_ms(r.time_ms),
+                time_ms=r.time_ms,
+            )
+            for r in new.values()
+        ],
+        ignore_conflicts=True,  # the lock makes us the only writer; the key is the safety net
+        batch_size=500,
+    )
+    realized = [r for r in new.values() if r.income_type == selectors.REALIZED]
+    Trade.objects.bulk_create(
+        [
+            Trade(
+                account=account,
+                tran_id=r.tran_id,
+                trade_id=r.trade_id,
+                symbol=r.symbol,
+                time=from_ms(r.time_ms),
+                time_ms=r.time_ms,
+                realized_pnl=r.amount,
+            )
+            for r in realized
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    # A trade's commission: the COMMISSION rows of its (symbol, tradeId), whichever page
+    # brought them.
+    touched = {
+        (r.symbol, r.trade_id)
+        for r in new.values()
+        if r.trade_id and r.income_type in (selectors.REALIZED, selectors.COMMISSION)
+    }
+    if touched:
+        trade_ids = {t for _, t in touched}
+        fees = {
+            (f["symbol"], f["trade_id"]): f["total"]
+            for f in IncomeRow.objects.filter(
+                account=account, income_type=selectors.COMMISSION, trade_id__in=trade_ids
+            )
+            .values("symbol", "trade_id")
+            .annotate(total=Sum("amount_e8"))
+        }
+        to_update = []
+        for trade in Trade.objects.filter(account=account, trade_id__in=trade_ids):
+            key = (trade.symbol, trade.trade_id)
+            if key in touched and key in fees:
+                trade.commission = Decimal(fees[key]) / selectors.E8
+                to_update.append(trade)
+        Trade.objects.bulk_update(to_update, ["commission"], batch_size=500)
+    return len(new)
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def snapshot_store(
+    *, account: ExchangeAccount, state: parsing.Account, exchange_ms: int
+) -> AccountSnapshot:
+    snapshot = AccountSnapshot.objects.create(
+        account=account,
+        taken_at=utcnow(),
+        exchange_time=from_ms(exchange_ms),
+        wallet_balance=state.wallet_balance,
+        margin_balance=state.margin_balance,
+        available_balance=state.available_balance,
+        unrealized_pnl=state.unrealized_pnl,
+        initial_margin=state.initial_margin,
+        maint_margin=state.maint_margin,
+        num_positions=len(state.positions),
+    )
+    PositionSnapshot.objects.bulk_create(
+        [
+            PositionSnapshot(
+                snapshot=snapshot,
+                symbol=p.symbol,
+                position_amt=p.amt,
+                entry_price=p.entry_price,
+                mark_price=p.mark_price,
+                unrealized_pnl=p.unrealized_pnl,
+                initial_margin=p.initial_margin,
+                notional=p.notional,
+                leverage=p.leverage,
+            )
+            for p in state.positions
+        ]
+    )
+    return snapshot
+
+
+def snapshots_downsample(*, now_ms: int | None = None) -> int:
+    """Beyond PNL_SNAPSHOT_FULL_RESOLUTION_HOURS keep one snapshot (the last) per account and
+    PNL_SNAPSHOT_DOWNSAMPLE_MINUTES bucket; positions go with their snapshot. Returns how many
+    snapshots were deleted."""
+    bucket_ms = settings.PNL_SNAPSHOT_DOWNSAMPLE_MINUTES * 60_000
+    cutoff = utcnow() - timedelta(hours=settings.PNL_SNAPSHOT_FULL_RESOLUTION_HOURS)
+    deleted = 0
+    for account_id in AccountSnapshot.objects.values_list("account_id", flat=True).distinct():
+        keep: dict[int, int] = {}
+        doomed: list[int] = []
+        rows = (
+            AccountSnapshot.objects.filter(account_id=account_id, taken_at__lt=cutoff)
+            .order_by("exchange_time", "id")
+            .values_list("id", "exchange_time")
+        )
+        for snap_id, moment in rows.iterator(chunk_size=5000):
+            bucket = to_ms(moment) // bucket_ms
+            if bucket in keep:
+                doomed.append(keep[bucket])
+            keep[bucket] = snap_id
+        for i in range(0, len(doomed), 500):
+            with transaction.atomic():
+                deleted += (
+                    AccountSnapshot.objects.filter(id__in=doomed[i : i + 500])
+                    .delete()[1]
+                    .get("pnl.AccountSnapshot", 0)
+                )
+    return deleted
+
+
+# --- closed trades -------------------------------------------------------------------------------
+
+
+def trades_enrich(
+    *, account: ExchangeAccount, client: ExchangeClient, positions: list[parsing.Position]
+) -> int:
+    """Side, quantity and prices of new closed trades from GET /fapi/v1/userTrades.
+
+    The fills of a symbol since its oldest unenriched trade are replayed backwards from the
+    current position, which tells how much of each reducing fill closed the old position (a
+    flip opens the rest). Best effort: a trade whose fills are not found stays without them."""
+    pending = Trade.objects.filter(account=account, published_at__isnull=True, side="")
+    by_symbol: dict[str, list[Trade]] = {}
+    for trade in pending.order_by("time_ms"):
+        by_symbol.setdefault(trade.symbol, []).append(trade)
+    current = {p.symbol: p.amt for p in positions}
+    enriched = 0
+    for symbol, trades in by_symbol.items():
+        fills = client.call(
+            "futures_account_trades", symbol=symbol, startTime=trades[0].time_ms, limit=1000
+        )
+        if not isinstance(fills, list):
+            raise PayloadError(f"userTrades {symbol}: expected a list")
+        by_id = {str(f.get("id")): f for f in fills}
+        closed: dict[str, Decimal] = {}
+        amt = current.get(symbol, Decimal(0))
+        try:
+            for fill in sorted(fills, key=lambda f: (f["time"], f["id"]), reverse=True):
+                qty = parsing.to_decimal(fill["qty"], field="userTrades.qty")
+                signed = qty if fill["side"] == "BUY" else -qty
+                before = amt - signed
+                if before != 0 and (before > 0) != (signed > 0):
+                    closed[str(fill["id"])] = min(qty, abs(before))
+                amt = before
+        except (KeyError, parsing.BadNumber) as exc:
+            raise PayloadError(f"userTrades {symbol}: {exc}") from None
+        for trade in trades:
+            fill = by_id.get(trade.trade_id)
+            qty = closed.get(trade.trade_id)
+            if fill is None or qty is None or qty == 0:
+                continue
+            exit_price = parsing.q8(parsing.to_decimal(fill["price"], field="userTrades.price"))
+            direction = (
+                Decimal(1) if fill["side"] == "SELL" else Decimal(-1)
+            )  # long closed by a sell
+            trade.side = "LONG" if direction > 0 else "SHORT"
+            trade.qty = qty
+            trade.exit_price = exit_price
+            # realized = qty x (exit - entry) x dir  =>  entry = exit - realized / (qty x dir)
+            trade.entry_price = parsing.q8(exit_price - trade.realized_pnl / (qty * direction))
+            trade.save(update_fields=["side", "qty", "exit_price", "entry_price"])
+            enriched += 1
+    return enriched
+
+
+def _trade_entry(trade: Trade) -> dict[str, str]:
+    net = trade.realized_pnl + trade.commission + trade.funding
+    notional = (trade.qty or 0) * (trade.entry_price or 0)
+    reward = parsing.q8(net / notional * 100) if notional else None
+    fields = {
+        "account": trade.account_id,
+        "symbol": trade.symbol,
+        "side": trade.side or None,
+        "entry": trade.entry_price,
+        "exit": trade.exit_price,
+        "qty": trade.qty,
+        "realized_pnl": trade.realized_pnl,
+        "fees": trade.commission,
+        "funding": trade.funding,
+        "duration": None,
+        "reward": reward,
+        "tran_id": trade.tran_id,
+        "trade_id": trade.trade_id,
+        "time": trade.time_ms,
+    }
+    return {k: jsoncodec.dumps(v) for k, v in fields.items()}
+
+
+def trades_publish(*, account: ExchangeAccount) -> int:
+    """XADD each closed trade to quantum:stream:exitbrain.pnl exactly once: the marker and the
+    entry are written atomically, then the trade is marked published in the ledger. A crash
+    between the two leaves the marker, so the retry records the publication without a second
+    entry."""
+    client = get_redis()
+    publish = client.register_script(_PUBLISH_ONCE)
+    published = 0
+    pending = Trade.objects.filter(account=account, published_at__isnull=True).order_by(
+        "time_ms", "tran_id"
+    )
+    for trade in pending.iterator(chunk_size=500):
+        entry = _trade_entry(trade)
+        args = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN]
+        for k, v in entry.items():
+            args += [k, v]
+        publish(
+            keys=[keys.pnl_published(account.id, trade.tran_id), keys.STREAM_EXITBRAIN_PNL],
+            args=args,
+        )
+        Trade.objects.filter(id=trade.id).update(published_at=utcnow())
+        published += 1
+    return published
+
+
+# --- the live state in Redis ---------------------------------------------------------------------
+
+
+def live_state_write(*, account: ExchangeAccount) -> None:
+    """quantum:rl:reward:{SYMBOL} per tracked symbol and quantum:portfolio:realtime, rebuilt
+    from the ledger on every poll (Redis is a cache: flush it and the next poll restores it).
+    Only the dashboard's default account writes these desk-wide keys."""
+    default = selectors.account_default()
+    if default is None or default.id != account.id:
+        return
+    window = settings.PNL_REWARD_WINDOW
+    board = selectors.dashboard_get(account=account, window=window)
+    ttl = settings.PNL_REWARD_TTL_SECONDS
+    as_of_ms = to_ms(board["as_of"]) if board["as_of"] else to_ms(utcnow())
+    pipe = get_redis().pipeline(transaction=True)
+    for row in board["symbols"]:
+        key = keys.rl_reward(row["symbol"])
+        fields = {
+            **{
+                k: row[k]
+                for k in (
+                    "symbol",
+                    "unrealized_pnl",
+                    "unrealized_pct",
+                    "realized_pnl",
+                    "realized_pct",
+                    "total_pnl",
+                    "realized_trades",
+                    "side",
+                    "entry_price",
+                    "mark_price",
+                    "notional",
+                    "leverage",
+                    "reward",
+                    "commission",
+                    "funding",
+                )
+            },
+            "position_size": row["position_size"],
+            "reward_unrealized_pct": row["unrealized_pct"],
+            "reward_realized_pct": row["realized_pct"],
+            "window": window,
+            "timestamp": as_of_ms,
+            "source": f"pnl_tracker:{account.name}",
+        }
+        pipe.delete(key)
+        pipe.hset(key, mapping={k: jsoncodec.dumps(v) for k, v in fields.items()})
+        pipe.expire(key, ttl)
+        history = keys.rl_history(row["symbol"])
+        pipe.zadd(history, {jsoncodec.dumps({"t": as_of_ms, "reward": row["reward"]}): as_of_ms})
+        pipe.zremrangebyscore(history, "-inf", as_of_ms - HISTORY_KEEP_MS)
+    totals = board["totals"]
+    portfolio = {
+        "total_equity": totals["equity"],
+        "wallet_balance": totals["wallet_balance"],
+        "available_balance": totals["available_balance"],
+        "total_unrealized_pnl": totals["unrealized_pnl"],
+        "total_realized_pnl": totals["realized_pnl"],
+        "total_pnl": totals["total_pnl"],
+        "total_margin": totals["initial_margin"],
+        "num_positions": sum(1 for r in board["symbols"] if r["side"]),
+        "window": window,
+        "timestamp": as_of_ms,
+        "source": f"pnl_tracker:{account.name}",
+    }
+    pipe.delete(keys.PORTFOLIO_REALTIME)
+    pipe.hset(
+        keys.PORTFOLIO_REALTIME, mapping={k: jsoncodec.dumps(v) for k, v in portfolio.items()}
+    )
+    pipe.expire(keys.PORTFOLIO_REALTIME, ttl)
+    pipe.execute()

@@ -1,0 +1,117 @@
+"""Income ingestion: paging, the durable cursor, crashes between pages, catch-up."""
+
+import pytest
+
+from apps.pnl import services
+from apps.pnl.models import IncomeCursor, IncomeRow, PollRun, Trade
+from tests.pnl.conftest import income_row
+
+pytestmark = pytest.mark.django_db
+
+HOUR = 3_600_000
+
+
+def _ledger(account):
+    return sorted(IncomeRow.objects.filter(account=account).values_list("tran_id", "income_type"))
+
+
+def _expected(rows):
+    return sorted((r["tranId"], r["incomeType"]) for r in rows)
+
+
+def test_it_stores_each_row_once_across_repeated_polls(desk_account, fake_venue, redis_client):
+    now = fake_venue.now_ms
+    fake_venue.rows = [income_row(i, now - 10_000 + i) for i in range(1, 6)]
+    services.account_poll(account_id=desk_account.id)
+    services.account_poll(account_id=desk_account.id)
+    assert _ledger(desk_account) == _expected(fake_venue.rows)
+    assert Trade.objects.filter(account=desk_account).count() == 5
+    assert PollRun.objects.filter(status="ok").count() == 2
+
+
+def test_it_pages_through_more_than_a_page_sharing_one_millisecond(
+    desk_account, fake_venue, redis_client
+):
+    now = fake_venue.now_ms
+    same = now - 5 * HOUR
+    rows = [income_row(i, same, "COMMISSION", "-0.1") for i in range(1, 2501)]
+    rows += [income_row(5000 + i, same + 1 + i, "FUNDING_FEE", "0.2") for i in range(1200)]
+    fake_venue.rows = rows
+    services.account_poll(account_id=desk_account.id)
+    assert _ledger(desk_account) == _expected(rows)
+    pages = [p for m, p in fake_venue.calls if m == "futures_income_history"]
+    assert any(p.get("page") == 3 and p["startTime"] == same for p in pages)
+
+
+def test_it_uses_the_last_row_time_as_the_next_start_and_dedupes_the_overlap(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 10
+    now = fake_venue.now_ms
+    # Four rows per millisecond: every page boundary splits a millisecond.
+    rows = [income_row(i, now - HOUR + i // 4, "COMMISSION", "-0.01") for i in range(1, 95)]
+    fake_venue.rows = rows
+    services.account_poll(account_id=desk_account.id)
+    assert _ledger(desk_account) == _expected(rows)
+    assert IncomeRow.objects.count() == len(rows)
+
+
+def test_it_catches_up_after_a_missed_day_from_the_durable_cursor(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 100
+    now = fake_venue.now_ms
+    first = [income_row(i, now - 30 * HOUR + i * 1000, "FUNDING_FEE", "0.5") for i in range(50)]
+    fake_venue.rows = first
+    fake_venue.now_ms = now - 29 * HOUR
+    services.account_poll(account_id=desk_account.id)
+    cursor = IncomeCursor.objects.get(account=desk_account).cursor_ms
+    assert cursor == fake_venue.now_ms - settings.PNL_INCOME_SETTLE_SECONDS * 1000
+    # A day without polls (and, over 10 days, more than one 7-day request span).
+    later = [income_row(1000 + i, now - 28 * HOUR + i * 60_000, "COMMISSION", "-0.1")
+             for i in range(1500)]
+    fake_venue.rows = first + later
+    fake_venue.now_ms = now
+    seen = len(fake_venue.calls)
+    services.account_poll(account_id=desk_account.id)
+    assert _ledger(desk_account) == _expected(first + later)
+    starts = [p["startTime"] for m, p in fake_venue.calls[seen:] if m == "futures_income_history"]
+    assert min(starts) == cursor  # the second poll started from the cursor
+
+
+def test_it_loses_and_duplicates_nothing_when_a_poll_dies_between_pages(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 20
+    settings.PNL_INCOME_LOOKBACK_DAYS = 1  # one request span: calls are time, account, pages
+    now = fake_venue.now_ms
+    rows = [income_row(i, now - HOUR + i * 7, "COMMISSION", "-0.01") for i in range(1, 101)]
+    fake_venue.rows = rows
+    fake_venue.fail_on_call = 6  # time, account, 3 pages, then the 4th page request dies
+    with pytest.raises(RuntimeError):
+        services.account_poll(account_id=desk_account.id)
+    # Three pages committed; each next page starts at the previous page's last millisecond
+    # (inclusive), so they hold 20 + 19 + 19 new rows.
+    assert IncomeRow.objects.count() == 58
+    assert IncomeCursor.objects.get(account=desk_account).cursor_ms == rows[57]["time"]
+    assert PollRun.objects.get().status == "error"
+    fake_venue.fail_on_call = None
+    services.account_poll(account_id=desk_account.id)
+    assert _ledger(desk_account) == _expected(rows)
+
+
+def test_it_links_each_trade_to_its_commission_even_across_pages(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 3
+    now = fake_venue.now_ms
+    rows = []
+    for n in range(5):
+        t = now - HOUR + n * 1000
+        rows += [income_row(10 * n + 1, t, "REALIZED_PNL", "2.5", trade_id=str(n)),
+                 income_row(10 * n + 2, t, "COMMISSION", "-0.25", trade_id=str(n))]
+    fake_venue.rows = rows
+    services.account_poll(account_id=desk_account.id)
+    trades = list(Trade.objects.order_by("time_ms"))
+    assert [str(t.commission) for t in trades] == ["-0.25000000"] * 5
+    assert all(t.published_at for t in trades)
