@@ -117,7 +117,7 @@ export function OverviewPage() {
           </>
         )}
 
-        <Card title={isToday || !lastDay ? "Today's PnL (UTC)" : "Last day's PnL"} fresh={dailyFresh} testId="today-card">
+        <Card title={isToday || !lastDay ? "Today's PnL (UTC)" : "Last day's PnL"} fresh={daily.notAvailable ? undefined : dailyFresh} testId="today-card">
           {daily.notAvailable && <NotAvailableState endpoint="/api/pnl/daily/" what="Daily PnL" />}
           {daily.error && !daily.data && <ErrorState error={daily.error} />}
           {daily.data && !lastDay && <EmptyState title="No ledger days yet">No income has been recorded in the last 30 days.</EmptyState>}

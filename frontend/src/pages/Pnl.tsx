@@ -40,7 +40,7 @@ export function PnlPage() {
         <h1>PnL history</h1>
         <WindowPicker value={window} onChange={setWindow} />
       </div>
-      <Card title={`Equity curve · ${window}`} fresh={equityFresh} testId="equity-chart">
+      <Card title={`Equity curve · ${window}`} fresh={equity.notAvailable ? undefined : equityFresh} testId="equity-chart">
         {equity.notAvailable && <NotAvailableState endpoint="/api/pnl/equity/" what="The equity curve" />}
         {equity.error && !equity.data && <ErrorState error={equity.error} />}
         {equity.data && eqPoints.length === 0 && <EmptyState title="No equity snapshots in this window">The PnL tracker stores one per poll.</EmptyState>}
@@ -60,7 +60,7 @@ export function PnlPage() {
           </div>
         )}
       </Card>
-      <Card title="Daily net PnL · last 30 days" fresh={dailyFresh} testId="daily-chart">
+      <Card title="Daily net PnL · last 30 days" fresh={daily.notAvailable ? undefined : dailyFresh} testId="daily-chart">
         {daily.notAvailable && <NotAvailableState endpoint="/api/pnl/daily/" what="Daily PnL" />}
         {daily.error && !daily.data && <ErrorState error={daily.error} />}
         {daily.data && days.length === 0 && <EmptyState title="No ledger days yet">No income recorded in the last 30 days.</EmptyState>}

@@ -21,7 +21,7 @@ export function PositionsPage() {
         <h1>Positions</h1>
         <WindowPicker value={window} onChange={setWindow} />
       </div>
-      <Card title="Live marks and PnL per symbol" fresh={fresh} testId="positions-table">
+      <Card title="Live marks and PnL per symbol" fresh={rl.notAvailable ? undefined : fresh} testId="positions-table">
         {rl.notAvailable && <NotAvailableState endpoint="/api/rl-dashboard/" what="Positions and their PnL" />}
         {rl.error && !rl.data && <ErrorState error={rl.error} />}
         {rl.data && symbols.length === 0 && (

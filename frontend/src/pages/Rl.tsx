@@ -52,7 +52,7 @@ export function RlPage() {
         <h1>RL</h1>
         <WindowPicker value={window} onChange={setWindow} />
       </div>
-      <Card title="Rewards" fresh={fresh} testId="rewards">
+      <Card title="Rewards" fresh={rl.notAvailable ? undefined : fresh} testId="rewards">
         {rl.notAvailable && <NotAvailableState endpoint="/api/rl-dashboard/" what="Rewards per symbol" />}
         {rl.error && !data && <ErrorState error={rl.error} />}
         {data && data.symbols.length === 0 && <EmptyState title="No rewards yet">{data.message || "No symbol tracked in this window."}</EmptyState>}

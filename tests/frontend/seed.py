@@ -1,0 +1,113 @@
+"""Seeds the PnL ledger and snapshots the dashboard reads (apps.pnl), through its models.
+
+Figures chosen to exercise the formatting: a gain, a loss that rounds (−5.005 → −5.01 shown),
+fees, funding, an income row outside the 24 h window, two open positions (long and short).
+Returns what the 24 h figures must be, computed here independently, or None when the PnL app
+is not installed on this desk.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.apps import apps as django_apps
+
+E8 = Decimal(100_000_000)
+
+# (hours ago, type, symbol, amount)
+INCOME = [
+    (2.0, "REALIZED_PNL", "BTCUSDT", "12.34"),
+    (2.0, "COMMISSION", "BTCUSDT", "-0.61"),
+    (1.0, "REALIZED_PNL", "ETHUSDT", "-5.005"),
+    (1.0, "COMMISSION", "ETHUSDT", "-0.3"),
+    (0.5, "FUNDING_FEE", "BTCUSDT", "0.02"),
+    (72.0, "REALIZED_PNL", "BTCUSDT", "100"),  # three days ago: in the daily bars, not in 24 h
+]
+POSITIONS = [
+    # symbol, amt, entry, mark, unrealized, initial margin, notional, leverage
+    ("BTCUSDT", "0.010", "60000", "61000", "10", "61", "610", 10),
+    ("ETHUSDT", "-0.5", "3000", "3010.5", "-5.25", "75.2625", "-1505.25", 20),
+]
+
+
+def seed_pnl() -> dict | None:
+    if not django_apps.is_installed("apps.pnl"):
+        return None
+    from apps.core.timeutil import to_ms, utcnow
+    from apps.exchange.models import ExchangeAccount
+    from apps.pnl.models import AccountSnapshot, IncomeRow, PositionSnapshot
+
+    now = utcnow().replace(microsecond=0)
+    account = ExchangeAccount.objects.create(
+        name="e2e-paper",
+        venue="paper",
+        base_url="http://127.0.0.1:9",
+        api_key_encrypted="not-used-by-the-dashboard",
+        api_secret_encrypted="not-used-by-the-dashboard",
+        api_key_hint="e2e…",
+    )
+    for i, (hours, kind, symbol, amount) in enumerate(INCOME, start=1):
+        at = now - timedelta(hours=hours)
+        IncomeRow.objects.create(
+            account=account,
+            tran_id=9_000_000 + i,
+            income_type=kind,
+            symbol=symbol,
+            amount=Decimal(amount),
+            amount_e8=int(Decimal(amount) * E8),
+            asset="USDT",
+            trade_id=str(7_000 + i),
+            time=at,
+            time_ms=to_ms(at),
+        )
+    # An equity curve: a snapshot every 30 min for 6 h, the last one with the open positions.
+    for step in range(12, -1, -1):
+        at = now - timedelta(minutes=30 * step)
+        wallet = Decimal("10000") + Decimal(12 - step)
+        snapshot = AccountSnapshot.objects.create(
+            account=account,
+            taken_at=at,
+            exchange_time=at,
+            wallet_balance=wallet,
+            margin_balance=wallet + Decimal("4.75"),
+            available_balance=wallet - Decimal("136.2625"),
+            unrealized_pnl=Decimal("4.75"),
+            initial_margin=Decimal("136.2625"),
+            maint_margin=Decimal("5"),
+            num_positions=len(POSITIONS),
+        )
+        for symbol, amt, entry, mark, upnl, margin, notional, lev in POSITIONS:
+            PositionSnapshot.objects.create(
+                snapshot=snapshot,
+                symbol=symbol,
+                position_amt=Decimal(amt),
+                entry_price=Decimal(entry),
+                mark_price=Decimal(mark),
+                unrealized_pnl=Decimal(upnl),
+                initial_margin=Decimal(margin),
+                notional=Decimal(notional),
+                leverage=lev,
+            )
+    realized_24h = sum(
+        (Decimal(a) for h, k, _, a in INCOME if k == "REALIZED_PNL" and h <= 24), Decimal(0)
+    )
+    return {
+        "account": account.name,
+        "realized_pnl_24h": format(realized_24h.quantize(Decimal("1e-8")), "f"),
+        "unrealized_pnl": format(
+            sum((Decimal(p[4]) for p in POSITIONS), Decimal(0)).quantize(Decimal("1e-8")), "f"
+        ),
+    }
+
+
+def unseed_pnl() -> None:
+    if not django_apps.is_installed("apps.pnl"):
+        return
+    from apps.exchange.models import ExchangeAccount
+    from apps.pnl.models import AccountSnapshot, IncomeRow
+
+    accounts = ExchangeAccount.objects.filter(name="e2e-paper")
+    IncomeRow.objects.filter(account__in=accounts).delete()
+    AccountSnapshot.objects.filter(account__in=accounts).delete()
+    accounts.delete()

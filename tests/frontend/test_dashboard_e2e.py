@@ -1,0 +1,179 @@
+"""End-to-end: the built dashboard, served by the real Django app under gunicorn on the test
+database, driven by headless Debian chromium (frontend/e2e/dashboard.mjs via playwright-core).
+The browser logs in and reports what each page shows; this test compares it with the API's own
+answers. Screenshots go to $QT_ARTIFACTS_DIR (default frontend/test-results/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.frontend.frontend_support import (
+    CHROMIUM,
+    FRONTEND,
+    Gunicorn,
+    api_session,
+    money_text,
+)
+from tests.frontend.seed import seed_pnl, unseed_pnl
+from tests.support.processes import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(os.environ.get("QT_ARTIFACTS_DIR", FRONTEND / "test-results"))
+# The exchange is deliberately unreachable (discard port): health must show it down.
+DEAD_EXCHANGE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(scope="module")
+def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: `apt-get install chromium` (make system-deps)")
+    if not shutil.which("node"):
+        pytest.fail("node missing: the dashboard's e2e needs Node 20+")
+    from django.contrib.auth.models import User
+
+    username, password = f"trader-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    with django_db_blocker.unblock():
+        User.objects.create_user(username, password=password)
+        seeded = seed_pnl()
+
+    env = {**subprocess_env, "EXCHANGE_BASE_URL": DEAD_EXCHANGE}
+    server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            ["node", "e2e/dashboard.mjs"],
+            cwd=FRONTEND,
+            env={
+                **os.environ,
+                "QT_BASE_URL": server.url,
+                "QT_USERNAME": username,
+                "QT_PASSWORD": password,
+                "QT_ARTIFACTS_DIR": str(ARTIFACTS),
+                "CHROMIUM_PATH": CHROMIUM,
+            },
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"no JSON from the browser:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        shown = json.loads(lines[-1])
+        (ARTIFACTS / "dashboard.json").write_text(json.dumps(shown, indent=2))
+        assert proc.returncode == 0 and shown["ok"], (
+            f"browser run failed: {shown.get('error')}\nscreenshots: {ARTIFACTS}"
+        )
+        # The API's own answers, asked the way the SPA asks them (session + CSRF login).
+        api = api_session(server.url, username, password)
+        answers = {
+            "rl": api.get(f"{server.url}/api/rl-dashboard/?window=24h", timeout=30),
+            "daily": api.get(f"{server.url}/api/pnl/daily/?days=30", timeout=30),
+            "health": api.get(f"{server.url}/api/health/", timeout=30),
+        }
+        yield {"shown": shown, "api": answers, "seeded": seeded}
+    finally:
+        server.stop()
+        with django_db_blocker.unblock():
+            User.objects.filter(username=username).delete()
+            unseed_pnl()
+
+
+def test_no_data_without_a_session_and_login_works(e2e):
+    shown = e2e["shown"]
+    assert shown["redirect_without_session"] == "/login?next=%2Fpnl"
+    assert shown["figures_without_session"] == 0
+    assert shown["bad_login_error"] == "Invalid username or password."
+    assert shown["after_login_path"] == "/"
+    assert shown["me_after_logout"] == 403
+    assert shown["page_errors"] == []
+
+
+def test_health_is_rendered_as_the_api_reports_it(e2e):
+    shown, health = e2e["shown"], e2e["api"]["health"]
+    assert health.status_code == 503  # no worker, no beat, no exchange in this test
+    body = health.json()
+    assert "exchange" in body["down"]
+    # the banner names exactly what the API says is down, prominently
+    assert shown["banner"]["kind"] == "desk-down"
+    assert shown["banner"]["down"].split(",") == body["down"]
+    components = shown["pages"]["health"]["components"]
+    assert components["database"] is True and components["exchange"] is False
+    for queue, info in body["components"]["queues"].items():
+        assert components[f"queue:{queue}"] is info["ok"]
+
+
+def test_the_page_refreshes_itself(e2e):
+    # ~6 s watched at a 5 s poll: at least one refetch without a reload
+    assert e2e["shown"]["rl_dashboard_polls_in_6s"] >= 1
+
+
+def test_phone_width_has_no_horizontal_scroll(e2e):
+    assert e2e["shown"]["phone_overflow_px"] <= 0
+
+
+def test_future_pages_explain_they_are_not_available(e2e):
+    pages = e2e["shown"]["pages"]
+    for name in ("audit", "strategies"):
+        assert any("Not available on this desk yet" in text for text in pages[name]["empty_states"])
+
+
+def test_overview_figures_match_the_api(e2e):
+    rl = e2e["api"]["rl"]
+    if rl.status_code == 404:
+        pytest.skip("/api/rl-dashboard/ answers 404: the PnL endpoints are not on this desk yet")
+    assert rl.status_code == 200, rl.text[:500]
+    body = rl.json()
+    figures = e2e["shown"]["figures"]
+    totals = body.get("totals")
+    if body["status"] == "no_data" or not totals:
+        assert any("No PnL data yet" in t for t in e2e["shown"]["empty_states"])
+        assert "equity" not in figures
+        return
+    balances = ("equity", "wallet_balance", "available_balance", "initial_margin")
+    pnl = ("total_pnl", "realized_pnl", "unrealized_pnl", "net_pnl", "commission", "funding")
+    for name in balances + pnl:
+        assert figures[name]["raw"] == str(totals[name]), name
+        assert figures[name]["text"] == money_text(totals[name], sign=name in pnl), name
+    # PnL cards never claim to be current while the exchange is down
+    assert figures["total_pnl"]["freshness"] in {"stale", "offline"}
+    if e2e["seeded"]:  # the API agrees with the seed's own arithmetic, and so does the page
+        assert totals["realized_pnl"] == e2e["seeded"]["realized_pnl_24h"]
+        assert totals["unrealized_pnl"] == e2e["seeded"]["unrealized_pnl"]
+        assert figures["realized_pnl"]["text"] == "+7.34 USDT"  # 12.34 - 5.005 = 7.335
+
+
+def test_positions_match_the_api(e2e):
+    rl = e2e["api"]["rl"]
+    if rl.status_code == 404:
+        pytest.skip("/api/rl-dashboard/ answers 404: the PnL endpoints are not on this desk yet")
+    rows = {r["symbol"]: r for r in e2e["shown"]["pages"]["positions"]["rows"]}
+    symbols = rl.json()["symbols"]
+    assert sorted(rows) == sorted(s["symbol"] for s in symbols)
+    for s in symbols:
+        assert rows[s["symbol"]]["unrealized_raw"] == s["unrealized_pnl"]
+        assert rows[s["symbol"]]["unrealized_pnl"] == money_text(s["unrealized_pnl"])
+
+
+def test_daily_pnl_matches_the_api(e2e):
+    daily = e2e["api"]["daily"]
+    if daily.status_code == 404:
+        pytest.skip("/api/pnl/daily/ answers 404: the PnL endpoints are not on this desk yet")
+    days = daily.json()["days"]
+    figures = e2e["shown"]["figures"]
+    if not days:
+        assert "today_net_pnl" not in figures
+        return
+    last = days[-1]
+    assert figures["today_net_pnl"]["raw"] == str(last["net_pnl"])
+    assert figures["today_net_pnl"]["text"] == money_text(last["net_pnl"])
+    shown_rows = {r["date"]: r["net"] for r in e2e["shown"]["pages"]["pnl"]["daily_rows"]}
+    for day in days:
+        assert shown_rows[day["date"]] == money_text(day["net_pnl"])
