@@ -70,12 +70,17 @@ def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, st
     lines["beat"] = f"exec {celery} beat --loglevel INFO --pidfile="
     flower = ports["flower"]
     lines["flower"] = f"exec {celery} flower --address={flower['bind']} --port={flower['port']}"
-    exchange = ports["paper_exchange"]
     if "paper_exchange" in get_commands():
-        lines["exchange"] = (
-            f"exec {python} manage.py paper_exchange --host {exchange['bind']} "
-            f"--port {exchange['port']} --db {var_dir / 'paper_exchange.sqlite3'}"
-        )
+        # The desk's venue, and a second one with another seed as the cross-exchange reference.
+        for name, service, seed in (
+            ("exchange", "paper_exchange", 42),
+            ("exchange_ref", "paper_exchange_ref", 43),
+        ):
+            spec = ports[service]
+            lines[name] = (
+                f"exec {python} manage.py paper_exchange --host {spec['bind']} "
+                f"--port {spec['port']} --db {var_dir / (service + '.sqlite3')} --seed {seed}"
+            )
     return lines
 
 

@@ -124,7 +124,8 @@ def test_it_refuses_to_start_on_a_port_conflict_and_names_the_holder(stack_env, 
         )
     assert result.returncode != 0
     port = stack_env["QUANTUM_PORT_FLOWER"]
-    assert f"port {port} (flower) is held by python" in result.stdout + result.stderr
+    me = f"{psutil.Process().name()}[{os.getpid()}]"  # this test process holds the port
+    assert f"port {port} (flower) is held by {me}" in result.stdout + result.stderr
     assert "honcho" not in result.stdout
 
 
