@@ -56,3 +56,19 @@ def test_a_stale_beat_is_down(api, redis_client):
     body = api.get("/api/health/").json()
     assert body["components"]["beat"]["ok"] is False
     assert "beat" in body["down"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_is_200_when_every_part_is_up(api, redis_client, start_worker, settings, tmp_path):
+    from tests.support.paper_exchange import PaperExchange
+
+    with PaperExchange(tmp_path / "venue") as venue:
+        settings.EXCHANGE_BASE_URL = venue.base_url
+        start_worker(name="health")
+        redis_client.set(keys.BEAT_LAST_TICK, to_ms(utcnow()))
+        response = api.get("/api/health/")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["down"] == []
+    assert all(queue["workers"] for queue in body["components"]["queues"].values())
+    assert body["components"]["exchange"]["latency_ms"] > 0
