@@ -20,7 +20,8 @@ def income_row(tran_id: int, time_ms: int, kind: str = "REALIZED_PNL", amount: s
 def position(symbol: str, amt: str, entry: str, mark: str, leverage: int = 10) -> dict[str, Any]:
     a, e, m = Decimal(amt), Decimal(entry), Decimal(mark)
     return {"symbol": symbol, "positionAmt": amt, "entryPrice": entry,
-            "unrealizedProfit": str(a * (m - e)), "positionInitialMargin": str(abs(a) * m / leverage),
+            "unrealizedProfit": str(a * (m - e)),
+            "positionInitialMargin": str(abs(a) * m / leverage),
             "initialMargin": str(abs(a) * m / leverage), "maintMargin": "0",
             "leverage": str(leverage), "isolated": False, "positionSide": "BOTH",
             "updateTime": 0}
