@@ -1,6 +1,6 @@
 # Quantum Trader: `make up` runs the whole stack, `make test` runs the whole suite.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 .PHONY: up test lint bench system-deps clean
 
 $(VENV)/.installed: requirements.txt
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
