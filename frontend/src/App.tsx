@@ -1,16 +1,22 @@
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { AuthProvider, useAuth } from "./hooks/auth";
 import { HealthProvider } from "./hooks/health";
 import { Layout } from "./components/Layout";
 import { LoginPage } from "./pages/Login";
 import { OverviewPage } from "./pages/Overview";
 import { PositionsPage } from "./pages/Positions";
-import { PnlPage } from "./pages/Pnl";
-import { RlPage } from "./pages/Rl";
 import { AuditPage } from "./pages/Audit";
 import { StrategiesPage } from "./pages/Strategies";
 import { HealthPage } from "./pages/Health";
+
+// The chart pages (recharts) load on first visit: the overview a trader opens first stays light.
+const PnlPage = lazy(() => import("./pages/Pnl").then((m) => ({ default: m.PnlPage })));
+const RlPage = lazy(() => import("./pages/Rl").then((m) => ({ default: m.RlPage })));
+
+function Loading() {
+  return <div className="boot">Loading…</div>;
+}
 
 /** No data without a session: every page but /login needs one; without it, go to login. */
 export function RequireAuth({ children }: { children: ReactNode }) {
@@ -39,8 +45,8 @@ export function AppRoutes() {
       >
         <Route index element={<OverviewPage />} />
         <Route path="positions" element={<PositionsPage />} />
-        <Route path="pnl" element={<PnlPage />} />
-        <Route path="rl" element={<RlPage />} />
+        <Route path="pnl" element={<Suspense fallback={<Loading />}><PnlPage /></Suspense>} />
+        <Route path="rl" element={<Suspense fallback={<Loading />}><RlPage /></Suspense>} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="strategies" element={<StrategiesPage />} />
         <Route path="health" element={<HealthPage />} />
