@@ -193,3 +193,41 @@ describe("future pages", () => {
     expect(container.querySelector('[data-component="beat"]')!.getAttribute("data-ok")).toBe("1");
   });
 });
+
+describe("when the trading API exists", () => {
+  it("shows the desk mode and an engaged kill switch", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard()),
+      "/api/pnl/daily/": () => json({ days: [] }),
+      "/api/trading/desk/": () => json({ mode: "halt", kill_switch: true, reason: "drawdown 4.2 % > 4 %" }),
+    });
+    const { container } = renderAt("/");
+    await waitFor(() => expect(container.querySelector('[data-figure="kill_switch"]')?.textContent).toBe("ENGAGED"));
+    expect(container.querySelector('[data-figure="desk_mode"]')!.textContent).toBe("halt");
+    expect(screen.getByText(/drawdown 4.2 %/)).toBeTruthy();
+  });
+
+  it("lists intents and filters them", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/trading/intents/": () =>
+        json({
+          results: [
+            { id: 1, symbol: "BTCUSDT", state: "filled", client_order_id: "qt-1" },
+            { id: 2, symbol: "ETHUSDT", state: "rejected", client_order_id: "qt-2" },
+          ],
+        }),
+      "/api/trading/orders/": () => json([]),
+    });
+    renderAt("/audit");
+    await screen.findByText("qt-1");
+    expect(screen.getByText("No orders yet")).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("filter rows"), { target: { value: "rejected" } });
+    await waitFor(() => expect(screen.queryByText("qt-1")).toBeNull());
+    expect(screen.getByText("qt-2")).toBeTruthy();
+    expect(screen.getByText("1 of 2 rows")).toBeTruthy();
+  });
+});

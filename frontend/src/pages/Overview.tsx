@@ -40,6 +40,11 @@ export function DeskCard() {
           </div>
         </div>
       )}
+      {d && (d.reason || d.changed_at) ? (
+        <div className="muted small">
+          {d.reason ? String(d.reason) : ""} {d.changed_at ? `· changed ${formatTime(d.changed_at as string)}` : ""}
+        </div>
+      ) : null}
     </Card>
   );
 }
