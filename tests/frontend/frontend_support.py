@@ -68,6 +68,11 @@ def lock_hash() -> str:
 
 
 def ensure_node_modules() -> None:
+    with _build_lock():
+        _ensure_node_modules()
+
+
+def _ensure_node_modules() -> None:
     if LOCK_MARK.exists() and LOCK_MARK.read_text().strip() == lock_hash():
         return
     _run([_npm(), "ci", "--no-audit", "--no-fund"], timeout=600)
@@ -92,7 +97,7 @@ def dist_is_stale() -> bool:
 
 def ensure_built() -> Path:
     with _build_lock():
-        ensure_node_modules()
+        _ensure_node_modules()
         if dist_is_stale():
             _run([_npm(), "run", "build"], timeout=600)
     return DIST
