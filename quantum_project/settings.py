@@ -223,3 +223,47 @@ PNL_STALE_SECONDS = env.int("PNL_STALE_SECONDS", default=60)
 # The window of the Redis reward hashes (quantum:rl:reward:{SYMBOL}) and their TTL.
 PNL_REWARD_WINDOW = env("PNL_REWARD_WINDOW", default="24h")
 PNL_REWARD_TTL_SECONDS = env.int("PNL_REWARD_TTL_SECONDS", default=3600)
+
+# --- Trading -------------------------------------------------------------------------------------
+# Market data, the trading loop, risk and execution (docs/trading.md).
+INSTALLED_APPS += ["apps.market", "apps.trading"]  # appended here: one block per context
+TRADING_SYMBOLS = [s.upper() for s in env.list("TRADING_SYMBOLS", default=["BTCUSDT", "ETHUSDT"])]
+# The ExchangeAccount (by name) the loop trades; empty: every active account.
+TRADING_ACCOUNT = env("TRADING_ACCOUNT", default="")
+# The cross-exchange reference venue (public endpoints only); `make up` runs a second paper venue.
+REFERENCE_EXCHANGE_BASE_URL = env(
+    "REFERENCE_EXCHANGE_BASE_URL",
+    default=f"http://127.0.0.1:{PORTS['paper_exchange_ref']['port']}",
+)
+CROSS_EXCHANGE_ALARM_BPS = env("CROSS_EXCHANGE_ALARM_BPS", default="50")  # Decimal string
+MARKET_KLINE_INTERVAL = env("MARKET_KLINE_INTERVAL", default="1m")
+MARKET_KLINE_HISTORY = env.int("MARKET_KLINE_HISTORY", default=120)  # klines kept warm per symbol
+MARKET_PUBLISH_INTERVAL_SECONDS = env.int("MARKET_PUBLISH_INTERVAL_SECONDS", default=5)
+MARKET_STREAM_MAXLEN = env.int("MARKET_STREAM_MAXLEN", default=10000)
+TRADING_CYCLE_INTERVAL_SECONDS = env.int("TRADING_CYCLE_INTERVAL_SECONDS", default=10)
+TRADING_MONITOR_INTERVAL_SECONDS = env.int("TRADING_MONITOR_INTERVAL_SECONDS", default=5)
+# Strategy (trend following, two moving averages and an ATR filter) and sizing.
+TRADING_SIGNAL_SOURCE = env("TRADING_SIGNAL_SOURCE", default="apps.trading.signals:MaCrossAtr")
+TRADING_MA_FAST = env.int("TRADING_MA_FAST", default=9)
+TRADING_MA_SLOW = env.int("TRADING_MA_SLOW", default=21)
+TRADING_ATR_PERIOD = env.int("TRADING_ATR_PERIOD", default=14)
+TRADING_ATR_MIN_PCT = env("TRADING_ATR_MIN_PCT", default="0.01")  # % of price: too quiet below
+TRADING_ATR_MAX_PCT = env("TRADING_ATR_MAX_PCT", default="3")  # % of price: too wild above
+TRADING_ORDER_NOTIONAL = env("TRADING_ORDER_NOTIONAL", default="200")  # USDT per entry
+TRADING_LEVERAGE = env.int("TRADING_LEVERAGE", default=5)
+# Exit brain (enforced by the monitor, docs/trading.md): percent of the entry price.
+TRADING_TAKE_PROFIT_PCT = env("TRADING_TAKE_PROFIT_PCT", default="1.5")
+TRADING_STOP_LOSS_PCT = env("TRADING_STOP_LOSS_PCT", default="1.0")
+TRADING_TRAILING_PCT = env("TRADING_TRAILING_PCT", default="0.8")
+# Execution: HTTP timeout of an order call; how long an executor holds a SUBMITTING intent before
+# another may look the order up and take over (> timeout x retries); retries of one execution.
+TRADING_ORDER_TIMEOUT_SECONDS = env.int("TRADING_ORDER_TIMEOUT_SECONDS", default=5)
+TRADING_LEASE_SECONDS = env.int("TRADING_LEASE_SECONDS", default=60)
+TRADING_EXECUTE_RETRIES = env.int("TRADING_EXECUTE_RETRIES", default=3)
+# soft < hard < lock < CELERY_VISIBILITY_TIMEOUT.
+TRADING_CYCLE_SOFT_TIME_LIMIT = env.int("TRADING_CYCLE_SOFT_TIME_LIMIT", default=40)
+TRADING_CYCLE_HARD_TIME_LIMIT = env.int("TRADING_CYCLE_HARD_TIME_LIMIT", default=50)
+TRADING_CYCLE_LOCK_SECONDS = env.int("TRADING_CYCLE_LOCK_SECONDS", default=60)
+# Drills and tests only: a pause after an order was sent and before the intent records it, to
+# kill a worker in exactly that gap on purpose.
+TRADING_SEND_PAUSE_SECONDS = env.float("TRADING_SEND_PAUSE_SECONDS", default=0)

@@ -17,4 +17,25 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
+    # Trading (docs/trading.md): market data, the loop, the monitor, the cross-exchange check.
+    "market: publish": {
+        "task": "quantum.market.publish",
+        "schedule": timedelta(seconds=5),
+        "options": {"expires": 5},
+    },
+    "market: cross-exchange check": {
+        "task": "quantum.market.cross_exchange",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 30},
+    },
+    "trading: run cycle": {
+        "task": "quantum.trading.run_cycle",
+        "schedule": timedelta(seconds=10),
+        "options": {"expires": 10},
+    },
+    "trading: monitor positions": {
+        "task": "quantum.trading.monitor_positions",
+        "schedule": timedelta(seconds=5),
+        "options": {"expires": 5},
+    },
 }

@@ -1,0 +1,317 @@
+"""Writes of the market context: klines into the DB and streams, marks and funding into Redis,
+the cross-exchange basis and its alarms."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError, ResponseError
+
+from apps.core import jsoncodec
+from apps.core.money import money_str, to_decimal
+from apps.core.redis import get_redis
+from apps.core.timeutil import from_ms
+from apps.exchange.errors import PayloadError
+from apps.market import keys
+from apps.market.models import CrossExchangeAlarm, Kline
+from apps.market.venue import PublicVenue
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000}
+PAGE = 1500  # Binance's maximum klines per request
+
+
+@dataclass(frozen=True)
+class Mark:
+    symbol: str
+    mark_price: Decimal
+    index_price: Decimal
+    funding_rate: Decimal
+    next_funding_time: int
+    time: int
+
+
+def mark_parse(row: dict) -> Mark:
+    try:
+        return Mark(
+            symbol=row["symbol"],
+            mark_price=to_decimal(row["markPrice"], field="markPrice"),
+            index_price=to_decimal(row["indexPrice"], field="indexPrice"),
+            funding_rate=to_decimal(row["lastFundingRate"], field="lastFundingRate"),
+            next_funding_time=int(row["nextFundingTime"]),
+            time=int(row["time"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PayloadError(f"premiumIndex: {exc}") from None
+
+
+def _kline_rows(symbol: str, interval: str, raw: list, *, now_ms: int) -> list[Kline]:
+    """Closed klines only: the last row of a reply is usually still open and would change."""
+    out = []
+    for row in raw:
+        try:
+            close_ms = int(row[6])
+            if close_ms >= now_ms:
+                continue
+            out.append(
+                Kline(
+                    symbol=symbol,
+                    interval=interval,
+                    open_time_ms=int(row[0]),
+                    open_time=from_ms(int(row[0])),
+                    open=to_decimal(row[1], field="open"),
+                    high=to_decimal(row[2], field="high"),
+                    low=to_decimal(row[3], field="low"),
+                    close=to_decimal(row[4], field="close"),
+                    volume=to_decimal(row[5], field="volume"),
+                    close_time_ms=close_ms,
+                )
+            )
+        except (IndexError, TypeError, ValueError) as exc:
+            raise PayloadError(f"klines {symbol}: {exc}") from None
+    return out
+
+
+def klines_fetch_range(
+    *, venue: PublicVenue, symbol: str, interval: str, start_ms: int, end_ms: int, now_ms: int
+) -> list[Kline]:
+    """Every closed kline with start_ms <= open time <= end_ms, paging 1500 at a time."""
+    step = INTERVAL_MS[interval]
+    found: list[Kline] = []
+    cursor = start_ms
+    while cursor <= end_ms:
+        raw = venue.call(
+            "futures_klines",
+            symbol=symbol,
+            interval=interval,
+            startTime=cursor,
+            endTime=end_ms,
+            limit=PAGE,
+        )
+        rows = _kline_rows(symbol, interval, raw, now_ms=now_ms)
+        found.extend(rows)
+        if len(raw) < PAGE:
+            break
+        cursor = int(raw[-1][0]) + step
+    return found
+
+
+def klines_store(*, klines: list[Kline]) -> list[Kline]:
+    """Insert the klines not stored yet (unique symbol+interval+open time); returns the new."""
+    if not klines:
+        return []
+    symbol, interval = klines[0].symbol, klines[0].interval
+    times = [k.open_time_ms for k in klines]
+    existing = set(
+        Kline.objects.filter(
+            symbol=symbol,
+            interval=interval,
+            open_time_ms__gte=min(times),
+            open_time_ms__lte=max(times),
+        ).values_list("open_time_ms", flat=True)
+    )
+    new = [k for k in klines if k.open_time_ms not in existing]
+    # ignore_conflicts: a concurrent publisher storing the same minute is not an error.
+    Kline.objects.bulk_create(new, ignore_conflicts=True)
+    return new
+
+
+def kline_gaps(*, symbol: str, interval: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """Missing open times in [start_ms, end_ms] as (first, last) ranges."""
+    step = INTERVAL_MS[interval]
+    have = set(
+        Kline.objects.filter(
+            symbol=symbol, interval=interval, open_time_ms__gte=start_ms, open_time_ms__lte=end_ms
+        ).values_list("open_time_ms", flat=True)
+    )
+    gaps: list[tuple[int, int]] = []
+    first = start_ms - start_ms % step
+    t = first if first >= start_ms else first + step
+    gap_start = None
+    while t <= end_ms:
+        if t not in have:
+            gap_start = t if gap_start is None else gap_start
+        elif gap_start is not None:
+            gaps.append((gap_start, t - step))
+            gap_start = None
+        t += step
+    if gap_start is not None:
+        gaps.append((gap_start, end_ms - end_ms % step))
+    return gaps
+
+
+def _xadd_kline(client, kline: Kline) -> None:
+    # The stream id is the open time: Redis refuses an id not above the last one, so a retried
+    # publish can never append the same minute twice.
+    fields = {
+        "symbol": kline.symbol,
+        "interval": kline.interval,
+        "open_time": str(kline.open_time_ms),
+        "open": money_str(kline.open),
+        "high": money_str(kline.high),
+        "low": money_str(kline.low),
+        "close": money_str(kline.close),
+        "volume": money_str(kline.volume),
+        "close_time": str(kline.close_time_ms),
+    }
+    try:
+        client.xadd(
+            keys.stream_kline(kline.symbol),
+            fields,
+            id=f"{kline.open_time_ms}-0",
+            maxlen=settings.MARKET_STREAM_MAXLEN,
+            approximate=True,
+        )
+    except ResponseError as exc:
+        if "equal or smaller" not in str(exc):
+            raise
+
+
+def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
+    """One symbol: the mark and funding into Redis, new closed klines (gaps backfilled) into
+    the DB and then the kline stream. Returns counts for the caller's log."""
+    interval = settings.MARKET_KLINE_INTERVAL
+    step = INTERVAL_MS[interval]
+    mark = mark_parse(venue.call("futures_mark_price", symbol=symbol))
+    now_ms = mark.time
+    window_start = now_ms - settings.MARKET_KLINE_HISTORY * step
+    window_start -= window_start % step
+    last_closed = now_ms - now_ms % step - step
+    new: list[Kline] = []
+    for gap_start, gap_end in kline_gaps(
+        symbol=symbol, interval=interval, start_ms=window_start, end_ms=last_closed
+    ):
+        fetched = klines_fetch_range(
+            venue=venue,
+            symbol=symbol,
+            interval=interval,
+            start_ms=gap_start,
+            end_ms=gap_end,
+            now_ms=now_ms,
+        )
+        with transaction.atomic():
+            new.extend(klines_store(klines=fetched))
+    client = get_redis()
+    entry = {
+        "symbol": symbol,
+        "mark_price": money_str(mark.mark_price),
+        "index_price": money_str(mark.index_price),
+        "funding_rate": money_str(mark.funding_rate),
+        "next_funding_time": str(mark.next_funding_time),
+        "time": str(mark.time),
+    }
+    try:
+        pipe = client.pipeline()
+        pipe.hset(keys.mark(symbol), mapping=entry)
+        pipe.xadd(keys.STREAM_MARK, entry, maxlen=settings.MARKET_STREAM_MAXLEN, approximate=True)
+        pipe.execute()
+        for kline in sorted(new, key=lambda k: k.open_time_ms):
+            _xadd_kline(client, kline)
+    except RedisError:
+        # The DB has the klines; the next publish re-sends the stream tail (see below).
+        logger.warning("market publish %s: redis unavailable, stream catch-up next run", symbol)
+        raise
+    stream_catch_up(symbol=symbol, interval=interval)
+    return {"symbol": symbol, "klines": len(new), "mark": entry["mark_price"]}
+
+
+def stream_catch_up(*, symbol: str, interval: str, limit: int = 500) -> int:
+    """Re-append stored klines the stream lacks (after a Redis restart, say): the stream is a
+    view of the durable store, never the other way round."""
+    client = get_redis()
+    last = client.xrevrange(keys.stream_kline(symbol), count=1)
+    last_ms = int(last[0][0].split("-")[0]) if last else -1
+    missing = Kline.objects.filter(
+        symbol=symbol, interval=interval, open_time_ms__gt=last_ms
+    ).order_by("-open_time_ms")[:limit]
+    rows = sorted(missing, key=lambda k: k.open_time_ms)
+    for kline in rows:
+        _xadd_kline(client, kline)
+    return len(rows)
+
+
+def market_publish(*, venue: PublicVenue, symbols: list[str]) -> list[dict]:
+    return [market_publish_symbol(venue=venue, symbol=symbol) for symbol in symbols]
+
+
+def _ticker_prices(venue: PublicVenue) -> dict[str, Decimal]:
+    rows = venue.call("futures_symbol_ticker")
+    if not isinstance(rows, list):
+        raise PayloadError("ticker: expected a list")
+    return {r["symbol"]: to_decimal(r["price"], field="price") for r in rows}
+
+
+def cross_exchange_check(
+    *, venue: PublicVenue, reference: PublicVenue, symbols: list[str], threshold_bps: Decimal
+) -> list[dict]:
+    """Basis (venue - reference) and divergence (|basis| / reference, in bps) per symbol. An
+    alarm is raised when a symbol crosses the threshold (logged, a row, a Redis key) and
+    cleared when it comes back; a symbol that stays past it does not write a row per check."""
+    prices = _ticker_prices(venue)
+    refs = _ticker_prices(reference)
+    client = get_redis()
+    out = []
+    for symbol in symbols:
+        price, ref = prices.get(symbol), refs.get(symbol)
+        if price is None or ref is None or ref == 0:
+            continue
+        basis = price - ref
+        divergence = (abs(basis) / ref * 10000).quantize(Decimal("0.0001"))
+        state = {
+            "symbol": symbol,
+            "price": price,
+            "reference_price": ref,
+            "basis": basis,
+            "divergence_bps": divergence,
+            "threshold_bps": threshold_bps,
+        }
+        client.hset(keys.basis(symbol), mapping={k: jsoncodec.dumps(v) for k, v in state.items()})
+        alarmed = divergence > threshold_bps
+        if alarmed and not client.exists(keys.alarm(symbol)):
+            logger.warning(
+                "cross-exchange alarm %s: %s vs reference %s (%s bps > %s)",
+                symbol,
+                price,
+                ref,
+                divergence,
+                threshold_bps,
+            )
+            CrossExchangeAlarm.objects.create(
+                symbol=symbol,
+                price=price,
+                reference_price=ref,
+                basis=basis,
+                divergence_bps=divergence,
+                threshold_bps=threshold_bps,
+            )
+            client.set(keys.alarm(symbol), jsoncodec.dumps(state))
+        elif not alarmed:
+            client.delete(keys.alarm(symbol))
+        out.append({**state, "alarm": alarmed})
+    return out
+
+
+def market_venue() -> PublicVenue:
+    """Market data comes from the venue the desk trades on: the trading account's, or
+    EXCHANGE_BASE_URL when no account is registered yet."""
+    from apps.exchange.models import ExchangeAccount
+
+    accounts = ExchangeAccount.objects.filter(is_active=True)
+    if settings.TRADING_ACCOUNT:
+        accounts = accounts.filter(name=settings.TRADING_ACCOUNT)
+    account = accounts.order_by("id").first()
+    return PublicVenue(base_url=account.base_url if account else settings.EXCHANGE_BASE_URL)
+
+
+def cross_exchange_run(*, symbols: list[str]) -> list[dict]:
+    return cross_exchange_check(
+        venue=market_venue(),
+        reference=PublicVenue(base_url=settings.REFERENCE_EXCHANGE_BASE_URL),
+        symbols=symbols,
+        threshold_bps=Decimal(settings.CROSS_EXCHANGE_ALARM_BPS),
+    )

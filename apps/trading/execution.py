@@ -1,0 +1,287 @@
+"""Execution: an approved intent becomes at most one order on the exchange.
+
+The guarantees (docs/trading.md, "Execution idempotency"):
+- one executor at a time: the claim is a conditional update APPROVED -> SUBMITTING, and a
+  SUBMITTING intent is taken over only after its executor's lease ran out;
+- the client order id is fixed on the intent before anything is sent, so the venue can always be
+  asked about it (GET /fapi/v1/order?origClientOrderId=...);
+- after a timeout, a 5xx or a dead worker, the order is looked up before anything is resent; only
+  -2013 ("order does not exist") makes a resend safe. This holds under Binance's rule (client
+  ids unique among open orders only) as under the paper venue's strict one (-4116 for any id
+  ever used);
+- a fatal exchange error is recorded with Binance's code and message and never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F
+from redis.exceptions import RedisError
+
+from apps.core import jsoncodec
+from apps.core.money import money_str, quantize_step, to_decimal
+from apps.core.redis import get_redis
+from apps.core.timeutil import utcnow
+from apps.exchange.client import ExchangeClient
+from apps.exchange.errors import FatalExchangeError, RetryableExchangeError
+from apps.trading import selectors
+from apps.trading.models import IntentAction, IntentState, PositionIntent
+from apps.trading.venue import filters_get, trading_client
+
+logger = logging.getLogger(__name__)
+
+ORDER_NOT_FOUND = -2013
+DUPLICATE_CLIENT_ID = -4116
+LEVERAGE_KEY = "quantum:trading:leverage:{account_id}:{symbol}"
+EXIT_REASON_KEY = "quantum:exitbrain:reason:{account_id}:{trade_id}"
+EXIT_REASON_TTL = 7 * 24 * 3600
+
+
+class Outcome:
+    DONE = "done"  # the intent reached a final or SUBMITTED state
+    RETRY = "retry"  # status unknown for now: try again later (the lease is released)
+    SKIPPED = "skipped"  # not ours to run: another executor holds it, or it is finished
+
+
+@dataclass
+class Lookup:
+    found: bool
+    order: dict | None = None
+
+
+def client_order_id_for(intent_id: int, seq: int = 1) -> str:
+    """`qt-<intent id>-<n>`: matches ^[.A-Z:/a-z0-9_-]{1,36}$ and names its intent."""
+    return f"qt-{intent_id}-{seq}"
+
+
+def _claim(intent_id: int) -> tuple[bool, bool]:
+    """(claimed, recovering). A fresh claim is APPROVED -> SUBMITTING; a takeover is a
+    SUBMITTING intent whose lease expired (its executor died or gave up)."""
+    now = utcnow()
+    lease = now + timedelta(seconds=settings.TRADING_LEASE_SECONDS)
+    fresh = PositionIntent.objects.filter(id=intent_id, state=IntentState.APPROVED).update(
+        state=IntentState.SUBMITTING,
+        lease_until=lease,
+        attempts=F("attempts") + 1,
+        submitted_at=now,
+        updated_at=now,
+    )
+    if fresh:
+        return True, False
+    taken = PositionIntent.objects.filter(
+        id=intent_id, state=IntentState.SUBMITTING, lease_until__lt=now
+    ).update(lease_until=lease, attempts=F("attempts") + 1, updated_at=now)
+    return bool(taken), bool(taken)
+
+
+def _release(intent_id: int) -> None:
+    """Give the lease back at once: the next executor looks the order up first anyway."""
+    PositionIntent.objects.filter(id=intent_id, state=IntentState.SUBMITTING).update(
+        lease_until=utcnow(), updated_at=utcnow()
+    )
+
+
+def _lookup(client: ExchangeClient, intent: PositionIntent) -> Lookup:
+    try:
+        order = client.call(
+            "futures_get_order", symbol=intent.symbol, origClientOrderId=intent.client_order_id
+        )
+    except FatalExchangeError as exc:
+        if exc.code == ORDER_NOT_FOUND:
+            return Lookup(found=False)
+        raise
+    return Lookup(found=True, order=order)
+
+
+def order_apply(*, intent: PositionIntent, order: dict) -> PositionIntent:
+    """Record what the exchange says about the intent's order. Monotonic: a stale reply never
+    moves a finished intent back."""
+    status = order.get("status", "")
+    executed = to_decimal(order.get("executedQty", "0"), field="executedQty")
+    avg = to_decimal(order.get("avgPrice", "0"), field="avgPrice")
+    if status == "FILLED":
+        state = IntentState.FILLED
+    elif status in ("NEW", "PARTIALLY_FILLED"):
+        state = IntentState.SUBMITTED
+    elif executed > 0:  # CANCELED / EXPIRED after a part filled
+        state = IntentState.PARTIALLY_FILLED
+    else:
+        state = IntentState.FAILED
+    now = utcnow()
+    fields = {
+        "state": state,
+        "order_id": int(order["orderId"]),
+        "executed_qty": executed,
+        "avg_price": avg if executed > 0 else None,
+        "lease_until": None,
+        "updated_at": now,
+    }
+    if state != IntentState.SUBMITTED:
+        fields["finished_at"] = now
+    if state == IntentState.FAILED:
+        fields["error_message"] = f"order {status} with nothing filled"
+    PositionIntent.objects.filter(
+        id=intent.id, state__in=[IntentState.SUBMITTING, IntentState.SUBMITTED]
+    ).update(**fields)
+    intent.refresh_from_db()
+    return intent
+
+
+def _fail(intent: PositionIntent, exc: FatalExchangeError) -> None:
+    PositionIntent.objects.filter(id=intent.id, state=IntentState.SUBMITTING).update(
+        state=IntentState.FAILED,
+        error_code=exc.code,
+        error_message=str(exc)[:2000],
+        lease_until=None,
+        finished_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    logger.warning("intent %s failed on the exchange: %s", intent.id, exc)
+
+
+def _reject_at_send(intent: PositionIntent, reason: str) -> None:
+    PositionIntent.objects.filter(id=intent.id, state=IntentState.SUBMITTING).update(
+        state=IntentState.REJECTED,
+        risk_verdict="rejected",
+        risk_reason=reason,
+        lease_until=None,
+        finished_at=utcnow(),
+        updated_at=utcnow(),
+    )
+
+
+def _leverage_ensure(client: ExchangeClient, intent: PositionIntent) -> None:
+    key = LEVERAGE_KEY.format(account_id=intent.account_id, symbol=intent.symbol)
+    try:
+        if get_redis().get(key) == str(intent.leverage):
+            return
+    except RedisError:
+        pass
+    client.call("futures_change_leverage", symbol=intent.symbol, leverage=intent.leverage)
+    try:
+        get_redis().set(key, str(intent.leverage), ex=3600)
+    except RedisError:
+        pass
+
+
+def _order_params(client: ExchangeClient, intent: PositionIntent) -> dict:
+    filters = filters_get(client=client, symbol=intent.symbol)
+    quantity = quantize_step(intent.quantity, filters.step_size)
+    params = {
+        "symbol": intent.symbol,
+        "side": intent.side,
+        "type": "MARKET",
+        "quantity": money_str(quantity),
+        "newClientOrderId": intent.client_order_id,
+        "newOrderRespType": "RESULT",
+    }
+    if intent.reduce_only:
+        params["reduceOnly"] = "true"
+    return params
+
+
+def _send(client: ExchangeClient, intent: PositionIntent) -> dict:
+    order = client.call("futures_create_order", **_order_params(client, intent))
+    if settings.TRADING_SEND_PAUSE_SECONDS:
+        # Drill only: the order is on the venue, the intent does not know yet.
+        time.sleep(settings.TRADING_SEND_PAUSE_SECONDS)
+    return order
+
+
+def _exit_link(client: ExchangeClient, intent: PositionIntent) -> None:
+    """Realized PnL of a reduce-only fill (GET /fapi/v1/userTrades?orderId=), and the exit reason
+    under each trade id, where the PnL tracker's closed-trade entries can pick it up."""
+    if not intent.reduce_only or not intent.order_id or intent.executed_qty == 0:
+        return
+    try:
+        fills = client.call("futures_account_trades", symbol=intent.symbol, orderId=intent.order_id)
+        realized = sum(
+            (to_decimal(f["realizedPnl"], field="realizedPnl") for f in fills), Decimal(0)
+        )
+        PositionIntent.objects.filter(id=intent.id).update(realized_pnl=realized)
+        link = {
+            "reason": intent.reason,
+            "intent_id": intent.id,
+            "client_order_id": intent.client_order_id,
+            "order_id": intent.order_id,
+        }
+        pipe = get_redis().pipeline()
+        for fill in fills:
+            key = EXIT_REASON_KEY.format(account_id=intent.account_id, trade_id=fill["id"])
+            pipe.set(key, jsoncodec.dumps(link), ex=EXIT_REASON_TTL)
+        pipe.execute()
+    except (RetryableExchangeError, FatalExchangeError, RedisError, KeyError) as exc:
+        # Best effort: the fill is recorded; the PnL tracker's ledger still has the trade.
+        logger.warning("intent %s: exit PnL link not recorded: %s", intent.id, exc)
+
+
+def intent_execute(*, intent_id: int) -> str:
+    """Run one intent to an order, at most once. Returns an Outcome."""
+    claimed, recovering = _claim(intent_id)
+    if not claimed:
+        return Outcome.SKIPPED
+    intent = PositionIntent.objects.select_related("account").get(id=intent_id)
+    client = trading_client(account=intent.account)
+    try:
+        if recovering:
+            found = _lookup(client, intent)
+            if found.found:
+                intent = order_apply(intent=intent, order=found.order or {})
+                _exit_link(client, intent)
+                return Outcome.DONE
+        desk = selectors.desk_get()
+        if not intent.reduce_only and not desk.allows_new_risk:
+            # Halt means at once: an intent approved a moment ago does not go out now.
+            _reject_at_send(intent, f"desk {desk.mode}, kill switch {desk.kill_switch} at send")
+            return Outcome.DONE
+        if intent.action in (IntentAction.OPEN, IntentAction.ADD):
+            _leverage_ensure(client, intent)
+        for attempt in range(settings.TRADING_EXECUTE_RETRIES):
+            try:
+                order = _send(client, intent)
+            except FatalExchangeError as exc:
+                if exc.code == DUPLICATE_CLIENT_ID:
+                    # Strict venue: the id was used, so our order is there. Read it.
+                    found = _lookup(client, intent)
+                    if found.found:
+                        intent = order_apply(intent=intent, order=found.order or {})
+                        _exit_link(client, intent)
+                        return Outcome.DONE
+                _fail(intent, exc)
+                return Outcome.DONE
+            except RetryableExchangeError as exc:
+                # Timeout / 5xx: the order may or may not be on the venue. Ask before resending.
+                logger.warning("intent %s: send attempt %s: %s", intent.id, attempt + 1, exc)
+                time.sleep(min(exc.retry_after or 0.25 * 2**attempt, 5))
+                found = _lookup(client, intent)
+                if found.found:
+                    intent = order_apply(intent=intent, order=found.order or {})
+                    _exit_link(client, intent)
+                    return Outcome.DONE
+                continue  # -2013: never reached the venue, safe to send again
+            intent = order_apply(intent=intent, order=order)
+            _exit_link(client, intent)
+            return Outcome.DONE
+    except RetryableExchangeError as exc:
+        logger.warning("intent %s: exchange unavailable, will retry: %s", intent_id, exc)
+    except FatalExchangeError as exc:
+        # A fatal answer to a lookup or the leverage call: record it, do not loop on it.
+        _fail(intent, exc)
+        return Outcome.DONE
+    _release(intent_id)
+    return Outcome.RETRY
+
+
+def intent_refresh(*, client: ExchangeClient, intent: PositionIntent) -> PositionIntent:
+    """A SUBMITTED intent (order working on the venue): read its order again."""
+    found = _lookup(client, intent)
+    if found.found:
+        intent = order_apply(intent=intent, order=found.order or {})
+        _exit_link(client, intent)
+    return intent

@@ -1,0 +1,103 @@
+"""Reads of the trading context."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Max, QuerySet
+
+from apps.exchange.models import ExchangeAccount
+from apps.trading.models import (
+    FILLED_STATES,
+    IN_FLIGHT_STATES,
+    DeskState,
+    IntentAction,
+    Position,
+    PositionIntent,
+    RiskPolicy,
+    Side,
+)
+from apps.trading.risk import Book
+
+ZERO = Decimal(0)
+
+
+def policy_get() -> RiskPolicy:
+    policy, _ = RiskPolicy.objects.get_or_create(pk=1)
+    return policy
+
+
+def desk_get() -> DeskState:
+    desk, _ = DeskState.objects.get_or_create(pk=1)
+    return desk
+
+
+def trading_accounts() -> QuerySet[ExchangeAccount]:
+    accounts = ExchangeAccount.objects.filter(is_active=True)
+    if settings.TRADING_ACCOUNT:
+        accounts = accounts.filter(name=settings.TRADING_ACCOUNT)
+    return accounts.order_by("id")
+
+
+def ledger_amounts(*, account_id: int) -> dict[str, Decimal]:
+    """Signed position per symbol as the desk's own intents add up (adopted ones included).
+    Reconciliation keeps this equal to the exchange's positionAmt (docs/trading.md)."""
+    amounts: dict[str, Decimal] = {}
+    rows = PositionIntent.objects.filter(
+        account_id=account_id, state__in=FILLED_STATES, executed_qty__gt=0
+    ).values_list("symbol", "side", "executed_qty")
+    for symbol, side, qty in rows:
+        signed = qty if side == Side.BUY else -qty
+        amounts[symbol] = amounts.get(symbol, ZERO) + signed
+    return {s: a for s, a in amounts.items() if a != 0}
+
+
+def in_flight_symbols(*, account_id: int) -> set[str]:
+    return set(
+        PositionIntent.objects.filter(account_id=account_id, state__in=IN_FLIGHT_STATES)
+        .values_list("symbol", flat=True)
+        .distinct()
+    )
+
+
+def ledger_state(*, account_id: int) -> tuple[dict[str, Decimal], set[str], int]:
+    """(ledger amounts, symbols in flight, newest intent id): read twice around a venue read to
+    know nothing moved in between."""
+    newest = PositionIntent.objects.filter(account_id=account_id).aggregate(m=Max("id"))["m"]
+    return (
+        ledger_amounts(account_id=account_id),
+        in_flight_symbols(account_id=account_id),
+        newest or 0,
+    )
+
+
+def book_for(*, account_id: int, exclude_intent_id: int | None = None) -> Book:
+    """Exposure: open positions at their last mark, plus in-flight intents that add risk at
+    their reference price (so two quick decisions cannot both squeeze under one limit)."""
+    book = Book()
+    for pos in Position.objects.filter(account_id=account_id).exclude(amount=0):
+        book.exposure_by_symbol[pos.symbol] = abs(pos.amount) * pos.mark_price
+        book.entries_by_symbol[pos.symbol] = pos.entries
+    pending = PositionIntent.objects.filter(
+        account_id=account_id,
+        state__in=IN_FLIGHT_STATES,
+        reduce_only=False,
+        action__in=[IntentAction.OPEN, IntentAction.ADD],
+    ).exclude(id=exclude_intent_id)
+    for intent in pending:
+        notional = intent.quantity * (intent.reference_price or ZERO)
+        book.exposure_by_symbol[intent.symbol] = (
+            book.exposure_by_symbol.get(intent.symbol, ZERO) + notional
+        )
+        book.entries_by_symbol[intent.symbol] = book.entries_by_symbol.get(intent.symbol, 0) + 1
+    return book
+
+
+def intents_list(*, symbol: str | None = None, state: str | None = None) -> QuerySet:
+    qs = PositionIntent.objects.all()
+    if symbol:
+        qs = qs.filter(symbol=symbol.upper())
+    if state:
+        qs = qs.filter(state=state.upper())
+    return qs

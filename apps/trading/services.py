@@ -1,0 +1,245 @@
+"""Writes of the trading context: intents (the PIL), the desk's controls, the trading cycle."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+
+from apps.core.money import quantize_step
+from apps.core.timeutil import utcnow
+from apps.exchange.models import ExchangeAccount
+from apps.market.selectors import klines_recent
+from apps.trading import monitor, selectors
+from apps.trading.execution import client_order_id_for
+from apps.trading.models import (
+    DeskEvent,
+    DeskMode,
+    DeskState,
+    IntentAction,
+    IntentState,
+    Position,
+    PositionIntent,
+    Side,
+)
+from apps.trading.risk import Proposal, risk_evaluate
+from apps.trading.signals import Signal, SignalSource, signal_source_default
+from apps.trading.venue import filters_get, trading_client
+
+logger = logging.getLogger(__name__)
+
+EXECUTE_TASK = "quantum.trading.execute_intent"  # named, not imported: workers/ sits above us
+ZERO = Decimal(0)
+
+
+def intent_enqueue(*, intent_id: int) -> None:
+    current_app.send_task(EXECUTE_TASK, kwargs={"intent_id": intent_id})
+
+
+@transaction.atomic
+def intent_create(
+    *,
+    account: ExchangeAccount,
+    symbol: str,
+    side: str,
+    action: str,
+    quantity: Decimal,
+    reason: str,
+    leverage: int = 1,
+    reduce_only: bool = False,
+    confidence: Decimal = ZERO,
+    signal: dict | None = None,
+    reference_price: Decimal | None = None,
+    reject_reason: str | None = None,
+) -> PositionIntent:
+    """Log the decision (NEW), judge it (APPROVED / REJECTED with the reason), fix its client
+    order id, and only once all that is committed hand it to an executor."""
+    intent = PositionIntent.objects.create(
+        account=account,
+        symbol=symbol,
+        side=side,
+        action=action,
+        quantity=quantity,
+        leverage=leverage,
+        reduce_only=reduce_only,
+        reason=reason,
+        confidence=confidence,
+        signal=signal or {},
+        reference_price=reference_price,
+        state=IntentState.NEW,
+    )
+    if reject_reason is None:
+        verdict = risk_evaluate(
+            proposal=Proposal(
+                symbol=symbol,
+                action=action,
+                notional=quantity * (reference_price or ZERO),
+                leverage=leverage,
+                confidence=confidence,
+                reduce_only=reduce_only,
+            ),
+            policy=selectors.policy_get(),
+            desk=selectors.desk_get(),
+            # The book without this intent (it is NEW, and NEW counts as in flight).
+            book=selectors.book_for(account_id=account.id, exclude_intent_id=intent.id),
+        )
+        approved, why = verdict.approved, verdict.reason
+    else:
+        approved, why = False, reject_reason
+    intent.state = IntentState.APPROVED if approved else IntentState.REJECTED
+    intent.risk_verdict = "approved" if approved else "rejected"
+    intent.risk_reason = why
+    intent.client_order_id = client_order_id_for(intent.id)
+    if not approved:
+        intent.finished_at = utcnow()
+        logger.info("intent %s rejected: %s", intent.id, why)
+    intent.save()
+    if approved:
+        transaction.on_commit(lambda: intent_enqueue(intent_id=intent.id))
+    return intent
+
+
+# --- the desk's controls ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def desk_set(
+    *, mode: str | None = None, kill_switch: bool | None = None, reason: str = "", user=None
+) -> DeskState:
+    desk = DeskState.objects.select_for_update().get(pk=selectors.desk_get().pk)
+    if mode is not None:
+        if mode not in DeskMode.values:
+            raise ValueError(f"unknown desk mode {mode!r}")
+        desk.mode = mode
+    if kill_switch is not None:
+        desk.kill_switch = kill_switch
+    desk.reason = reason[:255]
+    desk.changed_by = user if getattr(user, "pk", None) else None
+    desk.changed_at = utcnow()
+    desk.save()
+    DeskEvent.objects.create(
+        action="desk_set",
+        detail={"mode": desk.mode, "kill_switch": desk.kill_switch, "reason": reason},
+        user=desk.changed_by,
+    )
+    logger.warning("desk set to %s, kill switch %s: %s", desk.mode, desk.kill_switch, reason)
+    return desk
+
+
+def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
+    """Close every position of every trading account reduce-only, through intents like any
+    other decision. Does not change the mode: pair with halt to stay flat."""
+    intents = []
+    for account in selectors.trading_accounts():
+        in_flight = selectors.in_flight_symbols(account_id=account.id)
+        for pos in Position.objects.filter(account=account).exclude(amount=0):
+            if pos.symbol in in_flight:
+                # A close may already be on its way; the next flatten or exit catches the rest.
+                continue
+            intents.append(monitor.close_intent(position=pos, reason=reason))
+    DeskEvent.objects.create(
+        action="flatten",
+        detail={"reason": reason, "intents": [i.id for i in intents]},
+        user=user if getattr(user, "pk", None) else None,
+    )
+    return intents
+
+
+# --- the trading cycle ----------------------------------------------------------------------------
+
+
+def _propose(
+    *, account: ExchangeAccount, signal: Signal, amount: Decimal, client, min_confidence: Decimal
+) -> PositionIntent | None:
+    """Signal + current position -> at most one intent. Flat: open in the signal's direction.
+    Holding against a confident signal: close (the next cycle may open the other way)."""
+    if signal.direction == 0 or signal.price is None:
+        return None
+    if amount != 0:
+        holding = 1 if amount > 0 else -1
+        if holding == signal.direction or signal.confidence < min_confidence:
+            return None
+        return intent_create(
+            account=account,
+            symbol=signal.symbol,
+            side=Side.SELL if amount > 0 else Side.BUY,
+            action=IntentAction.CLOSE,
+            quantity=abs(amount),
+            reason="signal_flip",
+            reduce_only=True,
+            confidence=signal.confidence,
+            signal=signal.snapshot(),
+            reference_price=signal.price,
+        )
+    filters = filters_get(client=client, symbol=signal.symbol)
+    notional = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    quantity = quantize_step(notional / signal.price, filters.step_size)
+    reject = None
+    if quantity < filters.min_qty or quantity * signal.price < filters.min_notional:
+        reject = f"size {quantity} below the symbol's minimum quantity or notional"
+    return intent_create(
+        account=account,
+        symbol=signal.symbol,
+        side=Side.BUY if signal.direction > 0 else Side.SELL,
+        action=IntentAction.OPEN,
+        quantity=quantity,
+        reason="signal",
+        leverage=settings.TRADING_LEVERAGE,
+        confidence=signal.confidence,
+        signal=signal.snapshot(),
+        reference_price=signal.price,
+        reject_reason=reject,
+    )
+
+
+def signals_evaluate(
+    *,
+    account: ExchangeAccount,
+    client,
+    source: SignalSource | None = None,
+    symbols: list[str] | None = None,
+) -> list[PositionIntent]:
+    """One pass of the strategy over the configured symbols: intents for what it decides."""
+    source = source or signal_source_default()
+    desk = selectors.desk_get()
+    if not desk.allows_new_risk:
+        return []  # closes come from the exit brain; no new risk while halted or defensive
+    policy = selectors.policy_get()
+    in_flight = selectors.in_flight_symbols(account_id=account.id)
+    amounts = selectors.ledger_amounts(account_id=account.id)
+    made = []
+    for symbol in symbols or settings.TRADING_SYMBOLS:
+        if symbol in in_flight:
+            continue
+        klines = klines_recent(
+            symbol=symbol,
+            interval=settings.MARKET_KLINE_INTERVAL,
+            count=source.history_needed(),
+        )
+        signal = source.evaluate(symbol=symbol, klines=klines)
+        intent = _propose(
+            account=account,
+            signal=signal,
+            amount=amounts.get(symbol, ZERO),
+            client=client,
+            min_confidence=policy.min_confidence,
+        )
+        if intent is not None:
+            made.append(intent)
+    return made
+
+
+def trading_cycle(*, account_id: int, with_signals: bool = True) -> dict:
+    """Reconcile with the exchange, run the exit brain, resume stuck intents, then (unless only
+    monitoring) evaluate signals. The caller holds the account's cycle lock."""
+    account = ExchangeAccount.objects.get(id=account_id)
+    client = trading_client(account=account)
+    summary = monitor.positions_reconcile(account=account, client=client)
+    summary["exits"] = [i.id for i in monitor.exits_evaluate(account=account)]
+    summary["resumed"] = monitor.intents_resume(account=account)
+    if with_signals:
+        summary["intents"] = [i.id for i in signals_evaluate(account=account, client=client)]
+    return summary

@@ -1,0 +1,86 @@
+"""Trading fixtures: paper venues in both client-order-id modes, a registered desk account,
+a permissive risk policy, and readers of the venue's own truth (allOrders, positionRisk)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from apps.exchange.services import account_add
+from apps.trading.models import RiskPolicy, RiskTier
+from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
+
+MODES = {"strict": [], "loose": ["--loose-client-order-ids"]}
+
+
+@pytest.fixture(scope="module", params=sorted(MODES))
+def venue(request, tmp_path_factory):
+    """One venue per client-id mode: strict (-4116 for any id ever used) and Binance's rule."""
+    workdir = tmp_path_factory.mktemp(f"venue-{request.param}")
+    exchange = PaperExchange(workdir, extra_args=[*NO_RATE_LIMITS, *MODES[request.param]])
+    exchange.mode = request.param
+    exchange.start()
+    yield exchange
+    exchange.stop()
+
+
+class Desk:
+    def __init__(self, venue: PaperExchange) -> None:
+        self.venue = venue
+        name = f"desk-{secrets.token_hex(3)}"
+        created = venue.create_account(name, balance="100000")
+        self.account = account_add(
+            name=name,
+            base_url=venue.base_url,
+            api_key=created["api_key"],
+            api_secret=created["api_secret"],
+            paper=True,
+        )
+        self.client = venue.client(created)
+
+    def orders(self, symbol: str) -> list[dict[str, Any]]:
+        return self.client.futures_get_all_orders(symbol=symbol, limit=1000)
+
+    def duplicate_client_ids(self, *symbols: str) -> dict[str, int]:
+        """Intent ids with more than one order on the venue (qt-<id>-<n>, any n)."""
+        per_intent: Counter[str] = Counter()
+        for symbol in symbols:
+            for order in self.orders(symbol):
+                cid = order["clientOrderId"]
+                if cid.startswith("qt-"):
+                    per_intent[cid.split("-")[1]] += 1
+        return {k: v for k, v in per_intent.items() if v > 1}
+
+    def position_amounts(self) -> dict[str, Decimal]:
+        rows = self.client.futures_position_information()
+        return {r["symbol"]: Decimal(r["positionAmt"]) for r in rows if Decimal(r["positionAmt"])}
+
+
+@pytest.fixture
+def desk(venue, settings) -> Desk:
+    d = Desk(venue)
+    settings.TRADING_ACCOUNT = d.account.name
+    return d
+
+
+@pytest.fixture
+def aggressive_policy(db) -> RiskPolicy:
+    policy, _ = RiskPolicy.objects.get_or_create(pk=1)
+    policy.tier = RiskTier.AGGRESSIVE
+    policy.max_leverage = 30
+    policy.save()
+    return policy
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch) -> list[int]:
+    """In-process tests run the executor themselves: nothing goes to the broker."""
+    queued: list[int] = []
+    monkeypatch.setattr(
+        "apps.trading.services.intent_enqueue", lambda *, intent_id: queued.append(intent_id)
+    )
+    return queued

@@ -1,0 +1,68 @@
+"""Tasks of the trading context: load, call one service, store (docs/trading.md)."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.core.locks import LockHeld, exclusive
+from apps.trading import selectors, services
+from apps.trading.execution import Outcome, intent_execute
+
+logger = logging.getLogger(__name__)
+
+
+def _cycle(with_signals: bool) -> None:
+    for account_id in selectors.trading_accounts().values_list("id", flat=True):
+        try:
+            # One lock per account for both the full cycle and the monitor-only pass: decisions
+            # about an account's positions are never taken by two runs at once.
+            with exclusive(
+                f"trading:cycle:{account_id}", timeout=settings.TRADING_CYCLE_LOCK_SECONDS
+            ):
+                summary = services.trading_cycle(account_id=account_id, with_signals=with_signals)
+                logger.info("trading cycle account %s: %s", account_id, summary)
+        except LockHeld:
+            logger.info("trading cycle of account %s still running: skipped", account_id)
+
+
+@shared_task(
+    name="quantum.trading.run_cycle",
+    soft_time_limit=settings.TRADING_CYCLE_SOFT_TIME_LIMIT,
+    time_limit=settings.TRADING_CYCLE_HARD_TIME_LIMIT,
+)
+def run_cycle() -> None:
+    """Reconcile, exits, resume stuck intents, then signals -> intents."""
+    _cycle(with_signals=True)
+
+
+@shared_task(
+    name="quantum.trading.monitor_positions",
+    soft_time_limit=settings.TRADING_CYCLE_SOFT_TIME_LIMIT,
+    time_limit=settings.TRADING_CYCLE_HARD_TIME_LIMIT,
+)
+def monitor_positions() -> None:
+    """Reconcile, exits and resume only: runs more often than the strategy."""
+    _cycle(with_signals=False)
+
+
+@shared_task(
+    name="quantum.trading.execute_intent",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=20,
+    soft_time_limit=settings.TRADING_CYCLE_SOFT_TIME_LIMIT,
+    time_limit=settings.TRADING_CYCLE_HARD_TIME_LIMIT,
+)
+def execute_intent(self, intent_id: int) -> None:
+    """One intent -> at most one order. Idempotent (the claim is conditional), so acks_late and
+    redelivery after a worker death are safe."""
+    outcome = intent_execute(intent_id=intent_id)
+    if outcome == Outcome.RETRY:
+        raise self.retry(countdown=min(2**self.request.retries, 30))
+
+
+@shared_task(name="quantum.trading.flatten")
+def flatten(reason: str = "flatten") -> None:
+    services.desk_flatten(reason=reason)
