@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MINUS, formatBalance, formatMoney, formatPct, formatPlain, roundDecimal, signClass } from "../src/lib/money";
+import { MINUS, formatBalance, formatMoney, formatPct, formatPlain, formatPrice, roundDecimal, signClass } from "../src/lib/money";
 
 describe("formatMoney", () => {
   it.each([
@@ -57,5 +57,18 @@ describe("formatMoney", () => {
     expect(roundDecimal("2.345", 2)?.text).toBe("2.35");
     expect(roundDecimal("-2.345", 2)).toEqual({ negative: true, zero: false, text: "2.35" });
     expect(roundDecimal("0.0049", 2)?.zero).toBe(true);
+  });
+});
+
+describe("formatPrice", () => {
+  it.each([
+    ["60000.00000000", "60,000.00"],
+    ["3010.50000000", "3,010.50"],
+    ["0.00012300", "0.000123"],
+    ["1.23456789", "1.23456789"],
+    ["5", "5.00"],
+    ["0E-8", "0.00"],
+  ])("%s -> %s", (raw, shown) => {
+    expect(formatPrice(raw)).toBe(shown);
   });
 });

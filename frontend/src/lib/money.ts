@@ -120,6 +120,19 @@ export function formatPlain(value: unknown): string {
   return formatMoney(value, { places, sign: false, unit: "" });
 }
 
+/** A price: the API's digits without trailing zeros beyond `minPlaces` ("60000.00000000" ->
+ * "60,000.00", "3010.50000000" -> "3,010.50", "0.00012300" -> "0.000123"). */
+export function formatPrice(value: unknown, minPlaces = 2): string {
+  const d = parseDecimal(value);
+  if (!d) return "—";
+  const text = formatMoney(value, { places: Math.max(d.scale, minPlaces), sign: false, unit: "" });
+  const dot = text.indexOf(".");
+  if (dot < 0) return text;
+  let end = text.length;
+  while (end > dot + 1 + minPlaces && text[end - 1] === "0") end -= 1;
+  return text.slice(0, end);
+}
+
 /** -1, 0 or 1 from the decimal string's digits (no float arithmetic). */
 export function signOf(value: unknown): -1 | 0 | 1 {
   const d = parseDecimal(value);

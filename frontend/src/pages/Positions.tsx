@@ -5,7 +5,7 @@ import { DataTable } from "../components/DataTable";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow, usePoll } from "../hooks/usePoll";
-import { formatPct, formatPlain, signClass } from "../lib/money";
+import { formatPct, formatPlain, formatPrice, signClass } from "../lib/money";
 
 export function PositionsPage() {
   const [window, setWindow] = useState<Window>("24h");
@@ -55,8 +55,8 @@ export function PositionsPage() {
                     <td className="sym">{s.symbol}</td>
                     <td className={`side side-${(s.side || "").toLowerCase()}`}>{s.side || "flat"}</td>
                     <td>{formatPlain(s.position_size)}</td>
-                    <td>{formatPlain(s.entry_price)}</td>
-                    <td>{formatPlain(s.mark_price)}</td>
+                    <td>{formatPrice(s.entry_price)}</td>
+                    <td>{formatPrice(s.mark_price)}</td>
                     <td>{s.leverage ? `${s.leverage}×` : "—"}</td>
                     <td>
                       <Money value={s.notional} sign={false} />

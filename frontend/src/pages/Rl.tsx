@@ -3,6 +3,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import { apiGet } from "../api/client";
 import type { Row, Window } from "../api/types";
 import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
+import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow, usePoll } from "../hooks/usePoll";
 import { chartNumber, formatPct, signClass } from "../lib/money";
@@ -11,7 +12,8 @@ import { toMs } from "../lib/staleness";
 function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
   const now = useNow();
   const history = useHistory(symbol, window);
-  const fresh = usePollFreshness(history, now);
+  const health = useHealth();
+  const fresh = usePollFreshness(history, now, pnlBlockers(health.data));
   const points = (history.data?.points ?? []).map((p) => ({ t: toMs(p.time) ?? 0, reward: chartNumber(p.reward) }));
   return (
     <Card title={`${symbol} · reward`} fresh={fresh} testId={`reward-${symbol}`}>
@@ -25,7 +27,7 @@ function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
               <CartesianGrid stroke="#223" strokeDasharray="3 3" />
               <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} stroke="#8b98a9"
                 tickFormatter={(v) => new Date(v).toISOString().slice(11, 16)} />
-              <YAxis width={50} stroke="#8b98a9" />
+              <YAxis width={64} stroke="#8b98a9" tickFormatter={(v) => Number(v).toFixed(2)} />
               <Tooltip contentStyle={{ background: "#131a24", border: "1px solid #2a3546" }}
                 labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
               <Line type="monotone" dataKey="reward" name="reward %" stroke="#f4a261" dot={false} isAnimationActive={false} />
