@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up test lint bench system-deps clean
+.PHONY: up test lint bench system-deps frontend clean
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -14,15 +14,24 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's redis-server: the embedded broker of `make up` and the tests' own Redis.
+# Debian's redis-server (the embedded broker of `make up` and the tests' own Redis) and
+# chromium (the dashboard's end-to-end tests drive it headless).
 system-deps:
-	@command -v redis-server >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
-	  else echo "redis-server missing: run 'sudo apt-get install redis-server'"; exit 1; fi; }
+	@missing=""; command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else echo "missing:$$missing: run 'sudo apt-get install$$missing'"; exit 1; fi; fi
 	@# The package starts a system-wide Redis on 6379; the desk never uses it, so stop it.
 	@if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then systemctl stop redis-server; fi
 
-up: $(VENV)/.installed system-deps
+# The dashboard's built assets, rebuilt when its sources change.
+frontend/dist/index.html: frontend/package-lock.json $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+frontend: frontend/dist/index.html
+
+up: $(VENV)/.installed system-deps frontend
 	$(PY) -m quantum_project.envfile
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0

@@ -12,7 +12,7 @@ from django.conf import settings
 # How to recognise our own holder of a service's port, from its command line.
 SIGNATURES = {
     "web": ("gunicorn",),
-    "frontend": ("frontend", "serve_frontend"),
+    "frontend": ("gunicorn",),
     "flower": ("flower",),
     "redis": ("redis-server",),
     "paper_exchange": ("paper_exchange",),

@@ -57,12 +57,18 @@ def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, st
             )
         conf = redis_conf(path=var_dir / "redis.conf", password=redis_password or "")
         lines["redis"] = f"exec {server} {conf}"
-    web = ports["web"]
-    lines["web"] = (
-        f"exec {bindir / 'gunicorn'} quantum_project.wsgi:application "
-        f"--bind {web['bind']}:{web['port']} --workers 2 --threads 4 "
-        "--graceful-timeout 10 --no-control-socket --access-logfile -"
-    )
+
+    def gunicorn(service: str, workers: int) -> str:
+        spec = ports[service]
+        return (
+            f"exec {bindir / 'gunicorn'} quantum_project.wsgi:application "
+            f"--bind {spec['bind']}:{spec['port']} --workers {workers} --threads 4 "
+            "--graceful-timeout 10 --no-control-socket --access-logfile -"
+        )
+
+    lines["web"] = gunicorn("web", 2)
+    # The same Django app on the dashboard's port: the SPA and /api/ share an origin and a session.
+    lines["frontend"] = gunicorn("frontend", 1)
     for name, (queues, concurrency) in WORKERS.items():
         lines[name] = (
             f"exec {celery} worker -Q {queues} -c {concurrency} -n {name}@%h -E --loglevel INFO"
@@ -96,6 +102,7 @@ def urls() -> dict[str, str]:
         return f"http://{ports[name]['bind']}:{ports[name]['port']}"
 
     return {
+        "Dashboard": f"{base('frontend')}/",
         "Admin": f"{base('web')}/admin/",
         "API health": f"{base('web')}/api/health/",
         "OpenAPI schema": f"{base('web')}/api/schema/",

@@ -88,6 +88,11 @@ def test_it_runs_the_stack_and_ctrl_c_stops_every_process(stack_env, tmp_path):
             assert body["components"]["redis"]["ok"]
             assert all(q["workers"] for q in body["components"]["queues"].values())
 
+            dashboard = f"http://127.0.0.1:{stack_env['QUANTUM_PORT_FRONTEND']}"
+            page = requests.get(f"{dashboard}/", timeout=5)
+            assert page.status_code == 200 and "<script" in page.text
+            assert requests.get(f"{dashboard}/api/health/", timeout=5).status_code == 403
+
             admin = session.get(f"{web}/admin/")
             assert admin.status_code == 200 and "Site administration" in admin.text
             assert requests.get(f"{flower}/", timeout=5).status_code == 401
