@@ -429,18 +429,32 @@ def trades_publish(*, account: ExchangeAccount) -> int:
     pending = Trade.objects.filter(account=account, published_at__isnull=True).order_by(
         "time_ms", "tran_id"
     )
-    for trade in pending.iterator(chunk_size=500):
-        entry = _trade_entry(trade)
-        args = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN]
-        for k, v in entry.items():
+    batch: list[Trade] = []
+    # Materialised first: the loop updates the rows it reads (SQLite dislikes open cursors).
+    for trade in list(pending):
+        batch.append(trade)
+        if len(batch) == 500:
+            published += _publish_batch(account, batch, publish)
+            batch = []
+    if batch:
+        published += _publish_batch(account, batch, publish)
+    return published
+
+
+def _publish_batch(account: ExchangeAccount, trades: list[Trade], publish) -> int:
+    pipe = get_redis().pipeline(transaction=False)
+    for trade in trades:
+        args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN]
+        for k, v in _trade_entry(trade).items():
             args += [k, v]
         publish(
             keys=[keys.pnl_published(account.id, trade.tran_id), keys.STREAM_EXITBRAIN_PNL],
             args=args,
+            client=pipe,
         )
-        Trade.objects.filter(id=trade.id).update(published_at=utcnow())
-        published += 1
-    return published
+    pipe.execute()  # every marker and entry is in Redis before the ledger says "published"
+    Trade.objects.filter(id__in=[t.id for t in trades]).update(published_at=utcnow())
+    return len(trades)
 
 
 # --- the live state in Redis ---------------------------------------------------------------------
