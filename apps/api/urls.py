@@ -13,4 +13,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("apps.ops.api.urls")),
     path("", include("apps.pnl.api.urls")),
+    path("", include("apps.trading.api.urls")),
 ]

@@ -1,0 +1,133 @@
+"""The trading API: reads for authenticated users, desk changes for staff only; halt stops new
+risk at once and flatten closes every position reduce-only, through intents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from apps.trading import services
+from apps.trading.execution import intent_execute
+from apps.trading.models import (
+    DeskEvent,
+    DeskMode,
+    DeskState,
+    IntentAction,
+    IntentState,
+    PositionIntent,
+    Side,
+)
+from apps.trading.services import trading_cycle
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def _client(*, staff: bool) -> APIClient:
+    user = get_user_model().objects.create_user(
+        "staff" if staff else "viewer", password="x-very-long-pw", is_staff=staff
+    )
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_it_refuses_anonymous_reads():
+    for url in ("intents", "orders", "positions", "desk"):
+        assert APIClient().get(f"/api/trading/{url}/").status_code in (401, 403)
+
+
+def test_it_shows_the_desk_and_its_policy_to_any_user():
+    body = _client(staff=False).get("/api/trading/desk/").json()
+    assert body["mode"] == "normal" and body["kill_switch"] is False
+    assert body["policy"]["max_exposure_total"] == "5000.00000000"
+    assert body["policy"]["effective_max_leverage"] == 20
+
+
+def test_it_lets_only_staff_change_the_desk():
+    assert (
+        _client(staff=False).post("/api/trading/desk/", {"mode": "halt"}, format="json").status_code
+        == 403
+    )
+    answer = _client(staff=True).post(
+        "/api/trading/desk/",
+        {"mode": "halt", "kill_switch": True, "reason": "drill"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["mode"] == "halt" and answer.json()["kill_switch"] is True
+    desk = DeskState.objects.get()
+    assert desk.changed_by.username == "staff"
+    assert DeskEvent.objects.filter(action="desk_set").count() == 1
+
+
+@pytest.mark.e2e
+def test_halt_rejects_new_risk_and_flatten_closes_everything(
+    desk, aggressive_policy, no_enqueue, redis_client
+):
+    for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
+        intent = services.intent_create(
+            account=desk.account,
+            symbol=symbol,
+            side=Side.BUY,
+            action=IntentAction.OPEN,
+            quantity=Decimal(qty),
+            reason="test",
+            leverage=5,
+            confidence=Decimal("0.9"),
+            reference_price=Decimal("1"),
+        )
+        intent_execute(intent_id=intent.id)
+    # One approved before the halt, not yet sent: halt applies at once, at send time too.
+    late = services.intent_create(
+        account=desk.account,
+        symbol="SOLUSDT",
+        side=Side.BUY,
+        action=IntentAction.OPEN,
+        quantity=Decimal("1"),
+        reason="test",
+        leverage=5,
+        confidence=Decimal("0.9"),
+        reference_price=Decimal("1"),
+    )
+    trading_cycle(account_id=desk.account.id, with_signals=False)
+    staff = _client(staff=True)
+    staff.post("/api/trading/desk/", {"mode": DeskMode.HALT}, format="json")
+    refused = services.intent_create(
+        account=desk.account,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        action=IntentAction.ADD,
+        quantity=Decimal("0.010"),
+        reason="test",
+        leverage=5,
+        confidence=Decimal("0.9"),
+        reference_price=Decimal("1"),
+    )
+    assert refused.state == IntentState.REJECTED and "halt" in refused.risk_reason
+    intent_execute(intent_id=late.id)
+    late.refresh_from_db()
+    assert late.state == IntentState.REJECTED and "at send" in late.risk_reason
+
+    answer = staff.post("/api/trading/desk/", {"flatten": True}, format="json").json()
+    assert len(answer["flatten_intents"]) == 2
+    for intent_id in answer["flatten_intents"]:
+        intent_execute(intent_id=intent_id)
+    closes = PositionIntent.objects.filter(id__in=answer["flatten_intents"])
+    assert {(c.reduce_only, c.state, c.reason) for c in closes} == {
+        (True, IntentState.FILLED, "flatten")
+    }
+    assert all(c.realized_pnl is not None for c in closes)
+    assert desk.position_amounts() == {}
+    trading_cycle(account_id=desk.account.id, with_signals=False)
+
+    viewer = _client(staff=False)
+    assert viewer.get("/api/trading/positions/").json()["results"] == []
+    intents = viewer.get("/api/trading/intents/?state=filled&symbol=btcusdt").json()
+    assert {r["reason"] for r in intents["results"]} == {"test", "flatten"}
+    orders = viewer.get("/api/trading/orders/").json()["results"]
+    assert {o["client_order_id"] for o in orders} >= {
+        f"qt-{i}-1" for i in answer["flatten_intents"]
+    }
