@@ -22,9 +22,15 @@ class Command(BaseCommand):
             var_dir=var_dir, redis_password=env("REDIS_PASSWORD", default="")
         )
         procfile = stack.write_procfile(path=var_dir / "Procfile", lines=lines)
-        if "exchange" not in lines:
-            self.stdout.write(
-                "NOTE: no paper exchange in this build yet; exchange health reports down."
+        if "exchange" in lines:
+            # The desk tracks PnL from its first minute: a funded paper account, registered once.
+            call_command(
+                "exchange_account",
+                "ensure_paper",
+                "paper-desk",
+                base_url=settings.EXCHANGE_BASE_URL,
+                venue_db=var_dir / "paper_exchange.sqlite3",
+                stdout=self.stdout,
             )
         user = env("DJANGO_ADMIN_USER", default="admin")
         password = env("DJANGO_ADMIN_PASSWORD", default="")
