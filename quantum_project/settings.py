@@ -267,3 +267,37 @@ TRADING_CYCLE_LOCK_SECONDS = env.int("TRADING_CYCLE_LOCK_SECONDS", default=60)
 # Drills and tests only: a pause after an order was sent and before the intent records it, to
 # kill a worker in exactly that gap on purpose.
 TRADING_SEND_PAUSE_SECONDS = env.float("TRADING_SEND_PAUSE_SECONDS", default=0)
+
+# --- Intelligence ---
+# Regimes, signal models, supervisor and ensemble, RL sizing, strategies (docs/intelligence.md).
+INSTALLED_APPS += ["apps.models", "apps.rl", "apps.strategy"]  # appended: one block per context
+# Artifacts are loaded only from here, and only when their sha256 matches the registry's.
+INTEL_MODEL_DIR = Path(env("INTEL_MODEL_DIR", default=str(VAR_DIR / "models")))
+INTEL_HORIZON_BARS = env.int("INTEL_HORIZON_BARS", default=5)  # what a prediction is about
+INTEL_TRAIN_BARS = env.int("INTEL_TRAIN_BARS", default=4000)  # klines per symbol to train on
+INTEL_HOLDOUT_FRACTION = env.float("INTEL_HOLDOUT_FRACTION", default=0.2)
+# Supervisor: rolling window of scored predictions, minimum to judge, floors below which a
+# model is demoted (accuracy; Brier skill against always saying 0.5).
+INTEL_SKILL_WINDOW = env.int("INTEL_SKILL_WINDOW", default=300)
+INTEL_SKILL_MIN_SCORED = env.int("INTEL_SKILL_MIN_SCORED", default=50)
+INTEL_ACCURACY_FLOOR = env.float("INTEL_ACCURACY_FLOOR", default=0.48)
+INTEL_BRIER_SKILL_FLOOR = env.float("INTEL_BRIER_SKILL_FLOOR", default=-0.05)
+# The ensemble stands aside unless its probability is this far from 0.5.
+INTEL_ENSEMBLE_MIN_EDGE = env.float("INTEL_ENSEMBLE_MIN_EDGE", default=0.02)
+# RL sizing: arms, default exploration and risk aversion (the calibrator re-fits them), and the
+# settings cap used when no RiskPolicy row exists.
+RL_MULTIPLIERS = env.list("RL_MULTIPLIERS", default=["0.5", "1.0", "1.5", "2.0"])  # Decimal strs
+RL_EPSILON = env.float("RL_EPSILON", default=0.15)
+RL_RISK_AVERSION = env.float("RL_RISK_AVERSION", default=0.5)
+RL_MAX_NOTIONAL = env("RL_MAX_NOTIONAL", default="1000")  # USDT, Decimal string
+RL_HISTORY_KEEP = env.int("RL_HISTORY_KEEP", default=1000)  # per-trade members per symbol
+RL_STATS_WINDOW = env.int("RL_STATS_WINDOW", default=50)
+RL_ALERT_MEAN_BELOW = env.float("RL_ALERT_MEAN_BELOW", default=-0.05)
+RL_ALERT_LOSS_STREAK = env.int("RL_ALERT_LOSS_STREAK", default=6)
+# Strategy evolution: population x generations of the genetic search; bars searched and held out.
+STRATEGY_POPULATION = env.int("STRATEGY_POPULATION", default=16)
+STRATEGY_GENERATIONS = env.int("STRATEGY_GENERATIONS", default=8)
+STRATEGY_SEARCH_BARS = env.int("STRATEGY_SEARCH_BARS", default=3000)
+STRATEGY_HOLDOUT_BARS = env.int("STRATEGY_HOLDOUT_BARS", default=1000)
+STRATEGY_FEE_BPS = env.float("STRATEGY_FEE_BPS", default=4.0)  # per position change, backtests
+# --- end Intelligence ---

@@ -38,4 +38,15 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=5),
         "options": {"expires": 5},
     },
+    # Intelligence (docs/intelligence.md): regimes, model supervision, RL feedback, strategies.
+    "models: meta regime": {
+        "task": "quantum.models.regimes",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
+    "models: score and supervise": {
+        "task": "quantum.models.supervise",
+        "schedule": timedelta(seconds=300),
+        "options": {"expires": 300},
+    },
 }

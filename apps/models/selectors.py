@@ -1,0 +1,57 @@
+"""Reads of the models context."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.market.models import Kline
+from apps.models.models import (
+    ModelStatus,
+    ModelVersion,
+    Prediction,
+    RegimeObservation,
+    TrainingRun,
+)
+
+
+def klines_until(*, symbol: str, interval: str, count: int, before_ms: int | None = None) -> list:
+    """The last `count` stored klines of a symbol, oldest first, opened before `before_ms`."""
+    rows = Kline.objects.filter(symbol=symbol, interval=interval)
+    if before_ms is not None:
+        rows = rows.filter(open_time_ms__lt=before_ms)
+    return list(reversed(rows.order_by("-open_time_ms")[:count]))
+
+
+def models_live() -> list[ModelVersion]:
+    return list(ModelVersion.objects.filter(status=ModelStatus.LIVE).order_by("id"))
+
+
+def models_list() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.all()
+
+
+def training_runs_list() -> QuerySet[TrainingRun]:
+    return TrainingRun.objects.select_related("model_version")
+
+
+def predictions_list(*, symbol: str | None = None, model_id: int | None = None) -> QuerySet:
+    rows = Prediction.objects.select_related("model_version")
+    if symbol:
+        rows = rows.filter(symbol=symbol.upper())
+    if model_id:
+        rows = rows.filter(model_version_id=model_id)
+    return rows
+
+
+def regime_latest(*, symbol: str) -> RegimeObservation | None:
+    return RegimeObservation.objects.filter(symbol=symbol.upper()).order_by("-as_of_ms").first()
+
+
+def regimes_latest(*, symbols: list[str]) -> list[RegimeObservation]:
+    found = (regime_latest(symbol=s) for s in symbols)
+    return [r for r in found if r is not None]
+
+
+def regimes_list(*, symbol: str | None = None) -> QuerySet[RegimeObservation]:
+    rows = RegimeObservation.objects.all()
+    return rows.filter(symbol=symbol.upper()) if symbol else rows

@@ -1,0 +1,342 @@
+"""Writes of the models context: meta regime, training, live predictions, scoring, supervisor.
+
+The ensemble signal source that the trading loop plugs in lives in apps.models.signals.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import numpy as np
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from apps.core import jsoncodec
+from apps.core.money import money_str
+from apps.core.redis import get_redis
+from apps.core.timeutil import utcnow
+from apps.market.models import Kline
+from apps.models import features as F
+from apps.models import keys, selectors
+from apps.models.artifacts import artifact_save
+from apps.models.models import (
+    ModelEvent,
+    ModelKind,
+    ModelStatus,
+    ModelVersion,
+    Prediction,
+    RegimeObservation,
+    TrainingRun,
+)
+
+logger = logging.getLogger(__name__)
+
+INTERVAL_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000}
+PNL_PLACES = Decimal("0.00000001")
+# A forecast of 0.5 every time scores a Brier of 0.25: the reference a skill is measured against.
+BRIER_REFERENCE = 0.25
+STREAM_MAXLEN = 10_000
+
+
+def _interval() -> str:
+    return settings.MARKET_KLINE_INTERVAL
+
+
+# --- meta regime ---------------------------------------------------------------------------------
+
+
+def regime_detect(*, symbol: str, before_ms: int | None = None) -> RegimeObservation | None:
+    """Classify the symbol's regime from its own stored klines (opened before `before_ms`) and
+    store the reading once per bar. None without enough history."""
+    klines = selectors.klines_until(
+        symbol=symbol, interval=_interval(), count=F.REGIME_BASELINE + 1, before_ms=before_ms
+    )
+    reading = F.regime_classify(F.arrays(klines)["close"]) if klines else None
+    if reading is None:
+        return None
+    stats = reading.as_dict()
+    obs, _ = RegimeObservation.objects.get_or_create(
+        symbol=symbol,
+        as_of_ms=klines[-1].open_time_ms,
+        defaults={"regime": reading.regime, "stats": stats},
+    )
+    return obs
+
+
+def regimes_publish(*, symbols: list[str]) -> list[RegimeObservation]:
+    """Detect each symbol's regime, store it, and publish it to quantum:stream:meta.regime (JSON
+    fields) plus a latest-value hash, for consumers that only want the current regime."""
+    found = [o for o in (regime_detect(symbol=s) for s in symbols) if o is not None]
+    if found:
+        pipe = get_redis().pipeline(transaction=False)
+        for obs in found:
+            fields = {
+                "symbol": obs.symbol,
+                "regime": obs.regime,
+                "as_of_ms": obs.as_of_ms,
+                **obs.stats,
+            }
+            encoded = {k: jsoncodec.dumps(v) for k, v in fields.items()}
+            pipe.xadd(keys.STREAM_META_REGIME, encoded, maxlen=STREAM_MAXLEN, approximate=True)
+            pipe.hset(keys.regime_latest(obs.symbol), mapping=encoded)
+        pipe.execute()
+    return found
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def training_run_create(*, kind: str, params: dict | None = None) -> TrainingRun:
+    """A pending run, handed to the research queue once the row is committed."""
+    run = TrainingRun.objects.create(kind=ModelKind(kind), params=params or {})
+    transaction.on_commit(lambda: current_app.send_task("quantum.models.train", args=[run.id]))
+    return run
+
+
+def _progress(run: TrainingRun, percent: int, stage: str) -> None:
+    # A plain UPDATE, committed at once (tasks run in autocommit): the API shows it mid-run.
+    TrainingRun.objects.filter(id=run.id).update(progress=percent, stage=stage)
+
+
+def _history(symbol: str, bars: int) -> list[Kline]:
+    """The desk's own kline store; topped up from the exchange when it holds too little."""
+    klines = selectors.klines_until(symbol=symbol, interval=_interval(), count=bars)
+    if len(klines) >= bars:
+        return klines
+    from apps.core.timeutil import to_ms
+    from apps.market import services as market
+
+    now_ms = to_ms(utcnow())
+    step = INTERVAL_MS[_interval()]
+    fetched = market.klines_fetch_range(
+        venue=market.market_venue(),
+        symbol=symbol,
+        interval=_interval(),
+        start_ms=now_ms - (bars + 2) * step,
+        end_ms=now_ms,
+        now_ms=now_ms,
+    )
+    market.klines_store(klines=fetched)
+    return selectors.klines_until(symbol=symbol, interval=_interval(), count=bars)
+
+
+def dataset_build(
+    *, symbols: list[str], bars: int, horizon: int, holdout_fraction: float
+) -> dict[str, np.ndarray]:
+    """Features and up/down labels per symbol, split in time: each symbol's last bars are the
+    hold-out, never seen in fitting."""
+    parts: dict[str, list[np.ndarray]] = {"x_fit": [], "y_fit": [], "x_hold": [], "y_hold": []}
+    for symbol in symbols:
+        a = F.arrays(_history(symbol, bars))
+        if len(a["close"]) <= F.LOOKBACK + horizon + 10:
+            continue
+        x = F.feature_matrix(a["close"], a["high"], a["low"])[: -horizon or None]
+        y = F.labels_up(a["close"], horizon)
+        cut = int(len(y) * (1 - holdout_fraction))
+        parts["x_fit"].append(x[:cut])
+        parts["y_fit"].append(y[:cut])
+        parts["x_hold"].append(x[cut:])
+        parts["y_hold"].append(y[cut:])
+    if not parts["x_fit"]:
+        raise ValueError("no symbol has enough klines to train on")
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _estimator(kind: str, params: dict):
+    if kind == ModelKind.LOGREG:
+        return make_pipeline(StandardScaler(), LogisticRegression(C=params.get("C", 1.0)))
+    return HistGradientBoostingClassifier(
+        max_iter=0,  # grown in steps below with warm_start, so progress can be reported
+        learning_rate=params.get("learning_rate", 0.05),
+        max_depth=params.get("max_depth", 3),
+        min_samples_leaf=params.get("min_samples_leaf", 50),
+        warm_start=True,
+        random_state=params.get("seed", 7),
+    )
+
+
+def holdout_metrics(prob_up: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Accuracy, Brier and its skill against always saying 0.5, on data never fitted."""
+    brier = np.mean((prob_up - y) ** 2)
+    return {
+        "n": int(len(y)),
+        "accuracy": round(np.mean((prob_up > 0.5) == (y == 1)).item(), 4),
+        "brier": round(brier.item(), 5),
+        "brier_skill": round(1 - brier.item() / BRIER_REFERENCE, 5),
+        "base_rate_up": round(np.mean(y).item(), 4),
+    }
+
+
+def model_train(*, run_id: int) -> ModelVersion:
+    """Fit one model kind on the desk's market history, evaluate it on the hold-out, save the
+    artifact, register the version as live and supersede the previous live one of its kind."""
+    run = TrainingRun.objects.get(id=run_id)
+    TrainingRun.objects.filter(id=run.id).update(
+        status=TrainingRun.Status.RUNNING, started_at=utcnow(), progress=1, stage="loading"
+    )
+    try:
+        params = {
+            "symbols": settings.TRADING_SYMBOLS,
+            "bars": settings.INTEL_TRAIN_BARS,
+            "horizon": settings.INTEL_HORIZON_BARS,
+            **run.params,
+        }
+        data = dataset_build(
+            symbols=params["symbols"],
+            bars=params["bars"],
+            horizon=params["horizon"],
+            holdout_fraction=settings.INTEL_HOLDOUT_FRACTION,
+        )
+        _progress(run, 20, "features built")
+        model = _estimator(run.kind, params)
+        if run.kind == ModelKind.HGB:
+            steps = params.get("max_iter", 100)
+            for done in range(20, steps + 1, 20):
+                model.set_params(max_iter=done)
+                model.fit(data["x_fit"], data["y_fit"])
+                _progress(run, 20 + int(60 * done / steps), f"boosting {done}/{steps}")
+        else:
+            model.fit(data["x_fit"], data["y_fit"])
+            _progress(run, 80, "fitted")
+        metrics = holdout_metrics(model.predict_proba(data["x_hold"])[:, 1], data["y_hold"])
+        metrics["n_fit"] = int(len(data["y_fit"]))
+        _progress(run, 90, "evaluated")
+        path, sha = artifact_save(
+            payload={"model": model, "features": F.FEATURE_NAMES, "horizon": params["horizon"]},
+            stem=f"{run.kind}-run{run.id}",
+        )
+        with transaction.atomic():
+            previous = list(ModelVersion.objects.filter(kind=run.kind, status=ModelStatus.LIVE))
+            version = ModelVersion.objects.create(
+                kind=run.kind,
+                params=params,
+                metrics=metrics,
+                weight=max(metrics["brier_skill"], 0.0) + 1e-6,
+                artifact_path=path,
+                artifact_sha256=sha,
+                status=ModelStatus.LIVE,
+                status_changed_at=utcnow(),
+            )
+            for old in previous:
+                model_demote(version=old, reason=f"superseded by v{version.id}", detail={})
+            TrainingRun.objects.filter(id=run.id).update(
+                status=TrainingRun.Status.OK,
+                progress=100,
+                stage="registered",
+                model_version=version,
+                finished_at=utcnow(),
+            )
+        return version
+    except Exception as exc:
+        TrainingRun.objects.filter(id=run.id).update(
+            status=TrainingRun.Status.ERROR, error=repr(exc)[:2000], finished_at=utcnow()
+        )
+        raise
+
+
+# --- predictions, scoring, supervisor -----------------------------------------------------------
+
+
+def predictions_record(*, rows: list[Prediction]) -> None:
+    # Once per model, symbol and bar: a second trading cycle on the same bar adds nothing.
+    Prediction.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def predictions_score(*, limit: int = 5000) -> int:
+    """Score every prediction whose horizon has closed: outcome, hit, Brier, and the PnL its
+    direction would have made on the unit notional (TRADING_ORDER_NOTIONAL)."""
+    step = INTERVAL_MS[_interval()]
+    unit = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    pending = list(Prediction.objects.filter(scored_at__isnull=True).order_by("id")[:limit])
+    by_symbol: dict[str, list[Prediction]] = {}
+    for p in pending:
+        by_symbol.setdefault(p.symbol, []).append(p)
+    now = utcnow()
+    scored: list[Prediction] = []
+    for symbol, preds in by_symbol.items():
+        wanted = {p.as_of_ms + p.horizon * step for p in preds}
+        closes = dict(
+            Kline.objects.filter(
+                symbol=symbol, interval=_interval(), open_time_ms__in=wanted
+            ).values_list("open_time_ms", "close")
+        )
+        for p in preds:
+            later = closes.get(p.as_of_ms + p.horizon * step)
+            if later is None:
+                continue  # the horizon has not closed yet (or the bar is missing)
+            move = later - p.price
+            p.outcome_up = move > 0
+            p.correct = (p.direction > 0) == p.outcome_up
+            p.brier = (p.prob_up - (1.0 if p.outcome_up else 0.0)) ** 2
+            p.pnl = (p.direction * move / p.price * unit).quantize(PNL_PLACES)
+            p.scored_at = now
+            scored.append(p)
+    Prediction.objects.bulk_update(
+        scored, ["outcome_up", "correct", "brier", "pnl", "scored_at"], batch_size=500
+    )
+    return len(scored)
+
+
+def model_demote(*, version: ModelVersion, reason: str, detail: dict) -> None:
+    ModelVersion.objects.filter(id=version.id).update(
+        status=ModelStatus.DEMOTED, status_changed_at=utcnow()
+    )
+    ModelEvent.objects.create(
+        model_version=version, action="demoted", detail={"reason": reason, **detail}
+    )
+
+
+def live_metrics_compute(*, version: ModelVersion, window: int) -> dict:
+    rows = list(
+        Prediction.objects.filter(model_version=version, scored_at__isnull=False)
+        .order_by("-id")
+        .values_list("correct", "brier", "pnl")[:window]
+    )
+    if not rows:
+        return {"n": 0}
+    correct = np.asarray([r[0] for r in rows], dtype=float)
+    brier = np.asarray([r[1] for r in rows], dtype=float)
+    pnl = sum((r[2] for r in rows), Decimal(0))
+    return {
+        "n": len(rows),
+        "accuracy": round(correct.mean().item(), 4),
+        "brier": round(brier.mean().item(), 5),
+        "brier_skill": round(1 - brier.mean().item() / BRIER_REFERENCE, 5),
+        "pnl": money_str(pnl),
+    }
+
+
+def supervisor_run() -> list[dict]:
+    """Measure each live model on its recent scored predictions; set its ensemble weight from its
+    own skill (Brier skill, floored at 0: a model is weighed by being right, not by agreeing with
+    the others); demote it, with a record, when it falls below a floor."""
+    out = []
+    for version in selectors.models_live():
+        metrics = live_metrics_compute(version=version, window=settings.INTEL_SKILL_WINDOW)
+        update: dict = {"live_metrics": metrics}
+        if metrics["n"] >= settings.INTEL_SKILL_MIN_SCORED:
+            update["weight"] = max(metrics["brier_skill"], 0.0) + 1e-6
+        ModelVersion.objects.filter(id=version.id).update(**update)
+        verdict = "kept"
+        if metrics["n"] >= settings.INTEL_SKILL_MIN_SCORED and (
+            metrics["accuracy"] < settings.INTEL_ACCURACY_FLOOR
+            or metrics["brier_skill"] < settings.INTEL_BRIER_SKILL_FLOOR
+        ):
+            model_demote(
+                version=version,
+                reason="below skill floor",
+                detail={
+                    **metrics,
+                    "accuracy_floor": settings.INTEL_ACCURACY_FLOOR,
+                    "brier_skill_floor": settings.INTEL_BRIER_SKILL_FLOOR,
+                },
+            )
+            verdict = "demoted"
+        out.append({"model": version.id, "verdict": verdict, **update})
+    return out

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RlConfig(AppConfig):
+    name = "apps.rl"
+    label = "rl"
+    verbose_name = "RL sizing agent"
