@@ -60,3 +60,11 @@ def test_the_command_fails_naming_port_and_holder(settings):
         me = re.escape(f"{psutil.Process().name()}[{os.getpid()}]")
         with pytest.raises(CommandError, match=rf"port {port} \(web\) is held by {me}"):
             call_command("ports")
+
+
+@pytest.mark.django_db
+def test_the_api_serves_the_port_map_to_authenticated_users_only(admin_client, client, settings):
+    assert client.get("/api/ops/ports/").status_code in (401, 403)
+    rows = admin_client.get("/api/ops/ports/").json()["ports"]
+    assert [row["service"] for row in rows] == list(settings.PORTS)
+    assert {row["exposure"] for row in rows} == {"loopback only"}

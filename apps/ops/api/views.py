@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.ops.ports import exposure, port_map
 from apps.ops.selectors import stack_health
 from quantum_project.celery import app as celery_app
 
@@ -30,3 +31,25 @@ class LiveView(APIView):
     @extend_schema(responses={200: inline_serializer("Live", {"status": serializers.CharField()})})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
+
+
+class PortMapView(APIView):
+    """The port map: every service's address, exposure, and who listens there now."""
+
+    @extend_schema(responses={200: inline_serializer("Ports", {"ports": serializers.ListField()})})
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                "service": row.service,
+                "bind": row.bind,
+                "port": row.port,
+                "exposure": exposure(row.bind),
+                "what": row.what,
+                "listening": row.listening,
+                "holder": row.holder,
+                "ours": row.ours,
+                "conflict": row.conflict,
+            }
+            for row in port_map()
+        ]
+        return Response({"ports": rows})
