@@ -49,4 +49,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=300),
         "options": {"expires": 300},
     },
+    "rl: feedback from closed trades": {
+        "task": "quantum.rl.feedback",
+        "schedule": timedelta(seconds=15),
+        "options": {"expires": 15},
+    },
+    "rl: calibrate the sizing agent": {
+        "task": "quantum.rl.calibrate",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }

@@ -1,0 +1,63 @@
+"""Reads of the RL context: the agent's state and its reward history."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.core import jsoncodec
+from apps.core.redis import get_redis
+from apps.rl import bandit
+from apps.rl import keys as rl_keys
+from apps.rl.models import ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
+from apps.rl.services import agent_config, hard_cap
+
+
+def agent_state() -> dict:
+    """Parameters, the hard cap, every context's arms with their value and the greedy pick."""
+    config = agent_config()
+    cap, cap_source = hard_cap()
+    contexts: dict[str, list[dict]] = {}
+    for arm in ArmStat.objects.all():
+        view = bandit.ArmView(arm.multiplier, arm.n, arm.mean, arm.m2)
+        contexts.setdefault(arm.context, []).append(
+            {
+                "multiplier": arm.multiplier,
+                "n": arm.n,
+                "mean": round(arm.mean, 6),
+                "std": round(view.var**0.5, 6),
+                "value": round(bandit.arm_value(view, config.risk_aversion), 6),
+            }
+        )
+    rows = []
+    for context, arms in sorted(contexts.items()):
+        best = max(arms, key=lambda a: (a["value"], -a["multiplier"]))
+        rows.append({"context": context, "best_multiplier": best["multiplier"], "arms": arms})
+    last = CalibrationRun.objects.first()
+    return {
+        "epsilon": config.epsilon,
+        "risk_aversion": config.risk_aversion,
+        "reward_clip": config.reward_clip,
+        "multipliers": config.multipliers,
+        "version": config.version,
+        "hard_cap": cap,
+        "hard_cap_source": cap_source,
+        "contexts": rows,
+        "decisions": SizingDecision.objects.count(),
+        "rewards": Reward.objects.count(),
+        "last_calibration": last,
+        "open_alerts": list(RLAlert.objects.filter(cleared_at__isnull=True)),
+    }
+
+
+def rewards_list(*, symbol: str | None = None) -> QuerySet[Reward]:
+    rows = Reward.objects.all()
+    return rows.filter(symbol=symbol.upper()) if symbol else rows
+
+
+def reward_stats_get(*, symbol: str) -> dict:
+    raw = get_redis().hgetall(rl_keys.rl_stats(symbol))
+    return {k: jsoncodec.loads(v) for k, v in raw.items()}
+
+
+def calibrations_list() -> QuerySet[CalibrationRun]:
+    return CalibrationRun.objects.all()
