@@ -59,4 +59,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
+    "strategy: brain picks per symbol": {
+        "task": "quantum.strategy.brain",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
 }

@@ -1,0 +1,296 @@
+"""Writes of the strategy context: memory, brain, evolution and ops (docs/intelligence.md)."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Sum
+
+from apps.core.timeutil import utcnow
+from apps.models import features as F
+from apps.models import selectors as model_selectors
+from apps.strategy.backtest import FAMILIES, Param, backtest, params_valid
+from apps.strategy.models import (
+    EvolutionRun,
+    StrategyChoice,
+    StrategyEvent,
+    StrategyOutcome,
+    StrategyVersion,
+    VersionStatus,
+)
+
+# Before memory has evidence: which family suits which regime (a prior, in reward units).
+REGIME_PRIOR = {
+    ("ma_cross", "trend_up"): 0.02,
+    ("ma_cross", "trend_down"): 0.02,
+    ("mean_revert", "range"): 0.02,
+}
+PRIOR_WEIGHT = 5  # the prior counts like this many outcomes
+
+
+# --- memory and brain ----------------------------------------------------------------------------
+
+
+def outcome_record(
+    *, version_id: int, symbol: str, regime: str, pnl: Decimal, reward: float, time_ms: int
+) -> StrategyOutcome:
+    return StrategyOutcome.objects.create(
+        version_id=version_id, symbol=symbol, regime=regime, pnl=pnl, reward=reward, time_ms=time_ms
+    )
+
+
+def memory_score(*, version: StrategyVersion, regime: str) -> dict[str, Any]:
+    """Mean reward of the version in the regime, shrunk toward the family's prior for it."""
+    agg = StrategyOutcome.objects.filter(version=version, regime=regime).aggregate(
+        n=Count("id"), total=Sum("reward")
+    )
+    n, total = agg["n"], agg["total"] or 0.0
+    prior = REGIME_PRIOR.get((version.family, regime), -0.01 if regime == "volatile" else 0.0)
+    return {"n": n, "score": (total + prior * PRIOR_WEIGHT) / (n + PRIOR_WEIGHT)}
+
+
+def brain_pick(*, symbol: str) -> StrategyChoice:
+    """The active strategy for a symbol: among active versions, the best memory score in the
+    symbol's current regime; none (stand aside) when every score is negative."""
+    reading = model_selectors.regime_latest(symbol=symbol)
+    regime = reading.regime if reading else "range"
+    scores = {
+        str(v.id): memory_score(version=v, regime=regime)
+        for v in StrategyVersion.objects.filter(status=VersionStatus.ACTIVE)
+    }
+    best_id = max(scores, key=lambda k: scores[k]["score"], default=None)
+    if best_id is None or scores[best_id]["score"] < 0:
+        reason = "no active strategy" if best_id is None else "every score negative: stand aside"
+        best_id = None
+    else:
+        reason = f"best memory score in {regime}"
+    return StrategyChoice.objects.create(
+        symbol=symbol,
+        regime=regime,
+        version_id=int(best_id) if best_id else None,
+        scores=scores,
+        reason=reason,
+    )
+
+
+# --- ops: lifecycle with an audit trail ---------------------------------------------------------
+
+
+def _set(
+    version: StrategyVersion, to: str, *, action: str, actor: str, reason: str, replaced=None
+) -> None:
+    StrategyEvent.objects.create(
+        version=version,
+        action=action,
+        from_status=version.status,
+        to_status=to,
+        replaced=replaced,
+        actor=actor,
+        reason=reason,
+    )
+    version.status = to
+    version.save(update_fields=["status"])
+
+
+@transaction.atomic
+def version_promote(
+    *, version_id: int, actor: str = "", reason: str = "", action: str = "promote"
+) -> StrategyVersion:
+    """Make a version the active one of its family; the previous active one is retired."""
+    version = StrategyVersion.objects.select_for_update().get(id=version_id)
+    current = list(
+        StrategyVersion.objects.select_for_update()
+        .filter(family=version.family, status=VersionStatus.ACTIVE)
+        .exclude(id=version.id)
+    )
+    for old in current:
+        _set(
+            old,
+            VersionStatus.RETIRED,
+            action=action,
+            actor=actor,
+            reason=f"replaced by v{version.id}",
+        )
+    _set(
+        version,
+        VersionStatus.ACTIVE,
+        action=action,
+        actor=actor,
+        reason=reason,
+        replaced=current[0] if current else None,
+    )
+    return version
+
+
+@transaction.atomic
+def version_retire(*, version_id: int, actor: str = "", reason: str = "") -> StrategyVersion:
+    version = StrategyVersion.objects.select_for_update().get(id=version_id)
+    _set(version, VersionStatus.RETIRED, action="retire", actor=actor, reason=reason)
+    return version
+
+
+def version_rollback(*, family: str, actor: str = "", reason: str = "") -> StrategyVersion:
+    """Re-activate the version the current active one replaced (from the audit trail)."""
+    last = (
+        StrategyEvent.objects.filter(
+            version__family=family, to_status=VersionStatus.ACTIVE, replaced__isnull=False
+        )
+        .order_by("-id")
+        .first()
+    )
+    if last is None:
+        raise ValueError(f"nothing to roll back to for {family}")
+    return version_promote(
+        version_id=last.replaced_id, actor=actor, reason=reason or "rollback", action="rollback"
+    )
+
+
+# --- evolution -----------------------------------------------------------------------------------
+
+
+def evolution_run_create(*, family: str, symbol: str, seed: int = 1) -> EvolutionRun:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown strategy family {family!r}")
+    run = EvolutionRun.objects.create(
+        family=family,
+        symbol=symbol,
+        seed=seed,
+        generations=settings.STRATEGY_GENERATIONS,
+        population=settings.STRATEGY_POPULATION,
+    )
+    transaction.on_commit(lambda: current_app.send_task("quantum.strategy.evolve", args=[run.id]))
+    return run
+
+
+def _draw(space: dict[str, Param], rng: random.Random) -> dict[str, Any]:
+    return {
+        k: rng.randint(int(p.low), int(p.high))
+        if p.integer
+        else round(rng.uniform(p.low, p.high), 3)
+        for k, p in space.items()
+    }
+
+
+def _mutate(params: dict, space: dict[str, Param], rng: random.Random, scale: float) -> dict:
+    """Gaussian steps relative to each parameter's range, clipped to its bounds: children stay
+    near their parents and inside the space (never an unrelated random value)."""
+    out = {}
+    for k, p in space.items():
+        value = params[k] + rng.gauss(0, scale * (p.high - p.low))
+        value = min(p.high, max(p.low, value))
+        out[k] = int(round(value)) if p.integer else round(value, 3)
+    return out
+
+
+def evolve(
+    *,
+    family: str,
+    close: np.ndarray,
+    holdout_bars: int,
+    population: int,
+    generations: int,
+    seed: int,
+    fee_bps: float,
+    on_generation=None,
+) -> dict[str, Any]:
+    """Genetic search on close[:-holdout_bars]; the best is then scored once on the held-out
+    tail, which the search never saw."""
+    space = FAMILIES[family]
+    rng = random.Random(seed)
+    search, holdout = close[:-holdout_bars], close[-holdout_bars - 1 :]
+
+    def fitness(p: dict) -> float:
+        return (
+            backtest(family, p, search, fee_bps=fee_bps)["score"]
+            if params_valid(family, p)
+            else -99.0
+        )
+
+    pool = [_draw(space, rng) for _ in range(population)]
+    scored = sorted(((fitness(p), p) for p in pool), key=lambda t: -t[0])
+    history = []
+    for gen in range(1, generations + 1):
+        elite = [p for _, p in scored[: max(2, population // 4)]]
+        children = []
+        while len(children) < population - len(elite):
+            a, b = rng.sample(elite, 2)
+            child = {k: (a if rng.random() < 0.5 else b)[k] for k in space}
+            children.append(_mutate(child, space, rng, scale=0.15 / gen**0.5))
+        scored = sorted(
+            [*scored[: len(elite)], *((fitness(p), p) for p in children)], key=lambda t: -t[0]
+        )
+        history.append(scored[0][0])
+        if on_generation:
+            on_generation(gen, scored[0][0], scored[0][1], history)
+    best_score, best = scored[0]
+    return {
+        "best_params": best,
+        "search_score": best_score,
+        "holdout": backtest(family, best, holdout, fee_bps=fee_bps),
+        "history": history,
+    }
+
+
+def evolution_execute(*, run_id: int) -> StrategyVersion:
+    """Run the search on the symbol's recent klines from the store, with progress on the row,
+    and register the best as a candidate version (promotion is an ops decision)."""
+    run = EvolutionRun.objects.get(id=run_id)
+    EvolutionRun.objects.filter(id=run.id).update(status=EvolutionRun.Status.RUNNING, progress=1)
+    try:
+        bars = settings.STRATEGY_SEARCH_BARS + settings.STRATEGY_HOLDOUT_BARS
+        klines = model_selectors.klines_until(
+            symbol=run.symbol, interval=settings.MARKET_KLINE_INTERVAL, count=bars
+        )
+        close = F.arrays(klines)["close"]
+        holdout_bars = max(50, len(close) * settings.STRATEGY_HOLDOUT_BARS // bars)
+        if len(close) < holdout_bars + 300:
+            raise ValueError(f"{run.symbol}: {len(close)} klines stored, too few to evolve on")
+
+        def progress(gen: int, best_score: float, best: dict, history: list) -> None:
+            EvolutionRun.objects.filter(id=run.id).update(
+                generation=gen,
+                progress=int(100 * gen / run.generations) - (1 if gen == run.generations else 0),
+                best_score=best_score,
+                best_params=best,
+                history=history,
+            )
+
+        result = evolve(
+            family=run.family,
+            close=close,
+            holdout_bars=holdout_bars,
+            population=run.population,
+            generations=run.generations,
+            seed=run.seed,
+            fee_bps=settings.STRATEGY_FEE_BPS,
+            on_generation=progress,
+        )
+        with transaction.atomic():
+            version = StrategyVersion.objects.create(
+                family=run.family,
+                params=result["best_params"],
+                search_score=result["search_score"],
+                holdout_score=result["holdout"]["score"],
+                evolution_run=run,
+            )
+            EvolutionRun.objects.filter(id=run.id).update(
+                status=EvolutionRun.Status.OK,
+                progress=100,
+                search_bars=len(close) - holdout_bars,
+                holdout_bars=holdout_bars,
+                holdout_score=result["holdout"]["score"],
+                result=version,
+                finished_at=utcnow(),
+            )
+        return version
+    except Exception as exc:
+        EvolutionRun.objects.filter(id=run.id).update(
+            status=EvolutionRun.Status.ERROR, error=repr(exc)[:2000], finished_at=utcnow()
+        )
+        raise

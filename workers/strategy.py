@@ -1,0 +1,28 @@
+"""Tasks of the strategy context (research queue): load, call one service, store."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.core.locks import LockHeld, exclusive
+from apps.strategy import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="quantum.strategy.evolve", soft_time_limit=1500, time_limit=1800)
+def evolve(run_id: int) -> None:
+    """Genetic parameter search with a held-out check; progress on the EvolutionRun row."""
+    try:
+        with exclusive(f"strategy:evolve:{run_id}", timeout=1900):
+            services.evolution_execute(run_id=run_id)
+    except LockHeld:
+        logger.info("evolution run %s already running: duplicate delivery skipped", run_id)
+
+
+@shared_task(name="quantum.strategy.brain", soft_time_limit=40, time_limit=50)
+def brain() -> None:
+    """The active strategy per traded symbol from its regime and the strategy memory."""
+    for symbol in settings.TRADING_SYMBOLS:
+        services.brain_pick(symbol=symbol)
