@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("apps.ops.api.urls")),
     path("", include("apps.pnl.api.urls")),
     path("", include("apps.trading.api.urls")),
+    path("", include("apps.models.api.urls")),  # intelligence: models, rl, strategy
 ]
