@@ -18,10 +18,22 @@ FILTERS_KEY = "quantum:trading:filters:{account_id}"
 FILTERS_TTL = 3600  # exchangeInfo changes rarely; an hour-old copy is fine
 
 _local: dict[int, dict[str, SymbolFilters]] = {}
+_clients: dict[tuple[int, object, int], ExchangeClient] = {}
 
 
 def trading_client(*, account: ExchangeAccount) -> ExchangeClient:
-    return client_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
+    """One session per account and process, reused: a new python-binance Client per order costs
+    two Fernet decryptions and a fresh TCP connection (several ms on the order path). Keyed by
+    the account's updated_at so rotated keys take effect. Celery's prefork pool runs one task per
+    process at a time, which the adapter (not thread-safe) needs."""
+    key = (account.id, account.updated_at, settings.TRADING_ORDER_TIMEOUT_SECONDS)
+    client = _clients.get(key)
+    if client is None:
+        for stale in [k for k in _clients if k[0] == account.id]:
+            del _clients[stale]
+        client = client_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
+        _clients[key] = client
+    return client
 
 
 def filters_get(*, client: ExchangeClient, symbol: str) -> SymbolFilters:

@@ -72,15 +72,17 @@ def test_it_raises_one_alarm_per_crossing_of_the_divergence_threshold(venues, re
     calm = cross_exchange_check(
         venue=main, reference=ref, symbols=["BTCUSDT"], threshold_bps=Decimal("50")
     )
-    assert calm[0]["basis"] == 0 and calm[0]["alarm"] is False
+    # The generated paths keep moving after set_price: a few ticks either way.
+    assert abs(calm[0]["basis"]) < 20 and calm[0]["alarm"] is False
     venues[0].set_price("BTCUSDT", "40400.0")  # +100 bps
     for _ in range(3):
         hot = cross_exchange_check(
             venue=main, reference=ref, symbols=["BTCUSDT"], threshold_bps=Decimal("50")
         )
-    assert hot[0]["alarm"] is True and hot[0]["basis"] == Decimal("400.0")
+    assert hot[0]["alarm"] is True and abs(hot[0]["basis"] - 400) < 20
     assert CrossExchangeAlarm.objects.count() == 1  # a crossing, not every check
-    assert jsoncodec.loads(redis_client.get(keys.alarm("BTCUSDT")))["divergence_bps"] == "100.0000"
+    alarm = jsoncodec.loads(redis_client.get(keys.alarm("BTCUSDT")))
+    assert abs(Decimal(alarm["divergence_bps"]) - 100) < 5
     venues[0].set_price("BTCUSDT", "40000.0")
     cross_exchange_check(
         venue=main, reference=ref, symbols=["BTCUSDT"], threshold_bps=Decimal("50")
