@@ -233,7 +233,7 @@ TRADING_ACCOUNT = env("TRADING_ACCOUNT", default="")
 # The cross-exchange reference venue (public endpoints only); `make up` runs a second paper venue.
 REFERENCE_EXCHANGE_BASE_URL = env(
     "REFERENCE_EXCHANGE_BASE_URL",
-    default=f"http://127.0.0.1:{PORTS['paper_exchange_ref']['port']}",
+    default="http://{bind}:{port}".format(**PORTS["paper_exchange_ref"]),
 )
 CROSS_EXCHANGE_ALARM_BPS = env("CROSS_EXCHANGE_ALARM_BPS", default="50")  # Decimal string
 MARKET_KLINE_INTERVAL = env("MARKET_KLINE_INTERVAL", default="1m")
