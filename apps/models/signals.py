@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from threadpoolctl import threadpool_limits
 
 from apps.models import features as F
 from apps.models import selectors, services
@@ -30,6 +31,15 @@ def probabilities(*, row: np.ndarray, versions: list) -> list[tuple[Any, float]]
     """(version, P(up)) for every live model whose artifact loads and verifies."""
     out = []
     x = row.reshape(1, -1)
+    # One row per call: OpenMP threads (HistGradientBoosting's) only add start-up and contention
+    # latency here, and the trading loop's budget is about the tail.
+    with threadpool_limits(limits=1):
+        out = _probabilities(x, versions)
+    return out
+
+
+def _probabilities(x: np.ndarray, versions: list) -> list[tuple[Any, float]]:
+    out = []
     for version in versions:
         try:
             payload = artifact_load(
