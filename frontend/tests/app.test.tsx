@@ -1,23 +1,8 @@
 import { describe, expect, it, beforeEach, vi } from "vitest";
-import { render, screen, waitFor, fireEvent } from "@testing-library/react";
-import { MemoryRouter, useLocation } from "react-router-dom";
-import { App } from "../src/App";
+import { screen, waitFor, fireEvent } from "@testing-library/react";
+import { renderAt } from "./render";
 import { HEALTH_OK, fakeApi, json, rlDashboard } from "./fakeApi";
 import { MINUS } from "../src/lib/money";
-
-function Where() {
-  const loc = useLocation();
-  return <div data-testid="where">{loc.pathname + loc.search}</div>;
-}
-
-function renderAt(path: string) {
-  return render(
-    <MemoryRouter initialEntries={[path]}>
-      <App />
-      <Where />
-    </MemoryRouter>,
-  );
-}
 
 const ME = () => json({ username: "alice", is_staff: false });
 const forbidden = () => json({ detail: "Authentication credentials were not provided." }, 403);
@@ -191,43 +176,5 @@ describe("future pages", () => {
     await screen.findByText("All systems up", { selector: "h2" });
     expect(container.querySelector('[data-component="queue:market"]')!.textContent).toContain("w1@host");
     expect(container.querySelector('[data-component="beat"]')!.getAttribute("data-ok")).toBe("1");
-  });
-});
-
-describe("when the trading API exists", () => {
-  it("shows the desk mode and an engaged kill switch", async () => {
-    fakeApi({
-      "/api/auth/me/": ME,
-      "/api/health/": () => json(HEALTH_OK),
-      "/api/rl-dashboard/": () => json(rlDashboard()),
-      "/api/pnl/daily/": () => json({ days: [] }),
-      "/api/trading/desk/": () => json({ mode: "halt", kill_switch: true, reason: "drawdown 4.2 % > 4 %" }),
-    });
-    const { container } = renderAt("/");
-    await waitFor(() => expect(container.querySelector('[data-figure="kill_switch"]')?.textContent).toBe("ENGAGED"));
-    expect(container.querySelector('[data-figure="desk_mode"]')!.textContent).toBe("halt");
-    expect(screen.getByText(/drawdown 4.2 %/)).toBeTruthy();
-  });
-
-  it("lists intents and filters them", async () => {
-    fakeApi({
-      "/api/auth/me/": ME,
-      "/api/health/": () => json(HEALTH_OK),
-      "/api/trading/intents/": () =>
-        json({
-          results: [
-            { id: 1, symbol: "BTCUSDT", state: "filled", client_order_id: "qt-1" },
-            { id: 2, symbol: "ETHUSDT", state: "rejected", client_order_id: "qt-2" },
-          ],
-        }),
-      "/api/trading/orders/": () => json([]),
-    });
-    renderAt("/audit");
-    await screen.findByText("qt-1");
-    expect(screen.getByText("No orders yet")).toBeTruthy();
-    fireEvent.change(screen.getByLabelText("filter rows"), { target: { value: "rejected" } });
-    await waitFor(() => expect(screen.queryByText("qt-1")).toBeNull());
-    expect(screen.getByText("qt-2")).toBeTruthy();
-    expect(screen.getByText("1 of 2 rows")).toBeTruthy();
   });
 });

@@ -1,6 +1,6 @@
 import { vi } from "vitest";
 
-export type Handler = (init?: RequestInit) => Response | Promise<Response> | "fail";
+export type Handler = (init?: RequestInit, url?: string) => Response | Promise<Response> | "fail";
 
 export function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -16,7 +16,7 @@ export function fakeApi(routes: Record<string, Handler>) {
     calls.push(`${init?.method ?? "GET"} ${url}`);
     const handler = routes[url] ?? routes[url.split("?")[0]];
     if (!handler) return notFound();
-    const res = await handler(init);
+    const res = await handler(init, url);
     if (res === "fail") throw new TypeError("Failed to fetch");
     return res;
   });
@@ -61,6 +61,59 @@ export function rlDashboard(over: Record<string, unknown> = {}) {
       wallet_balance: "10000.00", equity: "10010.00", available_balance: "9950.00", unrealized_pnl: "10.00000000",
       realized_pnl: "-5.00", total_pnl: "5.00", commission: "-0.61", funding: "0.02", net_pnl: "4.41",
       realized_trades: 2, initial_margin: "60.00",
+    },
+    ...over,
+  };
+}
+
+export const INTENTS = [
+  {
+    id: 2, account: "paper-desk", symbol: "ETHUSDT", side: "SELL", action: "OPEN", quantity: "0.5000000000", leverage: 20,
+    reduce_only: false, reason: "signal", confidence: "0.7100", signal: {}, reference_price: "3000.00000000",
+    risk_verdict: "rejected", risk_reason: "exposure 1505 > 1000 per symbol", state: "REJECTED", client_order_id: null,
+    order_id: null, executed_qty: "0E-10", avg_price: null, realized_pnl: null, error_code: null, error_message: "",
+    attempts: 0, created_at: "2026-01-10T11:00:00Z", submitted_at: null, finished_at: "2026-01-10T11:00:01Z",
+  },
+  {
+    id: 1, account: "paper-desk", symbol: "BTCUSDT", side: "BUY", action: "OPEN", quantity: "0.0100000000", leverage: 10,
+    reduce_only: false, reason: "signal", confidence: "0.8000", signal: {}, reference_price: "60000.00000000",
+    risk_verdict: "approved", risk_reason: "", state: "FILLED", client_order_id: "qt-1-1", order_id: 555,
+    executed_qty: "0.0100000000", avg_price: "60000.50000000", realized_pnl: "-1.23450000", error_code: null,
+    error_message: "", attempts: 1, created_at: "2026-01-10T10:00:00Z", submitted_at: "2026-01-10T10:00:00Z",
+    finished_at: "2026-01-10T10:00:01Z",
+  },
+];
+
+export const ORDERS = [
+  {
+    order_id: 555, account: "paper-desk", symbol: "BTCUSDT", client_order_id: "qt-1-1", intent: 1, side: "BUY", type: "MARKET",
+    status: "FILLED", orig_qty: "0.0100000000", executed_qty: "0.0100000000", avg_price: "60000.50000000",
+    reduce_only: false, external: false, update_time: "2026-01-10T10:00:01Z",
+  },
+  {
+    order_id: 556, account: "paper-desk", symbol: "BTCUSDT", client_order_id: "web_x", intent: null, side: "SELL", type: "LIMIT",
+    status: "CANCELED", orig_qty: "0.0050000000", executed_qty: "0E-10", avg_price: "0E-8",
+    reduce_only: true, external: true, update_time: "2026-01-10T10:30:00Z",
+  },
+];
+
+export const POSITIONS = [
+  {
+    account: "paper-desk", symbol: "ETHUSDT", amount: "-0.5000000000", entry_price: "3000.00000000", mark_price: "3010.50000000",
+    unrealized_pnl: "-5.25000000", leverage: 20, entries: 1, take_profit: "2850.00000000", stop_loss: "3090.00000000",
+    trailing_pct: "1.5000", best_price: "2990.00000000", trailing_stop: "3034.85000000",
+    opened_at: "2026-01-10T09:00:00Z", updated_at: "2026-01-10T12:00:00Z",
+  },
+];
+
+export function desk(over: Record<string, unknown> = {}) {
+  return {
+    mode: "normal", kill_switch: false, reason: "", changed_by: null, changed_at: null,
+    equity: "10004.75000000", equity_peak: "10010.00000000", day_start_equity: "10000.00000000",
+    policy: {
+      tier: "BALANCED", max_positions_total: 10, max_entries_per_symbol: 3, max_exposure_total: "5000.00000000",
+      max_exposure_per_symbol: "1000.00000000", max_leverage: 20, effective_max_leverage: 20, min_confidence: "0.6500",
+      max_daily_loss: "250.00000000", max_drawdown_pct: "4.0000",
     },
     ...over,
   };

@@ -113,14 +113,132 @@ export interface EquityPoint {
   equity: Dec;
 }
 
-/** Future endpoints: shapes not fixed yet; pages render whatever rows they answer. */
+/** Trading API (apps/trading/api/serializers.py): every list answers {count, results}. */
+export interface ListPage<T> {
+  count: number;
+  results: T[];
+}
+
+export const INTENT_STATES = [
+  "NEW", "APPROVED", "REJECTED", "SUBMITTING", "SUBMITTED", "FILLED", "PARTIALLY_FILLED", "FAILED",
+] as const;
+/** Binance order statuses (GET /fapi/v1/allOrders). */
+export const ORDER_STATUSES = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "REJECTED"] as const;
+export const SIDES = ["BUY", "SELL"] as const;
+export const DESK_MODES = ["normal", "defensive", "halt"] as const;
+
+export interface Intent {
+  id: number;
+  account: string;
+  symbol: string;
+  side: string;
+  action: string;
+  quantity: Dec;
+  leverage: number;
+  reduce_only: boolean;
+  reason: string;
+  confidence: Dec;
+  signal: unknown;
+  reference_price: Dec | null;
+  risk_verdict: string;
+  risk_reason: string;
+  state: string;
+  client_order_id: string | null;
+  order_id: number | null;
+  executed_qty: Dec;
+  avg_price: Dec | null;
+  realized_pnl: Dec | null;
+  error_code: number | null;
+  error_message: string;
+  attempts: number;
+  created_at: string;
+  submitted_at: string | null;
+  finished_at: string | null;
+}
+
+export interface Order {
+  order_id: number;
+  account: string;
+  symbol: string;
+  client_order_id: string;
+  intent: number | null;
+  side: string;
+  type: string;
+  status: string;
+  orig_qty: Dec;
+  executed_qty: Dec;
+  avg_price: Dec;
+  reduce_only: boolean;
+  external: boolean;
+  update_time: string;
+}
+
+export interface TradingPosition {
+  account: string;
+  symbol: string;
+  /** signed: + long, - short */
+  amount: Dec;
+  entry_price: Dec;
+  mark_price: Dec;
+  unrealized_pnl: Dec;
+  leverage: number;
+  entries: number;
+  take_profit: Dec | null;
+  stop_loss: Dec | null;
+  trailing_pct: Dec | null;
+  best_price: Dec | null;
+  trailing_stop: Dec | null;
+  opened_at: string;
+  updated_at: string;
+}
+
+export interface RiskPolicy {
+  tier: string;
+  max_positions_total: number;
+  max_entries_per_symbol: number;
+  max_exposure_total: Dec;
+  max_exposure_per_symbol: Dec;
+  max_leverage: number;
+  effective_max_leverage: number;
+  min_confidence: Dec;
+  max_daily_loss: Dec;
+  max_drawdown_pct: Dec;
+  updated_at?: string;
+}
+
+export interface Desk {
+  mode: string;
+  kill_switch: boolean;
+  reason: string;
+  changed_by: string | null;
+  changed_at: string | null;
+  equity: Dec | null;
+  equity_peak: Dec | null;
+  day_start_equity: Dec | null;
+  policy: RiskPolicy | null;
+}
+
+/** GET /api/ops/ports/ */
+export interface PortRow {
+  service: string;
+  bind: string;
+  port: number;
+  exposure: string;
+  what: string;
+  listening: boolean;
+  holder: string | null;
+  ours: boolean;
+  conflict: string | null;
+}
+
+/** Endpoints whose shapes are still settling (intelligence): pages render the rows they answer. */
 export type Row = Record<string, unknown>;
 export type ListAnswer = Row[] | { results?: Row[]; items?: Row[]; [key: string]: unknown };
 
 export function rowsOf(answer: ListAnswer | null | undefined): Row[] {
   if (!answer) return [];
   if (Array.isArray(answer)) return answer;
-  for (const key of ["results", "items", "intents", "orders", "positions", "runs"]) {
+  for (const key of ["results", "items", "intents", "orders", "positions", "runs", "models", "predictions", "regimes", "rewards", "versions", "ports"]) {
     const v = (answer as Record<string, unknown>)[key];
     if (Array.isArray(v)) return v as Row[];
   }

@@ -1,33 +1,158 @@
-import { apiGet } from "../api/client";
-import { rowsOf, type ListAnswer } from "../api/types";
-import { DataTable } from "../components/DataTable";
-import { Card, EmptyState, ErrorState, NotAvailableState } from "../components/ui";
-import { usePollFreshness } from "../hooks/pnl";
-import { useNow, usePoll } from "../hooks/usePoll";
+import { useState } from "react";
+import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type ListPage, type Order } from "../api/types";
+import { PollCard, useList } from "../components/PollCard";
+import { ColumnTable, col, type Column } from "../components/Table";
+import { useDebounced } from "../hooks/useDebounced";
 
-function AuditTrail({ title, endpoint, what }: { title: string; endpoint: string; what: string }) {
-  const now = useNow();
-  const poll = usePoll((signal) => apiGet<ListAnswer>(endpoint, { signal }), [endpoint]);
-  const fresh = usePollFreshness(poll, now);
-  const rows = rowsOf(poll.data);
+export const LIMIT = 200;
+
+const INTENT_COLUMNS: Column<Intent>[] = [
+  col.text("id", "#"),
+  col.time("created_at", "Created"),
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.side("side", "Side"),
+  col.text("action", "Action"),
+  col.qty("quantity", "Qty"),
+  { key: "leverage", label: "Lev.", render: (r) => `${r.leverage}×` },
+  col.text("state", "State"),
+  {
+    key: "risk_verdict",
+    label: "Risk",
+    render: (r) => (r.risk_verdict ? `${r.risk_verdict}${r.risk_reason ? `: ${r.risk_reason}` : ""}` : "—"),
+  },
+  col.text("reason", "Reason"),
+  col.text("confidence", "Conf."),
+  col.qty("executed_qty", "Filled"),
+  col.price("avg_price", "Avg price"),
+  col.pnl("realized_pnl", "Realized"),
+  col.text("client_order_id", "Client order id"),
+  {
+    key: "error_message",
+    label: "Error",
+    render: (r) => (r.error_code !== null || r.error_message ? `${r.error_code ?? ""} ${r.error_message}`.trim() : "—"),
+  },
+  col.time("finished_at", "Finished"),
+];
+
+const ORDER_COLUMNS: Column<Order>[] = [
+  col.text("order_id", "Order id"),
+  col.time("update_time", "Updated"),
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.side("side", "Side"),
+  col.text("type", "Type"),
+  col.text("status", "Status"),
+  col.qty("orig_qty", "Qty"),
+  col.qty("executed_qty", "Filled"),
+  col.price("avg_price", "Avg price"),
+  col.bool("reduce_only", "Reduce only"),
+  col.text("intent", "Intent"),
+  col.text("client_order_id", "Client order id"),
+  { key: "external", label: "Placed by", render: (r) => (r.external ? "outside the desk" : "desk") },
+];
+
+function Select({ label, value, options, onChange }: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
   return (
-    <Card title={title} fresh={poll.notAvailable ? undefined : fresh} testId={`audit-${title.toLowerCase()}`}>
-      {poll.notAvailable && <NotAvailableState endpoint={endpoint} what={what} />}
-      {poll.error && !poll.data && <ErrorState error={poll.error} />}
-      {poll.data && rows.length === 0 && <EmptyState title={`No ${title.toLowerCase()} yet`} />}
-      {rows.length > 0 && <DataTable rows={rows} />}
-    </Card>
+    <label className="field">
+      <span>{label}</span>
+      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">any</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The query string the trading API filters on (symbol and state server-side). */
+export function auditQuery(params: Record<string, string>): string {
+  const q = new URLSearchParams({ limit: String(LIMIT) });
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  return q.toString();
+}
+
+function Counts({ shown, page }: { shown: number; page: ListPage<unknown> | null }) {
+  if (!page || typeof page.count !== "number") return <div className="muted small">{shown} shown</div>;
+  const loaded = page.results?.length ?? 0;
+  return (
+    <div className="muted small" data-count={page.count}>
+      {shown} shown · {page.count} on the server{page.count > loaded ? ` (newest ${loaded} loaded)` : ""}
+    </div>
   );
 }
 
 export function AuditPage() {
+  const [symbolInput, setSymbolInput] = useState("");
+  const [state, setState] = useState("");
+  const [status, setStatus] = useState("");
+  const [side, setSide] = useState("");
+  const symbol = useDebounced(symbolInput.trim().toUpperCase());
+
+  const intents = useList<Intent>(`/api/trading/intents/?${auditQuery({ symbol, state })}`);
+  const orders = useList<Order>(`/api/trading/orders/?${auditQuery({ symbol })}`);
+  // side (both) and order status are not API filters: applied to the loaded rows
+  const shownIntents = intents.rows.filter((r) => !side || r.side === side);
+  const shownOrders = orders.rows.filter((r) => (!side || r.side === side) && (!status || r.status === status));
+  const filtered = Boolean(symbol || state || status || side);
+
   return (
     <div className="page" data-page="audit">
       <div className="page-head">
         <h1>Intents & orders</h1>
       </div>
-      <AuditTrail title="Intents" endpoint="/api/trading/intents/" what="Every position intent and its outcome (the audit trail)" />
-      <AuditTrail title="Orders" endpoint="/api/trading/orders/" what="Every order sent to the exchange, with its client order id" />
+      <div className="filters" role="group" aria-label="filters">
+        <label className="field">
+          <span>Symbol</span>
+          <input
+            type="search"
+            aria-label="Symbol"
+            placeholder="BTCUSDT"
+            value={symbolInput}
+            onChange={(e) => setSymbolInput(e.target.value)}
+          />
+        </label>
+        <Select label="Side" value={side} options={SIDES} onChange={setSide} />
+        <Select label="Intent state" value={state} options={INTENT_STATES} onChange={setState} />
+        <Select label="Order status" value={status} options={ORDER_STATUSES} onChange={setStatus} />
+      </div>
+      <PollCard
+        title="Intents"
+        endpoint="/api/trading/intents/"
+        what="Every position intent and its outcome (the audit trail)"
+        poll={intents}
+        isEmpty={shownIntents.length === 0}
+        empty={filtered ? "No intents match these filters" : "No intents yet"}
+        testId="audit-intents"
+        footer={<Counts shown={shownIntents.length} page={intents.data as ListPage<unknown> | null} />}
+      >
+        <ColumnTable
+          rows={shownIntents}
+          columns={INTENT_COLUMNS}
+          rowKey={(r) => String(r.id)}
+          rowAttrs={(r) => ({ "data-intent": String(r.id) })}
+          className="num audit"
+        />
+      </PollCard>
+      <PollCard
+        title="Orders"
+        endpoint="/api/trading/orders/"
+        what="Every order sent to the exchange, with its client order id"
+        poll={orders}
+        isEmpty={shownOrders.length === 0}
+        empty={filtered ? "No orders match these filters" : "No orders yet"}
+        testId="audit-orders"
+        footer={<Counts shown={shownOrders.length} page={orders.data as ListPage<unknown> | null} />}
+      >
+        <ColumnTable
+          rows={shownOrders}
+          columns={ORDER_COLUMNS}
+          rowKey={(r) => `${r.account}-${r.order_id}`}
+          rowAttrs={(r) => ({ "data-order": String(r.order_id) })}
+          className="num audit"
+        />
+      </PollCard>
     </div>
   );
 }

@@ -1,4 +1,7 @@
 import type { ReactNode } from "react";
+import type { PortRow } from "../api/types";
+import { PollCard, useList } from "../components/PollCard";
+import { ColumnTable, col, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, formatTime } from "../components/ui";
 import { useHealth } from "../hooks/health";
 import { useNow } from "../hooks/usePoll";
@@ -11,6 +14,51 @@ function Row({ name, ok, children }: { name: string; ok: boolean; children?: Rea
       <td className={ok ? "pos" : "neg"}>{ok ? "up" : "DOWN"}</td>
       <td>{children}</td>
     </tr>
+  );
+}
+
+const PORT_COLUMNS: Column<PortRow>[] = [
+  { ...col.text("service", "Service"), cls: () => "sym" },
+  col.text("port", "Port"),
+  col.text("bind", "Bind"),
+  {
+    key: "exposure",
+    label: "Exposure",
+    render: (r) => r.exposure,
+    cls: (r) => (r.exposure === "NETWORK" ? "warn" : ""),
+  },
+  {
+    key: "listening",
+    label: "Listening",
+    render: (r) => (r.listening ? r.holder ?? "yes" : "free"),
+  },
+  { key: "ours", label: "Ours", render: (r) => (r.listening ? (r.ours ? "yes" : "NO") : "—"), cls: (r) => (r.listening && !r.ours ? "neg" : "") },
+  { key: "conflict", label: "Conflict", render: (r) => r.conflict ?? "none", cls: (r) => (r.conflict ? "neg" : "") },
+  col.text("what", "What"),
+];
+
+/** GET /api/ops/ports/: every service's port, bind address and who holds it now. */
+export function PortMap() {
+  const ports = useList<PortRow>("/api/ops/ports/");
+  const conflicts = ports.rows.filter((r) => r.conflict).length;
+  return (
+    <PollCard
+      title={ports.data ? `Port map · ${conflicts ? `${conflicts} conflict${conflicts > 1 ? "s" : ""}` : "no conflict"}` : "Port map"}
+      endpoint="/api/ops/ports/"
+      what="The port map (service, bind address, exposure, who listens)"
+      poll={ports}
+      isEmpty={ports.rows.length === 0}
+      empty="No ports configured"
+      testId="ports"
+    >
+      <ColumnTable
+        rows={ports.rows}
+        columns={PORT_COLUMNS}
+        rowKey={(r) => r.service}
+        rowAttrs={(r) => ({ "data-port": r.service, "data-conflict": r.conflict ? "1" : "0" })}
+        className="ports"
+      />
+    </PollCard>
   );
 }
 
@@ -62,6 +110,7 @@ export function HealthPage() {
         )}
         {h && <div className="muted small">checked by the server at {formatTime(h.checked_at)}</div>}
       </Card>
+      <PortMap />
     </div>
   );
 }

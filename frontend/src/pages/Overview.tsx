@@ -1,20 +1,100 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { apiGet } from "../api/client";
-import type { Row, Window } from "../api/types";
+import { apiGet, apiPost } from "../api/client";
+import { DESK_MODES, type Desk, type Window } from "../api/types";
 import { Card, EmptyState, ErrorState, Figure, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow, usePoll } from "../hooks/usePoll";
+import { useAuth } from "../hooks/auth";
+import { formatBalance, formatPlain } from "../lib/money";
 import { freshness } from "../lib/staleness";
 
 function todayUtc(now: number): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
+type DeskChange = { mode?: string; kill_switch?: boolean };
+
+function describeChange(desk: Desk, change: DeskChange): string {
+  if (change.mode !== undefined) return `Set the desk mode from ${desk.mode} to ${change.mode}`;
+  return change.kill_switch ? "ENGAGE the kill switch (no new risk at all)" : "Release the kill switch";
+}
+
+/** Staff only (the API refuses others with 403): every change goes through a confirm step. */
+export function DeskControls({ desk, onChanged }: { desk: Desk; onChanged: () => void }) {
+  const [pending, setPending] = useState<DeskChange | null>(null);
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const ask = (change: DeskChange) => {
+    setPending(change);
+    setReason("");
+    setError(null);
+  };
+  const confirm = async () => {
+    if (!pending) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await apiPost<Desk>("/api/trading/desk/", { ...pending, reason: reason.trim() });
+      setPending(null);
+      onChanged();
+    } catch (exc) {
+      setError((exc as Error).message || "The desk refused the change");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div data-testid="desk-controls">
+      <div className="controls">
+        {DESK_MODES.filter((m) => m !== desk.mode).map((m) => (
+          <button key={m} type="button" className={m === "halt" ? "danger" : ""} disabled={busy} onClick={() => ask({ mode: m })}>
+            Set {m}
+          </button>
+        ))}
+        <button
+          type="button"
+          className={desk.kill_switch ? "" : "danger"}
+          disabled={busy}
+          onClick={() => ask({ kill_switch: !desk.kill_switch })}
+        >
+          {desk.kill_switch ? "Release kill switch" : "Engage kill switch"}
+        </button>
+      </div>
+      {pending && (
+        <div className="confirm" role="dialog" aria-label="confirm desk change">
+          <strong>{describeChange(desk, pending)}?</strong>
+          <label className="field">
+            <span>Reason (kept in the desk's audit trail)</span>
+            <input aria-label="Reason" value={reason} maxLength={255} onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <div className="controls">
+            <button type="button" className="primary" disabled={busy} onClick={confirm}>
+              {busy ? "Sending…" : "Confirm"}
+            </button>
+            <button type="button" disabled={busy} onClick={() => setPending(null)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <div className="form-error" role="alert">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function DeskCard() {
   const now = useNow();
-  const desk = usePoll((signal) => apiGet<Row>("/api/trading/desk/", { signal }), []);
+  const { user } = useAuth();
+  const desk = usePoll((signal) => apiGet<Desk>("/api/trading/desk/", { signal }), []);
   const fresh = usePollFreshness(desk, now);
   if (desk.notAvailable) {
     return (
@@ -24,27 +104,49 @@ export function DeskCard() {
     );
   }
   const d = desk.data;
-  const kill = d?.kill_switch;
-  const killOn = typeof kill === "object" && kill !== null ? Boolean((kill as Row).active ?? (kill as Row).engaged) : Boolean(kill);
+  const p = d?.policy;
   return (
     <Card title="Desk mode & kill switch" fresh={fresh} testId="desk-card">
       {desk.error && !d && <ErrorState error={desk.error} />}
       {d && (
         <div className="figures">
-          <Figure name="desk_mode" label="Mode" value={String(d.mode ?? d.desk_mode ?? "—")} kind="count" />
           <div className="figure">
-            <div className="figure-label">Kill switch</div>
-            <div className={`figure-value ${killOn ? "neg" : "pos"}`} data-figure="kill_switch">
-              {kill === undefined ? "—" : killOn ? "ENGAGED" : "off"}
+            <div className="figure-label">Mode</div>
+            <div className={`figure-value ${d.mode === "normal" ? "pos" : "neg"}`} data-figure="desk_mode" data-raw={d.mode}>
+              {d.mode}
             </div>
           </div>
+          <div className="figure">
+            <div className="figure-label">Kill switch</div>
+            <div className={`figure-value ${d.kill_switch ? "neg" : "pos"}`} data-figure="kill_switch" data-raw={String(d.kill_switch)}>
+              {d.kill_switch ? "ENGAGED" : "off"}
+            </div>
+          </div>
+          <Figure name="desk_equity" label="Equity (risk's mark)" value={d.equity} kind="balance" />
+          <Figure name="desk_equity_peak" label="Equity peak" value={d.equity_peak} kind="balance" />
         </div>
       )}
       {d && (d.reason || d.changed_at) ? (
-        <div className="muted small">
-          {d.reason ? String(d.reason) : ""} {d.changed_at ? `· changed ${formatTime(d.changed_at as string)}` : ""}
+        <div className="muted small" data-desk-reason>
+          {d.reason ? d.reason : ""}
+          {d.changed_at ? ` · changed ${formatTime(d.changed_at)}${d.changed_by ? ` by ${d.changed_by}` : ""}` : ""}
         </div>
       ) : null}
+      {p && (
+        <div className="muted small" data-desk-policy>
+          Policy {p.tier}: max leverage {p.effective_max_leverage}×, {p.max_positions_total} positions, exposure{" "}
+          {formatBalance(p.max_exposure_total)} ({formatBalance(p.max_exposure_per_symbol)} per symbol), daily loss{" "}
+          {formatBalance(p.max_daily_loss)}, drawdown {formatPlain(p.max_drawdown_pct)} %
+        </div>
+      )}
+      {d &&
+        (user?.is_staff ? (
+          <DeskControls desk={d} onChanged={desk.refresh} />
+        ) : (
+          <div className="muted small" data-desk-readonly>
+            Read-only: changing the mode or the kill switch needs a staff user.
+          </div>
+        ))}
     </Card>
   );
 }

@@ -1,18 +1,43 @@
 import { useState } from "react";
-import { apiGet } from "../api/client";
-import { rowsOf, type ListAnswer, type Window } from "../api/types";
-import { DataTable } from "../components/DataTable";
+import type { TradingPosition, Window } from "../api/types";
+import { PollCard, useList } from "../components/PollCard";
+import { ColumnTable, col, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
-import { useNow, usePoll } from "../hooks/usePoll";
-import { formatPct, formatPlain, formatPrice, signClass } from "../lib/money";
+import { useNow } from "../hooks/usePoll";
+import { formatPct, formatPlain, formatPrice, signClass, signOf } from "../lib/money";
+
+/** LONG / SHORT from the signed amount's digits (no float). */
+export function sideOf(amount: string): string {
+  const s = signOf(amount);
+  return s > 0 ? "LONG" : s < 0 ? "SHORT" : "flat";
+}
+
+const POSITION_COLUMNS: Column<TradingPosition>[] = [
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  { key: "side", label: "Side", render: (r) => sideOf(r.amount), cls: (r) => `side side-${sideOf(r.amount).toLowerCase()}` },
+  col.qty("amount", "Amount"),
+  col.price("entry_price", "Entry"),
+  col.price("mark_price", "Mark"),
+  col.pnl("unrealized_pnl", "Unrealized"),
+  { key: "leverage", label: "Lev.", render: (r) => `${r.leverage}×` },
+  col.price("take_profit", "Take profit"),
+  col.price("stop_loss", "Stop loss"),
+  { key: "trailing_pct", label: "Trailing", render: (r) => (r.trailing_pct === null ? "—" : `${formatPrice(r.trailing_pct)} %`) },
+  col.price("trailing_stop", "Trail stop"),
+  col.price("best_price", "Best price"),
+  col.text("entries", "Entries"),
+  col.time("opened_at", "Opened"),
+  col.time("updated_at", "Reconciled"),
+  col.text("account", "Account"),
+];
 
 export function PositionsPage() {
   const [window, setWindow] = useState<Window>("24h");
   const now = useNow();
   const rl = useRlDashboard(window);
   const fresh = usePnlFreshness(rl, now);
-  const exits = usePoll((signal) => apiGet<ListAnswer>("/api/trading/positions/", { signal }), []);
+  const exits = useList<TradingPosition>("/api/trading/positions/");
   const symbols = rl.data?.symbols ?? [];
 
   return (
@@ -83,12 +108,26 @@ export function PositionsPage() {
         )}
         {rl.data && <div className="muted small">as of {formatTime(rl.data.as_of)}</div>}
       </Card>
-      <Card title="Exits: TP / SL / trailing" testId="exits">
-        {exits.notAvailable && <NotAvailableState endpoint="/api/trading/positions/" what="Take-profit, stop-loss and trailing levels of each position" />}
-        {exits.error && !exits.data && <ErrorState error={exits.error} />}
-        {exits.data && rowsOf(exits.data).length === 0 && <EmptyState title="No open positions with exit levels" />}
-        {exits.data && rowsOf(exits.data).length > 0 && <DataTable rows={rowsOf(exits.data)} />}
-      </Card>
+      <PollCard
+        title="Open positions on the desk: marks, unrealized PnL, exits"
+        endpoint="/api/trading/positions/"
+        what="Each open position as last reconciled, with its take-profit, stop-loss and trailing levels"
+        poll={exits}
+        isEmpty={exits.rows.length === 0}
+        empty={<EmptyState title="No open positions">The position monitor has reconciled no open position.</EmptyState>}
+        testId="exits"
+      >
+        <ColumnTable
+          rows={exits.rows}
+          columns={POSITION_COLUMNS}
+          rowKey={(r) => `${r.account}-${r.symbol}`}
+          rowAttrs={(r) => ({ "data-position": r.symbol })}
+        />
+        <div className="muted small">
+          TP / SL are price levels; the trailing stop follows the best price by the trailing %, and the exit brain
+          closes reduce-only when a level is crossed.
+        </div>
+      </PollCard>
     </div>
   );
 }

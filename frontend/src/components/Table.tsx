@@ -1,0 +1,108 @@
+import type { ReactNode } from "react";
+import type { Row } from "../api/types";
+import { formatBalance, formatMoney, formatPct, formatPlain, formatPrice, signClass } from "../lib/money";
+import { formatTime } from "./ui";
+
+/** One column of a typed table: how to show a row's value, and the raw API value kept in
+ * data-raw (the e2e test compares both). */
+export interface Column<T> {
+  key: string;
+  label: string;
+  render?: (row: T) => ReactNode;
+  /** class of the cell (sign colour, side) */
+  cls?: (row: T) => string;
+}
+
+const get = (row: unknown, key: string): unknown => (row as Record<string, unknown>)[key];
+
+export function rawOf(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** Column factories: every figure is formatted from the API's decimal string, never a float. */
+export const col = {
+  text: <T,>(key: string, label: string): Column<T> => ({
+    key,
+    label,
+    render: (r) => {
+      const v = get(r, key);
+      return v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    },
+  }),
+  /** signed money: "+1.23 USDT" / "−1.23 USDT" */
+  pnl: <T,>(key: string, label: string): Column<T> => ({
+    key,
+    label,
+    render: (r) => formatMoney(get(r, key)),
+    cls: (r) => signClass(get(r, key)),
+  }),
+  balance: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatBalance(get(r, key)) }),
+  price: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatPrice(get(r, key)) }),
+  qty: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatPlain(get(r, key)) }),
+  pct: <T,>(key: string, label: string, signed = false): Column<T> => ({
+    key,
+    label,
+    render: (r) => (signed ? formatPct(get(r, key)) : formatMoney(get(r, key), { sign: false, unit: "%" })),
+    cls: (r) => (signed ? signClass(get(r, key)) : ""),
+  }),
+  time: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatTime(get(r, key) as string) }),
+  bool: <T,>(key: string, label: string): Column<T> => ({
+    key,
+    label,
+    render: (r) => (get(r, key) === true ? "yes" : get(r, key) === false ? "no" : "—"),
+  }),
+  side: <T,>(key: string, label: string): Column<T> => ({
+    key,
+    label,
+    render: (r) => String(get(r, key) ?? "—"),
+    cls: (r) => `side side-${String(get(r, key) ?? "").toLowerCase()}`,
+  }),
+};
+
+/** Columns whose key some row carries: for endpoints whose shape is still settling, show the
+ * known fields that are there and never a column of blanks. */
+export function presentColumns<T>(rows: T[], columns: Column<T>[]): Column<T>[] {
+  return columns.filter((c) => rows.some((r) => get(r, c.key) !== undefined));
+}
+
+export function ColumnTable<T extends object>({
+  rows,
+  columns,
+  rowKey,
+  rowAttrs,
+  className = "num",
+}: {
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T, i: number) => string;
+  rowAttrs?: (row: T) => Record<string, string>;
+  className?: string;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className={className}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.key}>{c.label}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={rowKey(r, i)} {...(rowAttrs ? rowAttrs(r) : {})}>
+              {columns.map((c) => (
+                <td key={c.key} data-cell={c.key} data-raw={rawOf(get(r, c.key))} className={c.cls ? c.cls(r) : undefined}>
+                  {c.render ? c.render(r) : rawOf(get(r, c.key)) ?? "—"}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export type { Row };

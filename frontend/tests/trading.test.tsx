@@ -1,0 +1,237 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { HEALTH_OK, INTENTS, ORDERS, POSITIONS, desk, fakeApi, json, rlDashboard, type Handler } from "./fakeApi";
+import { renderAt } from "./render";
+import { MINUS } from "../src/lib/money";
+
+const me = (is_staff: boolean) => () => json({ username: is_staff ? "boss" : "alice", is_staff });
+
+beforeEach(() => {
+  vi.unstubAllGlobals();
+  document.cookie = "csrftoken=tok123";
+});
+
+const overview = (over: Record<string, Handler>): Record<string, Handler> => ({
+  "/api/health/": () => json(HEALTH_OK),
+  "/api/rl-dashboard/": () => json(rlDashboard()),
+  "/api/pnl/daily/": () => json({ days: [] }),
+  ...over,
+});
+
+describe("desk card", () => {
+  it("shows mode, kill switch, reason and policy; read-only for a non-staff user", async () => {
+    fakeApi(
+      overview({
+        "/api/auth/me/": me(false),
+        "/api/trading/desk/": () =>
+          json(desk({ mode: "halt", kill_switch: true, reason: "drawdown 4.2 % > 4 %", changed_by: "boss", changed_at: "2026-01-10T11:00:00Z" })),
+      }),
+    );
+    const { container } = renderAt("/");
+    await waitFor(() => expect(container.querySelector('[data-figure="kill_switch"]')?.textContent).toBe("ENGAGED"));
+    expect(container.querySelector('[data-figure="desk_mode"]')!.textContent).toBe("halt");
+    expect(screen.getByText(/drawdown 4.2 %/).textContent).toContain("by boss");
+    expect(container.querySelector("[data-desk-policy]")!.textContent).toContain("BALANCED: max leverage 20×");
+    expect(container.querySelector('[data-figure="desk_equity"]')!.textContent).toBe("10,004.75 USDT");
+    expect(container.querySelector("[data-desk-readonly]")).not.toBeNull();
+    expect(screen.queryByTestId("desk-controls")).toBeNull();
+    expect(screen.queryByRole("button", { name: /kill switch/ })).toBeNull();
+  });
+
+  it("lets a staff user change the mode only after confirming, then shows the desk's answer", async () => {
+    let state = desk();
+    const posts: unknown[] = [];
+    const { calls } = fakeApi(
+      overview({
+        "/api/auth/me/": me(true),
+        "/api/auth/csrf/": () => json({ csrf_token: "tok123" }),
+        "/api/trading/desk/": (init) => {
+          if (init?.method === "POST") {
+            const body = JSON.parse(String(init.body));
+            posts.push(body);
+            state = desk({ ...body, changed_by: "boss", changed_at: "2026-01-10T12:00:00Z" });
+          }
+          return json(state);
+        },
+      }),
+    );
+    const { container } = renderAt("/");
+    const controls = await screen.findByTestId("desk-controls");
+    expect(container.querySelector("[data-desk-readonly]")).toBeNull();
+    fireEvent.click(within(controls).getByRole("button", { name: "Set halt" }));
+    // nothing is sent before the confirm step
+    const dialog = screen.getByRole("dialog", { name: "confirm desk change" });
+    expect(dialog.textContent).toContain("from normal to halt");
+    expect(calls.filter((c) => c.startsWith("POST"))).toEqual([]);
+    // cancel sends nothing
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    fireEvent.click(within(controls).getByRole("button", { name: "Set halt" }));
+    fireEvent.change(screen.getByLabelText("Reason"), { target: { value: "manual halt" } });
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(container.querySelector('[data-figure="desk_mode"]')?.textContent).toBe("halt"));
+    expect(posts).toEqual([{ mode: "halt", reason: "manual halt" }]);
+    expect(screen.queryByRole("dialog")).toBeNull();
+    // then the kill switch
+    fireEvent.click(screen.getByRole("button", { name: "Engage kill switch" }));
+    expect(screen.getByRole("dialog").textContent).toContain("ENGAGE the kill switch");
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(container.querySelector('[data-figure="kill_switch"]')?.textContent).toBe("ENGAGED"));
+    expect(posts[1]).toEqual({ kill_switch: true, reason: "" });
+    expect(screen.getByRole("button", { name: "Release kill switch" })).toBeTruthy();
+  });
+
+  it("shows the API's refusal and keeps the desk as it was", async () => {
+    fakeApi(
+      overview({
+        "/api/auth/me/": me(true),
+        "/api/auth/csrf/": () => json({ csrf_token: "tok123" }),
+        "/api/trading/desk/": (init) =>
+          init?.method === "POST" ? json({ detail: "You do not have permission to perform this action." }, 403) : json(desk()),
+      }),
+    );
+    const { container } = renderAt("/");
+    fireEvent.click(await screen.findByRole("button", { name: "Set defensive" }));
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("You do not have permission");
+    expect(container.querySelector('[data-figure="desk_mode"]')!.textContent).toBe("normal");
+  });
+});
+
+describe("intents and orders", () => {
+  it("shows the audit trail with proper columns and money with its sign", async () => {
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/trading/intents/": () => json({ count: 2, results: INTENTS }),
+      "/api/trading/orders/": () => json({ count: 2, results: ORDERS }),
+    });
+    const { container } = renderAt("/audit");
+    await waitFor(() => expect(container.querySelector('tr[data-intent="1"]')).not.toBeNull());
+    const row = container.querySelector('tr[data-intent="1"]')!;
+    const cell = (r: Element, k: string) => r.querySelector(`[data-cell="${k}"]`)!;
+    expect(cell(row, "realized_pnl").textContent).toBe(`${MINUS}1.23 USDT`);
+    expect(cell(row, "realized_pnl").getAttribute("data-raw")).toBe("-1.23450000");
+    expect(cell(row, "avg_price").textContent).toBe("60,000.50");
+    expect(cell(row, "quantity").textContent).toBe("0.0100000000");
+    expect(cell(row, "state").textContent).toBe("FILLED");
+    const rejected = container.querySelector('tr[data-intent="2"]')!;
+    expect(cell(rejected, "risk_verdict").textContent).toBe("rejected: exposure 1505 > 1000 per symbol");
+    expect(cell(rejected, "realized_pnl").textContent).toBe("—");
+    const order = container.querySelector('tr[data-order="556"]')!;
+    expect(cell(order, "external").textContent).toBe("outside the desk");
+    expect(cell(order, "reduce_only").textContent).toBe("yes");
+    expect(screen.getAllByText("2 shown · 2 on the server").length).toBe(2);
+  });
+
+  it("filters by symbol and state on the server, by side and order status on the loaded rows", async () => {
+    const { calls } = fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/trading/intents/": (_i, url) => {
+        const q = new URL(url!, "http://x").searchParams;
+        const rows = INTENTS.filter((r) => (!q.get("symbol") || r.symbol === q.get("symbol")) && (!q.get("state") || r.state === q.get("state")));
+        return json({ count: rows.length, results: rows });
+      },
+      "/api/trading/orders/": (_i, url) => {
+        const q = new URL(url!, "http://x").searchParams;
+        const rows = ORDERS.filter((r) => !q.get("symbol") || r.symbol === q.get("symbol"));
+        return json({ count: rows.length, results: rows });
+      },
+    });
+    const { container } = renderAt("/audit");
+    await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(2));
+    fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "ethusdt" } });
+    await waitFor(() => expect(container.querySelector('tr[data-intent="1"]')).toBeNull());
+    await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(1));
+    expect(calls.some((c) => c.includes("/api/trading/intents/?limit=200&symbol=ETHUSDT"))).toBe(true);
+    expect(screen.getByText("No orders match these filters")).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "" } });
+    fireEvent.change(screen.getByLabelText("Intent state"), { target: { value: "FILLED" } });
+    await waitFor(() => expect(calls.some((c) => c.includes("state=FILLED"))).toBe(true));
+    await waitFor(() => {
+      expect(container.querySelector('tr[data-intent="2"]')).toBeNull();
+      expect(container.querySelector('tr[data-intent="1"]')).not.toBeNull();
+    });
+
+    fireEvent.change(screen.getByLabelText("Side"), { target: { value: "SELL" } });
+    await waitFor(() => expect(container.querySelector('tr[data-order="555"]')).toBeNull());
+    expect(container.querySelector('tr[data-order="556"]')).not.toBeNull();
+    expect(screen.getByText("No intents match these filters")).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText("Side"), { target: { value: "" } });
+    fireEvent.change(screen.getByLabelText("Order status"), { target: { value: "FILLED" } });
+    await waitFor(() => expect(container.querySelector('tr[data-order="556"]')).toBeNull());
+    expect(container.querySelector('tr[data-order="555"]')).not.toBeNull();
+  });
+});
+
+describe("positions", () => {
+  it("shows live marks, unrealized PnL and the TP / SL / trailing levels", async () => {
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard()),
+      "/api/trading/positions/": () => json({ count: 1, results: POSITIONS }),
+    });
+    const { container } = renderAt("/positions");
+    await waitFor(() => expect(container.querySelector('tr[data-position="ETHUSDT"]')).not.toBeNull());
+    const row = container.querySelector('tr[data-position="ETHUSDT"]')!;
+    const text = (k: string) => row.querySelector(`[data-cell="${k}"]`)!.textContent;
+    expect(text("side")).toBe("SHORT");
+    expect(text("mark_price")).toBe("3,010.50");
+    expect(text("unrealized_pnl")).toBe(`${MINUS}5.25 USDT`);
+    expect(text("take_profit")).toBe("2,850.00");
+    expect(text("stop_loss")).toBe("3,090.00");
+    expect(text("trailing_pct")).toBe("1.50 %");
+    expect(text("trailing_stop")).toBe("3,034.85");
+    expect(text("best_price")).toBe("2,990.00");
+  });
+
+  it("says so when no position is open", async () => {
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard()),
+      "/api/trading/positions/": () => json({ count: 0, results: [] }),
+    });
+    renderAt("/positions");
+    await screen.findByText("No open positions");
+  });
+});
+
+describe("health: port map", () => {
+  it("lists every port with exposure, holder and conflicts", async () => {
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/ops/ports/": () =>
+        json({
+          ports: [
+            { service: "web", bind: "0.0.0.0", port: 8025, exposure: "NETWORK", what: "Django API", listening: true, holder: "gunicorn[12]", ours: true, conflict: null },
+            { service: "redis", bind: "127.0.0.1", port: 6379, exposure: "loopback only", what: "broker", listening: true, holder: "python3[99]", ours: false, conflict: "port 6379 (redis) is held by python3[99]" },
+            { service: "flower", bind: "127.0.0.1", port: 5555, exposure: "loopback only", what: "Celery monitor", listening: false, holder: null, ours: false, conflict: null },
+          ],
+        }),
+    });
+    const { container } = renderAt("/health");
+    await screen.findByText("Port map · 1 conflict");
+    const row = (s: string) => container.querySelector(`tr[data-port="${s}"]`)!;
+    expect(row("redis").getAttribute("data-conflict")).toBe("1");
+    expect(row("redis").querySelector('[data-cell="conflict"]')!.textContent).toContain("held by python3[99]");
+    expect(row("redis").querySelector('[data-cell="ours"]')!.textContent).toBe("NO");
+    expect(row("web").querySelector('[data-cell="listening"]')!.textContent).toBe("gunicorn[12]");
+    expect(row("web").querySelector('[data-cell="exposure"]')!.className).toBe("warn");
+    expect(row("flower").querySelector('[data-cell="listening"]')!.textContent).toBe("free");
+    // the health table is still there
+    expect(container.querySelector('[data-component="queue:market"]')!.textContent).toContain("w1@host");
+  });
+
+  it("explains a desk without the ports endpoint", async () => {
+    fakeApi({ "/api/auth/me/": me(false), "/api/health/": () => json(HEALTH_OK) });
+    renderAt("/health");
+    await screen.findByText("/api/ops/ports/");
+    expect(screen.getByText("Not available on this desk yet")).toBeTruthy();
+  });
+});
