@@ -6,13 +6,14 @@ import { Layout } from "./components/Layout";
 import { LoginPage } from "./pages/Login";
 import { OverviewPage } from "./pages/Overview";
 import { PositionsPage } from "./pages/Positions";
-import { AuditPage } from "./pages/Audit";
-import { StrategiesPage } from "./pages/Strategies";
 import { HealthPage } from "./pages/Health";
 
 // The chart pages (recharts) load on first visit: the overview a trader opens first stays light.
 const PnlPage = lazy(() => import("./pages/Pnl").then((m) => ({ default: m.PnlPage })));
 const RlPage = lazy(() => import("./pages/Rl").then((m) => ({ default: m.RlPage })));
+// so do the audit trail and strategies pages: not needed for the overview's first paint.
+const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
+const StrategiesPage = lazy(() => import("./pages/Strategies").then((m) => ({ default: m.StrategiesPage })));
 
 function Loading() {
   return <div className="boot">Loading…</div>;
@@ -47,8 +48,8 @@ export function AppRoutes() {
         <Route path="positions" element={<PositionsPage />} />
         <Route path="pnl" element={<Suspense fallback={<Loading />}><PnlPage /></Suspense>} />
         <Route path="rl" element={<Suspense fallback={<Loading />}><RlPage /></Suspense>} />
-        <Route path="audit" element={<AuditPage />} />
-        <Route path="strategies" element={<StrategiesPage />} />
+        <Route path="audit" element={<Suspense fallback={<Loading />}><AuditPage /></Suspense>} />
+        <Route path="strategies" element={<Suspense fallback={<Loading />}><StrategiesPage /></Suspense>} />
         <Route path="health" element={<HealthPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>

@@ -244,3 +244,144 @@ export function rowsOf(answer: ListAnswer | null | undefined): Row[] {
   }
   return [];
 }
+
+/** Intelligence (apps/models, apps/rl, apps/strategy api/views.py). Scores and weights are
+ * floats on the wire there (model metrics, rewards as ratios); money stays a decimal string. */
+export interface ModelVersionRow {
+  id: number;
+  kind: string;
+  status: string;
+  weight: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  live_metrics: Record<string, unknown>;
+  artifact_sha256: string;
+  created_at: string;
+  status_changed_at: string | null;
+}
+
+export interface TrainingRunRow {
+  id: number;
+  kind: string;
+  status: string;
+  /** percent 0..100 */
+  progress: number;
+  stage: string;
+  model_version: number | null;
+  error: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ModelsAnswer {
+  models: ModelVersionRow[];
+  training_runs: TrainingRunRow[];
+}
+
+export interface PredictionRow {
+  id: number;
+  model_version: number;
+  symbol: string;
+  as_of_ms: number;
+  horizon: number;
+  prob_up: number;
+  direction: number;
+  price: Dec;
+  scored_at: string | null;
+  outcome_up: boolean | null;
+  correct: boolean | null;
+  brier: number | null;
+  pnl: Dec | null;
+}
+
+export interface RegimeRow {
+  symbol: string;
+  regime: string;
+  as_of_ms: number;
+  stats: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface Arm {
+  multiplier: Dec;
+  n: number;
+  mean: number;
+  std: number;
+  value: number;
+}
+
+export interface Calibration {
+  id: number;
+  rewards_used: number;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  /** parameter -> [before, after, why] */
+  changes: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface RlAgent {
+  epsilon: number;
+  risk_aversion: number;
+  reward_clip: number;
+  multipliers: string[];
+  version: number;
+  hard_cap: Dec;
+  hard_cap_source: string;
+  contexts: { context: string; best_multiplier: Dec; arms: Arm[] }[];
+  decisions: number;
+  rewards: number;
+  last_calibration: Calibration | null;
+  open_alerts: { symbol: string; kind: string; value: unknown; threshold: unknown; created_at: string }[];
+  stats: Record<string, Record<string, unknown>>;
+}
+
+export interface RewardRow {
+  id: number;
+  trade: number;
+  symbol: string;
+  time_ms: number;
+  realized_pnl: Dec;
+  commission: Dec;
+  funding: Dec;
+  net_pnl: Dec;
+  risk_unit: Dec;
+  reward: number;
+  context: string;
+  multiplier: Dec | null;
+}
+
+export interface StrategyVersionRow {
+  id: number;
+  family: string;
+  params: Record<string, unknown>;
+  status: string;
+  search_score: number | null;
+  holdout_score: number | null;
+  evolution_run: number | null;
+  created_at: string;
+  events: { action: string; from_status: string; to_status: string; replaced: unknown; actor: string; reason: string; created_at: string }[];
+}
+
+export interface EvolutionRunRow {
+  id: number;
+  family: string;
+  symbol: string;
+  status: string;
+  /** percent 0..100 */
+  progress: number;
+  generation: number;
+  generations: number;
+  population: number;
+  best_score: number | null;
+  best_params: Record<string, unknown>;
+  holdout_score: number | null;
+  history: unknown[];
+  search_bars: number;
+  holdout_bars: number;
+  result: unknown;
+  error: string;
+  created_at: string;
+  finished_at: string | null;
+}

@@ -106,3 +106,30 @@ export function ColumnTable<T extends object>({
 }
 
 export type { Row };
+
+/** A JSON object as "k=v, k=v" (model metrics, strategy params); numbers to 4 significant places. */
+export function compact(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "object") return String(value);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (!entries.length) return "—";
+  return entries
+    .map(([k, v]) => `${k}=${typeof v === "number" ? Number(v.toPrecision(4)) : typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .join(", ");
+}
+
+/** A float score shown to 4 decimals (model skill, rewards as ratios): not money. */
+export function score(value: unknown, places = 4): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toFixed(places) : String(value);
+}
+
+export function ProgressBar({ pct, label }: { pct: number; label: string }) {
+  const p = Math.max(0, Math.min(100, pct));
+  return (
+    <div className="progress" role="progressbar" aria-label={label} aria-valuenow={Math.round(p)} aria-valuemin={0} aria-valuemax={100}>
+      <div style={{ width: `${p}%` }} />
+    </div>
+  );
+}

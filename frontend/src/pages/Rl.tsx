@@ -1,11 +1,11 @@
 import { useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { apiGet } from "../api/client";
-import type { Row, Window } from "../api/types";
+import type { Window } from "../api/types";
+import { AgentCard, ModelsCard, PredictionsCard, RewardsCard } from "./Intelligence";
 import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
-import { useNow, usePoll } from "../hooks/usePoll";
+import { useNow } from "../hooks/usePoll";
 import { chartNumber, formatPct, signClass } from "../lib/money";
 import { toMs } from "../lib/staleness";
 
@@ -44,8 +44,6 @@ export function RlPage() {
   const now = useNow();
   const rl = useRlDashboard(window);
   const fresh = usePnlFreshness(rl, now);
-  const agent = usePoll((signal) => apiGet<Row>("/api/rl/agent/", { signal }), []);
-  const agentFresh = usePollFreshness(agent, now);
   const data = rl.data;
 
   return (
@@ -82,20 +80,10 @@ export function RlPage() {
       <div className="grid">
         {data?.symbols.map((s) => <RewardChart key={s.symbol} symbol={s.symbol} window={window} />)}
       </div>
-      <Card title="Sizing agent & calibration" fresh={agent.notAvailable ? undefined : agentFresh} testId="rl-agent">
-        {agent.notAvailable && <NotAvailableState endpoint="/api/rl/agent/" what="The sizing agent's state and its last calibration" />}
-        {agent.error && !agent.data && <ErrorState error={agent.error} />}
-        {agent.data && (
-          <dl className="kv">
-            {Object.entries(agent.data).map(([k, v]) => (
-              <div key={k}>
-                <dt>{k}</dt>
-                <dd>{typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>
-              </div>
-            ))}
-          </dl>
-        )}
-      </Card>
+      <AgentCard />
+      <RewardsCard />
+      <ModelsCard />
+      <PredictionsCard />
     </div>
   );
 }

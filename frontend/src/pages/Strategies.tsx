@@ -1,59 +1,124 @@
+import type { EvolutionRunRow, RegimeRow, Row, StrategyVersionRow } from "../api/types";
+import { PollCard, useList } from "../components/PollCard";
+import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
+import { formatTime } from "../components/ui";
 import { apiGet } from "../api/client";
-import { rowsOf, type ListAnswer, type Row } from "../api/types";
-import { DataTable } from "../components/DataTable";
-import { Card, EmptyState, ErrorState, NotAvailableState } from "../components/ui";
-import { usePollFreshness } from "../hooks/pnl";
-import { useNow, usePoll } from "../hooks/usePoll";
+import { usePoll } from "../hooks/usePoll";
 
-/** 0..100 from whatever progress a run reports (a fraction, a percent, or done/total). */
+/** 0..100 from a run's progress: `progress` is a percent on this desk's API (apps/strategy);
+ * a fraction (0..1, not an integer) or generation/generations are read too. */
 export function progressOf(run: Row): number | null {
   const num = (v: unknown) => (v === null || v === undefined || v === "" ? null : Number(v));
-  const p = num(run.progress ?? run.progress_pct);
-  if (p !== null && Number.isFinite(p)) return Math.max(0, Math.min(100, p <= 1 && run.progress_pct === undefined ? p * 100 : p));
+  const pct = num(run.progress_pct);
+  if (pct !== null && Number.isFinite(pct)) return Math.max(0, Math.min(100, pct));
+  const p = num(run.progress);
+  if (p !== null && Number.isFinite(p)) return Math.max(0, Math.min(100, !Number.isInteger(p) && p < 1 ? p * 100 : p));
   const done = num(run.generation ?? run.done ?? run.completed);
   const total = num(run.generations ?? run.total);
   if (done !== null && total && Number.isFinite(done)) return Math.max(0, Math.min(100, (done / total) * 100));
   return null;
 }
 
+const VERSION_COLUMNS: Column<StrategyVersionRow>[] = [
+  col.text("id", "#"),
+  { ...col.text("family", "Family"), cls: () => "sym" },
+  { key: "status", label: "Status", render: (r) => r.status, cls: (r) => (r.status === "live" || r.status === "active" ? "pos" : "") },
+  { key: "search_score", label: "Search score", render: (r) => score(r.search_score) },
+  { key: "holdout_score", label: "Hold-out score", render: (r) => score(r.holdout_score) },
+  { key: "params", label: "Params", render: (r) => compact(r.params) },
+  col.text("evolution_run", "Run"),
+  {
+    key: "events",
+    label: "Last change",
+    render: (r) => {
+      const e = r.events?.[0];
+      return e ? `${e.action} ${e.from_status}→${e.to_status}${e.actor ? ` by ${e.actor}` : ""}${e.reason ? `: ${e.reason}` : ""} (${formatTime(e.created_at)})` : "—";
+    },
+  },
+  col.time("created_at", "Created"),
+];
+
+const REGIME_COLUMNS: Column<RegimeRow>[] = [
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.text("regime", "Regime"),
+  col.time("as_of_ms", "As of (kline)"),
+  { key: "stats", label: "Stats", render: (r) => compact(r.stats) },
+];
+
+function Runs({ runs }: { runs: EvolutionRunRow[] }) {
+  return (
+    <ul className="runs">
+      {runs.map((r) => {
+        const p = progressOf(r as unknown as Row);
+        return (
+          <li key={r.id} data-run={r.id} data-status={r.status}>
+            <span>
+              <span className="sym">#{r.id} {r.family}</span> · {r.symbol} · generation {r.generation}/{r.generations} ·
+              population {r.population}
+            </span>
+            <span className={r.status === "error" ? "neg" : r.status === "running" ? "warn" : "muted"}>
+              {r.status}
+              {p !== null ? ` · ${Math.round(p)} %` : ""}
+            </span>
+            {p !== null && (r.status === "running" || r.status === "pending" || p < 100) && <ProgressBar pct={p} label={`run ${r.id} progress`} />}
+            <span className="muted small">
+              best search score {score(r.best_score)} · hold-out {score(r.holdout_score)} · {r.search_bars} search / {r.holdout_bars}{" "}
+              hold-out bars · started {formatTime(r.created_at)}
+              {r.finished_at ? ` · finished ${formatTime(r.finished_at)}` : ""}
+              {r.best_params && Object.keys(r.best_params).length ? ` · best ${compact(r.best_params)}` : ""}
+            </span>
+            {r.error && <span className="neg small">{r.error}</span>}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 export function StrategiesPage() {
-  const now = useNow();
-  const poll = usePoll((signal) => apiGet<ListAnswer>("/api/strategy/runs/", { signal }), []);
-  const fresh = usePollFreshness(poll, now);
-  const rows = rowsOf(poll.data);
+  const runs = useList<EvolutionRunRow>("/api/strategy/runs/");
+  const versions = useList<StrategyVersionRow>("/api/strategy/versions/");
+  const regimes = usePoll((signal) => apiGet<{ latest: RegimeRow[] }>("/api/regimes/", { signal }), []);
+  const latest = regimes.data?.latest ?? [];
+  const running = runs.rows.filter((r) => r.status === "running").length;
   return (
     <div className="page" data-page="strategies">
       <div className="page-head">
         <h1>Strategies & evolution runs</h1>
       </div>
-      <Card title="Evolution runs" fresh={poll.notAvailable ? undefined : fresh} testId="runs">
-        {poll.notAvailable && (
-          <NotAvailableState endpoint="/api/strategy/runs/" what="Strategy evolution runs (parameter search scored by backtest) and their progress" />
-        )}
-        {poll.error && !poll.data && <ErrorState error={poll.error} />}
-        {poll.data && rows.length === 0 && <EmptyState title="No evolution runs yet" />}
-        {rows.length > 0 && (
-          <>
-            <ul className="runs">
-              {rows.map((r, i) => {
-                const p = progressOf(r);
-                return (
-                  <li key={String(r.id ?? i)}>
-                    <span>{String(r.name ?? r.strategy ?? r.id ?? `run ${i + 1}`)}</span>
-                    <span className="muted">{String(r.status ?? "")}</span>
-                    {p !== null && (
-                      <div className="progress" role="progressbar" aria-valuenow={Math.round(p)} aria-valuemin={0} aria-valuemax={100}>
-                        <div style={{ width: `${p}%` }} />
-                      </div>
-                    )}
-                  </li>
-                );
-              })}
-            </ul>
-            <DataTable rows={rows} />
-          </>
-        )}
-      </Card>
+      <PollCard
+        title={running ? `Evolution runs · ${running} running` : "Evolution runs"}
+        endpoint="/api/strategy/runs/"
+        what="Strategy evolution runs (parameter search scored by backtest) and their progress"
+        poll={runs}
+        isEmpty={runs.rows.length === 0}
+        empty="No evolution runs yet"
+        testId="runs"
+      >
+        <Runs runs={runs.rows} />
+      </PollCard>
+      <PollCard
+        title="Strategy versions"
+        endpoint="/api/strategy/versions/"
+        what="Strategy versions (candidate, live, retired) with their scores and audit trail"
+        poll={versions}
+        isEmpty={versions.rows.length === 0}
+        empty="No strategy versions yet"
+        testId="versions"
+      >
+        <ColumnTable rows={versions.rows} columns={VERSION_COLUMNS} rowKey={(r) => String(r.id)} rowAttrs={(r) => ({ "data-version": String(r.id) })} className="audit" />
+      </PollCard>
+      <PollCard
+        title="Market regime per symbol"
+        endpoint="/api/regimes/"
+        what="The latest market regime (trend / range / high volatility) of each symbol"
+        poll={regimes}
+        isEmpty={latest.length === 0}
+        empty="No regime judged yet"
+        testId="regimes"
+      >
+        <ColumnTable rows={latest} columns={REGIME_COLUMNS} rowKey={(r) => r.symbol} rowAttrs={(r) => ({ "data-regime": r.symbol })} className="audit" />
+      </PollCard>
     </div>
   );
 }

@@ -1,0 +1,255 @@
+/** The RL page's intelligence cards: the sizing agent, rewards per closed trade, model skill and
+ * predictions (apps/rl, apps/models). Each explains a 404 and never shows made-up values. */
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { apiGet } from "../api/client";
+import type { ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
+import { PollCard, useList } from "../components/PollCard";
+import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
+import { Figure, formatTime } from "../components/ui";
+import { usePoll } from "../hooks/usePoll";
+
+const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
+
+export function AgentCard() {
+  const agent = usePoll((signal) => apiGet<RlAgent>("/api/rl/agent/", { signal }), []);
+  const a = agent.data;
+  const cal = a?.last_calibration ?? null;
+  return (
+    <PollCard
+      title="Sizing agent & calibration"
+      endpoint="/api/rl/agent/"
+      what="The sizing agent's state and its last calibration"
+      poll={agent}
+      isEmpty={false}
+      empty={null}
+      testId="rl-agent"
+    >
+      {a && (
+        <>
+          <div className="figures">
+            <Figure name="agent_epsilon" label="Exploration (ε)" value={a.epsilon} kind="count" />
+            <Figure name="agent_risk_aversion" label="Risk aversion" value={a.risk_aversion} kind="count" />
+            <Figure name="agent_reward_clip" label="Reward clip ±" value={a.reward_clip} kind="count" />
+            <Figure name="agent_hard_cap" label="Hard cap per position" value={a.hard_cap} kind="balance" sub={a.hard_cap_source} />
+            <Figure name="agent_decisions" label="Sizing decisions" value={a.decisions} kind="count" sub={`${a.rewards} rewards learned from`} />
+            <Figure name="agent_version" label="Parameters version" value={a.version} kind="count" sub={`arms ${a.multipliers.join("× ")}×`} />
+          </div>
+          <h3>The agent's choices per context</h3>
+          {a.contexts.length === 0 ? (
+            <div className="muted" data-empty="no-contexts">No context has been learned yet (no reward recorded).</div>
+          ) : (
+            <div className="table-wrap">
+              <table className="audit">
+                <thead>
+                  <tr>
+                    <th>Context</th>
+                    <th>Chosen multiplier</th>
+                    <th>Arms (multiplier: trades, mean reward, value)</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {a.contexts.map((c) => (
+                    <tr key={c.context} data-context={c.context}>
+                      <td className="sym">{c.context}</td>
+                      <td data-cell="best_multiplier" data-raw={c.best_multiplier}>
+                        {c.best_multiplier}×
+                      </td>
+                      <td>
+                        {c.arms.map((arm) => `${arm.multiplier}×: ${arm.n}, ${score(arm.mean)}, ${score(arm.value)}`).join(" · ")}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <h3>Last calibration</h3>
+          {cal ? (
+            <div data-calibration={cal.id}>
+              <div className="muted small">
+                #{cal.id} at {formatTime(cal.created_at)} from {cal.rewards_used} rewards
+              </div>
+              {Object.keys(cal.changes ?? {}).length === 0 ? (
+                <div className="muted small">No parameter changed.</div>
+              ) : (
+                <ul className="mini-list">
+                  {Object.entries(cal.changes).map(([k, v]) => {
+                    const [before, after, why] = Array.isArray(v) ? v : [undefined, v, ""];
+                    return (
+                      <li key={k}>
+                        <span className="sym">{k}</span>
+                        <span>
+                          {String(before ?? "—")} → {String(after ?? "—")}
+                        </span>
+                        {why ? <span className="muted">{String(why)}</span> : null}
+                      </li>
+                    );
+                  })}
+                </ul>
+              )}
+            </div>
+          ) : (
+            <div className="muted small">The calibrator has not run yet.</div>
+          )}
+          {a.open_alerts.length > 0 && (
+            <>
+              <h3 className="neg">Open RL alerts</h3>
+              <ul className="mini-list">
+                {a.open_alerts.map((al, i) => (
+                  <li key={i}>
+                    <span className="sym">{al.symbol}</span>
+                    <span>{al.kind}</span>
+                    <span>
+                      {String(al.value)} (threshold {String(al.threshold)})
+                    </span>
+                    <span className="muted">{formatTime(al.created_at)}</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </>
+      )}
+    </PollCard>
+  );
+}
+
+/** One series per symbol: reward of each closed trade over time. */
+export function rewardSeries(rows: RewardRow[]): { symbols: string[]; points: Record<string, number>[] } {
+  const symbols = [...new Set(rows.map((r) => r.symbol))].sort();
+  const points = [...rows]
+    .sort((x, y) => x.time_ms - y.time_ms)
+    .map((r) => ({ t: r.time_ms, [r.symbol]: Number(r.reward) }));
+  return { symbols, points };
+}
+
+const REWARD_COLUMNS: Column<RewardRow>[] = [
+  col.time("time_ms", "Closed"),
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.pnl("net_pnl", "Net PnL"),
+  col.balance("risk_unit", "Risk unit"),
+  { key: "reward", label: "Reward", render: (r) => score(r.reward), cls: (r) => (r.reward > 0 ? "pos" : r.reward < 0 ? "neg" : "") },
+  { key: "multiplier", label: "Size ×", render: (r) => (r.multiplier === null ? "—" : `${r.multiplier}×`) },
+  col.text("context", "Context"),
+];
+
+export function RewardsCard() {
+  const rewards = useList<RewardRow>("/api/rl/rewards/");
+  const { symbols, points } = rewardSeries(rewards.rows);
+  return (
+    <PollCard
+      title="Rewards per closed trade (RL feedback)"
+      endpoint="/api/rl/rewards/"
+      what="The reward of every closed trade, per symbol over time"
+      poll={rewards}
+      isEmpty={rewards.rows.length === 0}
+      empty="No rewards recorded yet"
+      testId="rl-rewards"
+    >
+      <div className="chart">
+        <ResponsiveContainer width="100%" height={200}>
+          <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+            <CartesianGrid stroke="#223" strokeDasharray="3 3" />
+            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} stroke="#8b98a9"
+              tickFormatter={(v) => new Date(v).toISOString().slice(5, 16).replace("T", " ")} />
+            <YAxis width={56} stroke="#8b98a9" tickFormatter={(v) => Number(v).toFixed(2)} />
+            <Tooltip contentStyle={{ background: "#131a24", border: "1px solid #2a3546" }}
+              labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
+            <Legend />
+            {symbols.map((s, i) => (
+              <Line key={s} dataKey={s} name={s} stroke={COLORS[i % COLORS.length]} connectNulls dot isAnimationActive={false} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+      <div className="muted small">reward = net PnL of the trade / risk unit (initial margin of a 1.0× position), clipped</div>
+      <ColumnTable rows={rewards.rows.slice(0, 50)} columns={REWARD_COLUMNS} rowKey={(r) => String(r.id)} rowAttrs={(r) => ({ "data-reward": String(r.id) })} />
+    </PollCard>
+  );
+}
+
+const MODEL_COLUMNS: Column<ModelVersionRow>[] = [
+  col.text("id", "#"),
+  { ...col.text("kind", "Kind"), cls: () => "sym" },
+  { key: "status", label: "Status", render: (r) => r.status, cls: (r) => (r.status === "live" ? "pos" : "muted") },
+  { key: "weight", label: "Ensemble weight", render: (r) => score(r.weight, 3) },
+  { key: "metrics", label: "Hold-out skill", render: (r) => compact(r.metrics) },
+  { key: "live_metrics", label: "Live skill (supervisor)", render: (r) => compact(r.live_metrics) },
+  col.time("created_at", "Trained"),
+  col.time("status_changed_at", "Status changed"),
+];
+
+function TrainingRuns({ runs }: { runs: TrainingRunRow[] }) {
+  if (!runs.length) return null;
+  return (
+    <>
+      <h3>Training runs</h3>
+      <ul className="runs">
+        {runs.slice(0, 5).map((r) => (
+          <li key={r.id} data-training={r.id}>
+            <span>
+              #{r.id} {r.kind} {r.stage ? `· ${r.stage}` : ""}
+            </span>
+            <span className={r.status === "error" ? "neg" : "muted"}>
+              {r.status} · {r.progress} %
+            </span>
+            {(r.status === "running" || r.status === "pending") && <ProgressBar pct={r.progress} label={`training ${r.id} progress`} />}
+            {r.error && <span className="neg small">{r.error}</span>}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+export function ModelsCard() {
+  const models = usePoll((signal) => apiGet<ModelsAnswer>("/api/models/", { signal }), []);
+  const rows = models.data?.models ?? [];
+  return (
+    <PollCard
+      title="Model skill"
+      endpoint="/api/models/"
+      what="Each signal model's hold-out and live skill, and its ensemble weight"
+      poll={models}
+      isEmpty={rows.length === 0 && !(models.data?.training_runs ?? []).length}
+      empty="No model trained yet"
+      testId="models"
+    >
+      {rows.length > 0 && <ColumnTable rows={rows} columns={MODEL_COLUMNS} rowKey={(r) => String(r.id)} rowAttrs={(r) => ({ "data-model": String(r.id) })} className="audit" />}
+      <TrainingRuns runs={models.data?.training_runs ?? []} />
+    </PollCard>
+  );
+}
+
+const PREDICTION_COLUMNS: Column<PredictionRow>[] = [
+  col.time("as_of_ms", "As of"),
+  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.text("model_version", "Model"),
+  { key: "horizon", label: "Horizon", render: (r) => `${r.horizon} bars` },
+  { key: "prob_up", label: "P(up)", render: (r) => score(r.prob_up, 3) },
+  { key: "direction", label: "Favours", render: (r) => (r.direction > 0 ? "up" : "down"), cls: (r) => (r.direction > 0 ? "pos" : "neg") },
+  col.price("price", "Price"),
+  { key: "correct", label: "Correct", render: (r) => (r.correct === null ? "pending" : r.correct ? "yes" : "no"), cls: (r) => (r.correct === null ? "muted" : r.correct ? "pos" : "neg") },
+  { key: "brier", label: "Brier", render: (r) => score(r.brier, 3) },
+  col.pnl("pnl", "PnL if followed"),
+];
+
+export function PredictionsCard() {
+  const preds = useList<PredictionRow>("/api/models/predictions/");
+  const scored = preds.rows.filter((r) => r.correct !== null);
+  const hits = scored.filter((r) => r.correct).length;
+  return (
+    <PollCard
+      title={scored.length ? `Predictions · ${hits}/${scored.length} correct of the scored` : "Predictions"}
+      endpoint="/api/models/predictions/"
+      what="The models' latest predictions and how they turned out"
+      poll={preds}
+      isEmpty={preds.rows.length === 0}
+      empty="No predictions yet"
+      testId="predictions"
+    >
+      <ColumnTable rows={preds.rows.slice(0, 30)} columns={PREDICTION_COLUMNS} rowKey={(r) => String(r.id)} />
+      <div className="muted small">newest 30 of {preds.rows.length} loaded</div>
+    </PollCard>
+  );
+}

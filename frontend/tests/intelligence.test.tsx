@@ -1,0 +1,128 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { screen, waitFor } from "@testing-library/react";
+import { HEALTH_OK, fakeApi, json, rlDashboard } from "./fakeApi";
+import { renderAt } from "./render";
+import { MINUS } from "../src/lib/money";
+import { progressOf } from "../src/pages/Strategies";
+import { rewardSeries } from "../src/pages/Intelligence";
+
+const ME = () => json({ username: "alice", is_staff: false });
+
+beforeEach(() => {
+  vi.unstubAllGlobals();
+});
+
+const AGENT = {
+  epsilon: 0.1, risk_aversion: 0.5, reward_clip: 1.0, multipliers: ["0.50", "1.00", "1.50"], version: 3,
+  hard_cap: "1000.00000000", hard_cap_source: "risk policy max_exposure_per_symbol",
+  contexts: [
+    { context: "trend:high", best_multiplier: "1.50", arms: [
+      { multiplier: "1.00", n: 4, mean: 0.02, std: 0.1, value: -0.03 },
+      { multiplier: "1.50", n: 6, mean: 0.12, std: 0.05, value: 0.095 },
+    ] },
+  ],
+  decisions: 42, rewards: 10,
+  last_calibration: { id: 7, rewards_used: 10, before: {}, after: {}, changes: { epsilon: [0.2, 0.1, "rewards stable"] }, created_at: "2026-01-10T11:00:00Z" },
+  open_alerts: [], stats: {},
+};
+
+const REWARDS = [
+  { id: 2, trade: 12, symbol: "ETHUSDT", time_ms: 1768042800000, realized_pnl: "-5.00500000", commission: "-0.30000000", funding: "0E-8",
+    net_pnl: "-5.30500000", risk_unit: "75.00000000", reward: -0.0707, context: "range:low", multiplier: "1.00" },
+  { id: 1, trade: 11, symbol: "BTCUSDT", time_ms: 1768039200000, realized_pnl: "12.34000000", commission: "-0.61000000", funding: "0E-8",
+    net_pnl: "11.73000000", risk_unit: "60.00000000", reward: 0.1955, context: "trend:high", multiplier: "1.50" },
+];
+
+describe("RL page on the intelligence API", () => {
+  it("shows the agent's choices, its last calibration, rewards per trade and model skill", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/rl/agent/": () => json(AGENT),
+      "/api/rl/rewards/": () => json(REWARDS),
+      "/api/models/": () =>
+        json({
+          models: [{ id: 3, kind: "logit", status: "live", weight: 0.62, params: {}, metrics: { accuracy: 0.5612, brier: 0.2431 },
+            live_metrics: { accuracy: 0.55, n: 120 }, artifact_sha256: "ab", created_at: "2026-01-10T08:00:00Z", status_changed_at: null }],
+          training_runs: [{ id: 9, kind: "gbm", status: "running", progress: 40, stage: "fitting", model_version: null, error: "",
+            created_at: "2026-01-10T11:50:00Z", started_at: "2026-01-10T11:50:01Z", finished_at: null }],
+        }),
+      "/api/models/predictions/": () => json([]),
+    });
+    const { container } = renderAt("/rl");
+    await waitFor(() => expect(container.querySelector('[data-figure="agent_hard_cap"]')).not.toBeNull());
+    expect(container.querySelector('[data-figure="agent_hard_cap"]')!.textContent).toBe("1,000.00 USDT");
+    expect(container.querySelector('[data-figure="agent_decisions"]')!.textContent).toBe("42");
+    expect(container.querySelector('tr[data-context="trend:high"] [data-cell="best_multiplier"]')!.textContent).toBe("1.50×");
+    expect(container.querySelector('[data-calibration="7"]')!.textContent).toContain("0.2 → 0.1");
+    await waitFor(() => expect(container.querySelector('tr[data-reward="2"]')).not.toBeNull());
+    expect(container.querySelector('tr[data-reward="2"] [data-cell="net_pnl"]')!.textContent).toBe(`${MINUS}5.31 USDT`);
+    expect(container.querySelector('tr[data-reward="1"] [data-cell="net_pnl"]')!.textContent).toBe("+11.73 USDT");
+    expect(container.querySelector('tr[data-reward="1"] [data-cell="reward"]')!.textContent).toBe("0.1955");
+    await waitFor(() => expect(container.querySelector('tr[data-model="3"]')).not.toBeNull());
+    expect(container.querySelector('tr[data-model="3"] [data-cell="metrics"]')!.textContent).toBe("accuracy=0.5612, brier=0.2431");
+    expect(screen.getByRole("progressbar", { name: "training 9 progress" }).getAttribute("aria-valuenow")).toBe("40");
+    await screen.findByText("No predictions yet");
+  });
+
+  it("keeps the explained 404 state per card, nothing invented", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+    });
+    const { container } = renderAt("/rl");
+    for (const endpoint of ["/api/rl/agent/", "/api/rl/rewards/", "/api/models/", "/api/models/predictions/"]) {
+      await screen.findByText(endpoint);
+    }
+    expect(container.querySelectorAll('[data-empty="not-available"]').length).toBe(4);
+    expect(container.querySelector('[data-figure^="agent_"]')).toBeNull();
+  });
+
+  it("puts one reward series per symbol in time order", () => {
+    const { symbols, points } = rewardSeries(REWARDS);
+    expect(symbols).toEqual(["BTCUSDT", "ETHUSDT"]);
+    expect(points).toEqual([{ t: 1768039200000, BTCUSDT: 0.1955 }, { t: 1768042800000, ETHUSDT: -0.0707 }]);
+  });
+});
+
+describe("strategies page", () => {
+  it("shows evolution runs with a progress bar while one runs, versions and regimes", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/strategy/runs/": () =>
+        json([
+          { id: 5, family: "ma_cross", symbol: "BTCUSDT", status: "running", progress: 35, generation: 7, generations: 20, population: 24,
+            best_score: 1.2345, best_params: { fast: 9, slow: 40 }, holdout_score: null, history: [], search_bars: 40000, holdout_bars: 10000,
+            result: null, error: "", created_at: "2026-01-10T11:00:00Z", finished_at: null },
+          { id: 4, family: "mean_revert", symbol: "ETHUSDT", status: "ok", progress: 100, generation: 20, generations: 20, population: 24,
+            best_score: 0.8, best_params: {}, holdout_score: 0.51, history: [], search_bars: 40000, holdout_bars: 10000,
+            result: null, error: "", created_at: "2026-01-10T09:00:00Z", finished_at: "2026-01-10T10:00:00Z" },
+        ]),
+      "/api/strategy/versions/": () =>
+        json([{ id: 2, family: "ma_cross", params: { fast: 9, slow: 40 }, status: "active", search_score: 1.2, holdout_score: 0.6,
+          evolution_run: 3, created_at: "2026-01-09T10:00:00Z",
+          events: [{ action: "promote", from_status: "candidate", to_status: "active", replaced: null, actor: "boss", reason: "hold-out beat live", created_at: "2026-01-09T11:00:00Z" }] }]),
+      "/api/regimes/": () => json({ latest: [{ symbol: "BTCUSDT", regime: "trend", as_of_ms: 1768039200000, stats: { vol_ratio: 1.1 }, created_at: "2026-01-10T10:00:00Z" }], history: [] }),
+    });
+    const { container } = renderAt("/strategies");
+    await screen.findByText("Evolution runs · 1 running");
+    const bars = screen.getAllByRole("progressbar");
+    expect(bars.length).toBe(1); // only the running one
+    expect(bars[0].getAttribute("aria-valuenow")).toBe("35");
+    expect(container.querySelector('[data-run="5"]')!.textContent).toContain("generation 7/20");
+    await waitFor(() => expect(container.querySelector('tr[data-version="2"]')).not.toBeNull());
+    expect(container.querySelector('tr[data-version="2"] [data-cell="events"]')!.textContent).toContain("promote candidate→active by boss");
+    await waitFor(() => expect(container.querySelector('tr[data-regime="BTCUSDT"] [data-cell="regime"]')?.textContent).toBe("trend"));
+  });
+
+  it("reads progress as a percent, a fraction or generations", () => {
+    expect(progressOf({ progress: 1 })).toBe(1);
+    expect(progressOf({ progress: 0.25 })).toBe(25);
+    expect(progressOf({ progress_pct: 60 })).toBe(60);
+    expect(progressOf({ generation: 5, generations: 20 })).toBe(25);
+    expect(progressOf({})).toBeNull();
+  });
+});
