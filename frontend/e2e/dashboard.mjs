@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch, login, readFigures } from "./lib.mjs";
+import { launch, login, readFigures, readRows } from "./lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const base = (process.env.QT_BASE_URL || "http://127.0.0.1:8889").replace(/\/$/, "");
@@ -16,13 +16,27 @@ const password = process.env.QT_PASSWORD;
 const artifacts = resolve(process.env.QT_ARTIFACTS_DIR || join(here, "..", "test-results"));
 mkdirSync(artifacts, { recursive: true });
 
+const staffUser = process.env.QT_STAFF_USERNAME;
+const staffPassword = process.env.QT_STAFF_PASSWORD;
 const out = { base, steps: [], console_errors: [], page_errors: [], pages: {} };
+let deskPosts = 0;
+
+async function deskState(page) {
+  return page.evaluate(() => ({
+    mode: document.querySelector('[data-figure="desk_mode"]')?.textContent ?? null,
+    kill_switch: document.querySelector('[data-figure="kill_switch"]')?.getAttribute("data-raw") ?? null,
+    controls: document.querySelectorAll('[data-testid="desk-controls"]').length,
+    buttons: document.querySelectorAll('[data-testid="desk-card"] button').length,
+    readonly: document.querySelectorAll("[data-desk-readonly]").length,
+  }));
+}
 const { browser, close } = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && out.console_errors.push(m.text()));
   page.on("pageerror", (e) => out.page_errors.push(String(e)));
+  page.on("request", (r) => r.method() === "POST" && r.url().includes("/api/trading/desk/") && deskPosts++);
 
   // 1. No session: the SPA sends the visitor to the login page and shows no data.
   await page.goto(`${base}/pnl`);
@@ -57,6 +71,9 @@ try {
   }));
   out.empty_states = await page.$$eval("[data-empty]", (els) => els.map((e) => e.textContent.trim()));
   out.ages = await page.$$eval("[data-freshness]", (els) => els.map((e) => e.textContent.trim()));
+  // the desk card settles (figures or "not available"); a non-staff user gets no controls
+  await page.waitForSelector('[data-testid="desk-card"] [data-figure="desk_mode"], [data-testid="desk-card"] [data-empty]', { timeout: 15000 });
+  out.desk = await deskState(page);
   await page.screenshot({ path: join(artifacts, "overview-1280.png"), fullPage: true });
 
   // 4. Live: the page polls without reload (count the API calls over ~6 s).
@@ -73,8 +90,8 @@ try {
     ["positions", "/positions", '[data-testid="positions-table"] [data-freshness]'],
     ["pnl", "/pnl", '[data-testid="daily-chart"] [data-freshness]'],
     ["rl", "/rl", '[data-testid="rewards"] [data-freshness]'],
-    ["audit", "/audit", "[data-empty], table"],
-    ["strategies", "/strategies", "[data-empty], table"],
+    ["audit", "/audit", '[data-testid="audit-orders"] tr[data-order], [data-testid="audit-orders"] [data-empty]'],
+    ["strategies", "/strategies", '[data-testid="runs"] [data-empty], [data-testid="runs"] [data-run]'],
   ]) {
     await page.click(`nav a[href="${path}"]`);
     await page.waitForSelector(`[data-page="${name}"]`, { timeout: 10000 });
@@ -98,6 +115,41 @@ try {
         })),
       );
     }
+    if (name === "health") {
+      await page.waitForSelector('[data-testid="ports"] tr[data-port], [data-testid="ports"] [data-empty]', { timeout: 15000 });
+      info.ports = await readRows(page, '[data-testid="ports"] tr[data-port]', "data-port");
+    }
+    if (name === "positions") {
+      await page.waitForSelector('[data-testid="exits"] tr[data-position], [data-testid="exits"] [data-empty]', { timeout: 15000 });
+      info.exits = await readRows(page, "tr[data-position]", "data-position");
+    }
+    if (name === "audit") {
+      await page.waitForSelector('[data-testid="audit-intents"] tr[data-intent], [data-testid="audit-intents"] [data-empty]', { timeout: 15000 });
+      info.intents = await readRows(page, "tr[data-intent]", "data-intent");
+      info.orders = await readRows(page, "tr[data-order]", "data-order");
+      // filters: side on the loaded rows, then symbol on the server
+      const ids = (sel, attr) => page.$$eval(sel, (rows, a) => rows.map((r) => r.getAttribute(a)), attr);
+      const settle = async (fn) => {
+        await page.waitForFunction(fn, null, { timeout: 10000 }).catch(() => out.steps.push("audit: filter did not settle"));
+        await page.waitForTimeout(200);
+      };
+      await page.selectOption('select[aria-label="Side"]', "SELL");
+      await settle(() => ![...document.querySelectorAll("tr[data-intent] [data-cell=side]")].some((c) => c.textContent !== "SELL"));
+      info.side_sell_intents = await ids("tr[data-intent]", "data-intent");
+      await page.selectOption('select[aria-label="Side"]', "");
+      await page.fill('input[aria-label="Symbol"]', "ethusdt");
+      await settle(() => {
+        const cells = [...document.querySelectorAll("tr[data-intent] [data-cell=symbol]")];
+        return cells.length > 0 && cells.every((c) => c.textContent === "ETHUSDT");
+      });
+      info.symbol_eth_intents = await ids("tr[data-intent]", "data-intent");
+      info.symbol_eth_orders = await ids("tr[data-order]", "data-order");
+      await page.setViewportSize({ width: 375, height: 812 });
+      await page.waitForTimeout(200);
+      info.phone_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await page.screenshot({ path: join(artifacts, "audit-375.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
     if (name === "pnl") {
       info.daily_rows = await page.$$eval("tr[data-date]", (rows) =>
         rows.map((r) => ({ date: r.getAttribute("data-date"), net: r.querySelector('[data-cell="net_pnl"]')?.textContent.trim() })),
@@ -120,6 +172,21 @@ try {
   await page.click("text=Log out");
   await page.waitForSelector('form[aria-label="login"]', { timeout: 10000 });
   out.me_after_logout = await page.evaluate(async () => (await fetch("/api/auth/me/")).status);
+
+  // 8. A staff user sees the desk controls; a change needs the confirm step.
+  if (staffUser) {
+    await login(page, base, staffUser, staffPassword);
+    await page.waitForSelector('[data-testid="desk-card"] [data-figure="desk_mode"]', { timeout: 20000 });
+    await page.waitForSelector('[data-testid="desk-controls"]', { timeout: 10000 });
+    out.staff_desk = await deskState(page);
+    await page.click('[data-testid="desk-controls"] button:text-is("Set defensive")');
+    out.staff_posts_before_confirm = deskPosts;
+    await page.fill('[role="dialog"] input[aria-label="Reason"]', "e2e: defensive from the dashboard");
+    await page.click('[role="dialog"] button:text-is("Confirm")');
+    await page.waitForFunction(() => document.querySelector('[data-figure="desk_mode"]')?.textContent === "defensive", null, { timeout: 10000 });
+    out.staff_desk_after = await deskState(page);
+    await page.screenshot({ path: join(artifacts, "overview-staff-1280.png"), fullPage: true });
+  }
   out.ok = true;
 } catch (exc) {
   out.ok = false;

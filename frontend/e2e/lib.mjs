@@ -52,3 +52,23 @@ export async function readFigures(page) {
     ),
   );
 }
+
+/** Rows of a typed table: { [row key]: { [data-cell]: { text, raw } } }. */
+export async function readRows(page, selector, keyAttr) {
+  return page.$$eval(
+    selector,
+    (rows, attr) =>
+      Object.fromEntries(
+        rows.map((r) => [
+          r.getAttribute(attr),
+          Object.fromEntries(
+            [...r.querySelectorAll("[data-cell]")].map((c) => [
+              c.getAttribute("data-cell"),
+              { text: (c.textContent || "").trim(), raw: c.getAttribute("data-raw") },
+            ]),
+          ),
+        ]),
+      ),
+    keyAttr,
+  );
+}

@@ -35,18 +35,10 @@ def seed_pnl() -> dict | None:
     if not django_apps.is_installed("apps.pnl"):
         return None
     from apps.core.timeutil import to_ms, utcnow
-    from apps.exchange.models import ExchangeAccount
     from apps.pnl.models import AccountSnapshot, IncomeRow, PositionSnapshot
 
     now = utcnow().replace(microsecond=0)
-    account = ExchangeAccount.objects.create(
-        name="e2e-paper",
-        venue="paper",
-        base_url="http://127.0.0.1:9",
-        api_key_encrypted="not-used-by-the-dashboard",
-        api_secret_encrypted="not-used-by-the-dashboard",
-        api_key_hint="e2e…",
-    )
+    account = _account()
     for i, (hours, kind, symbol, amount) in enumerate(INCOME, start=1):
         at = now - timedelta(hours=hours)
         IncomeRow.objects.create(
@@ -110,4 +102,149 @@ def unseed_pnl() -> None:
     accounts = ExchangeAccount.objects.filter(name="e2e-paper")
     IncomeRow.objects.filter(account__in=accounts).delete()
     AccountSnapshot.objects.filter(account__in=accounts).delete()
-    accounts.delete()
+
+
+# Trading rows (apps.trading): intents in three states, their orders, two open positions with
+# the exit brain's levels. Money that rounds (−1.2345 → −1.23) and prices with trailing zeros.
+INTENTS = [
+    # symbol, side, action, qty, state, executed, avg price, realized, client order id, order id
+    ("BTCUSDT", "BUY", "OPEN", "0.010", "FILLED", "0.010", "60000.5", None, "qt-e2e-1-1", 880001),
+    ("ETHUSDT", "SELL", "OPEN", "0.5", "FILLED", "0.5", "3000", None, "qt-e2e-2-1", 880002),
+    (
+        "BTCUSDT",
+        "SELL",
+        "REDUCE",
+        "0.004",
+        "FILLED",
+        "0.004",
+        "61000",
+        "1.2345",
+        "qt-e2e-3-1",
+        880003,
+    ),
+    ("SOLUSDT", "BUY", "OPEN", "3", "REJECTED", "0", None, None, None, None),
+]
+TRADING_POSITIONS = [
+    # symbol, amount, entry, mark, unrealized, leverage, tp, sl, trailing %, best, trailing stop
+    (
+        "BTCUSDT",
+        "0.006",
+        "60000.5",
+        "61000",
+        "2.997",
+        10,
+        "63000",
+        "58800",
+        "1.5",
+        "61200",
+        "60282",
+    ),
+    ("ETHUSDT", "-0.5", "3000", "3010.5", "-5.25", 20, "2850", "3090", None, None, None),
+]
+
+
+def _account():
+    from apps.exchange.models import ExchangeAccount
+
+    account, _ = ExchangeAccount.objects.get_or_create(
+        name="e2e-paper",
+        defaults={
+            "venue": "paper",
+            "base_url": "http://127.0.0.1:9",
+            "api_key_encrypted": "not-used-by-the-dashboard",
+            "api_secret_encrypted": "not-used-by-the-dashboard",
+            "api_key_hint": "e2e…",
+        },
+    )
+    return account
+
+
+def seed_trading() -> bool:
+    """Intents, orders and positions through the trading app's models; False without it."""
+    if not django_apps.is_installed("apps.trading"):
+        return False
+    from apps.core.timeutil import utcnow
+    from apps.trading.models import ExchangeOrder, Position, PositionIntent
+
+    now = utcnow().replace(microsecond=0)
+    account = _account()
+    for i, (sym, side, action, qty, state, done, avg, pnl, coid, oid) in enumerate(INTENTS):
+        intent = PositionIntent.objects.create(
+            account=account,
+            symbol=sym,
+            side=side,
+            action=action,
+            quantity=Decimal(qty),
+            leverage=10,
+            reduce_only=action == "REDUCE",
+            reason="signal",
+            confidence=Decimal("0.7"),
+            risk_verdict="rejected" if state == "REJECTED" else "approved",
+            risk_reason="exposure over the per-symbol cap" if state == "REJECTED" else "",
+            state=state,
+            client_order_id=coid,
+            order_id=oid,
+            executed_qty=Decimal(done),
+            avg_price=Decimal(avg) if avg else None,
+            realized_pnl=Decimal(pnl) if pnl else None,
+            attempts=1 if oid else 0,
+            finished_at=now - timedelta(minutes=50 - i),
+        )
+        if oid:
+            ExchangeOrder.objects.create(
+                account=account,
+                symbol=sym,
+                order_id=oid,
+                client_order_id=coid,
+                intent=intent,
+                side=side,
+                type="MARKET",
+                status="FILLED",
+                orig_qty=Decimal(qty),
+                executed_qty=Decimal(done),
+                avg_price=Decimal(avg),
+                reduce_only=action == "REDUCE",
+                update_time=now - timedelta(minutes=50 - i),
+            )
+    for sym, amt, entry, mark, upnl, lev, tp, sl, trail, best, stop in TRADING_POSITIONS:
+        Position.objects.create(
+            account=account,
+            symbol=sym,
+            amount=Decimal(amt),
+            entry_price=Decimal(entry),
+            mark_price=Decimal(mark),
+            unrealized_pnl=Decimal(upnl),
+            leverage=lev,
+            take_profit=Decimal(tp),
+            stop_loss=Decimal(sl),
+            trailing_pct=Decimal(trail) if trail else None,
+            best_price=Decimal(best) if best else None,
+            trailing_stop=Decimal(stop) if stop else None,
+            opened_at=now - timedelta(hours=1),
+        )
+    return True
+
+
+def unseed_trading() -> None:
+    if not django_apps.is_installed("apps.trading"):
+        return
+    from apps.trading.models import DeskEvent, DeskState, ExchangeOrder, Position, PositionIntent
+
+    accounts = _account_qs()
+    ExchangeOrder.objects.filter(account__in=accounts).delete()
+    Position.objects.filter(account__in=accounts).delete()
+    PositionIntent.objects.filter(account__in=accounts).delete()
+    DeskEvent.objects.all().delete()
+    # the e2e changes the desk's mode; the next reader recreates the row
+    DeskState.objects.all().delete()
+
+
+def _account_qs():
+    from apps.exchange.models import ExchangeAccount
+
+    return ExchangeAccount.objects.filter(name="e2e-paper")
+
+
+def unseed_account() -> None:
+    """Last: the account the PnL and trading rows hang on."""
+    _account_qs().delete()

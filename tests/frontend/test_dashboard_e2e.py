@@ -21,7 +21,13 @@ from tests.frontend.frontend_support import (
     api_session,
     money_text,
 )
-from tests.frontend.seed import seed_pnl, unseed_pnl
+from tests.frontend.seed import (
+    seed_pnl,
+    seed_trading,
+    unseed_account,
+    unseed_pnl,
+    unseed_trading,
+)
 from tests.support.processes import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,7 +36,11 @@ ARTIFACTS = Path(os.environ.get("QT_ARTIFACTS_DIR", FRONTEND / "test-results"))
 # The exchange is deliberately unreachable (discard port): health must show it down.
 DEAD_EXCHANGE = "http://127.0.0.1:9"
 # page -> an endpoint it shows that other apps may not serve yet (404 today)
-FUTURE_ENDPOINTS = {"audit": "/api/trading/intents/", "strategies": "/api/strategy/runs/"}
+FUTURE_ENDPOINTS = {
+    "audit": "/api/trading/intents/",
+    "strategies": "/api/strategy/runs/",
+    "rl": "/api/rl/agent/",
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +52,12 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
     from django.contrib.auth.models import User
 
     username, password = f"trader-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    staff, staff_password = f"staff-{secrets.token_hex(3)}", secrets.token_urlsafe(16)
     with django_db_blocker.unblock():
         User.objects.create_user(username, password=password)
+        User.objects.create_user(staff, password=staff_password, is_staff=True)
         seeded = seed_pnl()
+        trading = seed_trading()
 
     env = {**subprocess_env, "EXCHANGE_BASE_URL": DEAD_EXCHANGE}
     server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
@@ -58,6 +71,8 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
                 "QT_BASE_URL": server.url,
                 "QT_USERNAME": username,
                 "QT_PASSWORD": password,
+                "QT_STAFF_USERNAME": staff,
+                "QT_STAFF_PASSWORD": staff_password,
                 "QT_ARTIFACTS_DIR": str(ARTIFACTS),
                 "CHROMIUM_PATH": CHROMIUM,
             },
@@ -79,18 +94,27 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "rl": api.get(f"{server.url}/api/rl-dashboard/?window=24h", timeout=30),
             "daily": api.get(f"{server.url}/api/pnl/daily/?days=30", timeout=30),
             "health": api.get(f"{server.url}/api/health/", timeout=30),
+            "ports": api.get(f"{server.url}/api/ops/ports/", timeout=30),
+            "intents": api.get(f"{server.url}/api/trading/intents/?limit=200", timeout=30),
+            "intents_eth": api.get(f"{server.url}/api/trading/intents/?symbol=ETHUSDT", timeout=30),
+            "orders": api.get(f"{server.url}/api/trading/orders/?limit=200", timeout=30),
+            "orders_eth": api.get(f"{server.url}/api/trading/orders/?symbol=ETHUSDT", timeout=30),
+            "positions": api.get(f"{server.url}/api/trading/positions/", timeout=30),
+            "desk": api.get(f"{server.url}/api/trading/desk/", timeout=30),
         }
         future = {
             path: api.get(f"{server.url}{path}", timeout=30).status_code
             for path in FUTURE_ENDPOINTS.values()
         }
         answers["future"] = future
-        yield {"shown": shown, "api": answers, "seeded": seeded}
+        yield {"shown": shown, "api": answers, "seeded": seeded, "trading": trading, "staff": staff}
     finally:
         server.stop()
         with django_db_blocker.unblock():
-            User.objects.filter(username=username).delete()
+            User.objects.filter(username__in=[username, staff]).delete()
+            unseed_trading()
             unseed_pnl()
+            unseed_account()
 
 
 def test_no_data_without_a_session_and_login_works(e2e):
@@ -188,3 +212,122 @@ def test_daily_pnl_matches_the_api(e2e):
     shown_rows = {r["date"]: r["net"] for r in e2e["shown"]["pages"]["pnl"]["daily_rows"]}
     for day in days:
         assert shown_rows[day["date"]] == money_text(day["net_pnl"])
+
+
+def _trading(e2e, name):
+    answer = e2e["api"][name]
+    if answer.status_code == 404:
+        pytest.skip(f"{answer.url} answers 404: the trading API is not on this desk")
+    assert answer.status_code == 200, answer.text[:500]
+    return answer.json()
+
+
+def _cells_match(shown_row, api_row, money=(), raw=()):
+    """Money cells: the API's raw string and its signed text; other cells: the raw string."""
+    for key in money:
+        value = api_row[key]
+        assert shown_row[key]["raw"] == (None if value is None else str(value)), key
+        assert shown_row[key]["text"] == ("—" if value is None else money_text(value)), key
+    for key in raw:
+        value = api_row[key]
+        assert shown_row[key]["raw"] == (None if value is None else str(value)), key
+
+
+def test_intents_and_orders_match_the_api(e2e):
+    intents, orders = _trading(e2e, "intents"), _trading(e2e, "orders")
+    audit = e2e["shown"]["pages"]["audit"]
+    assert sorted(audit["intents"], key=int) == sorted(str(r["id"]) for r in intents["results"])
+    assert sorted(audit["orders"], key=int) == sorted(str(r["order_id"]) for r in orders["results"])
+    for row in intents["results"]:
+        shown = audit["intents"][str(row["id"])]
+        _cells_match(
+            shown,
+            row,
+            money=["realized_pnl"],
+            raw=["symbol", "side", "state", "quantity", "avg_price"],
+        )
+    for row in orders["results"]:
+        _cells_match(
+            audit["orders"][str(row["order_id"])],
+            row,
+            raw=["symbol", "side", "status", "executed_qty"],
+        )
+    if e2e["trading"]:  # the seed's reduce realized 1.2345: shown rounded half-up with its sign
+        assert "+1.23 USDT" in [r["realized_pnl"]["text"] for r in audit["intents"].values()]
+
+
+def test_audit_filters_match_the_api(e2e):
+    intents = _trading(e2e, "intents")
+    audit = e2e["shown"]["pages"]["audit"]
+    sells = sorted(str(r["id"]) for r in intents["results"] if r["side"] == "SELL")
+    assert sorted(audit["side_sell_intents"], key=int) == sells
+    eth = _trading(e2e, "intents_eth")["results"]
+    assert sorted(audit["symbol_eth_intents"], key=int) == sorted(str(r["id"]) for r in eth)
+    eth_orders = _trading(e2e, "orders_eth")["results"]
+    assert sorted(audit["symbol_eth_orders"], key=int) == sorted(
+        str(r["order_id"]) for r in eth_orders
+    )
+    if e2e["trading"]:
+        assert sells and eth  # the seed has both, so the filters were really exercised
+    assert audit["phone_overflow_px"] <= 0
+
+
+def test_positions_exits_match_the_api(e2e):
+    positions = _trading(e2e, "positions")["results"]
+    exits = e2e["shown"]["pages"]["positions"]["exits"]
+    assert sorted(exits) == sorted(p["symbol"] for p in positions)
+    for p in positions:
+        _cells_match(
+            exits[p["symbol"]],
+            p,
+            money=["unrealized_pnl"],
+            raw=[
+                "amount",
+                "mark_price",
+                "take_profit",
+                "stop_loss",
+                "trailing_pct",
+                "trailing_stop",
+            ],
+        )
+    if e2e["trading"]:
+        btc = exits["BTCUSDT"]
+        assert (btc["side"]["text"], btc["take_profit"]["text"], btc["stop_loss"]["text"]) == (
+            "LONG",
+            "63,000.00",
+            "58,800.00",
+        )
+        assert (
+            btc["trailing_pct"]["text"] == "1.50 %" and exits["ETHUSDT"]["side"]["text"] == "SHORT"
+        )
+
+
+def test_port_map_matches_the_api(e2e):
+    ports = e2e["api"]["ports"]
+    if ports.status_code == 404:
+        pytest.skip("/api/ops/ports/ answers 404")
+    shown = e2e["shown"]["pages"]["health"]["ports"]
+    rows = ports.json()["ports"]
+    assert sorted(shown) == sorted(r["service"] for r in rows)
+    for r in rows:
+        cell = shown[r["service"]]
+        assert cell["port"]["raw"] == str(r["port"]) and cell["bind"]["raw"] == r["bind"]
+        assert cell["exposure"]["text"] == r["exposure"]
+        assert cell["conflict"]["text"] == (r["conflict"] or "none")
+
+
+def test_desk_controls_only_for_staff(e2e):
+    desk = _trading(e2e, "desk")
+    shown = e2e["shown"]
+    # the trader (not staff) sees the desk read-only: no control at all
+    assert shown["desk"]["controls"] == 0 and shown["desk"]["buttons"] == 0
+    assert shown["desk"]["readonly"] == 1
+    # the staff user sees them; nothing is posted before the confirm step
+    assert shown["staff_desk"]["controls"] == 1 and shown["staff_desk"]["readonly"] == 0
+    assert shown["staff_posts_before_confirm"] == 0
+    assert shown["desk"]["mode"] == "normal"
+    assert shown["staff_desk_after"]["mode"] == "defensive"
+    # the API agrees (asked after the run): the staff user's confirmed change, with its reason
+    assert desk["mode"] == "defensive" and desk["changed_by"] == e2e["staff"]
+    assert desk["reason"] == "e2e: defensive from the dashboard"
+    assert shown["staff_desk_after"]["kill_switch"] == str(desk["kill_switch"]).lower()
