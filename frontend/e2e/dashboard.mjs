@@ -185,7 +185,7 @@ try {
     await page.click('[role="dialog"] button:text-is("Confirm")');
     await page.waitForFunction(() => document.querySelector('[data-figure="desk_mode"]')?.textContent === "defensive", null, { timeout: 10000 });
     out.staff_desk_after = await deskState(page);
-    await page.screenshot({ path: join(artifacts, "overview-staff-1280.png"), fullPage: true });
+    await page.screenshot({ path: join(artifacts, "overview-staff-375.png"), fullPage: true });
   }
   out.ok = true;
 } catch (exc) {

@@ -7,7 +7,7 @@ import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow, usePoll } from "../hooks/usePoll";
 import { useAuth } from "../hooks/auth";
-import { formatBalance, formatPlain } from "../lib/money";
+import { formatBalance, formatPrice } from "../lib/money";
 import { freshness } from "../lib/staleness";
 
 function todayUtc(now: number): string {
@@ -136,7 +136,7 @@ export function DeskCard() {
         <div className="muted small" data-desk-policy>
           Policy {p.tier}: max leverage {p.effective_max_leverage}×, {p.max_positions_total} positions, exposure{" "}
           {formatBalance(p.max_exposure_total)} ({formatBalance(p.max_exposure_per_symbol)} per symbol), daily loss{" "}
-          {formatBalance(p.max_daily_loss)}, drawdown {formatPlain(p.max_drawdown_pct)} %
+          {formatBalance(p.max_daily_loss)}, drawdown {formatPrice(p.max_drawdown_pct)} %
         </div>
       )}
       {d &&
