@@ -12,8 +12,10 @@ from django.conf import settings
 from django.core.management import get_commands
 
 WORKERS = {
-    # name -> (queues, concurrency): latency-sensitive work apart from long research jobs.
-    "worker": ("market,trading,pnl,default", 3),
+    # name -> (queues, concurrency). Orders never wait behind a kline backfill or a poll, and a
+    # long training run never delays either.
+    "worker_trading": ("trading", 2),
+    "worker": ("market,pnl,default", 2),
     "worker_research": ("rl,research", 1),
 }
 
