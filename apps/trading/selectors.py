@@ -12,6 +12,7 @@ from apps.trading.models import (
     FILLED_STATES,
     IN_FLIGHT_STATES,
     DeskState,
+    ExchangeOrder,
     IntentAction,
     Position,
     PositionIntent,
@@ -94,10 +95,27 @@ def book_for(*, account_id: int, exclude_intent_id: int | None = None) -> Book:
     return book
 
 
-def intents_list(*, symbol: str | None = None, state: str | None = None) -> QuerySet:
-    qs = PositionIntent.objects.all()
-    if symbol:
-        qs = qs.filter(symbol=symbol.upper())
-    if state:
-        qs = qs.filter(state=state.upper())
-    return qs
+def _filtered(qs: QuerySet, **filters: str | None) -> QuerySet:
+    """Apply each given filter as an exact, upper-cased match (symbols, sides, states are)."""
+    given = {field: value.upper() for field, value in filters.items() if value}
+    return qs.filter(**given)
+
+
+def intents_list(
+    *, symbol: str | None = None, side: str | None = None, state: str | None = None
+) -> QuerySet[PositionIntent]:
+    """Intents, newest first, filtered by whichever of symbol / side / state is given."""
+    qs = PositionIntent.objects.select_related("account").order_by("-id")
+    return _filtered(qs, symbol=symbol, side=side, state=state)
+
+
+def orders_list(
+    *, symbol: str | None = None, side: str | None = None, status: str | None = None
+) -> QuerySet[ExchangeOrder]:
+    """Orders as the exchange reported them, newest first, filtered likewise."""
+    qs = ExchangeOrder.objects.select_related("account").order_by("-order_id")
+    return _filtered(qs, symbol=symbol, side=side, status=status)
+
+
+def positions_open() -> QuerySet[Position]:
+    return Position.objects.select_related("account").exclude(amount=0)

@@ -2,7 +2,81 @@
 
 from rest_framework import serializers
 
-from apps.trading.models import DeskMode, ExchangeOrder, Position, PositionIntent, RiskPolicy
+from apps.trading.models import (
+    DeskMode,
+    ExchangeOrder,
+    IntentState,
+    Position,
+    PositionIntent,
+    RiskPolicy,
+    Side,
+)
+
+# Binance USD-M order statuses (GET /fapi/v1/allOrders), the values ExchangeOrder.status takes.
+ORDER_STATUSES = [
+    "NEW",
+    "PARTIALLY_FILLED",
+    "FILLED",
+    "CANCELED",
+    "EXPIRED",
+    "EXPIRED_IN_MATCH",
+    "REJECTED",
+]
+MAX_ROWS = 500
+
+
+class UpperChoiceField(serializers.ChoiceField):
+    """A choice matched case-insensitively; a wrong value's 400 lists the allowed ones."""
+
+    def __init__(self, choices, **kwargs) -> None:
+        allowed = ", ".join(str(c[0] if isinstance(c, tuple) else c) for c in choices)
+        kwargs.setdefault("help_text", f"One of {allowed} (case-insensitive).")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(choices, **kwargs)
+        self.error_messages["invalid_choice"] = f'"{{input}}" is not one of {allowed}.'
+
+    def to_internal_value(self, data):
+        value = str(data).strip().upper()
+        if value == "" and self.allow_blank:
+            return ""
+        if value not in self.choice_strings_to_values:
+            self.fail("invalid_choice", input=data)  # quotes what was sent, as sent
+        return self.choice_strings_to_values[value]
+
+
+def _symbol_field() -> serializers.RegexField:
+    return serializers.RegexField(
+        r"^[A-Za-z0-9]{2,32}$",
+        required=False,
+        allow_blank=True,
+        help_text="Exact symbol, e.g. BTCUSDT (case-insensitive).",
+        error_messages={"invalid": "A symbol is 2-32 letters or digits, e.g. BTCUSDT."},
+    )
+
+
+def _limit_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        default=100,
+        min_value=1,
+        max_value=MAX_ROWS,
+        help_text=f"Rows to return, newest first (1-{MAX_ROWS}, default 100); `count` is all.",
+    )
+
+
+class IntentFilterIn(serializers.Serializer):
+    symbol = _symbol_field()
+    side = UpperChoiceField(Side.choices)
+    state = UpperChoiceField(IntentState.choices)
+    limit = _limit_field()
+
+
+class OrderFilterIn(serializers.Serializer):
+    symbol = _symbol_field()
+    side = UpperChoiceField(Side.choices)
+    status = UpperChoiceField(ORDER_STATUSES)
+    limit = _limit_field()
 
 
 class IntentOut(serializers.ModelSerializer):
@@ -113,3 +187,24 @@ class DeskIn(serializers.Serializer):
     kill_switch = serializers.BooleanField(required=False)
     flatten = serializers.BooleanField(required=False, default=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class DeskChangeOut(DeskOut):
+    flatten_intents = serializers.ListField(
+        child=serializers.IntegerField(), help_text="ids of the reduce-only intents flatten made"
+    )
+
+
+class IntentPageOut(serializers.Serializer):
+    count = serializers.IntegerField(help_text="rows matching the filters on the server")
+    results = IntentOut(many=True)
+
+
+class OrderPageOut(serializers.Serializer):
+    count = serializers.IntegerField(help_text="rows matching the filters on the server")
+    results = OrderOut(many=True)
+
+
+class PositionPageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = PositionOut(many=True)

@@ -1,47 +1,49 @@
 """Trading API: one operation per view. Reads for any authenticated user; changing the desk
 (mode, kill switch, flatten) needs a staff user."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.trading import selectors, services
-from apps.trading.api.serializers import DeskIn, DeskOut, IntentOut, OrderOut, PositionOut
-from apps.trading.models import ExchangeOrder, Position
-
-MAX_ROWS = 500
+from apps.trading.api import serializers as s
 
 
-def _limit(request: Request, default: int = 100) -> int:
-    try:
-        return max(1, min(MAX_ROWS, int(request.query_params.get("limit", default))))
-    except ValueError:
-        return default
+def _params(serializer_class, request: Request) -> dict:
+    data = serializer_class(data=request.query_params)
+    data.is_valid(raise_exception=True)  # 400 naming the field and what it accepts
+    return data.validated_data
 
 
 class IntentListView(APIView):
+    @extend_schema(parameters=[s.IntentFilterIn], responses={200: s.IntentPageOut})
     def get(self, request: Request) -> Response:
+        params = _params(s.IntentFilterIn, request)
         qs = selectors.intents_list(
-            symbol=request.query_params.get("symbol"), state=request.query_params.get("state")
-        ).select_related("account")
-        rows = IntentOut(qs[: _limit(request)], many=True).data
-        return Response({"count": qs.count(), "results": rows})
+            symbol=params.get("symbol"), side=params.get("side"), state=params.get("state")
+        )
+        page = {"count": qs.count(), "results": qs[: params["limit"]]}
+        return Response(s.IntentPageOut(page).data)
 
 
 class OrderListView(APIView):
+    @extend_schema(parameters=[s.OrderFilterIn], responses={200: s.OrderPageOut})
     def get(self, request: Request) -> Response:
-        qs = ExchangeOrder.objects.select_related("account")
-        if symbol := request.query_params.get("symbol"):
-            qs = qs.filter(symbol=symbol.upper())
-        rows = OrderOut(qs[: _limit(request)], many=True).data
-        return Response({"count": qs.count(), "results": rows})
+        params = _params(s.OrderFilterIn, request)
+        qs = selectors.orders_list(
+            symbol=params.get("symbol"), side=params.get("side"), status=params.get("status")
+        )
+        page = {"count": qs.count(), "results": qs[: params["limit"]]}
+        return Response(s.OrderPageOut(page).data)
 
 
 class PositionListView(APIView):
+    @extend_schema(responses={200: s.PositionPageOut})
     def get(self, request: Request) -> Response:
-        qs = Position.objects.select_related("account").exclude(amount=0)
-        return Response({"count": qs.count(), "results": PositionOut(qs, many=True).data})
+        qs = selectors.positions_open()
+        return Response(s.PositionPageOut({"count": qs.count(), "results": qs}).data)
 
 
 class IsStaffToWrite(permissions.BasePermission):
@@ -53,7 +55,7 @@ class IsStaffToWrite(permissions.BasePermission):
 
 def _desk_out() -> dict:
     desk = selectors.desk_get()
-    return DeskOut(
+    return s.DeskOut(
         {
             "mode": desk.mode,
             "kill_switch": desk.kill_switch,
@@ -71,11 +73,13 @@ def _desk_out() -> dict:
 class DeskView(APIView):
     permission_classes = [IsStaffToWrite]
 
+    @extend_schema(responses={200: s.DeskOut})
     def get(self, request: Request) -> Response:
         return Response(_desk_out())
 
+    @extend_schema(request=s.DeskIn, responses={200: s.DeskChangeOut})
     def post(self, request: Request) -> Response:
-        data = DeskIn(data=request.data)
+        data = s.DeskIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if "mode" in values or "kill_switch" in values:

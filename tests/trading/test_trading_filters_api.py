@@ -1,0 +1,132 @@
+"""Server-side filters of /api/trading/intents/ and /api/trading/orders/: symbol, side and
+state/status narrow the rows and `count` counts the filtered rows; a bad value is a 400 that
+names the field and what it accepts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from apps.exchange.models import ExchangeAccount
+from apps.trading.models import ExchangeOrder, IntentAction, PositionIntent
+
+pytestmark = pytest.mark.django_db
+
+INTENTS = [  # symbol, side, state
+    ("BTCUSDT", "BUY", "FILLED"),
+    ("BTCUSDT", "SELL", "FILLED"),
+    ("BTCUSDT", "BUY", "REJECTED"),
+    ("ETHUSDT", "SELL", "FILLED"),
+    ("ETHUSDT", "BUY", "NEW"),
+]
+ORDERS = [  # symbol, side, status
+    ("BTCUSDT", "BUY", "FILLED"),
+    ("BTCUSDT", "SELL", "CANCELED"),
+    ("ETHUSDT", "SELL", "FILLED"),
+    ("ETHUSDT", "BUY", "EXPIRED"),
+]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    user = get_user_model().objects.create_user("viewer", password="x-very-long-pw")
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def seeded(db) -> None:
+    account = ExchangeAccount.objects.create(
+        name="filters",
+        venue="paper",
+        base_url="http://127.0.0.1:9",
+        api_key_encrypted="unused",
+        api_secret_encrypted="unused",
+    )
+    for symbol, side, state in INTENTS:
+        PositionIntent.objects.create(
+            account=account,
+            symbol=symbol,
+            side=side,
+            action=IntentAction.OPEN,
+            quantity=Decimal("0.010"),
+            reason="test",
+            state=state,
+        )
+    for n, (symbol, side, status) in enumerate(ORDERS, start=1):
+        ExchangeOrder.objects.create(
+            account=account,
+            symbol=symbol,
+            order_id=1000 + n,
+            side=side,
+            type="MARKET",
+            status=status,
+            orig_qty=Decimal("0.010"),
+            executed_qty=Decimal("0.010"),
+            avg_price=Decimal("60000.5"),
+            update_time=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+
+
+def _rows(api: APIClient, url: str) -> dict:
+    response = api.get(url)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_it_filters_intents_by_side(api, seeded):
+    body = _rows(api, "/api/trading/intents/?side=SELL")
+    assert body["count"] == 2
+    assert {r["side"] for r in body["results"]} == {"SELL"}
+
+
+def test_it_combines_intent_filters_and_counts_the_filtered_rows(api, seeded):
+    body = _rows(api, "/api/trading/intents/?symbol=btcusdt&side=buy&state=filled")
+    assert body["count"] == 1
+    assert [(r["symbol"], r["side"], r["state"]) for r in body["results"]] == [
+        ("BTCUSDT", "BUY", "FILLED")
+    ]
+
+
+def test_it_counts_every_match_past_the_limit(api, seeded):
+    body = _rows(api, "/api/trading/intents/?symbol=BTCUSDT&limit=2")
+    assert body["count"] == 3 and len(body["results"]) == 2
+    ids = [r["id"] for r in body["results"]]
+    assert ids == sorted(ids, reverse=True)  # newest first
+
+
+def test_it_filters_orders_by_symbol_side_and_status(api, seeded):
+    assert _rows(api, "/api/trading/orders/?symbol=ETHUSDT")["count"] == 2
+    assert _rows(api, "/api/trading/orders/?side=BUY")["count"] == 2
+    body = _rows(api, "/api/trading/orders/?status=FILLED&side=SELL")
+    assert body["count"] == 1
+    assert body["results"][0]["symbol"] == "ETHUSDT"
+    assert body["results"][0]["avg_price"] == "60000.50000000"  # money as a decimal string
+
+
+def test_it_treats_empty_filters_as_none(api, seeded):
+    assert _rows(api, "/api/trading/orders/?symbol=&side=&status=")["count"] == len(ORDERS)
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "allowed"),
+    [
+        ("/api/trading/intents/?side=LONG", "side", "BUY, SELL"),
+        ("/api/trading/intents/?state=DONE", "state", "NEW, APPROVED, REJECTED"),
+        ("/api/trading/orders/?side=buyy", "side", "BUY, SELL"),
+        ("/api/trading/orders/?status=OPEN", "status", "NEW, PARTIALLY_FILLED, FILLED, CANCELED"),
+        ("/api/trading/orders/?symbol=BTC-USDT", "symbol", "2-32 letters or digits"),
+        ("/api/trading/intents/?limit=0", "limit", "greater than or equal to 1"),
+    ],
+)
+def test_it_refuses_a_bad_filter_naming_the_field_and_allowed_values(api, url, field, allowed):
+    response = api.get(url)
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == [field]
+    assert allowed in body[field][0]
