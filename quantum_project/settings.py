@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Training and evolution runs share one status set (pending/running/ok/error): one name.
+    "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "apps.models.models.TrainingRun.Status"},
 }
 
 LOGGING = {

@@ -73,3 +73,15 @@ def start_worker(subprocess_env, run_dir, request):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def api(db):
+    """An API client logged in as a plain (non-staff) user."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.create_user("viewer", password="a-long-password-1")
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -60,4 +60,5 @@ def reward_stats_get(*, symbol: str) -> dict:
 
 
 def calibrations_list() -> QuerySet[CalibrationRun]:
-    return CalibrationRun.objects.all()
+    """Every calibrator run, newest first: what it changed, from what to what, and why."""
+    return CalibrationRun.objects.order_by("-created_at", "-id")

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from apps.exchange.models import ExchangeAccount
@@ -29,14 +28,6 @@ ORDERS = [  # symbol, side, status
     ("ETHUSDT", "SELL", "FILLED"),
     ("ETHUSDT", "BUY", "EXPIRED"),
 ]
-
-
-@pytest.fixture
-def api() -> APIClient:
-    user = get_user_model().objects.create_user("viewer", password="x-very-long-pw")
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

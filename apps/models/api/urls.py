@@ -3,7 +3,7 @@
 from django.urls import path
 
 from apps.models.api.views import ModelsView, PredictionsView, RegimesView
-from apps.rl.api.views import AgentView, RewardsView
+from apps.rl.api.views import AgentView, CalibrationsView, RewardsView
 from apps.strategy.api.views import RunsView, VersionsView
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("regimes/", RegimesView.as_view(), name="regimes"),
     path("rl/agent/", AgentView.as_view(), name="rl-agent"),
     path("rl/rewards/", RewardsView.as_view(), name="rl-rewards"),
+    path("rl/calibrations/", CalibrationsView.as_view(), name="rl-calibrations"),
     path("strategy/versions/", VersionsView.as_view(), name="strategy-versions"),
     path("strategy/runs/", RunsView.as_view(), name="strategy-runs"),
 ]

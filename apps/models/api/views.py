@@ -1,5 +1,7 @@
 """API of the models context: read-only, one operation per view, data from selectors."""
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -70,16 +72,30 @@ class RegimeOutput(serializers.ModelSerializer):
         fields = ["symbol", "regime", "as_of_ms", "stats", "created_at"]
 
 
+class ModelsOutput(serializers.Serializer):
+    models = ModelOutput(many=True)
+    training_runs = TrainingRunOutput(many=True)
+
+
+class RegimesInput(serializers.Serializer):
+    symbol = serializers.CharField(
+        required=False, allow_blank=True, help_text="Symbol whose history to list (newest 200)."
+    )
+
+
+class RegimesOutput(serializers.Serializer):
+    latest = RegimeOutput(many=True, help_text="the latest regime of every traded symbol")
+    history = RegimeOutput(many=True, help_text="the symbol's history; empty without ?symbol=")
+
+
 class ModelsView(APIView):
+    @extend_schema(responses={200: ModelsOutput})
     def get(self, request: Request) -> Response:
-        return Response(
-            {
-                "models": ModelOutput(selectors.models_list()[:100], many=True).data,
-                "training_runs": TrainingRunOutput(
-                    selectors.training_runs_list()[:20], many=True
-                ).data,
-            }
-        )
+        board = {
+            "models": selectors.models_list()[:100],
+            "training_runs": selectors.training_runs_list()[:20],
+        }
+        return Response(ModelsOutput(board).data)
 
 
 class PredictionsView(ListAPIView):
@@ -94,16 +110,11 @@ class PredictionsView(ListAPIView):
 
 
 class RegimesView(APIView):
+    @extend_schema(parameters=[RegimesInput], responses={200: RegimesOutput})
     def get(self, request: Request) -> Response:
-        from django.conf import settings
-
         symbol = request.query_params.get("symbol")
-        history = selectors.regimes_list(symbol=symbol)[:200] if symbol else []
-        return Response(
-            {
-                "latest": RegimeOutput(
-                    selectors.regimes_latest(symbols=settings.TRADING_SYMBOLS), many=True
-                ).data,
-                "history": RegimeOutput(history, many=True).data,
-            }
-        )
+        regimes = {
+            "latest": selectors.regimes_latest(symbols=settings.TRADING_SYMBOLS),
+            "history": selectors.regimes_list(symbol=symbol)[:200] if symbol else [],
+        }
+        return Response(RegimesOutput(regimes).data)

@@ -1,6 +1,7 @@
 """API of the RL context: the agent's state and its rewards (read-only, from selectors)."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -12,9 +13,31 @@ from apps.rl.models import CalibrationRun, Reward, RLAlert
 
 
 class CalibrationOutput(serializers.ModelSerializer):
+    before = serializers.DictField(help_text="the fitted parameters before the run")
+    after = serializers.DictField(help_text="the fitted parameters after the run")
+    changes = serializers.DictField(
+        child=serializers.ListField(),
+        help_text="parameter -> [before, after, why], only the parameters that moved",
+    )
+
     class Meta:
         model = CalibrationRun
         fields = ["id", "rewards_used", "before", "after", "changes", "created_at"]
+
+
+class CalibrationsInput(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False,
+        default=50,
+        min_value=1,
+        max_value=500,
+        help_text="Runs to return, newest first (1-500, default 50); `count` is all.",
+    )
+
+
+class CalibrationPageOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="every calibration run on record")
+    results = CalibrationOutput(many=True)
 
 
 class AlertOutput(serializers.ModelSerializer):
@@ -73,6 +96,7 @@ class RewardOutput(serializers.ModelSerializer):
 
 
 class AgentView(APIView):
+    @extend_schema(responses={200: AgentOutput})
     def get(self, request: Request) -> Response:
         state = selectors.agent_state()
         state["stats"] = {s: selectors.reward_stats_get(symbol=s) for s in settings.TRADING_SYMBOLS}
@@ -84,3 +108,15 @@ class RewardsView(ListAPIView):
 
     def get_queryset(self):
         return selectors.rewards_list(symbol=self.request.query_params.get("symbol"))[:500]
+
+
+class CalibrationsView(APIView):
+    """The calibrator's history: each run's rewards used, parameters before/after, and why."""
+
+    @extend_schema(parameters=[CalibrationsInput], responses={200: CalibrationPageOutput})
+    def get(self, request: Request) -> Response:
+        params = CalibrationsInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        qs = selectors.calibrations_list()
+        page = {"count": qs.count(), "results": qs[: params.validated_data["limit"]]}
+        return Response(CalibrationPageOutput(page).data)
