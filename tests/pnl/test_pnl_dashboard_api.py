@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from apps.core.timeutil import to_ms, utcnow
 from apps.pnl import parsing, services
 from apps.pnl.models import AccountSnapshot
-from tests.pnl.conftest import account_payload, income_row, position
+from tests.support.fake_binance import account_payload, income_row, position
 
 pytestmark = pytest.mark.django_db
 HOUR = 3_600_000

@@ -7,7 +7,7 @@ import pytest
 from apps.core.timeutil import to_ms, utcnow
 from apps.pnl import parsing, services
 from apps.pnl.models import AccountSnapshot, PositionSnapshot
-from tests.pnl.conftest import account_payload, position
+from tests.support.fake_binance import account_payload, position
 
 pytestmark = pytest.mark.django_db
 

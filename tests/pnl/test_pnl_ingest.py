@@ -2,9 +2,10 @@
 
 import pytest
 
+from apps.exchange.errors import RetryableExchangeError
 from apps.pnl import services
-from apps.pnl.models import IncomeCursor, IncomeRow, PollRun, Trade
-from tests.pnl.conftest import income_row
+from apps.pnl.models import AccountSnapshot, IncomeCursor, IncomeRow, PollRun, Trade
+from tests.support.fake_binance import income_row
 
 pytestmark = pytest.mark.django_db
 
@@ -87,15 +88,19 @@ def test_it_loses_and_duplicates_nothing_when_a_poll_dies_between_pages(
     now = fake_venue.now_ms
     rows = [income_row(i, now - HOUR + i * 7, "COMMISSION", "-0.01") for i in range(1, 101)]
     fake_venue.rows = rows
-    fake_venue.fail_on_call = 6  # time, account, 3 pages, then the 4th page request dies
-    with pytest.raises(RuntimeError):
+    # time, account, 3 pages; the 4th page request is read and its connection dropped unanswered
+    fake_venue.drop_on_call = 6
+    with pytest.raises(RetryableExchangeError, match="connection failed"):
         services.account_poll(account_id=desk_account.id)
     # Three pages committed; each next page starts at the previous page's last millisecond
-    # (inclusive), so they hold 20 + 19 + 19 new rows.
+    # (inclusive), so they hold 20 + 19 + 19 new rows. Nothing of the lost page, no snapshot.
     assert IncomeRow.objects.count() == 58
     assert IncomeCursor.objects.get(account=desk_account).cursor_ms == rows[57]["time"]
-    assert PollRun.objects.get().status == "error"
-    fake_venue.fail_on_call = None
+    assert not AccountSnapshot.objects.exists()
+    run = PollRun.objects.get()
+    assert run.status == "error" and "RetryableExchangeError" in run.error
+    assert run.http_calls == 6  # the dropped request is counted by the real adapter
+    fake_venue.drop_on_call = None
     services.account_poll(account_id=desk_account.id)
     assert _ledger(desk_account) == _expected(rows)
 

@@ -8,7 +8,7 @@ import pytest
 from apps.exchange.errors import PayloadError
 from apps.pnl import parsing, services
 from apps.pnl.models import AccountSnapshot, IncomeCursor, IncomeRow, PollRun
-from tests.pnl.conftest import account_payload, income_row, position
+from tests.support.fake_binance import account_payload, income_row, position
 
 
 def test_it_derives_mark_and_notional_exactly_from_account_v2():

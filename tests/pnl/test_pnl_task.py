@@ -7,6 +7,7 @@ import pytest
 from apps.core.locks import exclusive
 from apps.exchange.errors import RetryableExchangeError
 from apps.pnl.models import PollRun
+from tests.support.fake_binance import binance_error
 from workers.pnl import poll_account
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +25,9 @@ def test_it_exits_at_once_when_a_poll_of_the_account_still_runs(
 
 
 def test_it_retries_retryable_errors_and_records_each_attempt(
-    desk_account, fake_venue, redis_client, settings, monkeypatch
+    desk_account, fake_venue, redis_client, settings
 ):
-    def busy(method, **params):
-        raise RetryableExchangeError("HTTP 503 code -1001: busy", status=503, code=-1001,
-                                     retry_after=0)
-
-    monkeypatch.setattr(fake_venue, "call", busy)
+    fake_venue.error_reply = binance_error(503, -1001, "busy", {"Retry-After": "0"})
     result = poll_account.apply(args=[desk_account.id])
     assert isinstance(result.result, RetryableExchangeError)
     runs = list(PollRun.objects.order_by("id").values_list("attempt", "status", "error"))
