@@ -19,9 +19,12 @@ def test_it_keeps_one_snapshot_per_bucket_beyond_the_full_resolution_window(
     settings.PNL_SNAPSHOT_DOWNSAMPLE_MINUTES = 15
     state = parsing.account_parse(account_payload(positions=[
         position("BTCUSDT", "0.01", "40000", "40100")]))
-    now = utcnow().replace(minute=0, second=0, microsecond=0)
-    for n in range(240):  # every 15 s for the last hour (recent) and the hour before (old)
-        moment = now - timedelta(seconds=15 * n)
+    # On the 15-minute grid, so the old hour spans 4 whole buckets (and a part of a 5th), at
+    # any time of day.
+    now = utcnow()
+    now = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+    for n in range(240):  # every 30 s for the last hour (recent) and the hour before (old)
+        moment = now - timedelta(seconds=30 * n)
         snap = services.snapshot_store(account=desk_account, state=state,
                                        exchange_ms=to_ms(moment))
         AccountSnapshot.objects.filter(id=snap.id).update(taken_at=moment)
