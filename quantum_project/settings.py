@@ -134,6 +134,9 @@ REDIS_URL = env(
 )
 
 # --- Exchange ------------------------------------------------------------------------------------
+# How long the health check waits for workers to answer "which queues do you consume".
+OPS_INSPECT_TIMEOUT_SECONDS = env.float("OPS_INSPECT_TIMEOUT_SECONDS", default=2.0)
+
 EXCHANGE_BASE_URL = env(
     "EXCHANGE_BASE_URL", default=f"http://127.0.0.1:{PORTS['paper_exchange']['port']}"
 )

@@ -13,7 +13,6 @@ from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, utcnow
 
 BEAT_STALE_SECONDS = 60  # beat ticks at least every 5 s; a minute of silence means it is gone
-INSPECT_TIMEOUT_SECONDS = 1.0
 
 
 def _timed(check) -> dict[str, Any]:
@@ -44,7 +43,8 @@ def queue_health(celery_app) -> dict[str, dict[str, Any]]:
     """Which live workers consume each declared queue (asks the workers over the broker)."""
     queues = [queue.name for queue in celery_app.conf.task_queues]
     try:
-        replies = celery_app.control.inspect(timeout=INSPECT_TIMEOUT_SECONDS).active_queues() or {}
+        inspect = celery_app.control.inspect(timeout=settings.OPS_INSPECT_TIMEOUT_SECONDS)
+        replies = inspect.active_queues() or {}
     except Exception as exc:  # noqa: BLE001
         return {name: {"ok": False, "workers": [], "error": str(exc)[:200]} for name in queues}
     consumers: dict[str, list[str]] = {name: [] for name in queues}
