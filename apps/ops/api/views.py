@@ -1,3 +1,4 @@
+from celery import current_app as celery_app  # the project's app, set up by quantum_project
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -7,7 +8,6 @@ from rest_framework.views import APIView
 
 from apps.ops.ports import exposure, port_map
 from apps.ops.selectors import stack_health
-from quantum_project.celery import app as celery_app
 
 
 class HealthView(APIView):
