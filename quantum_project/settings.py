@@ -248,7 +248,25 @@ MARKET_STREAM_MAXLEN = env.int("MARKET_STREAM_MAXLEN", default=10000)
 TRADING_CYCLE_INTERVAL_SECONDS = env.int("TRADING_CYCLE_INTERVAL_SECONDS", default=10)
 TRADING_MONITOR_INTERVAL_SECONDS = env.int("TRADING_MONITOR_INTERVAL_SECONDS", default=5)
 # Strategy (trend following, two moving averages and an ATR filter) and sizing.
-TRADING_SIGNAL_SOURCE = env("TRADING_SIGNAL_SOURCE", default="apps.trading.signals:MaCrossAtr")
+# auto | rule | ensemble (or a dotted path "module:Class"): auto = the ensemble once at least one
+# model is live, else the rule (docs/trading.md, Signals).
+TRADING_SIGNAL_SOURCE = env("TRADING_SIGNAL_SOURCE", default="auto")
+TRADING_SIGNAL_SOURCES = {
+    "rule": "apps.trading.signals.MaCrossAtr",
+    "ensemble": "apps.models.signals.EnsembleSource",
+}
+# The intelligence apps plug into the loop here (apps/trading/hooks.py): dotted paths, resolved
+# when called, so trading never imports models / rl / strategy. Empty string: hook off.
+TRADING_HOOKS = {
+    "market_context": env(
+        "TRADING_HOOK_MARKET_CONTEXT", default="apps.models.hooks.market_context"
+    ),
+    "size": env("TRADING_HOOK_SIZE", default="apps.rl.hooks.size"),
+    "strategy": env("TRADING_HOOK_STRATEGY", default="apps.strategy.hooks.active_strategy"),
+    "live_models": env("TRADING_HOOK_LIVE_MODELS", default="apps.models.hooks.live_models"),
+}
+# Size entries with the RL agent (bounded by the risk policy); off: TRADING_ORDER_NOTIONAL flat.
+TRADING_RL_SIZING = env.bool("TRADING_RL_SIZING", default=True)
 TRADING_MA_FAST = env.int("TRADING_MA_FAST", default=9)
 TRADING_MA_SLOW = env.int("TRADING_MA_SLOW", default=21)
 TRADING_ATR_PERIOD = env.int("TRADING_ATR_PERIOD", default=14)

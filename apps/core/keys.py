@@ -26,3 +26,11 @@ PNL_PUBLISHED = "quantum:pnl:published:{account_id}:{tran_id}"
 
 def pnl_published(account_id: int, tran_id: int) -> str:
     return PNL_PUBLISHED.format(account_id=account_id, tran_id=tran_id)
+
+# Trading's exit brain: why the desk closed, per fill (userTrades id) of an exit order, so the PnL
+# tracker's closed-trade entry can carry `exit_reason` and `duration` (docs/trading.md).
+EXIT_REASON = "quantum:exitbrain:reason:{account_id}:{trade_id}"
+
+
+def exit_reason(account_id: int, trade_id: int | str) -> str:
+    return EXIT_REASON.format(account_id=account_id, trade_id=trade_id)

@@ -395,7 +395,26 @@ def trades_enrich(
     return enriched
 
 
-def _trade_entry(trade: Trade) -> dict[str, str]:
+def exit_links_get(*, account_id: int, trades: list[Trade]) -> dict[str, dict]:
+    """The trading desk's exit link per trade id (quantum:exitbrain:reason:{account}:{trade}),
+    written by its executor when an exit fills: reason, intents, and the desk-clock times of
+    the opening and closing fills. Read from Redis by key name only (trading sits above pnl)."""
+    ids = [t.trade_id for t in trades if t.trade_id]
+    if not ids:
+        return {}
+    raw = get_redis().mget([keys.exit_reason(account_id, i) for i in ids])
+    return {i: jsoncodec.loads(v) for i, v in zip(ids, raw, strict=True) if v}
+
+
+def _duration_seconds(link: dict | None) -> int | None:
+    """Seconds from the desk recording the opening fill to it recording the closing fill (both
+    on the desk's clock, so venue clock skew does not enter); None when either is unknown."""
+    if not link or link.get("opened_ms") is None or link.get("closed_ms") is None:
+        return None
+    return max(0, (int(link["closed_ms"]) - int(link["opened_ms"])) // 1000)
+
+
+def _trade_entry(trade: Trade, link: dict | None = None) -> dict[str, str]:
     net = trade.realized_pnl + trade.commission + trade.funding
     notional = (trade.qty or 0) * (trade.entry_price or 0)
     reward = parsing.q8(net / notional * 100) if notional else None
@@ -409,7 +428,8 @@ def _trade_entry(trade: Trade) -> dict[str, str]:
         "realized_pnl": trade.realized_pnl,
         "fees": trade.commission,
         "funding": trade.funding,
-        "duration": None,
+        "duration": _duration_seconds(link),
+        "exit_reason": (link or {}).get("reason") or "",
         "reward": reward,
         "tran_id": trade.tran_id,
         "trade_id": trade.trade_id,
@@ -442,10 +462,11 @@ def trades_publish(*, account: ExchangeAccount) -> int:
 
 
 def _publish_batch(account: ExchangeAccount, trades: list[Trade], publish) -> int:
+    links = exit_links_get(account_id=account.id, trades=trades)
     pipe = get_redis().pipeline(transaction=False)
     for trade in trades:
         args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN]
-        for k, v in _trade_entry(trade).items():
+        for k, v in _trade_entry(trade, links.get(trade.trade_id)).items():
             args += [k, v]
         publish(
             keys=[keys.pnl_published(account.id, trade.tran_id), keys.STREAM_EXITBRAIN_PNL],

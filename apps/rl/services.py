@@ -17,6 +17,7 @@ from apps.pnl.models import Trade
 from apps.rl import bandit
 from apps.rl import keys as rl_keys
 from apps.rl.models import AgentConfig, ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
+from apps.trading import attribution
 
 MONEY_PLACES = Decimal("0.00000001")
 
@@ -117,7 +118,25 @@ def arm_update(*, context: str, multiplier: Decimal, reward: float) -> ArmStat:
 
 
 def _decision_for(trade: Trade) -> SizingDecision | None:
-    """The latest unrewarded sizing decision of the symbol made before the trade closed."""
+    """The sizing decision that chose the size of the position this trade closes.
+
+    Desk trades: the trade's opening intent (apps.trading.attribution) carries the decision id
+    in its signal snapshot (`sizing.decision_id`); the decision is rewarded by the first trade
+    closing that position (a position closed in several fills feeds the agent once, with the
+    first fill's PnL). Trades of an account the desk never traded (the agent used on its own):
+    the latest unrewarded decision of the symbol made before the trade."""
+    if attribution.desk_traded(account_id=trade.account_id):
+        intent = attribution.trade_opening_intent(
+            account_id=trade.account_id,
+            symbol=trade.symbol,
+            trade_id=trade.trade_id,
+            time_ms=trade.time_ms,
+        )
+        sizing = ((intent.signal or {}).get("sizing") or {}) if intent else {}
+        decision_id = sizing.get("decision_id")
+        if decision_id is None:
+            return None
+        return SizingDecision.objects.filter(id=decision_id, reward__isnull=True).first()
     return (
         SizingDecision.objects.filter(
             symbol=trade.symbol, time_ms__lte=trade.time_ms, reward__isnull=True

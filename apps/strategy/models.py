@@ -57,6 +57,14 @@ class StrategyOutcome(models.Model):
     """One closed trade's outcome attributed to the strategy version and regime it ran under."""
 
     version = models.ForeignKey(StrategyVersion, on_delete=models.CASCADE, related_name="outcomes")
+    trade = models.OneToOneField(
+        "pnl.Trade",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="strategy_outcome",
+        help_text="the closed trade of the ledger it came from (once per trade)",
+    )
     symbol = models.CharField(max_length=32)
     regime = models.CharField(max_length=16)
     pnl = models.DecimalField(**MONEY)

@@ -24,13 +24,14 @@ from django.conf import settings
 from django.db.models import F
 from redis.exceptions import RedisError
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import money_str, quantize_step, to_decimal
 from apps.core.redis import get_redis
-from apps.core.timeutil import utcnow
+from apps.core.timeutil import to_ms, utcnow
 from apps.exchange.client import ExchangeClient
 from apps.exchange.errors import FatalExchangeError, RetryableExchangeError
 from apps.trading import selectors
+from apps.trading.attribution import opening_intent_before
 from apps.trading.models import IntentAction, IntentState, PositionIntent
 from apps.trading.venue import filters_get, trading_client
 
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 ORDER_NOT_FOUND = -2013
 DUPLICATE_CLIENT_ID = -4116
 LEVERAGE_KEY = "quantum:trading:leverage:{account_id}:{symbol}"
-EXIT_REASON_KEY = "quantum:exitbrain:reason:{account_id}:{trade_id}"
+EXIT_REASON_KEY = keys.EXIT_REASON
 EXIT_REASON_TTL = 7 * 24 * 3600
 
 
@@ -205,11 +206,18 @@ def _exit_link(client: ExchangeClient, intent: PositionIntent) -> None:
             (to_decimal(f["realizedPnl"], field="realizedPnl") for f in fills), Decimal(0)
         )
         PositionIntent.objects.filter(id=intent.id).update(realized_pnl=realized)
+        opening = opening_intent_before(
+            account_id=intent.account_id, symbol=intent.symbol, before_id=intent.id
+        )
         link = {
             "reason": intent.reason,
             "intent_id": intent.id,
             "client_order_id": intent.client_order_id,
             "order_id": intent.order_id,
+            # Desk clock, both ends: when the opening and this closing fill were recorded.
+            "opening_intent_id": opening.id if opening else None,
+            "opened_ms": to_ms(opening.finished_at) if opening and opening.finished_at else None,
+            "closed_ms": to_ms(intent.finished_at) if intent.finished_at else None,
         }
         pipe = get_redis().pipeline()
         for fill in fills:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_UP as UP
 from decimal import Decimal
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
-from apps.core.money import quantize_step
+from apps.core.money import money_str, quantize_step
 from apps.core.timeutil import utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.market.selectors import klines_recent
-from apps.trading import monitor, selectors
+from apps.trading import hooks, monitor, selectors
 from apps.trading.execution import client_order_id_for
 from apps.trading.models import (
     DeskEvent,
@@ -23,6 +24,7 @@ from apps.trading.models import (
     IntentState,
     Position,
     PositionIntent,
+    RiskPolicy,
     Side,
 )
 from apps.trading.risk import Proposal, risk_evaluate
@@ -151,16 +153,59 @@ def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
 # --- the trading cycle ----------------------------------------------------------------------------
 
 
+def _sizing(*, signal: Signal, policy: RiskPolicy) -> tuple[Decimal, dict]:
+    """The notional of an entry and what the snapshot keeps about how it was chosen.
+
+    With TRADING_RL_SIZING the `size` hook (the RL agent) picks a multiplier of
+    TRADING_ORDER_NOTIONAL in the signal's context (confidence, regime, volatility from the
+    `market_context` hook); without it, or when the hook is absent or fails, the flat notional.
+    Either way the risk policy's per-symbol exposure is a hard bound here, and risk_evaluate
+    judges the rest (total exposure, entries, leverage) as for any intent."""
+    base = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    context = hooks.call("market_context", symbol=signal.symbol) or {}
+    extra: dict = {"context": context}
+    notional = base
+    if settings.TRADING_RL_SIZING:
+        sizing = hooks.call(
+            "size",
+            symbol=signal.symbol,
+            confidence=signal.confidence,
+            regime=context.get("regime"),
+            vol_ratio=context.get("vol_ratio"),
+            base_notional=base,
+            leverage=settings.TRADING_LEVERAGE,
+        )
+        if sizing is not None:
+            notional = Decimal(sizing["notional"])
+            extra["sizing"] = {**sizing, "notional": money_str(notional), "by": "rl"}
+    if "sizing" not in extra:
+        extra["sizing"] = {"notional": money_str(base), "multiplier": "1", "by": "fixed"}
+    bound = policy.max_exposure_per_symbol
+    if notional > bound:
+        notional = bound
+        extra["sizing"]["bounded_by_policy"] = money_str(bound)
+    strategy = hooks.call("strategy", symbol=signal.symbol)
+    if strategy is not None:
+        extra["strategy"] = strategy
+    return notional, extra
+
+
 def _propose(
-    *, account: ExchangeAccount, signal: Signal, amount: Decimal, client, min_confidence: Decimal
+    *,
+    account: ExchangeAccount,
+    signal: Signal,
+    amount: Decimal,
+    client,
+    policy: RiskPolicy,
 ) -> PositionIntent | None:
-    """Signal + current position -> at most one intent. Flat: open in the signal's direction.
-    Holding against a confident signal: close (the next cycle may open the other way)."""
+    """Signal + current position -> at most one intent. Flat: open in the signal's direction,
+    sized by `_sizing`. Holding against a confident signal: close (the next cycle may open the
+    other way)."""
     if signal.direction == 0 or signal.price is None:
         return None
     if amount != 0:
         holding = 1 if amount > 0 else -1
-        if holding == signal.direction or signal.confidence < min_confidence:
+        if holding == signal.direction or signal.confidence < policy.min_confidence:
             return None
         return intent_create(
             account=account,
@@ -175,8 +220,18 @@ def _propose(
             reference_price=signal.price,
         )
     filters = filters_get(client=client, symbol=signal.symbol)
-    notional = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    notional, extra = _sizing(signal=signal, policy=policy)
     quantity = quantize_step(notional / signal.price, filters.step_size)
+    if extra["sizing"]["by"] == "rl":
+        # A small multiplier may fall under the symbol's minimum: trade the minimum instead
+        # (recorded), or the arm would never be rewarded and be explored for ever.
+        least = max(
+            filters.min_qty,
+            quantize_step(filters.min_notional / signal.price, filters.step_size, rounding=UP),
+        )
+        if quantity < least and least * signal.price <= policy.max_exposure_per_symbol:
+            extra["sizing"]["raised_to_minimum"] = money_str(least)
+            quantity = least
     reject = None
     if quantity < filters.min_qty or quantity * signal.price < filters.min_notional:
         reject = f"size {quantity} below the symbol's minimum quantity or notional"
@@ -189,7 +244,7 @@ def _propose(
         reason="signal",
         leverage=settings.TRADING_LEVERAGE,
         confidence=signal.confidence,
-        signal=signal.snapshot(),
+        signal={**signal.snapshot(), **extra},
         reference_price=signal.price,
         reject_reason=reject,
     )
@@ -225,7 +280,7 @@ def signals_evaluate(
             signal=signal,
             amount=amounts.get(symbol, ZERO),
             client=client,
-            min_confidence=policy.min_confidence,
+            policy=policy,
         )
         if intent is not None:
             made.append(intent)

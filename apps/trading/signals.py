@@ -3,7 +3,8 @@
 A source turns the recent closed klines of a symbol into a `Signal`: a direction (+1 long, -1
 short, 0 stand aside) and a confidence in [0, 1]. Sources are pure and deterministic (same
 klines, same signal), so a decision can be replayed from the snapshot stored on its intent.
-Another source (a model, an ensemble) plugs in through settings.TRADING_SIGNAL_SOURCE.
+Another source (the models app's ensemble) plugs in through settings.TRADING_SIGNAL_SOURCE
+(auto | rule | ensemble | a dotted path).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from apps.core.money import money_str
+from apps.trading import hooks
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -136,6 +139,20 @@ class MaCrossAtr:
         return Signal(symbol, direction, confidence, price, self.name, features)
 
 
+def signal_source_name() -> str:
+    """The source the loop uses now: `rule` or `ensemble` by name; `auto` is the ensemble once
+    at least one model is live (the `live_models` hook), else the rule; anything else is a
+    dotted path `module:Class` (or `module.Class`)."""
+    choice = settings.TRADING_SIGNAL_SOURCE
+    if choice == "auto":
+        return "ensemble" if hooks.call("live_models") else "rule"
+    return choice
+
+
 def signal_source_default() -> SignalSource:
-    module, _, attr = settings.TRADING_SIGNAL_SOURCE.partition(":")
-    return getattr(importlib.import_module(module), attr)()
+    name = signal_source_name()
+    path = settings.TRADING_SIGNAL_SOURCES.get(name, name)
+    if ":" in path:
+        module, _, attr = path.partition(":")
+        return getattr(importlib.import_module(module), attr)()
+    return import_string(path)()
