@@ -21,6 +21,12 @@ def train(run_id: int) -> None:
         logger.info("training run %s already running: duplicate delivery skipped", run_id)
 
 
+@shared_task(name="quantum.models.train_scheduled", soft_time_limit=20, time_limit=30)
+def train_scheduled(kind: str = "hgb") -> None:
+    """Beat's nightly training: a TrainingRun row, whose training is sent after commit."""
+    services.training_run_create(kind=kind)
+
+
 @shared_task(name="quantum.models.regimes", soft_time_limit=40, time_limit=50)
 def regimes() -> None:
     """Meta regime of every traded symbol into the DB and quantum:stream:meta.regime."""

@@ -10,6 +10,8 @@ code change; a restart keeps the edit. Per-account jobs (PnL polling) are create
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict] = {
     # PnL: thin out position/account snapshots older than PNL_SNAPSHOT_FULL_RESOLUTION_HOURS.
     "pnl: downsample snapshots": {
@@ -63,5 +65,30 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "quantum.strategy.brain",
         "schedule": timedelta(seconds=60),
         "options": {"expires": 60},
+    },
+    "strategy: memory from closed trades": {
+        "task": "quantum.strategy.outcomes",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 60},
+    },
+    # Research (docs/intelligence.md): each run row is created, then its task is sent after
+    # commit, exactly as the staff POST endpoints do. A run that could not start within the hour
+    # is dropped; the next night (week) starts a fresh one.
+    "models: nightly training (hgb)": {
+        "task": "quantum.models.train_scheduled",
+        "schedule": crontab(minute=30, hour=2),
+        "kwargs": {"kind": "hgb"},
+        "options": {"expires": 3600},
+    },
+    "models: nightly training (logreg)": {
+        "task": "quantum.models.train_scheduled",
+        "schedule": crontab(minute=50, hour=2),
+        "kwargs": {"kind": "logreg"},
+        "options": {"expires": 3600},
+    },
+    "strategy: weekly evolution": {
+        "task": "quantum.strategy.evolve_scheduled",
+        "schedule": crontab(minute=0, hour=3, day_of_week="sun"),
+        "options": {"expires": 3600},
     },
 }

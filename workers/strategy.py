@@ -21,8 +21,24 @@ def evolve(run_id: int) -> None:
         logger.info("evolution run %s already running: duplicate delivery skipped", run_id)
 
 
+@shared_task(name="quantum.strategy.evolve_scheduled", soft_time_limit=20, time_limit=30)
+def evolve_scheduled() -> None:
+    """Beat's weekly evolution: one EvolutionRun per family and traded symbol, sent after commit."""
+    services.evolution_runs_schedule(symbols=settings.TRADING_SYMBOLS)
+
+
 @shared_task(name="quantum.strategy.brain", soft_time_limit=40, time_limit=50)
 def brain() -> None:
     """The active strategy per traded symbol from its regime and the strategy memory."""
     for symbol in settings.TRADING_SYMBOLS:
         services.brain_pick(symbol=symbol)
+
+
+@shared_task(name="quantum.strategy.outcomes", soft_time_limit=40, time_limit=50)
+def outcomes() -> None:
+    """Strategy memory from live trades: closed trades -> outcomes per strategy x regime."""
+    try:
+        with exclusive("strategy:outcomes", timeout=60):
+            services.outcomes_ingest()
+    except LockHeld:
+        logger.info("strategy outcomes still running: this run skipped")

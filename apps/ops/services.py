@@ -1,10 +1,12 @@
 """Writes of the ops context: the beat schedule's defaults and the redelivery drill."""
 
+import json
 from datetime import timedelta
 from typing import Any
 
+from celery.schedules import crontab
 from django.db import transaction
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
@@ -17,6 +19,21 @@ def interval_for(seconds: int) -> IntervalSchedule:
     return interval
 
 
+def crontab_for(when: crontab) -> CrontabSchedule:
+    """The crontab row of a celery crontab, in UTC (the desk's time zone everywhere)."""
+    fields = {
+        "minute": when._orig_minute,
+        "hour": when._orig_hour,
+        "day_of_week": when._orig_day_of_week,
+        "day_of_month": when._orig_day_of_month,
+        "month_of_year": when._orig_month_of_year,
+    }
+    row = CrontabSchedule.objects.filter(timezone="UTC", **{k: str(v) for k, v in fields.items()})
+    return row.first() or CrontabSchedule.objects.create(
+        timezone="UTC", **{k: str(v) for k, v in fields.items()}
+    )
+
+
 @transaction.atomic
 def periodic_tasks_ensure(*, schedule: dict[str, dict[str, Any]]) -> list[str]:
     """Create the schedule's entries that do not exist yet; never touch existing ones, so an
@@ -25,13 +42,18 @@ def periodic_tasks_ensure(*, schedule: dict[str, dict[str, Any]]) -> list[str]:
     for name, entry in schedule.items():
         if PeriodicTask.objects.filter(name=name).exists():
             continue
-        every: timedelta = entry["schedule"]
+        when = entry["schedule"]
         options = entry.get("options", {})
+        if isinstance(when, timedelta):
+            timing: dict[str, Any] = {"interval": interval_for(int(when.total_seconds()))}
+        else:  # a celery crontab: nightly / weekly research runs
+            timing = {"crontab": crontab_for(when)}
+        kwargs = entry.get("kwargs_json") or json.dumps(entry.get("kwargs", {}))
         PeriodicTask.objects.create(
             name=name,
             task=entry["task"],
-            interval=interval_for(int(every.total_seconds())),
-            kwargs=entry.get("kwargs_json", "{}"),
+            **timing,
+            kwargs=kwargs,
             expire_seconds=options.get("expires"),
             description=entry.get("description", ""),
         )

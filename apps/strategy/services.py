@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from apps.core.timeutil import utcnow
+from apps.core.timeutil import to_ms, utcnow
 from apps.models import features as F
 from apps.models import selectors as model_selectors
+from apps.pnl.models import Trade
 from apps.strategy.backtest import FAMILIES, Param, backtest, params_valid
 from apps.strategy.models import (
     EvolutionRun,
@@ -24,6 +25,7 @@ from apps.strategy.models import (
     StrategyVersion,
     VersionStatus,
 )
+from apps.trading import attribution
 
 # Before memory has evidence: which family suits which regime (a prior, in reward units).
 REGIME_PRIOR = {
@@ -43,6 +45,56 @@ def outcome_record(
     return StrategyOutcome.objects.create(
         version_id=version_id, symbol=symbol, regime=regime, pnl=pnl, reward=reward, time_ms=time_ms
     )
+
+
+OUTCOME_LOOKBACK_MS = 7 * 86_400_000  # the exit links the attribution reads live 7 days
+
+
+def outcome_from_trade(*, trade: Trade) -> StrategyOutcome | None:
+    """Attribute one closed trade to the strategy version and regime its opening intent carried
+    (the brain's pick when the loop opened it): reward = net PnL (realized + commission +
+    funding) over the margin of the quantity it closed. None when the desk did not open it or
+    no strategy was active then."""
+    intent = attribution.trade_opening_intent(
+        account_id=trade.account_id,
+        symbol=trade.symbol,
+        trade_id=trade.trade_id,
+        time_ms=trade.time_ms,
+    )
+    strategy = ((intent.signal or {}).get("strategy") or {}) if intent else {}
+    if not strategy.get("version_id"):
+        return None
+    regime = strategy.get("regime") or ((intent.signal.get("context") or {}).get("regime")) or ""
+    net = trade.realized_pnl + trade.commission + trade.funding
+    qty = trade.qty or intent.executed_qty
+    price = trade.entry_price or intent.avg_price or intent.reference_price or Decimal(0)
+    margin = qty * price / max(intent.leverage, 1)
+    reward = float(net / margin) if margin > 0 else 0.0
+    outcome, _ = StrategyOutcome.objects.get_or_create(
+        trade=trade,
+        defaults={
+            "version_id": strategy["version_id"],
+            "symbol": trade.symbol,
+            "regime": regime,
+            "pnl": net,
+            "reward": reward,
+            "time_ms": trade.time_ms,
+        },
+    )
+    return outcome
+
+
+def outcomes_ingest(*, now_ms: int | None = None) -> list[StrategyOutcome]:
+    """Strategy memory from live trades: every closed trade of the ledger from the last 7 days
+    without an outcome yet is attributed once (unique per trade). Trades the desk did not open
+    stay unattributed and are looked at again until they leave the window."""
+    since = (now_ms if now_ms is not None else to_ms(utcnow())) - OUTCOME_LOOKBACK_MS
+    trades = list(
+        Trade.objects.filter(strategy_outcome__isnull=True, time_ms__gte=since).order_by(
+            "time_ms", "id"
+        )
+    )
+    return [o for o in (outcome_from_trade(trade=t) for t in trades) if o is not None]
 
 
 def memory_score(*, version: StrategyVersion, regime: str) -> dict[str, Any]:
@@ -166,6 +218,17 @@ def evolution_run_create(*, family: str, symbol: str, seed: int = 1) -> Evolutio
     )
     transaction.on_commit(lambda: current_app.send_task("quantum.strategy.evolve", args=[run.id]))
     return run
+
+
+def evolution_runs_schedule(*, symbols: list[str], seed: int | None = None) -> list[EvolutionRun]:
+    """One evolution run per strategy family and symbol (the weekly beat entry); the seed
+    changes weekly unless given, so successive weeks search from different starting pools."""
+    seed = seed if seed is not None else int(utcnow().strftime("%G%V"))
+    return [
+        evolution_run_create(family=family, symbol=symbol, seed=seed)
+        for symbol in symbols
+        for family in sorted(FAMILIES)
+    ]
 
 
 def _draw(space: dict[str, Param], rng: random.Random) -> dict[str, Any]:

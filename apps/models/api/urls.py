@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from apps.models.api.views import ModelsView, PredictionsView, RegimesView
+from apps.models.api.views import ModelsView, PredictionsView, RegimesView, TrainView
 from apps.rl.api.views import AgentView, CalibrationsView, RewardsView
 from apps.strategy.api.views import RunsView, VersionsView
 
 urlpatterns = [
     path("models/", ModelsView.as_view(), name="models"),
+    path("models/train/", TrainView.as_view(), name="models-train"),
     path("models/predictions/", PredictionsView.as_view(), name="models-predictions"),
     path("regimes/", RegimesView.as_view(), name="regimes"),
     path("rl/agent/", AgentView.as_view(), name="rl-agent"),

@@ -2,14 +2,14 @@
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import permissions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.models import selectors
-from apps.models.models import ModelVersion, Prediction, RegimeObservation, TrainingRun
+from apps.models import selectors, services
+from apps.models.models import ModelKind, ModelVersion, Prediction, RegimeObservation, TrainingRun
 
 
 class TrainingRunOutput(serializers.ModelSerializer):
@@ -86,6 +86,33 @@ class RegimesInput(serializers.Serializer):
 class RegimesOutput(serializers.Serializer):
     latest = RegimeOutput(many=True, help_text="the latest regime of every traded symbol")
     history = RegimeOutput(many=True, help_text="the symbol's history; empty without ?symbol=")
+
+
+class IsStaffToWrite(permissions.BasePermission):
+    """Reads for any signed-in user; starting research work is for staff."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return bool(request.user and request.user.is_staff)
+
+
+class TrainInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModelKind.choices)
+
+
+class TrainView(APIView):
+    """POST /api/models/train/ {"kind": "hgb" | "logreg"}: a pending TrainingRun, handed to the
+    research queue once committed; its progress shows on GET /api/models/."""
+
+    permission_classes = [IsStaffToWrite]
+
+    @extend_schema(request=TrainInput, responses={201: TrainingRunOutput})
+    def post(self, request: Request) -> Response:
+        data = TrainInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.training_run_create(kind=data.validated_data["kind"])
+        return Response(TrainingRunOutput(run).data, status=status.HTTP_201_CREATED)
 
 
 class ModelsView(APIView):

@@ -1,9 +1,15 @@
 """API of the strategy context: versions with their audit trail, evolution runs (progress)."""
 
-from rest_framework import serializers
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from apps.strategy import selectors
+from apps.models.api.views import IsStaffToWrite
+from apps.strategy import selectors, services
+from apps.strategy.backtest import FAMILIES
 from apps.strategy.models import EvolutionRun, StrategyEvent, StrategyVersion
 
 
@@ -63,8 +69,31 @@ class VersionsView(ListAPIView):
         return selectors.versions_list(status=self.request.query_params.get("status"))[:200]
 
 
+class RunInput(serializers.Serializer):
+    family = serializers.ChoiceField(choices=sorted(FAMILIES))
+    symbol = serializers.CharField(max_length=32)
+    seed = serializers.IntegerField(required=False, default=1)
+
+    def validate_symbol(self, value: str) -> str:
+        value = value.upper()
+        if value not in settings.TRADING_SYMBOLS:
+            raise serializers.ValidationError(f"not a traded symbol: {settings.TRADING_SYMBOLS}")
+        return value
+
+
 class RunsView(ListAPIView):
+    """GET: evolution runs with progress. POST (staff) {"family", "symbol", "seed"?}: a pending
+    EvolutionRun, handed to the research queue once committed."""
+
     serializer_class = RunOutput
+    permission_classes = [IsStaffToWrite]
 
     def get_queryset(self):
         return selectors.runs_list()[:100]
+
+    @extend_schema(request=RunInput, responses={201: RunOutput})
+    def post(self, request: Request) -> Response:
+        data = RunInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = services.evolution_run_create(**data.validated_data)
+        return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
