@@ -73,11 +73,52 @@ describe("RL page on the intelligence API", () => {
       "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
     });
     const { container } = renderAt("/rl");
-    for (const endpoint of ["/api/rl/agent/", "/api/rl/rewards/", "/api/models/", "/api/models/predictions/"]) {
+    for (const endpoint of ["/api/rl/agent/", "/api/rl/calibrations/", "/api/rl/rewards/", "/api/models/", "/api/models/predictions/"]) {
       await screen.findByText(endpoint);
     }
-    expect(container.querySelectorAll('[data-empty="not-available"]').length).toBe(4);
+    expect(container.querySelectorAll('[data-empty="not-available"]').length).toBe(5);
     expect(container.querySelector('[data-figure^="agent_"]')).toBeNull();
+  });
+
+  it("shows the calibration history newest first: what changed, before -> after, and why", async () => {
+    const CALIBRATIONS = [
+      { id: 9, rewards_used: 64, before: { epsilon: 0.1, risk_aversion: 0.5 }, after: { epsilon: 0.05, risk_aversion: 0.8 },
+        changes: { epsilon: [0.1, 0.05, "rewards stable over 64 trades"], risk_aversion: [0.5, 0.8, "drawdown 3.1 % > 2 %"] },
+        created_at: "2026-01-10T12:00:00Z" },
+      { id: 8, rewards_used: 12, before: { epsilon: 0.1 }, after: { epsilon: 0.1 }, changes: {}, created_at: "2026-01-09T12:00:00Z" },
+    ];
+    const { calls } = fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/rl/calibrations/": () => json({ count: 31, results: CALIBRATIONS }),
+    });
+    const { container } = renderAt("/rl");
+    await waitFor(() => expect(container.querySelectorAll("tr[data-calibration-run]").length).toBe(2));
+    expect(calls).toContain("GET /api/rl/calibrations/?limit=20");
+    const rows = [...container.querySelectorAll("tr[data-calibration-run]")];
+    expect(rows.map((r) => r.getAttribute("data-calibration-run"))).toEqual(["9", "8"]);
+    const [newest, older] = rows;
+    expect(newest.querySelector('[data-cell="created_at"]')!.textContent).toBe("2026-01-10 12:00:00 UTC");
+    expect(newest.querySelector('[data-cell="rewards_used"]')!.textContent).toBe("64");
+    const ra = newest.querySelector('[data-param="risk_aversion"]')!;
+    expect(ra.querySelector('[data-cell="change"]')!.textContent).toBe("0.5 → 0.8");
+    expect(ra.textContent).toContain("drawdown 3.1 % > 2 %");
+    expect([ra.getAttribute("data-before"), ra.getAttribute("data-after"), ra.getAttribute("data-why")]).toEqual(["0.5", "0.8", "drawdown 3.1 % > 2 %"]);
+    expect(newest.querySelectorAll("[data-param]").length).toBe(2);
+    expect(older.querySelector("[data-no-change]")!.textContent).toBe("No parameter changed.");
+    expect(screen.getByTestId("rl-calibrations").querySelector("[data-count]")!.textContent).toBe("2 shown · 31 on record");
+  });
+
+  it("says so when the calibrator has not run", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/rl/calibrations/": () => json({ count: 0, results: [] }),
+    });
+    renderAt("/rl");
+    await screen.findByText("The calibrator has not run yet");
   });
 
   it("puts one reward series per symbol in time order", () => {

@@ -18,6 +18,14 @@ const overview = (over: Record<string, Handler>): Record<string, Handler> => ({
   ...over,
 });
 
+/** The overview for a staff user (a session with a CSRF token) with this desk endpoint. */
+const staffOverview = (deskHandler: Handler): Record<string, Handler> =>
+  overview({
+    "/api/auth/me/": me(true),
+    "/api/auth/csrf/": () => json({ csrf_token: "tok123" }),
+    "/api/trading/desk/": deskHandler,
+  });
+
 describe("desk card", () => {
   it("shows mode, kill switch, reason and policy; read-only for a non-staff user", async () => {
     fakeApi(
@@ -42,17 +50,13 @@ describe("desk card", () => {
     let state = desk();
     const posts: unknown[] = [];
     const { calls } = fakeApi(
-      overview({
-        "/api/auth/me/": me(true),
-        "/api/auth/csrf/": () => json({ csrf_token: "tok123" }),
-        "/api/trading/desk/": (init) => {
-          if (init?.method === "POST") {
-            const body = JSON.parse(String(init.body));
-            posts.push(body);
-            state = desk({ ...body, changed_by: "boss", changed_at: "2026-01-10T12:00:00Z" });
-          }
-          return json(state);
-        },
+      staffOverview((init) => {
+        if (init?.method === "POST") {
+          const body = JSON.parse(String(init.body));
+          posts.push(body);
+          state = desk({ ...body, changed_by: "boss", changed_at: "2026-01-10T12:00:00Z" });
+        }
+        return json(state);
       }),
     );
     const { container } = renderAt("/");
@@ -83,18 +87,76 @@ describe("desk card", () => {
 
   it("shows the API's refusal and keeps the desk as it was", async () => {
     fakeApi(
-      overview({
-        "/api/auth/me/": me(true),
-        "/api/auth/csrf/": () => json({ csrf_token: "tok123" }),
-        "/api/trading/desk/": (init) =>
-          init?.method === "POST" ? json({ detail: "You do not have permission to perform this action." }, 403) : json(desk()),
-      }),
+      staffOverview((init) =>
+        init?.method === "POST" ? json({ detail: "You do not have permission to perform this action." }, 403) : json(desk())),
     );
     const { container } = renderAt("/");
     fireEvent.click(await screen.findByRole("button", { name: "Set defensive" }));
     fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
     expect((await screen.findByRole("alert")).textContent).toContain("You do not have permission");
     expect(container.querySelector('[data-figure="desk_mode"]')!.textContent).toBe("normal");
+  });
+});
+
+describe("flatten (desk card)", () => {
+  it("is offered to staff only, posts {flatten: true} only after Confirm, and shows the intents made", async () => {
+    const posts: unknown[] = [];
+    const { calls } = fakeApi(
+      staffOverview((init) => {
+        if (init?.method === "POST") {
+          posts.push(JSON.parse(String(init.body)));
+          return json({ ...desk(), flatten_intents: [41, 42] });
+        }
+        return json(desk());
+      }),
+    );
+    const { container } = renderAt("/");
+    const controls = await screen.findByTestId("desk-controls");
+    fireEvent.click(within(controls).getByRole("button", { name: "Flatten all positions" }));
+    const dialog = screen.getByRole("dialog", { name: "confirm desk change" });
+    expect(dialog.textContent).toContain("FLATTEN: close every open position now");
+    expect(dialog.textContent).toContain("The mode stays normal");
+    expect(within(dialog).queryByLabelText("Reason")).toBeNull(); // the API keeps none for flatten
+    expect(calls.filter((c) => c.startsWith("POST"))).toEqual([]);
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(posts).toEqual([]);
+    fireEvent.click(within(controls).getByRole("button", { name: "Flatten all positions" }));
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(container.querySelector("[data-flatten-result]")).not.toBeNull());
+    expect(posts).toEqual([{ flatten: true }]);
+    const result = container.querySelector("[data-flatten-result]")!;
+    expect(result.getAttribute("data-flatten-result")).toBe("41,42");
+    expect(result.textContent).toBe("Flatten sent: 2 reduce-only intents (#41, #42); see Intents & orders.");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("says when there was nothing to close, and shows a refusal", async () => {
+    let refuse = false;
+    fakeApi(
+      staffOverview((init) =>
+        init?.method !== "POST"
+          ? json(desk())
+          : refuse
+            ? json({ detail: "You do not have permission to perform this action." }, 403)
+            : json({ ...desk(), flatten_intents: [] })),
+    );
+    const { container } = renderAt("/");
+    fireEvent.click(await screen.findByRole("button", { name: "Flatten all positions" }));
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(container.querySelector("[data-flatten-result]")?.textContent).toContain("no open position to close"));
+    refuse = true;
+    fireEvent.click(screen.getByRole("button", { name: "Flatten all positions" }));
+    expect(container.querySelector("[data-flatten-result]")).toBeNull(); // a new ask clears the old answer
+    fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("You do not have permission");
+    expect(container.querySelector("[data-flatten-result]")).toBeNull();
+  });
+
+  it("is not there for a non-staff user", async () => {
+    fakeApi(overview({ "/api/auth/me/": me(false), "/api/trading/desk/": () => json(desk()) }));
+    const { container } = renderAt("/");
+    await waitFor(() => expect(container.querySelector("[data-desk-readonly]")).not.toBeNull());
+    expect(screen.queryByRole("button", { name: /flatten/i })).toBeNull();
   });
 });
 
@@ -121,49 +183,75 @@ describe("intents and orders", () => {
     const order = container.querySelector('tr[data-order="556"]')!;
     expect(cell(order, "external").textContent).toBe("outside the desk");
     expect(cell(order, "reduce_only").textContent).toBe("yes");
-    expect(screen.getAllByText("2 shown · 2 on the server").length).toBe(2);
+    expect(screen.getAllByText("2 shown · 2 match").length).toBe(2);
   });
 
-  it("filters by symbol and state on the server, by side and order status on the loaded rows", async () => {
+  it("sends every filter to the server and shows its rows and count, filtering nothing itself", async () => {
+    // the fake answers per query; its rows are deliberately NOT filtered by side/status, so a
+    // page filtering the loaded rows itself would show fewer than the server sent
     const { calls } = fakeApi({
       "/api/auth/me/": me(false),
       "/api/health/": () => json(HEALTH_OK),
       "/api/trading/intents/": (_i, url) => {
         const q = new URL(url!, "http://x").searchParams;
-        const rows = INTENTS.filter((r) => (!q.get("symbol") || r.symbol === q.get("symbol")) && (!q.get("state") || r.state === q.get("state")));
-        return json({ count: rows.length, results: rows });
+        const rows = INTENTS.filter((r) => !q.get("symbol") || r.symbol === q.get("symbol"));
+        return json({ count: q.get("side") ? 57 : rows.length, results: rows });
       },
       "/api/trading/orders/": (_i, url) => {
         const q = new URL(url!, "http://x").searchParams;
         const rows = ORDERS.filter((r) => !q.get("symbol") || r.symbol === q.get("symbol"));
-        return json({ count: rows.length, results: rows });
+        return json({ count: q.get("status") ? 300 : rows.length, results: rows });
       },
     });
     const { container } = renderAt("/audit");
     await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(2));
     fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "ethusdt" } });
-    await waitFor(() => expect(container.querySelector('tr[data-intent="1"]')).toBeNull());
     await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(1));
     expect(calls.some((c) => c.includes("/api/trading/intents/?limit=200&symbol=ETHUSDT"))).toBe(true);
     expect(screen.getByText("No orders match these filters")).toBeTruthy();
-
     fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "" } });
-    fireEvent.change(screen.getByLabelText("Intent state"), { target: { value: "FILLED" } });
-    await waitFor(() => expect(calls.some((c) => c.includes("state=FILLED"))).toBe(true));
-    await waitFor(() => {
-      expect(container.querySelector('tr[data-intent="2"]')).toBeNull();
-      expect(container.querySelector('tr[data-intent="1"]')).not.toBeNull();
-    });
 
     fireEvent.change(screen.getByLabelText("Side"), { target: { value: "SELL" } });
-    await waitFor(() => expect(container.querySelector('tr[data-order="555"]')).toBeNull());
-    expect(container.querySelector('tr[data-order="556"]')).not.toBeNull();
-    expect(screen.getByText("No intents match these filters")).toBeTruthy();
-
-    fireEvent.change(screen.getByLabelText("Side"), { target: { value: "" } });
-    fireEvent.change(screen.getByLabelText("Order status"), { target: { value: "FILLED" } });
-    await waitFor(() => expect(container.querySelector('tr[data-order="556"]')).toBeNull());
+    fireEvent.change(screen.getByLabelText("Intent state"), { target: { value: "FILLED" } });
+    fireEvent.change(screen.getByLabelText("Order status"), { target: { value: "CANCELED" } });
+    await waitFor(() => expect(calls).toContain("GET /api/trading/intents/?limit=200&side=SELL&state=FILLED"));
+    await waitFor(() => expect(calls).toContain("GET /api/trading/orders/?limit=200&side=SELL&status=CANCELED"));
+    // the server's rows as sent (a BUY among them stays: the page does not second-guess it)
+    await waitFor(() => expect(container.querySelector('tr[data-intent="1"]')).not.toBeNull());
+    expect(container.querySelectorAll("tr[data-intent]").length).toBe(2);
     expect(container.querySelector('tr[data-order="555"]')).not.toBeNull();
+    const intentCount = screen.getByTestId("audit-intents").querySelector("[data-count]")!;
+    expect(intentCount.textContent).toBe("2 shown · 57 match (the newest 2)");
+    expect(intentCount.getAttribute("data-query")).toBe("limit=200&side=SELL&state=FILLED");
+    expect(screen.getByTestId("audit-orders").querySelector("[data-count]")!.textContent).toBe("2 shown · 300 match (the newest 2)");
+  });
+
+  it("shows the API's 400 message when it refuses a filter", async () => {
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/trading/intents/": (_i, url) =>
+        url!.includes("symbol=B&") || url!.endsWith("symbol=B")
+          ? json({ symbol: ["A symbol is 2-32 letters or digits, e.g. BTCUSDT."] }, 400)
+          : json({ count: 2, results: INTENTS }),
+      "/api/trading/orders/": (_i, url) =>
+        url!.includes("status=EXPIRED_IN_MATCH")
+          ? json({ status: ['"EXPIRED_IN_MATCH" is not one of NEW, FILLED.'] }, 400)
+          : json({ count: 2, results: ORDERS }),
+    });
+    const { container } = renderAt("/audit");
+    await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(2));
+    fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "b" } });
+    const intents = screen.getByTestId("audit-intents");
+    await waitFor(() => expect(intents.querySelector("[data-refused]")).not.toBeNull());
+    expect(intents.querySelector("[data-refused]")!.textContent).toBe("symbol: A symbol is 2-32 letters or digits, e.g. BTCUSDT.");
+    expect(intents.textContent).toContain("Refused by the API");
+    // no rows from before are passed off as this filter's answer
+    expect(container.querySelectorAll("tr[data-intent]").length).toBe(0);
+    fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "" } });
+    fireEvent.change(screen.getByLabelText("Order status"), { target: { value: "EXPIRED_IN_MATCH" } });
+    const orders = screen.getByTestId("audit-orders");
+    await waitFor(() => expect(orders.querySelector("[data-refused]")?.textContent).toBe('status: "EXPIRED_IN_MATCH" is not one of NEW, FILLED.'));
   });
 });
 

@@ -97,9 +97,18 @@ async function handle<T>(path: string, response: Response, accept: number[]): Pr
   if (response.status >= 500) {
     throw new Unreachable(`API error ${response.status} on ${path}`);
   }
-  const detail =
-    body && typeof body === "object" && "detail" in body ? String((body as { detail: unknown }).detail) : "";
-  throw new ApiError(detail || `HTTP ${response.status} on ${path}`, response.status, body);
+  throw new ApiError(errorMessage(body) || `HTTP ${response.status} on ${path}`, response.status, body);
+}
+
+/** The API's own words for a refusal: DRF's `{detail}`, or its field errors (a 400 from an input
+ * serializer names the field: `{"side": ["\"X\" is not one of BUY, SELL."]}` -> `side: "X" is …`). */
+export function errorMessage(body: unknown): string {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return "";
+  const obj = body as Record<string, unknown>;
+  if ("detail" in obj) return String(obj.detail);
+  return Object.entries(obj)
+    .map(([field, msgs]) => `${field}: ${Array.isArray(msgs) ? msgs.map(String).join(" ") : String(msgs)}`)
+    .join("; ");
 }
 
 async function csrfToken(): Promise<string> {
@@ -132,9 +141,7 @@ export async function apiPost<T>(path: string, data: unknown, broadcastAuth = fa
   }
   if (!broadcastAuth && (response.status === 401 || response.status === 403)) {
     const body = await parseBody(response);
-    const detail =
-      body && typeof body === "object" && "detail" in body ? String((body as { detail: unknown }).detail) : "";
-    throw new ApiError(detail || `HTTP ${response.status}`, response.status, body);
+    throw new ApiError(errorMessage(body) || `HTTP ${response.status}`, response.status, body);
   }
   if (response.status === 204) return null as T;
   return handle<T>(path, response, []);

@@ -123,7 +123,7 @@ export const INTENT_STATES = [
   "NEW", "APPROVED", "REJECTED", "SUBMITTING", "SUBMITTED", "FILLED", "PARTIALLY_FILLED", "FAILED",
 ] as const;
 /** Binance order statuses (GET /fapi/v1/allOrders). */
-export const ORDER_STATUSES = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "REJECTED"] as const;
+export const ORDER_STATUSES = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED", "EXPIRED_IN_MATCH", "REJECTED"] as const;
 export const SIDES = ["BUY", "SELL"] as const;
 export const DESK_MODES = ["normal", "defensive", "halt"] as const;
 
@@ -216,6 +216,12 @@ export interface Desk {
   equity_peak: Dec | null;
   day_start_equity: Dec | null;
   policy: RiskPolicy | null;
+}
+
+/** POST /api/trading/desk/ answers the desk as it now is, and what a flatten made. */
+export interface DeskChangeAnswer extends Desk {
+  /** ids of the reduce-only intents flatten made ([] without flatten) */
+  flatten_intents: number[];
 }
 
 /** GET /api/ops/ports/ */

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { ApiError } from "../api/client";
 import { formatBalance, formatMoney, formatPct, signClass } from "../lib/money";
 import { formatAge, type Freshness } from "../lib/staleness";
 import { WINDOWS, type Window } from "../api/types";
@@ -106,6 +107,14 @@ export function NotAvailableState({ endpoint, what }: { endpoint: string; what: 
 }
 
 export function ErrorState({ error }: { error: Error }) {
+  // a 400 is the API refusing what was asked (a filter value): its own message, field named
+  if (error instanceof ApiError && error.status === 400) {
+    return (
+      <EmptyState title="Refused by the API" kind="refused">
+        <span data-refused>{error.message}</span>
+      </EmptyState>
+    );
+  }
   return (
     <EmptyState title="Could not load" kind="error">
       {error.message}

@@ -66,19 +66,21 @@ function Select({ label, value, options, onChange }: { label: string; value: str
   );
 }
 
-/** The query string the trading API filters on (symbol and state server-side). */
+/** The query string the trading API filters on: every filter is the server's (symbol, side,
+ * intent state, order status); `count` is how many rows match, `limit` how many come back. */
 export function auditQuery(params: Record<string, string>): string {
   const q = new URLSearchParams({ limit: String(LIMIT) });
   for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
   return q.toString();
 }
 
-function Counts({ shown, page }: { shown: number; page: ListPage<unknown> | null }) {
+/** "N shown · M match": N rows on the page (the newest, at most LIMIT), M the API's count. */
+function Counts({ page, query }: { page: ListPage<unknown> | null; query: string }) {
+  const shown = page?.results?.length ?? 0;
   if (!page || typeof page.count !== "number") return <div className="muted small">{shown} shown</div>;
-  const loaded = page.results?.length ?? 0;
   return (
-    <div className="muted small" data-count={page.count}>
-      {shown} shown · {page.count} on the server{page.count > loaded ? ` (newest ${loaded} loaded)` : ""}
+    <div className="muted small" data-count={page.count} data-shown={shown} data-query={query}>
+      {shown} shown · {page.count} match{page.count > shown ? ` (the newest ${shown})` : ""}
     </div>
   );
 }
@@ -90,11 +92,10 @@ export function AuditPage() {
   const [side, setSide] = useState("");
   const symbol = useDebounced(symbolInput.trim().toUpperCase());
 
-  const intents = useList<Intent>(`/api/trading/intents/?${auditQuery({ symbol, state })}`);
-  const orders = useList<Order>(`/api/trading/orders/?${auditQuery({ symbol })}`);
-  // side (both) and order status are not API filters: applied to the loaded rows
-  const shownIntents = intents.rows.filter((r) => !side || r.side === side);
-  const shownOrders = orders.rows.filter((r) => (!side || r.side === side) && (!status || r.status === status));
+  const intentQuery = auditQuery({ symbol, side, state });
+  const orderQuery = auditQuery({ symbol, side, status });
+  const intents = useList<Intent>(`/api/trading/intents/?${intentQuery}`);
+  const orders = useList<Order>(`/api/trading/orders/?${orderQuery}`);
   const filtered = Boolean(symbol || state || status || side);
 
   return (
@@ -122,13 +123,13 @@ export function AuditPage() {
         endpoint="/api/trading/intents/"
         what="Every position intent and its outcome (the audit trail)"
         poll={intents}
-        isEmpty={shownIntents.length === 0}
+        isEmpty={intents.rows.length === 0}
         empty={filtered ? "No intents match these filters" : "No intents yet"}
         testId="audit-intents"
-        footer={<Counts shown={shownIntents.length} page={intents.data as ListPage<unknown> | null} />}
+        footer={<Counts page={intents.data as ListPage<unknown> | null} query={intentQuery} />}
       >
         <ColumnTable
-          rows={shownIntents}
+          rows={intents.rows}
           columns={INTENT_COLUMNS}
           rowKey={(r) => String(r.id)}
           rowAttrs={(r) => ({ "data-intent": String(r.id) })}
@@ -140,13 +141,13 @@ export function AuditPage() {
         endpoint="/api/trading/orders/"
         what="Every order sent to the exchange, with its client order id"
         poll={orders}
-        isEmpty={shownOrders.length === 0}
+        isEmpty={orders.rows.length === 0}
         empty={filtered ? "No orders match these filters" : "No orders yet"}
         testId="audit-orders"
-        footer={<Counts shown={shownOrders.length} page={orders.data as ListPage<unknown> | null} />}
+        footer={<Counts page={orders.data as ListPage<unknown> | null} query={orderQuery} />}
       >
         <ColumnTable
-          rows={shownOrders}
+          rows={orders.rows}
           columns={ORDER_COLUMNS}
           rowKey={(r) => `${r.account}-${r.order_id}`}
           rowAttrs={(r) => ({ "data-order": String(r.order_id) })}

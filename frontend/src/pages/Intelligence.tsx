@@ -2,7 +2,7 @@
  * predictions (apps/rl, apps/models). Each explains a 404 and never shows made-up values. */
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { apiGet } from "../api/client";
-import type { ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
+import type { Calibration, ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
 import { Figure, formatTime } from "../components/ui";
@@ -69,24 +69,7 @@ export function AgentCard() {
               <div className="muted small">
                 #{cal.id} at {formatTime(cal.created_at)} from {cal.rewards_used} rewards
               </div>
-              {Object.keys(cal.changes ?? {}).length === 0 ? (
-                <div className="muted small">No parameter changed.</div>
-              ) : (
-                <ul className="mini-list">
-                  {Object.entries(cal.changes).map(([k, v]) => {
-                    const [before, after, why] = Array.isArray(v) ? v : [undefined, v, ""];
-                    return (
-                      <li key={k}>
-                        <span className="sym">{k}</span>
-                        <span>
-                          {String(before ?? "—")} → {String(after ?? "—")}
-                        </span>
-                        {why ? <span className="muted">{String(why)}</span> : null}
-                      </li>
-                    );
-                  })}
-                </ul>
-              )}
+              <CalibrationChanges changes={cal.changes} />
             </div>
           ) : (
             <div className="muted small">The calibrator has not run yet.</div>
@@ -110,6 +93,90 @@ export function AgentCard() {
           )}
         </>
       )}
+    </PollCard>
+  );
+}
+
+/** A calibration parameter's value as stored (JSON): numbers and strings as they are. */
+function valueText(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+/** What one calibration run changed: parameter, before → after, and why (`changes` is
+ * parameter -> [before, after, why]; only the parameters that moved). Raw JSON in data-*. */
+export function CalibrationChanges({ changes }: { changes: Calibration["changes"] | null | undefined }) {
+  const entries = Object.entries(changes ?? {});
+  if (entries.length === 0) return <div className="muted small" data-no-change>No parameter changed.</div>;
+  return (
+    <ul className="mini-list changes">
+      {entries.map(([param, v]) => {
+        const [before, after, why] = Array.isArray(v) ? v : [undefined, v, ""];
+        return (
+          <li key={param} data-param={param} data-before={JSON.stringify(before ?? null)} data-after={JSON.stringify(after ?? null)} data-why={String(why ?? "")}>
+            <span className="sym">{param}</span>
+            <span data-cell="change">
+              {valueText(before)} → {valueText(after)}
+            </span>
+            {why ? <span className="muted">{String(why)}</span> : null}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export const CALIBRATIONS_LIMIT = 20;
+
+/** The calibrator's history, newest first: when, from how many rewards, what moved and why. */
+export function CalibrationsCard() {
+  const runs = useList<Calibration>(`/api/rl/calibrations/?limit=${CALIBRATIONS_LIMIT}`);
+  const count = (runs.data as { count?: number } | null)?.count;
+  return (
+    <PollCard
+      title="Calibration history"
+      endpoint="/api/rl/calibrations/"
+      what="Every calibration of the sizing agent: the parameters before and after, and why"
+      poll={runs}
+      isEmpty={runs.rows.length === 0}
+      empty="The calibrator has not run yet"
+      testId="rl-calibrations"
+      footer={
+        typeof count === "number" ? (
+          <div className="muted small" data-count={count}>
+            {runs.rows.length} shown · {count} on record
+          </div>
+        ) : null
+      }
+    >
+      <div className="table-wrap">
+        <table className="audit timeline">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>When</th>
+              <th>Rewards used</th>
+              <th>What changed: before → after, why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.rows.map((c) => (
+              <tr key={c.id} data-calibration-run={c.id}>
+                <td data-cell="id">{c.id}</td>
+                <td data-cell="created_at" data-raw={c.created_at}>
+                  {formatTime(c.created_at)}
+                </td>
+                <td data-cell="rewards_used" data-raw={String(c.rewards_used)}>
+                  {c.rewards_used}
+                </td>
+                <td>
+                  <CalibrationChanges changes={c.changes} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </PollCard>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { apiGet, apiPost } from "../api/client";
-import { DESK_MODES, type Desk, type Window } from "../api/types";
+import { DESK_MODES, type Desk, type DeskChangeAnswer, type Window } from "../api/types";
 import { Card, EmptyState, ErrorState, Figure, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
@@ -14,11 +14,23 @@ function todayUtc(now: number): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-type DeskChange = { mode?: string; kill_switch?: boolean };
+type DeskChange = { mode?: string; kill_switch?: boolean; flatten?: true };
 
 function describeChange(desk: Desk, change: DeskChange): string {
+  if (change.flatten) return "FLATTEN: close every open position now (reduce-only market intents)";
   if (change.mode !== undefined) return `Set the desk mode from ${desk.mode} to ${change.mode}`;
   return change.kill_switch ? "ENGAGE the kill switch (no new risk at all)" : "Release the kill switch";
+}
+
+/** What the desk answered to a flatten: the ids of the reduce-only intents it made. */
+function FlattenResult({ ids }: { ids: number[] }) {
+  return (
+    <div className="muted small" role="status" data-flatten-result={ids.join(",")}>
+      {ids.length === 0
+        ? "Flatten sent: no open position to close (or a close already in flight)."
+        : `Flatten sent: ${ids.length} reduce-only intent${ids.length === 1 ? "" : "s"} (${ids.map((i) => `#${i}`).join(", ")}); see Intents & orders.`}
+    </div>
+  );
 }
 
 /** Staff only (the API refuses others with 403): every change goes through a confirm step. */
@@ -27,18 +39,23 @@ export function DeskControls({ desk, onChanged }: { desk: Desk; onChanged: () =>
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [flattened, setFlattened] = useState<number[] | null>(null);
 
   const ask = (change: DeskChange) => {
     setPending(change);
     setReason("");
     setError(null);
+    setFlattened(null);
   };
   const confirm = async () => {
     if (!pending) return;
     setBusy(true);
     setError(null);
     try {
-      await apiPost<Desk>("/api/trading/desk/", { ...pending, reason: reason.trim() });
+      // flatten keeps no reason (the API records it as "flatten"): nothing to ask for
+      const body = pending.flatten ? { flatten: true } : { ...pending, reason: reason.trim() };
+      const answer = await apiPost<DeskChangeAnswer>("/api/trading/desk/", body);
+      if (pending.flatten) setFlattened(answer?.flatten_intents ?? []);
       setPending(null);
       onChanged();
     } catch (exc) {
@@ -64,14 +81,23 @@ export function DeskControls({ desk, onChanged }: { desk: Desk; onChanged: () =>
         >
           {desk.kill_switch ? "Release kill switch" : "Engage kill switch"}
         </button>
+        <button type="button" className="danger" disabled={busy} onClick={() => ask({ flatten: true })}>
+          Flatten all positions
+        </button>
       </div>
       {pending && (
         <div className="confirm" role="dialog" aria-label="confirm desk change">
           <strong>{describeChange(desk, pending)}?</strong>
-          <label className="field">
-            <span>Reason (kept in the desk's audit trail)</span>
-            <input aria-label="Reason" value={reason} maxLength={255} onChange={(e) => setReason(e.target.value)} />
-          </label>
+          {pending.flatten ? (
+            <span className="muted small">
+              The mode stays {desk.mode}: set halt as well to stay flat. Intents already in flight are left to finish.
+            </span>
+          ) : (
+            <label className="field">
+              <span>Reason (kept in the desk's audit trail)</span>
+              <input aria-label="Reason" value={reason} maxLength={255} onChange={(e) => setReason(e.target.value)} />
+            </label>
+          )}
           <div className="controls">
             <button type="button" className="primary" disabled={busy} onClick={confirm}>
               {busy ? "Sending…" : "Confirm"}
@@ -82,6 +108,7 @@ export function DeskControls({ desk, onChanged }: { desk: Desk; onChanged: () =>
           </div>
         </div>
       )}
+      {flattened && <FlattenResult ids={flattened} />}
       {error && (
         <div className="form-error" role="alert">
           {error}
@@ -144,7 +171,7 @@ export function DeskCard() {
           <DeskControls desk={d} onChanged={desk.refresh} />
         ) : (
           <div className="muted small" data-desk-readonly>
-            Read-only: changing the mode or the kill switch needs a staff user.
+            Read-only: changing the mode, the kill switch or flattening needs a staff user.
           </div>
         ))}
     </Card>
