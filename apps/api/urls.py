@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("apps.ops.api.urls")),
     path("", include("apps.pnl.api.urls")),
     path("", include("apps.trading.api.urls")),
-    path("", include("apps.models.api.urls")),  # intelligence: models, rl, strategy
+    path("", include("apps.models.api.urls")),
+    path("", include("apps.rl.api.urls")),
+    path("", include("apps.strategy.api.urls")),
 ]

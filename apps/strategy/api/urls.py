@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.strategy.api.views import RunsView, VersionsView
+
+urlpatterns = [
+    path("strategy/versions/", VersionsView.as_view(), name="strategy-versions"),
+    path("strategy/runs/", RunsView.as_view(), name="strategy-runs"),
+]
