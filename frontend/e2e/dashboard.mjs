@@ -19,7 +19,8 @@ mkdirSync(artifacts, { recursive: true });
 const staffUser = process.env.QT_STAFF_USERNAME;
 const staffPassword = process.env.QT_STAFF_PASSWORD;
 const out = { base, steps: [], console_errors: [], page_errors: [], pages: {} };
-let deskPosts = 0;
+// every POST to the desk API, in order, with its body: nothing may be sent before "Confirm"
+const deskPosts = [];
 
 async function deskState(page) {
   return page.evaluate(() => ({
@@ -28,6 +29,7 @@ async function deskState(page) {
     controls: document.querySelectorAll('[data-testid="desk-controls"]').length,
     buttons: document.querySelectorAll('[data-testid="desk-card"] button').length,
     readonly: document.querySelectorAll("[data-desk-readonly]").length,
+    flatten_buttons: [...document.querySelectorAll('[data-testid="desk-card"] button')].filter((b) => /flatten/i.test(b.textContent)).length,
   }));
 }
 const { browser, close } = await launch();
@@ -36,7 +38,7 @@ try {
   const page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && out.console_errors.push(m.text()));
   page.on("pageerror", (e) => out.page_errors.push(String(e)));
-  page.on("request", (r) => r.method() === "POST" && r.url().includes("/api/trading/desk/") && deskPosts++);
+  page.on("request", (r) => r.method() === "POST" && r.url().includes("/api/trading/desk/") && deskPosts.push(r.postData()));
 
   // 1. No session: the SPA sends the visitor to the login page and shows no data.
   await page.goto(`${base}/pnl`);
@@ -45,11 +47,42 @@ try {
   out.figures_without_session = await page.$$eval("[data-figure]", (els) => els.length);
   await page.screenshot({ path: join(artifacts, "login.png") });
 
-  // 2. A wrong password is refused on the page.
+  // 2. A staff user first (so every page the trader reads later shows the desk as it then is):
+  // the desk controls and flatten, each sent only after the confirm step.
+  if (staffUser) {
+    await login(page, base, staffUser, staffPassword);
+    await page.waitForSelector('[data-testid="desk-card"] [data-figure="desk_mode"]', { timeout: 20000 });
+    await page.waitForSelector('[data-testid="desk-controls"]', { timeout: 10000 });
+    out.staff_desk = await deskState(page);
+    await page.click('[data-testid="desk-controls"] button:text-is("Set defensive")');
+    out.staff_posts_before_confirm = deskPosts.length;
+    await page.fill('[role="dialog"] input[aria-label="Reason"]', "e2e: defensive from the dashboard");
+    await page.click('[role="dialog"] button:text-is("Confirm")');
+    await page.waitForFunction(() => document.querySelector('[data-figure="desk_mode"]')?.textContent === "defensive", null, { timeout: 10000 });
+    out.staff_desk_after = await deskState(page);
+    // flatten: the confirm step says what it does; Cancel sends nothing, Confirm sends it once
+    await page.click('[data-testid="desk-controls"] button:text-is("Flatten all positions")');
+    out.flatten_confirm_text = (await page.textContent('[role="dialog"]'))?.trim() ?? null;
+    await page.click('[role="dialog"] button:text-is("Cancel")');
+    await page.click('[data-testid="desk-controls"] button:text-is("Flatten all positions")');
+    out.desk_posts_before_flatten_confirm = [...deskPosts];
+    await page.click('[role="dialog"] button:text-is("Confirm")');
+    await page.waitForSelector("[data-flatten-result]", { timeout: 10000 });
+    out.flatten_result = await page.$eval("[data-flatten-result]", (el) => ({
+      ids: el.getAttribute("data-flatten-result"),
+      text: el.textContent.trim(),
+    }));
+    out.desk_posts = [...deskPosts];
+    await page.screenshot({ path: join(artifacts, "overview-staff-1280.png"), fullPage: true });
+    await page.click("text=Log out");
+    await page.waitForSelector('form[aria-label="login"]', { timeout: 10000 });
+  }
+
+  // 3. A wrong password is refused on the page.
   await login(page, base, username, "wrong-" + password);
   out.bad_login_error = (await page.textContent('[role="alert"]', { timeout: 5000 }))?.trim() ?? null;
 
-  // 3. Log in; the overview shows the figures.
+  // 4. The trader logs in; the overview shows the figures.
   await login(page, base, username, password);
   await page.waitForSelector('[data-page="overview"][data-ready="1"]', { timeout: 20000 });
   await page.waitForSelector("[data-banner]", { timeout: 15000 });
@@ -76,7 +109,7 @@ try {
   out.desk = await deskState(page);
   await page.screenshot({ path: join(artifacts, "overview-1280.png"), fullPage: true });
 
-  // 4. Live: the page polls without reload (count the API calls over ~6 s).
+  // 5. Live: the page polls without reload (count the API calls over ~6 s).
   let polls = 0;
   const onReq = (r) => r.url().includes("/api/rl-dashboard/") && polls++;
   page.on("request", onReq);
@@ -84,7 +117,7 @@ try {
   page.off("request", onReq);
   out.rl_dashboard_polls_in_6s = polls;
 
-  // 5. Every page: what it shows, a screenshot.
+  // 6. Every page: what it shows, a screenshot.
   for (const [name, path, ready] of [
     ["health", "/health", '[data-component="database"]'],
     ["positions", "/positions", '[data-testid="positions-table"] [data-freshness]'],
@@ -127,28 +160,69 @@ try {
       await page.waitForSelector('[data-testid="audit-intents"] tr[data-intent], [data-testid="audit-intents"] [data-empty]', { timeout: 15000 });
       info.intents = await readRows(page, "tr[data-intent]", "data-intent");
       info.orders = await readRows(page, "tr[data-order]", "data-order");
-      // filters: side on the loaded rows, then symbol on the server
-      const ids = (sel, attr) => page.$$eval(sel, (rows, a) => rows.map((r) => r.getAttribute(a)), attr);
-      const settle = async (fn) => {
-        await page.waitForFunction(fn, null, { timeout: 10000 }).catch(() => out.steps.push("audit: filter did not settle"));
-        await page.waitForTimeout(200);
+      // filters, all on the server: each card's count line names the query its rows answer
+      info.filters = {};
+      const card = (testId, attr) =>
+        page.$eval(`[data-testid="${testId}"]`, (el, a) => {
+          const c = el.querySelector("[data-count]");
+          return {
+            query: c?.getAttribute("data-query") ?? null,
+            count: c?.getAttribute("data-count") ?? null,
+            shown: c?.getAttribute("data-shown") ?? null,
+            text: c?.textContent.trim() ?? null,
+            ids: [...el.querySelectorAll(`tr[${a}]`)].map((r) => r.getAttribute(a)),
+            refused: el.querySelector("[data-refused]")?.textContent.trim() ?? null,
+          };
+        }, attr);
+      // wait = [a function run in the page, its argument] (page functions are sent as source)
+      const filter = async (name, { side = "", state = "", status = "", symbol = "" }, [wait, arg]) => {
+        await page.selectOption('select[aria-label="Side"]', side);
+        await page.selectOption('select[aria-label="Intent state"]', state);
+        await page.selectOption('select[aria-label="Order status"]', status);
+        await page.fill('input[aria-label="Symbol"]', symbol);
+        await page.waitForFunction(wait, arg, { timeout: 10000 }).catch(() => out.steps.push(`audit: ${name} did not settle`));
+        info.filters[name] = { intents: await card("audit-intents", "data-intent"), orders: await card("audit-orders", "data-order") };
       };
-      await page.selectOption('select[aria-label="Side"]', "SELL");
-      await settle(() => ![...document.querySelectorAll("tr[data-intent] [data-cell=side]")].some((c) => c.textContent !== "SELL"));
-      info.side_sell_intents = await ids("tr[data-intent]", "data-intent");
-      await page.selectOption('select[aria-label="Side"]', "");
-      await page.fill('input[aria-label="Symbol"]', "ethusdt");
-      await settle(() => {
-        const cells = [...document.querySelectorAll("tr[data-intent] [data-cell=symbol]")];
-        return cells.length > 0 && cells.every((c) => c.textContent === "ETHUSDT");
-      });
-      info.symbol_eth_intents = await ids("tr[data-intent]", "data-intent");
-      info.symbol_eth_orders = await ids("tr[data-order]", "data-order");
+      const answered = (iq, oq) => [
+        ([i, o]) =>
+          document.querySelector(`[data-testid="audit-intents"] [data-query="${i}"]`) !== null &&
+          document.querySelector(`[data-testid="audit-orders"] [data-query="${o}"]`) !== null,
+        [iq, oq],
+      ];
+      await filter("side=SELL", { side: "SELL" }, answered("limit=200&side=SELL", "limit=200&side=SELL"));
+      await filter("state=REJECTED,status=CANCELED", { state: "REJECTED", status: "CANCELED" }, answered("limit=200&state=REJECTED", "limit=200&status=CANCELED"));
+      await filter("side=BUY,state=APPROVED,status=FILLED", { side: "BUY", state: "APPROVED", status: "FILLED" },
+        answered("limit=200&side=BUY&state=APPROVED", "limit=200&side=BUY&status=FILLED"));
+      await filter("symbol=ETHUSDT", { symbol: "ethusdt" }, answered("limit=200&symbol=ETHUSDT", "limit=200&symbol=ETHUSDT"));
+      // a symbol the API refuses (one letter): both cards show its 400 message
+      await filter("symbol=E", { symbol: "e" }, [() => document.querySelectorAll("[data-refused]").length === 2, null]);
+      await page.fill('input[aria-label="Symbol"]', "");
       await page.setViewportSize({ width: 375, height: 812 });
       await page.waitForTimeout(200);
       info.phone_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       await page.screenshot({ path: join(artifacts, "audit-375.png"), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    if (name === "rl") {
+      await page.waitForSelector('[data-testid="rl-calibrations"] tr[data-calibration-run], [data-testid="rl-calibrations"] [data-empty]', { timeout: 15000 });
+      info.calibrations = await page.$$eval('[data-testid="rl-calibrations"] tr[data-calibration-run]', (rows) =>
+        rows.map((r) => ({
+          id: r.getAttribute("data-calibration-run"),
+          created_at: r.querySelector('[data-cell="created_at"]')?.getAttribute("data-raw"),
+          rewards_used: r.querySelector('[data-cell="rewards_used"]')?.getAttribute("data-raw"),
+          no_change: r.querySelector("[data-no-change]") !== null,
+          changes: [...r.querySelectorAll("[data-param]")].map((li) => ({
+            param: li.getAttribute("data-param"),
+            before: li.getAttribute("data-before"),
+            after: li.getAttribute("data-after"),
+            why: li.getAttribute("data-why"),
+            text: li.querySelector('[data-cell="change"]')?.textContent.trim(),
+          })),
+        })),
+      );
+      info.calibrations_count = await page
+        .$eval('[data-testid="rl-calibrations"] [data-count]', (el) => el.getAttribute("data-count"))
+        .catch(() => null);
     }
     if (name === "pnl") {
       info.daily_rows = await page.$$eval("tr[data-date]", (rows) =>
@@ -160,7 +234,7 @@ try {
     await page.screenshot({ path: join(artifacts, `${name}-1280.png`), fullPage: true });
   }
 
-  // 6. Phone width: the overview fits 375 px without horizontal scrolling of the page.
+  // 7. Phone width: the overview fits 375 px without horizontal scrolling of the page.
   await page.setViewportSize({ width: 375, height: 812 });
   await page.click('nav a[href="/"]');
   await page.waitForSelector('[data-page="overview"][data-ready="1"]');
@@ -168,25 +242,11 @@ try {
   out.phone_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.screenshot({ path: join(artifacts, "overview-375.png"), fullPage: true });
 
-  // 7. Log out: back to login, and the API refuses data again.
+  // 8. Log out: back to login, and the API refuses data again.
   await page.click("text=Log out");
   await page.waitForSelector('form[aria-label="login"]', { timeout: 10000 });
   out.me_after_logout = await page.evaluate(async () => (await fetch("/api/auth/me/")).status);
 
-  // 8. A staff user sees the desk controls; a change needs the confirm step.
-  if (staffUser) {
-    await login(page, base, staffUser, staffPassword);
-    await page.waitForSelector('[data-testid="desk-card"] [data-figure="desk_mode"]', { timeout: 20000 });
-    await page.waitForSelector('[data-testid="desk-controls"]', { timeout: 10000 });
-    out.staff_desk = await deskState(page);
-    await page.click('[data-testid="desk-controls"] button:text-is("Set defensive")');
-    out.staff_posts_before_confirm = deskPosts;
-    await page.fill('[role="dialog"] input[aria-label="Reason"]', "e2e: defensive from the dashboard");
-    await page.click('[role="dialog"] button:text-is("Confirm")');
-    await page.waitForFunction(() => document.querySelector('[data-figure="desk_mode"]')?.textContent === "defensive", null, { timeout: 10000 });
-    out.staff_desk_after = await deskState(page);
-    await page.screenshot({ path: join(artifacts, "overview-staff-375.png"), fullPage: true });
-  }
   out.ok = true;
 } catch (exc) {
   out.ok = false;

@@ -206,6 +206,21 @@ def seed_trading() -> bool:
                 reduce_only=action == "REDUCE",
                 update_time=now - timedelta(minutes=50 - i),
             )
+    # an order placed outside the desk and cancelled: the order-status filter has two statuses
+    ExchangeOrder.objects.create(
+        account=account,
+        symbol="BTCUSDT",
+        order_id=880009,
+        client_order_id="web_e2e_cancel",
+        side="SELL",
+        type="LIMIT",
+        status="CANCELED",
+        orig_qty=Decimal("0.002"),
+        executed_qty=Decimal(0),
+        avg_price=Decimal(0),
+        external=True,
+        update_time=now - timedelta(minutes=5),
+    )
     for sym, amt, entry, mark, upnl, lev, tp, sl, trail, best, stop in TRADING_POSITIONS:
         Position.objects.create(
             account=account,
@@ -223,6 +238,46 @@ def seed_trading() -> bool:
             opened_at=now - timedelta(hours=1),
         )
     return True
+
+
+# Calibration runs (apps.rl), oldest first: parameter -> [before, after, why] as the calibrator
+# writes them, one run that moved nothing, values that are not plain numbers.
+CALIBRATIONS = [
+    (40, {"epsilon": [0.2, 0.1, "rewards stable over 40 trades"]}),
+    (55, {}),
+    (
+        80,
+        {
+            "risk_aversion": [0.5, 0.8, "drawdown 3.1 % over the 2 % guide"],
+            "epsilon": [0.1, 0.05, "arms separated"],
+            "multipliers": [["0.5", "1.0"], ["0.5", "1.0", "1.5"], "an arm added"],
+        },
+    ),
+]
+
+
+def seed_calibrations() -> list[int]:
+    """CalibrationRun rows through the RL app's model; [] without it."""
+    if not django_apps.is_installed("apps.rl"):
+        return []
+    from apps.rl.models import CalibrationRun
+
+    ids = []
+    for used, changes in CALIBRATIONS:
+        before = {k: v[0] for k, v in changes.items()}
+        after = {k: v[1] for k, v in changes.items()}
+        run = CalibrationRun.objects.create(
+            rewards_used=used, before=before, after=after, changes=changes
+        )
+        ids.append(run.id)
+    return ids
+
+
+def unseed_calibrations(ids: list[int]) -> None:
+    if ids:
+        from apps.rl.models import CalibrationRun
+
+        CalibrationRun.objects.filter(id__in=ids).delete()
 
 
 def unseed_trading() -> None:

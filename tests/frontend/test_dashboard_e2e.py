@@ -10,6 +10,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,11 @@ from tests.frontend.frontend_support import (
     money_text,
 )
 from tests.frontend.seed import (
+    seed_calibrations,
     seed_pnl,
     seed_trading,
     unseed_account,
+    unseed_calibrations,
     unseed_pnl,
     unseed_trading,
 )
@@ -40,6 +43,15 @@ FUTURE_ENDPOINTS = {
     "audit": "/api/trading/intents/",
     "strategies": "/api/strategy/runs/",
     "rl": "/api/rl/agent/",
+}
+# the audit page's filter steps (frontend/e2e/dashboard.mjs) -> the queries the API gets for
+# intents and orders; the page must show exactly the API's answer to each
+AUDIT_FILTERS = {
+    "side=SELL": ("side=SELL", "side=SELL"),
+    "state=REJECTED,status=CANCELED": ("state=REJECTED", "status=CANCELED"),
+    "side=BUY,state=APPROVED,status=FILLED": ("side=BUY&state=APPROVED", "side=BUY&status=FILLED"),
+    "symbol=ETHUSDT": ("symbol=ETHUSDT", "symbol=ETHUSDT"),
+    "symbol=E": ("symbol=E", "symbol=E"),  # refused: 2-32 letters or digits
 }
 
 
@@ -58,6 +70,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         User.objects.create_user(staff, password=staff_password, is_staff=True)
         seeded = seed_pnl()
         trading = seed_trading()
+        calibrations = seed_calibrations()
 
     env = {**subprocess_env, "EXCHANGE_BASE_URL": DEAD_EXCHANGE}
     server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
@@ -101,20 +114,52 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "orders_eth": api.get(f"{server.url}/api/trading/orders/?symbol=ETHUSDT", timeout=30),
             "positions": api.get(f"{server.url}/api/trading/positions/", timeout=30),
             "desk": api.get(f"{server.url}/api/trading/desk/", timeout=30),
+            "calibrations": api.get(f"{server.url}/api/rl/calibrations/?limit=20", timeout=30),
+            "filters": {
+                name: {
+                    kind: api.get(f"{server.url}/api/trading/{kind}/?limit=200&{q}", timeout=30)
+                    for kind, q in zip(("intents", "orders"), queries, strict=True)
+                }
+                for name, queries in AUDIT_FILTERS.items()
+            },
         }
         future = {
             path: api.get(f"{server.url}{path}", timeout=30).status_code
             for path in FUTURE_ENDPOINTS.values()
         }
         answers["future"] = future
-        yield {"shown": shown, "api": answers, "seeded": seeded, "trading": trading, "staff": staff}
+        with django_db_blocker.unblock():
+            answers["flatten_events"] = _flatten_events()
+        yield {
+            "shown": shown,
+            "api": answers,
+            "seeded": seeded,
+            "trading": trading,
+            "calibrations": calibrations,
+            "staff": staff,
+        }
     finally:
         server.stop()
         with django_db_blocker.unblock():
             User.objects.filter(username__in=[username, staff]).delete()
+            unseed_calibrations(calibrations)
             unseed_trading()
             unseed_pnl()
             unseed_account()
+
+
+def _flatten_events() -> list[dict]:
+    """The desk's audit trail of flattens (the database, not the page): who, which intents."""
+    from django.apps import apps as django_apps
+
+    if not django_apps.is_installed("apps.trading"):
+        return []
+    from apps.trading.models import DeskEvent
+
+    return [
+        {"user": e.user.get_username() if e.user else None, "intents": e.detail.get("intents")}
+        for e in DeskEvent.objects.filter(action="flatten").select_related("user")
+    ]
 
 
 def test_no_data_without_a_session_and_login_works(e2e):
@@ -256,20 +301,65 @@ def test_intents_and_orders_match_the_api(e2e):
         assert "+1.23 USDT" in [r["realized_pnl"]["text"] for r in audit["intents"].values()]
 
 
-def test_audit_filters_match_the_api(e2e):
-    intents = _trading(e2e, "intents")
-    audit = e2e["shown"]["pages"]["audit"]
-    sells = sorted(str(r["id"]) for r in intents["results"] if r["side"] == "SELL")
-    assert sorted(audit["side_sell_intents"], key=int) == sells
-    eth = _trading(e2e, "intents_eth")["results"]
-    assert sorted(audit["symbol_eth_intents"], key=int) == sorted(str(r["id"]) for r in eth)
-    eth_orders = _trading(e2e, "orders_eth")["results"]
-    assert sorted(audit["symbol_eth_orders"], key=int) == sorted(
-        str(r["order_id"]) for r in eth_orders
-    )
-    if e2e["trading"]:
-        assert sells and eth  # the seed has both, so the filters were really exercised
-    assert audit["phone_overflow_px"] <= 0
+def _refusal(body: dict) -> str:
+    """A DRF 400 as the page words it: `field: message` per refused field."""
+    if "detail" in body:
+        return str(body["detail"])
+    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in body.items())
+
+
+def test_audit_filters_are_the_apis_filtered_answers(e2e):
+    _trading(e2e, "intents")
+    shown = e2e["shown"]["pages"]["audit"]["filters"]
+    for name, answers in e2e["api"]["filters"].items():
+        for kind, key in (("intents", "id"), ("orders", "order_id")):
+            answer, card = answers[kind], shown[name][kind]
+            if name == "symbol=E":  # refused: the API's own 400 message, no rows
+                assert answer.status_code == 400, answer.text[:300]
+                assert card["refused"] == _refusal(answer.json()), (name, kind)
+                assert card["ids"] == [] and "symbol" in card["refused"]
+                continue
+            assert answer.status_code == 200, answer.text[:300]
+            body = answer.json()
+            # the rows the server sent, in its order: the page filters nothing itself
+            assert card["ids"] == [str(r[key]) for r in body["results"]], (name, kind)
+            assert card["query"] == answer.request.url.split("?", 1)[1], (name, kind)
+            assert int(card["count"]) == body["count"], (name, kind)
+            assert int(card["shown"]) == len(body["results"]), (name, kind)
+            assert card["text"].startswith(f"{len(body['results'])} shown · {body['count']} match")
+    if e2e["trading"]:  # the seed (and the flatten) give every step rows, so each filter bit
+        for name in ("side=SELL", "state=REJECTED,status=CANCELED", "symbol=ETHUSDT"):
+            assert shown[name]["intents"]["ids"] and shown[name]["orders"]["ids"], name
+        everything = {str(r["id"]) for r in _trading(e2e, "intents")["results"]}
+        assert set(shown["side=SELL"]["intents"]["ids"]) < everything
+    assert e2e["shown"]["pages"]["audit"]["phone_overflow_px"] <= 0
+
+
+def test_calibration_history_is_the_apis(e2e):
+    answer = e2e["api"]["calibrations"]
+    if answer.status_code == 404:
+        pytest.skip("/api/rl/calibrations/ answers 404: the RL app is not on this desk")
+    assert answer.status_code == 200, answer.text[:300]
+    body = answer.json()
+    rows = e2e["shown"]["pages"]["rl"]["calibrations"]
+    assert [r["id"] for r in rows] == [str(c["id"]) for c in body["results"]]  # newest first
+    assert e2e["shown"]["pages"]["rl"]["calibrations_count"] == str(body["count"])
+    for row, run in zip(rows, body["results"], strict=True):
+        assert row["created_at"] == run["created_at"]
+        assert row["rewards_used"] == str(run["rewards_used"])
+        assert row["no_change"] is (not run["changes"])
+        assert [c["param"] for c in row["changes"]] == list(run["changes"])
+        for shown_change in row["changes"]:
+            before, after, why = run["changes"][shown_change["param"]]
+            assert json.loads(shown_change["before"]) == before
+            assert json.loads(shown_change["after"]) == after
+            assert shown_change["why"] == why
+    if e2e["calibrations"]:
+        assert [int(r["id"]) for r in rows[:3]] == e2e["calibrations"][::-1]
+        newest = {c["param"]: c for c in rows[0]["changes"]}
+        assert newest["epsilon"]["text"] == "0.1 → 0.05"
+        assert newest["multipliers"]["text"] == '["0.5","1.0"] → ["0.5","1.0","1.5"]'
+        assert rows[1]["no_change"] is True
 
 
 def test_positions_exits_match_the_api(e2e):
@@ -319,15 +409,47 @@ def test_port_map_matches_the_api(e2e):
 def test_desk_controls_only_for_staff(e2e):
     desk = _trading(e2e, "desk")
     shown = e2e["shown"]
-    # the trader (not staff) sees the desk read-only: no control at all
+    # the trader (not staff) sees the desk read-only: no control at all, no flatten
     assert shown["desk"]["controls"] == 0 and shown["desk"]["buttons"] == 0
-    assert shown["desk"]["readonly"] == 1
+    assert shown["desk"]["flatten_buttons"] == 0 and shown["desk"]["readonly"] == 1
     # the staff user sees them; nothing is posted before the confirm step
     assert shown["staff_desk"]["controls"] == 1 and shown["staff_desk"]["readonly"] == 0
+    assert shown["staff_desk"]["flatten_buttons"] == 1
     assert shown["staff_posts_before_confirm"] == 0
-    assert shown["desk"]["mode"] == "normal"
+    assert shown["staff_desk"]["mode"] == "normal"
     assert shown["staff_desk_after"]["mode"] == "defensive"
-    # the API agrees (asked after the run): the staff user's confirmed change, with its reason
+    # the API agrees (asked after the run): the staff user's confirmed change, with its reason,
+    # and the trader, who looked after it, saw that desk
     assert desk["mode"] == "defensive" and desk["changed_by"] == e2e["staff"]
     assert desk["reason"] == "e2e: defensive from the dashboard"
+    assert shown["desk"]["mode"] == desk["mode"]
     assert shown["staff_desk_after"]["kill_switch"] == str(desk["kill_switch"]).lower()
+
+
+def test_flatten_only_after_confirm_and_what_it_made(e2e):
+    _trading(e2e, "desk")
+    shown = e2e["shown"]
+    # the confirm step says what happens; Cancel and the step itself sent no flatten
+    assert "FLATTEN: close every open position now" in shown["flatten_confirm_text"]
+    posts = [json.loads(p) for p in shown["desk_posts"]]
+    before = [json.loads(p) for p in shown["desk_posts_before_flatten_confirm"]]
+    assert not any(p.get("flatten") for p in before)
+    assert posts == [*before, {"flatten": True}]  # exactly one, after Confirm
+    # the database's audit trail: one flatten, by the staff user, naming what the page showed
+    events = e2e["api"]["flatten_events"]
+    assert [e["user"] for e in events] == [e2e["staff"]]
+    ids = [int(i) for i in shown["flatten_result"]["ids"].split(",") if i]
+    assert ids == events[0]["intents"]
+    # and the API lists those intents: reduce-only closes of the open positions
+    intents = {r["id"]: r for r in _trading(e2e, "intents")["results"]}
+    positions = {p["symbol"]: p for p in _trading(e2e, "positions")["results"]}
+    made = [intents[i] for i in ids]
+    assert all(r["reduce_only"] and r["action"] == "CLOSE" for r in made)
+    assert sorted(r["symbol"] for r in made) == sorted(positions)
+    for r in made:
+        amount = positions[r["symbol"]]["amount"]
+        assert r["side"] == ("BUY" if amount.startswith("-") else "SELL")
+        assert Decimal(r["quantity"]) == abs(Decimal(amount))
+    if e2e["trading"]:
+        assert len(ids) == 2  # both seeded positions
+    assert shown["flatten_result"]["text"].startswith(f"Flatten sent: {len(ids)} reduce-only")
