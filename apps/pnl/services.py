@@ -72,12 +72,12 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
     run = PollRun.objects.create(account=account, started_at=utcnow(), attempt=attempt)
     started = time.perf_counter()
     client = client_for(account=account)
-    result = IngestResult()
     try:
         # The venue's clock bounds this poll: income up to it, figures as of it.
         server_ms = parsing.server_time_parse(client.call("futures_time"))
         state = parsing.account_parse(client.call("futures_account"))
-        result = income_ingest(account=account, client=client, until_ms=server_ms, run=run)
+        # Records its pages and rows on `run` with each page's commit (kept on error too).
+        income_ingest(account=account, client=client, until_ms=server_ms, run=run)
         snapshot_store(account=account, state=state, exchange_ms=server_ms)
         trades_enrich(account=account, client=client, positions=state.positions)
         run.trades_published = trades_publish(account=account)
@@ -89,11 +89,10 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
             else "failed"
         )
         logger.error("pnl poll account=%s %s: %s", account.name, what, exc)
-        _run_finish(
-            run, PollRun.Status.ERROR, client, started, result, error=f"{type(exc).__name__}: {exc}"
-        )
+        error = f"{type(exc).__name__}: {exc}"
+        _run_finish(run, PollRun.Status.ERROR, client, started, error=error)
         raise
-    _run_finish(run, PollRun.Status.OK, client, started, result)
+    _run_finish(run, PollRun.Status.OK, client, started)
     return run
 
 
@@ -110,20 +109,30 @@ def _run_finish(
     status: str,
     client: ExchangeClient,
     started: float,
-    result: IngestResult,
     *,
     error: str = "",
 ) -> None:
+    """Close the run. `pages` and `rows_ingested` are not touched: income_ingest writes them in
+    each page's own transaction, so they say what was committed, whatever failed later."""
     run.status = status
     run.error = error[:4000]
     run.finished_at = utcnow()
-    run.rows_ingested = result.rows_inserted
-    run.pages = result.pages
     run.http_calls = client.stats.calls
     run.http_ms = int(client.stats.http_seconds * 1000)
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     run.used_weight_1m = client.stats.used_weight_1m
-    run.save()
+    run.save(
+        update_fields=[
+            "status",
+            "error",
+            "finished_at",
+            "trades_published",
+            "http_calls",
+            "http_ms",
+            "duration_ms",
+            "used_weight_1m",
+        ]
+    )
 
 
 # --- income ---------------------------------------------------------------------------------------
@@ -175,13 +184,17 @@ def income_ingest(
                         account=account, defaults={"cursor_ms": new_cursor}
                     )
                     result.cursor_ms = new_cursor
+                if run is not None:
+                    # The run's progress commits with the page: it never counts a page that
+                    # rolled back, and never misses one that committed.
+                    PollRun.objects.filter(id=run.id).update(
+                        rows_ingested=result.rows_inserted + inserted, pages=result.pages + 1
+                    )
             result.rows_seen += len(rows)
             result.rows_inserted += inserted
             result.pages += 1
             if run is not None:
-                PollRun.objects.filter(id=run.id).update(
-                    rows_ingested=result.rows_inserted, pages=result.pages
-                )
+                run.rows_ingested, run.pages = result.rows_inserted, result.pages
             if pause:
                 time.sleep(pause)
             if not full:

@@ -100,6 +100,8 @@ def test_it_loses_and_duplicates_nothing_when_a_poll_dies_between_pages(
     run = PollRun.objects.get()
     assert run.status == "error" and "RetryableExchangeError" in run.error
     assert run.http_calls == 6  # the dropped request is counted by the real adapter
+    # The failed run says what it committed before the connection dropped.
+    assert (run.pages, run.rows_ingested) == (3, 58)
     fake_venue.drop_on_call = None
     services.account_poll(account_id=desk_account.id)
     assert _ledger(desk_account) == _expected(rows)
