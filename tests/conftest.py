@@ -2,6 +2,8 @@
 Celery workers as subprocesses, the database pytest-django sets up (SQLite or DATABASE_URL's
 PostgreSQL). Nothing here touches 6379 or 5432 of the machine."""
 
+import base64
+import json
 import os
 import secrets
 from pathlib import Path
@@ -85,3 +87,23 @@ def api(db):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def broker_messages(redis_client):
+    """Tasks published to the real broker (JSON, through our routing) that no worker consumes:
+    `broker_messages("research")` reads back (task, args, kwargs) in publish order. The queues
+    are emptied before and after, so no later worker runs a test's leftovers."""
+    queues = ALL_QUEUES.split(",")  # kombu's Redis transport keeps each queue as a list
+    redis_client.delete(*queues)
+
+    def read(queue: str) -> list[tuple[str, list, dict]]:
+        found = []
+        for raw in reversed(redis_client.lrange(queue, 0, -1)):  # LPUSHed: oldest last
+            message = json.loads(raw)
+            args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            found.append((message["headers"]["task"], args, kwargs))
+        return found
+
+    yield read
+    redis_client.delete(*queues)

@@ -22,26 +22,21 @@ def _client(*, staff: bool) -> APIClient:
 
 
 @pytest.fixture
-def sent(monkeypatch) -> list:
-    calls: list = []
-
-    def send_task(self, name, args=None, **kwargs):
-        calls.append((name, args))
-
-    monkeypatch.setattr("celery.app.base.Celery.send_task", send_task)
-    return calls
+def sent(broker_messages):
+    """(task, args) published on the research queue of the real broker."""
+    return lambda: [(task, args) for task, args, _ in broker_messages("research")]
 
 
 def test_it_starts_a_training_run_for_staff_after_commit(sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = _client(staff=True).post("/api/models/train/", {"kind": "logreg"}, format="json")
-        assert sent == []  # nothing on the broker before the row is committed
+        assert sent() == []  # nothing on the broker before the row is committed
     assert response.status_code == 201
     run = TrainingRun.objects.get(id=response.json()["id"])
     assert (run.kind, run.status, run.progress) == ("logreg", "pending", 0)
     for callback in callbacks:
         callback()
-    assert sent == [("quantum.models.train", [run.id])]
+    assert sent() == [("quantum.models.train", [run.id])]
 
 
 def test_it_starts_an_evolution_run_for_staff(sent, settings, django_capture_on_commit_callbacks):
@@ -53,7 +48,7 @@ def test_it_starts_an_evolution_run_for_staff(sent, settings, django_capture_on_
     assert response.status_code == 201
     run = EvolutionRun.objects.get(id=response.json()["id"])
     assert (run.family, run.symbol, run.status) == ("ma_cross", "BTCUSDT", "pending")
-    assert sent == [("quantum.strategy.evolve", [run.id])]
+    assert sent() == [("quantum.strategy.evolve", [run.id])]
 
 
 def test_it_refuses_traders_and_bad_input(sent, settings):
@@ -67,4 +62,4 @@ def test_it_refuses_traders_and_bad_input(sent, settings):
     assert staff.post("/api/models/train/", {"kind": "svm"}, format="json").status_code == 400
     bad = {"family": "ma_cross", "symbol": "DOGEUSDT"}
     assert staff.post("/api/strategy/runs/", bad, format="json").status_code == 400
-    assert not TrainingRun.objects.exists() and not EvolutionRun.objects.exists() and sent == []
+    assert not TrainingRun.objects.exists() and not EvolutionRun.objects.exists() and sent() == []

@@ -26,8 +26,7 @@ def test_it_creates_the_research_entries_as_utc_crontabs_with_expires():
     assert PeriodicTask.objects.get(name="strategy: memory from closed trades").interval.every == 60
 
 
-def test_the_weekly_evolution_starts_one_run_per_family_and_symbol(monkeypatch):
-    monkeypatch.setattr("celery.app.base.Celery.send_task", lambda *a, **k: None)
+def test_the_weekly_evolution_starts_one_run_per_family_and_symbol(broker_messages):
     runs = evolution_runs_schedule(symbols=["BTCUSDT", "ETHUSDT"], seed=7)
     assert sorted((r.symbol, r.family) for r in runs) == [
         ("BTCUSDT", "ma_cross"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -77,10 +78,13 @@ def aggressive_policy(db) -> RiskPolicy:
 
 
 @pytest.fixture
-def no_enqueue(monkeypatch) -> list[int]:
-    """In-process tests run the executor themselves: nothing goes to the broker."""
-    queued: list[int] = []
-    monkeypatch.setattr(
-        "apps.trading.services.intent_enqueue", lambda *, intent_id: queued.append(intent_id)
-    )
-    return queued
+def trading_queue(broker_messages) -> Callable[[], list[int]]:
+    """In-process tests run the executor themselves: intents go to the real broker (after
+    commit) and no worker consumes them. Returns the intent ids published so far."""
+
+    def published() -> list[int]:
+        messages = broker_messages("trading")
+        assert {task for task, _, _ in messages} <= {"quantum.trading.execute_intent"}
+        return [kwargs["intent_id"] for _, _, kwargs in messages]
+
+    return published

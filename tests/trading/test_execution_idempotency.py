@@ -31,10 +31,10 @@ def _open(desk, qty: str = "0.010", symbol: str = "BTCUSDT") -> PositionIntent:
 
 
 def test_it_fills_an_intent_with_the_client_order_id_derived_from_it(
-    desk, aggressive_policy, no_enqueue, redis_client
+    desk, aggressive_policy, trading_queue, redis_client
 ):
     intent = _open(desk)
-    assert no_enqueue == [intent.id]  # published after commit
+    assert trading_queue() == [intent.id]  # published after commit
     assert intent_execute(intent_id=intent.id) == Outcome.DONE
     intent.refresh_from_db()
     assert intent.state == IntentState.FILLED
@@ -50,7 +50,7 @@ def test_it_fills_an_intent_with_the_client_order_id_derived_from_it(
 
 
 def test_it_rounds_the_quantity_down_to_the_step_size(
-    desk, aggressive_policy, no_enqueue, redis_client
+    desk, aggressive_policy, trading_queue, redis_client
 ):
     intent = _open(desk, qty="0.0109")
     intent_execute(intent_id=intent.id)
@@ -60,7 +60,7 @@ def test_it_rounds_the_quantity_down_to_the_step_size(
 
 
 def test_it_looks_the_order_up_after_the_venue_accepted_it_and_timed_out(
-    desk, aggressive_policy, no_enqueue, redis_client, settings
+    desk, aggressive_policy, trading_queue, redis_client, settings
 ):
     settings.TRADING_ORDER_TIMEOUT_SECONDS = 1
     intent = _open(desk)
@@ -77,7 +77,7 @@ def test_it_looks_the_order_up_after_the_venue_accepted_it_and_timed_out(
 
 
 def test_it_resends_when_the_venue_never_saw_the_order(
-    desk, aggressive_policy, no_enqueue, redis_client
+    desk, aggressive_policy, trading_queue, redis_client
 ):
     intent = _open(desk)
     desk.venue.set_fault("error", count=1, status=503, paths=["/fapi/v1/order"], methods=["POST"])
@@ -91,7 +91,7 @@ def test_it_resends_when_the_venue_never_saw_the_order(
 
 
 def test_it_records_a_fatal_rejection_with_binance_s_code_and_does_not_retry(
-    desk, aggressive_policy, no_enqueue, redis_client
+    desk, aggressive_policy, trading_queue, redis_client
 ):
     # Far beyond the margin of the account: -2019, fatal.
     intent = _open(desk, qty="90")
@@ -105,7 +105,7 @@ def test_it_records_a_fatal_rejection_with_binance_s_code_and_does_not_retry(
 
 
 def test_it_leaves_the_intent_to_a_later_executor_while_the_venue_is_down(
-    desk, aggressive_policy, no_enqueue, redis_client, settings
+    desk, aggressive_policy, trading_queue, redis_client, settings
 ):
     settings.TRADING_EXECUTE_RETRIES = 1
     intent = _open(desk)

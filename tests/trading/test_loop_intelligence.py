@@ -57,7 +57,7 @@ class Fixed:
 
 
 def test_the_closed_trade_rewards_the_decision_that_opened_it(
-    desk, aggressive_policy, no_enqueue, redis_client, settings
+    desk, aggressive_policy, trading_queue, redis_client, settings
 ):
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_RL_SIZING = True

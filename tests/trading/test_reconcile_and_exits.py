@@ -27,7 +27,7 @@ def _cycle(desk) -> dict:
 
 @pytest.mark.parametrize(("move", "reason"), [("40800.0", "take_profit"), ("39500.0", "stop_loss")])
 def test_it_adopts_an_outside_position_and_exits_it(
-    desk, no_enqueue, redis_client, settings, move, reason
+    desk, trading_queue, redis_client, settings, move, reason
 ):
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_TAKE_PROFIT_PCT = "1.5"

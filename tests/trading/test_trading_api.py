@@ -65,7 +65,7 @@ def test_it_lets_only_staff_change_the_desk():
 
 @pytest.mark.e2e
 def test_halt_rejects_new_risk_and_flatten_closes_everything(
-    desk, aggressive_policy, no_enqueue, redis_client
+    desk, aggressive_policy, trading_queue, redis_client
 ):
     for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
         intent = services.intent_create(
