@@ -5,9 +5,10 @@ import { usePollFreshness } from "../hooks/pnl";
 import { useNow, usePoll, type PollState } from "../hooks/usePoll";
 import { Card, EmptyState, ErrorState, NotAvailableState } from "./ui";
 
-/** Poll a list endpoint (every 5 s); rows from `{count, results}`, a bare list, or a named key. */
-export function useList<T = Row>(endpoint: string | null): PollState<ListAnswer> & { rows: T[] } {
-  const poll = usePoll(endpoint ? (signal) => apiGet<ListAnswer>(endpoint, { signal }) : null, [endpoint]);
+/** Poll a list endpoint (every 5 s unless told); rows from `{count, results}`, a bare list, or a
+ * named key. */
+export function useList<T = Row>(endpoint: string | null, intervalMs?: number): PollState<ListAnswer> & { rows: T[] } {
+  const poll = usePoll(endpoint ? (signal) => apiGet<ListAnswer>(endpoint, { signal }) : null, [endpoint], intervalMs);
   return { ...poll, rows: rowsOf(poll.data) as T[] };
 }
 

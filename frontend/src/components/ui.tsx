@@ -140,3 +140,32 @@ export function formatTime(value: string | number | null | undefined): string {
   if (Number.isNaN(ms)) return String(value);
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 }
+
+/** A labelled select (filters, the research start choices); `any` adds an empty choice. */
+export function Choice({
+  label,
+  value,
+  options,
+  onChange,
+  any = false,
+}: {
+  label: string;
+  value: string;
+  options: readonly string[];
+  onChange: (v: string) => void;
+  any?: boolean;
+}) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+        {any && <option value="">any</option>}
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

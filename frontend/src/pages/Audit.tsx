@@ -3,6 +3,7 @@ import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type ListPage, type 
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, col, type Column } from "../components/Table";
 import { useDebounced } from "../hooks/useDebounced";
+import { Choice } from "../components/ui";
 
 export const LIMIT = 200;
 
@@ -49,22 +50,6 @@ const ORDER_COLUMNS: Column<Order>[] = [
   col.text("client_order_id", "Client order id"),
   { key: "external", label: "Placed by", render: (r) => (r.external ? "outside the desk" : "desk") },
 ];
-
-function Select({ label, value, options, onChange }: { label: string; value: string; options: readonly string[]; onChange: (v: string) => void }) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">any</option>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
 
 /** The query string the trading API filters on: every filter is the server's (symbol, side,
  * intent state, order status); `count` is how many rows match, `limit` how many come back. */
@@ -114,9 +99,9 @@ export function AuditPage() {
             onChange={(e) => setSymbolInput(e.target.value)}
           />
         </label>
-        <Select label="Side" value={side} options={SIDES} onChange={setSide} />
-        <Select label="Intent state" value={state} options={INTENT_STATES} onChange={setState} />
-        <Select label="Order status" value={status} options={ORDER_STATUSES} onChange={setStatus} />
+        <Choice any label="Side" value={side} options={SIDES} onChange={setSide} />
+        <Choice any label="Intent state" value={state} options={INTENT_STATES} onChange={setState} />
+        <Choice any label="Order status" value={status} options={ORDER_STATUSES} onChange={setStatus} />
       </div>
       <PollCard
         title="Intents"

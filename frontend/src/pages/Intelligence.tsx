@@ -1,11 +1,13 @@
 /** The RL page's intelligence cards: the sizing agent, rewards per closed trade, model skill and
  * predictions (apps/rl, apps/models). Each explains a 404 and never shows made-up values. */
+import { useEffect, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { apiGet } from "../api/client";
 import type { Calibration, ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
-import { Figure, formatTime } from "../components/ui";
+import { Choice, Figure, formatTime } from "../components/ui";
+import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
 import { usePoll } from "../hooks/usePoll";
 
 const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
@@ -269,9 +271,30 @@ function TrainingRuns({ runs }: { runs: TrainingRunRow[] }) {
   );
 }
 
+/** Kinds /api/models/train/ accepts (apps.models.models.ModelKind; the API names them on a 400). */
+export const MODEL_KINDS = ["hgb", "logreg"] as const;
+
+function StartTraining({ onStarted }: { onStarted: () => void }) {
+  const [kind, setKind] = useState<string>(MODEL_KINDS[0]);
+  return (
+    <StartRun
+      label="Start training"
+      endpoint="/api/models/train/"
+      question={`Train a new ${kind} model now (on the research queue; the new version supersedes the live ${kind})`}
+      body={() => ({ kind })}
+      fields={<Choice label="Model kind" value={kind} options={MODEL_KINDS} onChange={setKind} />}
+      onStarted={onStarted}
+      testId="start-training"
+    />
+  );
+}
+
 export function ModelsCard() {
-  const models = usePoll((signal) => apiGet<ModelsAnswer>("/api/models/", { signal }), []);
+  const [fast, setFast] = useState(false);
+  const models = usePoll((signal) => apiGet<ModelsAnswer>("/api/models/", { signal }), [], fast ? ACTIVE_POLL_MS : undefined);
   const rows = models.data?.models ?? [];
+  const active = (models.data?.training_runs ?? []).some(isActive);
+  useEffect(() => setFast(active), [active]);
   return (
     <PollCard
       title="Model skill"
@@ -281,6 +304,7 @@ export function ModelsCard() {
       isEmpty={rows.length === 0 && !(models.data?.training_runs ?? []).length}
       empty="No model trained yet"
       testId="models"
+      footer={<StartTraining onStarted={models.refresh} />}
     >
       {rows.length > 0 && <ColumnTable rows={rows} columns={MODEL_COLUMNS} rowKey={(r) => String(r.id)} rowAttrs={(r) => ({ "data-model": String(r.id) })} className="audit" />}
       <TrainingRuns runs={models.data?.training_runs ?? []} />

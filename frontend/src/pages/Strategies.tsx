@@ -1,7 +1,9 @@
+import { useEffect, useState } from "react";
 import type { EvolutionRunRow, RegimeRow, Row, StrategyVersionRow } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
-import { formatTime } from "../components/ui";
+import { Choice, formatTime } from "../components/ui";
+import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
 import { apiGet } from "../api/client";
 import { usePoll } from "../hooks/usePoll";
 
@@ -75,8 +77,51 @@ function Runs({ runs }: { runs: EvolutionRunRow[] }) {
   );
 }
 
+/** Families /api/strategy/runs/ accepts (apps/strategy/backtest.py FAMILIES; a 400 names them). */
+export const FAMILIES = ["ma_cross", "mean_revert"] as const;
+
+function StartEvolution({ symbols, onStarted }: { symbols: string[]; onStarted: () => void }) {
+  const [family, setFamily] = useState<string>(FAMILIES[0]);
+  // the first traded symbol the regimes card knows, until the user types one
+  const [symbolInput, setSymbol] = useState<string | null>(null);
+  const shownSymbol = symbolInput ?? symbols[0] ?? "";
+  const symbol = shownSymbol.trim().toUpperCase();
+  const [seed, setSeed] = useState("1");
+  return (
+    <StartRun
+      label="Start evolution run"
+      endpoint="/api/strategy/runs/"
+      question={`Evolve ${family} on ${symbol || "(a symbol)"} with seed ${seed || 1} (parameter search scored by backtest)`}
+      body={() => ({ family, symbol, seed: Number(seed) || 1 })}
+      fields={
+        <div className="filters">
+          <Choice label="Family" value={family} options={FAMILIES} onChange={setFamily} />
+          <label className="field">
+            <span>Symbol (a traded one)</span>
+            <input aria-label="Symbol" list="traded-symbols" placeholder="BTCUSDT" value={shownSymbol} onChange={(e) => setSymbol(e.target.value)} />
+            <datalist id="traded-symbols">
+              {symbols.map((s) => (
+                <option key={s} value={s} />
+              ))}
+            </datalist>
+          </label>
+          <label className="field">
+            <span>Seed</span>
+            <input aria-label="Seed" inputMode="numeric" value={seed} onChange={(e) => setSeed(e.target.value.replace(/\D/g, ""))} />
+          </label>
+        </div>
+      }
+      onStarted={onStarted}
+      testId="start-evolution"
+    />
+  );
+}
+
 export function StrategiesPage() {
-  const runs = useList<EvolutionRunRow>("/api/strategy/runs/");
+  const [fast, setFast] = useState(false);
+  const runs = useList<EvolutionRunRow>("/api/strategy/runs/", fast ? ACTIVE_POLL_MS : undefined);
+  const active = runs.rows.some(isActive);
+  useEffect(() => setFast(active), [active]);
   const versions = useList<StrategyVersionRow>("/api/strategy/versions/");
   const regimes = usePoll((signal) => apiGet<{ latest: RegimeRow[] }>("/api/regimes/", { signal }), []);
   const latest = regimes.data?.latest ?? [];
@@ -94,6 +139,7 @@ export function StrategiesPage() {
         isEmpty={runs.rows.length === 0}
         empty="No evolution runs yet"
         testId="runs"
+        footer={<StartEvolution symbols={latest.map((r) => r.symbol)} onStarted={runs.refresh} />}
       >
         <Runs runs={runs.rows} />
       </PollCard>
