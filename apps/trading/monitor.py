@@ -24,6 +24,7 @@ from apps.exchange.errors import PayloadError
 from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
 from apps.trading.execution import intent_refresh
+from apps.trading.intents import intent_create, intent_enqueue
 from apps.trading.models import (
     DeskState,
     ExchangeOrder,
@@ -252,7 +253,6 @@ def positions_reconcile(*, account: ExchangeAccount, client: ExchangeClient) -> 
 
 
 def close_intent(*, position: Position, reason: str) -> PositionIntent:
-    from apps.trading.services import intent_create  # services builds on this module
 
     return intent_create(
         account=position.account,
@@ -306,7 +306,6 @@ def exits_evaluate(*, account: ExchangeAccount) -> list[PositionIntent]:
 
 def intents_resume(*, account: ExchangeAccount) -> list[int]:
     """Intents whose task was lost (broker restart) or whose executor died: enqueue again."""
-    from apps.trading.services import intent_enqueue
 
     now = utcnow()
     stale = PositionIntent.objects.filter(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.trading import services
+from apps.trading import intents
 from apps.trading.execution import Outcome, intent_execute
 from apps.trading.models import IntentAction, IntentState, PositionIntent, Side
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 
 def _open(desk, qty: str = "0.010", symbol: str = "BTCUSDT") -> PositionIntent:
-    intent = services.intent_create(
+    intent = intents.intent_create(
         account=desk.account,
         symbol=symbol,
         side=Side.BUY,

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from apps.trading import services
 from apps.trading.execution import intent_execute
+from apps.trading.intents import intent_create
 from apps.trading.models import (
     DeskEvent,
     DeskMode,
@@ -68,7 +68,7 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
     desk, aggressive_policy, trading_queue, redis_client
 ):
     for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
-        intent = services.intent_create(
+        intent = intent_create(
             account=desk.account,
             symbol=symbol,
             side=Side.BUY,
@@ -81,7 +81,7 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
         )
         intent_execute(intent_id=intent.id)
     # One approved before the halt, not yet sent: halt applies at once, at send time too.
-    late = services.intent_create(
+    late = intent_create(
         account=desk.account,
         symbol="SOLUSDT",
         side=Side.BUY,
@@ -95,7 +95,7 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
     trading_cycle(account_id=desk.account.id, with_signals=False)
     staff = _client(staff=True)
     staff.post("/api/trading/desk/", {"mode": DeskMode.HALT}, format="json")
-    refused = services.intent_create(
+    refused = intent_create(
         account=desk.account,
         symbol="BTCUSDT",
         side=Side.BUY,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.trading import services
+from apps.trading import intents
 from apps.trading.models import IntentAction, IntentState, PositionIntent, Side
 from tests.support.processes import wait_for
 
@@ -27,7 +27,7 @@ def test_it_places_one_order_when_the_worker_dies_between_send_and_record(
     doomed = start_worker(
         queues="trading", name="doomed", env={**FAST_RESTORE, "TRADING_SEND_PAUSE_SECONDS": "60"}
     )
-    intent = services.intent_create(
+    intent = intents.intent_create(
         account=desk.account,
         symbol="ETHUSDT",
         side=Side.SELL,

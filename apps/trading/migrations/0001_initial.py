@@ -8,160 +8,382 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('exchange', '0001_initial'),
+        ("exchange", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RiskPolicy',
+            name="RiskPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(choices=[('CONSERVATIVE', 'Conservative'), ('BALANCED', 'Balanced'), ('AGGRESSIVE', 'Aggressive')], default='BALANCED', max_length=16)),
-                ('max_positions_total', models.PositiveIntegerField(default=10)),
-                ('max_entries_per_symbol', models.PositiveIntegerField(default=3, help_text='opens + adds per symbol position (one-way mode: one position)')),
-                ('max_exposure_total', models.DecimalField(decimal_places=8, default=Decimal('5000'), max_digits=28)),
-                ('max_exposure_per_symbol', models.DecimalField(decimal_places=8, default=Decimal('1000'), max_digits=28)),
-                ('max_leverage', models.PositiveIntegerField(default=20, help_text="further capped by the tier's maximum")),
-                ('max_daily_loss', models.DecimalField(decimal_places=8, default=Decimal('250'), max_digits=28)),
-                ('max_drawdown_pct', models.DecimalField(decimal_places=4, default=Decimal('4'), max_digits=8)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("CONSERVATIVE", "Conservative"),
+                            ("BALANCED", "Balanced"),
+                            ("AGGRESSIVE", "Aggressive"),
+                        ],
+                        default="BALANCED",
+                        max_length=16,
+                    ),
+                ),
+                ("max_positions_total", models.PositiveIntegerField(default=10)),
+                (
+                    "max_entries_per_symbol",
+                    models.PositiveIntegerField(
+                        default=3,
+                        help_text="opens + adds per symbol position (one-way mode: one position)",
+                    ),
+                ),
+                (
+                    "max_exposure_total",
+                    models.DecimalField(decimal_places=8, default=Decimal("5000"), max_digits=28),
+                ),
+                (
+                    "max_exposure_per_symbol",
+                    models.DecimalField(decimal_places=8, default=Decimal("1000"), max_digits=28),
+                ),
+                (
+                    "max_leverage",
+                    models.PositiveIntegerField(
+                        default=20, help_text="further capped by the tier's maximum"
+                    ),
+                ),
+                (
+                    "max_daily_loss",
+                    models.DecimalField(decimal_places=8, default=Decimal("250"), max_digits=28),
+                ),
+                (
+                    "max_drawdown_pct",
+                    models.DecimalField(decimal_places=4, default=Decimal("4"), max_digits=8),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'risk policy',
+                "verbose_name_plural": "risk policy",
             },
         ),
         migrations.CreateModel(
-            name='DeskEvent',
+            name="DeskEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=32)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=32)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='DeskState',
+            name="DeskState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('normal', 'Normal'), ('defensive', 'Defensive'), ('halt', 'Halt')], default='normal', max_length=16)),
-                ('kill_switch', models.BooleanField(default=False)),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
-                ('equity_peak', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('day', models.DateField(blank=True, null=True)),
-                ('day_start_equity', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('equity', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("defensive", "Defensive"),
+                            ("halt", "Halt"),
+                        ],
+                        default="normal",
+                        max_length=16,
+                    ),
+                ),
+                ("kill_switch", models.BooleanField(default=False)),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "equity_peak",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                ("day", models.DateField(blank=True, null=True)),
+                (
+                    "day_start_equity",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "equity",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'desk state',
+                "verbose_name_plural": "desk state",
             },
         ),
         migrations.CreateModel(
-            name='PositionIntent',
+            name="PositionIntent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=32)),
-                ('side', models.CharField(choices=[('BUY', 'Buy'), ('SELL', 'Sell')], max_length=4)),
-                ('action', models.CharField(choices=[('OPEN', 'Open'), ('ADD', 'Add'), ('REDUCE', 'Reduce'), ('CLOSE', 'Close')], max_length=8)),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('leverage', models.PositiveIntegerField(default=1)),
-                ('reduce_only', models.BooleanField(default=False)),
-                ('reason', models.CharField(help_text='signal, take_profit, flatten, adopted…', max_length=64)),
-                ('confidence', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=6)),
-                ('signal', models.JSONField(blank=True, default=dict, help_text='the signal snapshot')),
-                ('reference_price', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('risk_verdict', models.CharField(blank=True, max_length=16)),
-                ('risk_reason', models.TextField(blank=True)),
-                ('state', models.CharField(choices=[('NEW', 'New'), ('APPROVED', 'Approved'), ('REJECTED', 'Rejected'), ('SUBMITTING', 'Submitting'), ('SUBMITTED', 'Submitted'), ('FILLED', 'Filled'), ('PARTIALLY_FILLED', 'Partially Filled'), ('FAILED', 'Failed')], db_index=True, default='NEW', max_length=20)),
-                ('client_order_id', models.CharField(blank=True, max_length=36, null=True, unique=True)),
-                ('send_seq', models.PositiveIntegerField(default=1)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('order_id', models.BigIntegerField(blank=True, null=True)),
-                ('executed_qty', models.DecimalField(decimal_places=10, default=Decimal('0'), max_digits=28)),
-                ('avg_price', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('realized_pnl', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('error_code', models.IntegerField(blank=True, null=True)),
-                ('error_message', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='exchange.exchangeaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=32)),
+                (
+                    "side",
+                    models.CharField(choices=[("BUY", "Buy"), ("SELL", "Sell")], max_length=4),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("OPEN", "Open"),
+                            ("ADD", "Add"),
+                            ("REDUCE", "Reduce"),
+                            ("CLOSE", "Close"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("leverage", models.PositiveIntegerField(default=1)),
+                ("reduce_only", models.BooleanField(default=False)),
+                (
+                    "reason",
+                    models.CharField(
+                        help_text="signal, take_profit, flatten, adopted…", max_length=64
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=6),
+                ),
+                (
+                    "signal",
+                    models.JSONField(blank=True, default=dict, help_text="the signal snapshot"),
+                ),
+                (
+                    "reference_price",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                ("risk_verdict", models.CharField(blank=True, max_length=16)),
+                ("risk_reason", models.TextField(blank=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("NEW", "New"),
+                            ("APPROVED", "Approved"),
+                            ("REJECTED", "Rejected"),
+                            ("SUBMITTING", "Submitting"),
+                            ("SUBMITTED", "Submitted"),
+                            ("FILLED", "Filled"),
+                            ("PARTIALLY_FILLED", "Partially Filled"),
+                            ("FAILED", "Failed"),
+                        ],
+                        db_index=True,
+                        default="NEW",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "client_order_id",
+                    models.CharField(blank=True, max_length=36, null=True, unique=True),
+                ),
+                ("send_seq", models.PositiveIntegerField(default=1)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("order_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "executed_qty",
+                    models.DecimalField(decimal_places=10, default=Decimal("0"), max_digits=28),
+                ),
+                (
+                    "avg_price",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "realized_pnl",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("error_message", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="exchange.exchangeaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ExchangeOrder',
+            name="ExchangeOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=32)),
-                ('order_id', models.BigIntegerField()),
-                ('client_order_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('side', models.CharField(max_length=4)),
-                ('type', models.CharField(max_length=32)),
-                ('status', models.CharField(max_length=20)),
-                ('orig_qty', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('executed_qty', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('avg_price', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('reduce_only', models.BooleanField(default=False)),
-                ('external', models.BooleanField(default=False, help_text='placed outside the desk')),
-                ('update_time', models.DateTimeField()),
-                ('seen_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='exchange.exchangeaccount')),
-                ('intent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='trading.positionintent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=32)),
+                ("order_id", models.BigIntegerField()),
+                ("client_order_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("side", models.CharField(max_length=4)),
+                ("type", models.CharField(max_length=32)),
+                ("status", models.CharField(max_length=20)),
+                ("orig_qty", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("executed_qty", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("avg_price", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("reduce_only", models.BooleanField(default=False)),
+                (
+                    "external",
+                    models.BooleanField(default=False, help_text="placed outside the desk"),
+                ),
+                ("update_time", models.DateTimeField()),
+                ("seen_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="exchange.exchangeaccount",
+                    ),
+                ),
+                (
+                    "intent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to="trading.positionintent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-order_id'],
+                "ordering": ["-order_id"],
             },
         ),
         migrations.CreateModel(
-            name='Position',
+            name="Position",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=32)),
-                ('amount', models.DecimalField(decimal_places=10, help_text='signed: + long, - short', max_digits=28)),
-                ('entry_price', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('mark_price', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('unrealized_pnl', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('leverage', models.PositiveIntegerField(default=1)),
-                ('entries', models.PositiveIntegerField(default=1, help_text='opens + adds since flat')),
-                ('take_profit', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('stop_loss', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('trailing_pct', models.DecimalField(blank=True, decimal_places=4, max_digits=8, null=True)),
-                ('best_price', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('trailing_stop', models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True)),
-                ('opened_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='exchange.exchangeaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=32)),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=10, help_text="signed: + long, - short", max_digits=28
+                    ),
+                ),
+                ("entry_price", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("mark_price", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("unrealized_pnl", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("leverage", models.PositiveIntegerField(default=1)),
+                (
+                    "entries",
+                    models.PositiveIntegerField(default=1, help_text="opens + adds since flat"),
+                ),
+                (
+                    "take_profit",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "stop_loss",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "trailing_pct",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=8, null=True),
+                ),
+                (
+                    "best_price",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                (
+                    "trailing_stop",
+                    models.DecimalField(blank=True, decimal_places=8, max_digits=28, null=True),
+                ),
+                ("opened_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="exchange.exchangeaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['symbol'],
-                'constraints': [models.UniqueConstraint(fields=('account', 'symbol'), name='trading_position_once')],
+                "ordering": ["symbol"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "symbol"), name="trading_position_once"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='positionintent',
-            index=models.Index(fields=['account', 'symbol', 'state'], name='trading_intent_sym_state'),
+            model_name="positionintent",
+            index=models.Index(
+                fields=["account", "symbol", "state"], name="trading_intent_sym_state"
+            ),
         ),
         migrations.AddIndex(
-            model_name='positionintent',
-            index=models.Index(fields=['state', 'updated_at'], name='trading_intent_state_upd'),
+            model_name="positionintent",
+            index=models.Index(fields=["state", "updated_at"], name="trading_intent_state_upd"),
         ),
         migrations.AddConstraint(
-            model_name='exchangeorder',
-            constraint=models.UniqueConstraint(fields=('account', 'order_id'), name='trading_order_once'),
+            model_name="exchangeorder",
+            constraint=models.UniqueConstraint(
+                fields=("account", "order_id"), name="trading_order_once"
+            ),
         ),
     ]
