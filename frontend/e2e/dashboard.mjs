@@ -74,6 +74,15 @@ try {
     }));
     out.desk_posts = [...deskPosts];
     await page.screenshot({ path: join(artifacts, "overview-staff-1280.png"), fullPage: true });
+    // the research starts are offered to staff (not pressed here: no worker would run them)
+    out.staff_start_buttons = {};
+    for (const [path, testId] of [["/strategies", "start-evolution"], ["/rl", "start-training"]]) {
+      await page.click(`nav a[href="${path}"]`);
+      out.staff_start_buttons[testId] = await page
+        .waitForSelector(`[data-testid="${testId}"] button`, { timeout: 10000 })
+        .then(() => page.$$eval(`[data-testid="${testId}"] button`, (els) => els.map((e) => e.textContent.trim())))
+        .catch(() => []);
+    }
     await page.click("text=Log out");
     await page.waitForSelector('form[aria-label="login"]', { timeout: 10000 });
   }
@@ -133,6 +142,7 @@ try {
     const info = {
       empty_states: await page.$$eval("[data-empty]", (els) => els.map((e) => e.textContent.trim())),
       figures: await readFigures(page),
+      start_buttons: await page.$$eval('[data-testid^="start-"]', (els) => els.length),
     };
     if (name === "health") {
       info.components = await page.$$eval("[data-component]", (els) =>

@@ -115,6 +115,8 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "positions": api.get(f"{server.url}/api/trading/positions/", timeout=30),
             "desk": api.get(f"{server.url}/api/trading/desk/", timeout=30),
             "calibrations": api.get(f"{server.url}/api/rl/calibrations/?limit=20", timeout=30),
+            "models": api.get(f"{server.url}/api/models/", timeout=30),
+            "runs": api.get(f"{server.url}/api/strategy/runs/", timeout=30),
             "filters": {
                 name: {
                     kind: api.get(f"{server.url}/api/trading/{kind}/?limit=200&{q}", timeout=30)
@@ -453,3 +455,17 @@ def test_flatten_only_after_confirm_and_what_it_made(e2e):
     if e2e["trading"]:
         assert len(ids) == 2  # both seeded positions
     assert shown["flatten_result"]["text"].startswith(f"Flatten sent: {len(ids)} reduce-only")
+
+
+def test_research_starts_only_for_staff(e2e):
+    shown = e2e["shown"]
+    # the trader's RL and strategies pages carry no start control at all
+    assert shown["pages"]["rl"]["start_buttons"] == 0
+    assert shown["pages"]["strategies"]["start_buttons"] == 0
+    # the staff user gets the button wherever its card's endpoint answers
+    for test_id, answer, label in (
+        ("start-training", "models", "Start training"),
+        ("start-evolution", "runs", "Start evolution run"),
+    ):
+        ok = e2e["api"][answer].status_code == 200
+        assert shown["staff_start_buttons"][test_id] == ([label] if ok else []), test_id
