@@ -47,6 +47,30 @@ class IncomeRow(models.Model):
         return f"{self.income_type} {self.symbol} {self.amount} @{self.time_ms}"
 
 
+class IncomeDay(models.Model):
+    """The income ledger rolled up per account, UTC day (of the row's venue time), symbol and
+    income type: the exact sum of `amount_e8` and the number of rows. Written in the same
+    transaction as the IncomeRows it counts (services.income_rows_store), so it always equals
+    the ledger; backfilled by migration 0002. The dashboard reads it (docs/figures.md)."""
+
+    account = models.ForeignKey(ExchangeAccount, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    symbol = models.CharField(max_length=32, blank=True)
+    income_type = models.CharField(max_length=32)
+    amount_e8 = models.BigIntegerField()
+    row_count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "symbol", "income_type"], name="pnl_incomeday_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.income_type} {self.symbol} {self.amount_e8}e-8 x{self.row_count}"
+
+
 class IncomeCursor(models.Model):
     """Every income row of the account with time < cursor_ms is in the ledger."""
 

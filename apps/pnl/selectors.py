@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
 
 from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
-from apps.pnl.models import AccountSnapshot, IncomeRow, PositionSnapshot
+from apps.pnl.models import AccountSnapshot, IncomeDay, IncomeRow, PositionSnapshot
 from apps.pnl.parsing import q8
 
 WINDOWS: dict[str, timedelta | None] = {
@@ -27,6 +26,8 @@ TRADING_TYPES = (REALIZED, COMMISSION, FUNDING)
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 E8 = Decimal(100_000_000)
+DAY_MS = 86_400_000
+EPOCH = date(1970, 1, 1)
 
 
 def _e8(value: int | None) -> Decimal:
@@ -35,6 +36,53 @@ def _e8(value: int | None) -> Decimal:
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return q8(part / whole * HUNDRED) if whole > 0 else ZERO
+
+
+def utc_day(day_index: int) -> date:
+    """The UTC date of day `day_index` since the epoch (a ledger row's is time_ms // DAY_MS)."""
+    return EPOCH + timedelta(days=day_index)
+
+
+def income_sums(
+    *, account: ExchangeAccount, start_ms: int | None, end_ms: int
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """Σ amount_e8 and the number of ledger rows per (symbol, income_type) over the rows with
+    `start_ms <= time_ms <= end_ms` (`start_ms` None: from the first row); keys without rows are
+    left out. Exact, in integers: the IncomeDay rollups of the window's days, corrected with raw
+    rows at the two edges (docs/figures.md, "How the sums are read"):
+    - the last day's part after `end_ms` is subtracted (rows after the last poll's `as_of`:
+      usually none);
+    - the first day's part before `start_ms` is subtracted, or, when that is the larger half of
+      the day, the first day is left out and the window's part of it is added instead.
+    So no more than half a day of raw rows is read at the start, whatever the window."""
+    last = end_ms // DAY_MS
+    first: int | None = None
+    add: list[tuple[int, int]] = []
+    subtract: list[tuple[int, int]] = []
+    if start_ms is not None:
+        first, offset = divmod(start_ms, DAY_MS)
+        if offset * 2 > DAY_MS and first < last:
+            add.append((start_ms, (first + 1) * DAY_MS - 1))
+            first += 1
+        elif offset:
+            subtract.append((first * DAY_MS, start_ms - 1))
+    if end_ms < (last + 1) * DAY_MS - 1:
+        subtract.append((end_ms + 1, (last + 1) * DAY_MS - 1))
+    days = IncomeDay.objects.filter(account=account, day__lte=utc_day(last))
+    if first is not None:
+        days = days.filter(day__gte=utc_day(first))
+    parts = [(1, days.values("symbol", "income_type").annotate(n=Sum("row_count")))]
+    for sign, spans in ((1, add), (-1, subtract)):
+        for lo, hi in spans:
+            rows = IncomeRow.objects.filter(account=account, time_ms__gte=lo, time_ms__lte=hi)
+            parts.append((sign, rows.values("symbol", "income_type").annotate(n=Count("id"))))
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for sign, grouped in parts:
+        for row in grouped.annotate(e8=Sum("amount_e8")):
+            total = sums[(row["symbol"], row["income_type"])]
+            total[0] += sign * (row["e8"] or 0)
+            total[1] += sign * row["n"]
+    return {key: (e8, n) for key, (e8, n) in sums.items() if n}
 
 
 def account_default() -> ExchangeAccount | None:
@@ -102,22 +150,19 @@ def figures_compute(*, account: ExchangeAccount | None, window: str) -> Figures:
     as_of_ms = to_ms(snapshot.exchange_time)
     span = WINDOWS[window]
     start_ms = as_of_ms - int(span.total_seconds() * 1000) if span else None
-    rows = IncomeRow.objects.filter(account=account, time_ms__lte=as_of_ms)
-    if start_ms is not None:
-        rows = rows.filter(time_ms__gte=start_ms)
-    grouped = rows.values("symbol", "income_type").annotate(total=Sum("amount_e8"), n=Count("id"))
+    grouped = income_sums(account=account, start_ms=start_ms, end_ms=as_of_ms)
     by_symbol: dict[str, SymbolFigures] = {}
     non_transfer_e8 = 0
-    for row in grouped:
-        if row["income_type"] != TRANSFER:
-            non_transfer_e8 += row["total"] or 0
-        if row["income_type"] not in TRADING_TYPES or not row["symbol"]:
+    for (symbol, income_type), (total, n) in grouped.items():
+        if income_type != TRANSFER:
+            non_transfer_e8 += total
+        if income_type not in TRADING_TYPES or not symbol:
             continue
-        fig = by_symbol.setdefault(row["symbol"], SymbolFigures(symbol=row["symbol"]))
-        amount = _e8(row["total"])
-        if row["income_type"] == REALIZED:
-            fig.realized_pnl, fig.realized_trades = amount, row["n"]
-        elif row["income_type"] == COMMISSION:
+        fig = by_symbol.setdefault(symbol, SymbolFigures(symbol=symbol))
+        amount = _e8(total)
+        if income_type == REALIZED:
+            fig.realized_pnl, fig.realized_trades = amount, n
+        elif income_type == COMMISSION:
             fig.commission = amount
         else:
             fig.funding = amount
@@ -287,20 +332,21 @@ def daily_get(*, account: ExchangeAccount | None, days: int) -> dict:
     first_day = last_day - timedelta(days=days - 1)
     out = {first_day + timedelta(days=n): defaultdict(int) for n in range(days)}
     if account is not None:
-        start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+        # Whole days: the IncomeDay rollups are the answer (the last day's rows after the
+        # last poll's time count in it, as they always have).
         grouped = (
-            IncomeRow.objects.filter(
-                account=account, time_ms__gte=to_ms(start), income_type__in=TRADING_TYPES
+            IncomeDay.objects.filter(
+                account=account,
+                day__gte=first_day,
+                day__lte=last_day,
+                income_type__in=TRADING_TYPES,
             )
             .exclude(symbol="")
-            .annotate(day=TruncDate("time"))
             .values("day", "income_type")
-            .annotate(total=Sum("amount_e8"), n=Count("id"))
+            .annotate(total=Sum("amount_e8"), n=Sum("row_count"))
         )
         for row in grouped:
-            bucket = out.get(row["day"])
-            if bucket is None:
-                continue  # rows after the last poll's day: not in this report yet
+            bucket = out[row["day"]]
             bucket[row["income_type"]] += row["total"] or 0
             if row["income_type"] == REALIZED:
                 bucket["trades"] += row["n"]

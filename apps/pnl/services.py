@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from apps.core import jsoncodec, keys
@@ -26,6 +26,7 @@ from apps.pnl import parsing, selectors
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeCursor,
+    IncomeDay,
     IncomeRow,
     PollRun,
     PositionSnapshot,
@@ -204,9 +205,11 @@ def income_ingest(
     return result
 
 
+@transaction.atomic  # a savepoint in the caller's page transaction: rows and rollups together
 def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -> int:
-    """Insert the rows not yet in the ledger, derive their closed trades; returns how many were
-    new. Runs inside the caller's transaction."""
+    """Insert the rows not yet in the ledger, add them to the daily rollup (IncomeDay), derive
+    their closed trades; returns how many were new. Runs inside the caller's transaction, so
+    the ledger and its rollup commit together or not at all."""
     if not rows:
         return 0
     existing = set(
@@ -238,9 +241,12 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
             )
             for r in new.values()
         ],
-        ignore_conflicts=True,  # the lock makes us the only writer; the key is the safety net
+        # No ignore_conflicts: the rollup adds exactly these rows. The lock makes us the only
+        # writer; should a row appear meanwhile, the unique key fails this page's transaction
+        # (nothing of it stored) and the retry skips the row.
         batch_size=500,
     )
+    income_days_add(account=account, rows=list(new.values()))
     realized = [r for r in new.values() if r.income_type == selectors.REALIZED]
     Trade.objects.bulk_create(
         [
@@ -283,6 +289,43 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
                 to_update.append(trade)
         Trade.objects.bulk_update(to_update, ["commission"], batch_size=500)
     return len(new)
+
+
+def income_days_add(*, account: ExchangeAccount, rows: list[parsing.Income]) -> None:
+    """Add newly stored ledger rows to their IncomeDay rollups (sum of amount_e8, row count),
+    creating the missing ones: one upsert that increments, exact on every backend. Runs in the
+    transaction that stores the rows."""
+    totals: dict[tuple[int, str, str], list[int]] = {}
+    for r in rows:
+        total = totals.setdefault((r.time_ms // DAY_MS, r.symbol, r.income_type), [0, 0])
+        total[0] += r.amount_e8
+        total[1] += 1
+    if not totals:
+        return
+    qn = connection.ops.quote_name
+    table = qn(IncomeDay._meta.db_table)
+    amount, count = qn("amount_e8"), qn("row_count")
+    unique = ", ".join(qn(c) for c in ("account_id", "day", "symbol", "income_type"))
+    # Identifiers from the model's metadata, values as parameters.
+    sql = (
+        f"INSERT INTO {table} ({unique}, {amount}, {count}) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({unique}) DO UPDATE SET {amount} = {table}.{amount} + excluded.{amount}, "
+        f"{count} = {table}.{count} + excluded.{count}"
+    )
+    params = [
+        (
+            account.id,
+            connection.ops.adapt_datefield_value(selectors.utc_day(day)),
+            symbol,
+            income_type,
+            amount_e8,
+            n,
+        )
+        # Sorted: concurrent writers would lock the rollup rows in one order (no deadlock).
+        for (day, symbol, income_type), (amount_e8, n) in sorted(totals.items())
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 # --- snapshots -----------------------------------------------------------------------------------
