@@ -1,4 +1,5 @@
-"""Seeds the PnL ledger and snapshots the dashboard reads (apps.pnl), through its models.
+"""Seeds the PnL ledger (through the poll's store: rows, daily rollup, closed trades) and the
+snapshots the dashboard reads (apps.pnl).
 
 Figures chosen to exercise the formatting: a gain, a loss that rounds (−5.005 → −5.01 shown),
 fees, funding, an income row outside the 24 h window, two open positions (long and short).
@@ -35,24 +36,29 @@ def seed_pnl() -> dict | None:
     if not django_apps.is_installed("apps.pnl"):
         return None
     from apps.core.timeutil import to_ms, utcnow
-    from apps.pnl.models import AccountSnapshot, IncomeRow, PositionSnapshot
+    from apps.pnl import parsing, services
+    from apps.pnl.models import AccountSnapshot, PositionSnapshot
 
     now = utcnow().replace(microsecond=0)
     account = _account()
-    for i, (hours, kind, symbol, amount) in enumerate(INCOME, start=1):
-        at = now - timedelta(hours=hours)
-        IncomeRow.objects.create(
-            account=account,
-            tran_id=9_000_000 + i,
-            income_type=kind,
-            symbol=symbol,
-            amount=Decimal(amount),
-            amount_e8=int(Decimal(amount) * E8),
-            asset="USDT",
-            trade_id=str(7_000 + i),
-            time=at,
-            time_ms=to_ms(at),
-        )
+    # Through the poll's own store: the ledger rows, their daily rollup and closed trades.
+    services.income_rows_store(
+        account=account,
+        rows=[
+            parsing.Income(
+                tran_id=9_000_000 + i,
+                income_type=kind,
+                symbol=symbol,
+                amount=Decimal(amount),
+                amount_e8=int(Decimal(amount) * E8),
+                asset="USDT",
+                info="",
+                trade_id=str(7_000 + i),
+                time_ms=to_ms(now - timedelta(hours=hours)),
+            )
+            for i, (hours, kind, symbol, amount) in enumerate(INCOME, start=1)
+        ],
+    )
     # An equity curve: a snapshot every 30 min for 6 h, the last one with the open positions.
     for step in range(12, -1, -1):
         at = now - timedelta(minutes=30 * step)
@@ -97,9 +103,11 @@ def unseed_pnl() -> None:
     if not django_apps.is_installed("apps.pnl"):
         return
     from apps.exchange.models import ExchangeAccount
-    from apps.pnl.models import AccountSnapshot, IncomeRow
+    from apps.pnl.models import AccountSnapshot, IncomeDay, IncomeRow, Trade
 
     accounts = ExchangeAccount.objects.filter(name="e2e-paper")
+    Trade.objects.filter(account__in=accounts).delete()
+    IncomeDay.objects.filter(account__in=accounts).delete()
     IncomeRow.objects.filter(account__in=accounts).delete()
     AccountSnapshot.objects.filter(account__in=accounts).delete()
 
