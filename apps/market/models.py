@@ -1,5 +1,7 @@
-"""Market data kept durably: klines (unique per symbol, interval and open time) and the
-cross-exchange alarms. Live marks and funding live in Redis streams and keys."""
+"""Market data kept durably: klines (unique per symbol, interval and open time), the funding rate
+per symbol and funding time, the cross-exchange basis per check, and the cross-exchange alarms.
+Live marks also go to Redis streams and keys. Funding and basis rows are the model features'
+history (apps/models/features.py joins them to kline times, last known value)."""
 
 from django.db import models
 
@@ -46,3 +48,46 @@ class CrossExchangeAlarm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.divergence_bps} bps at {self.created_at}"
+
+
+class FundingRate(models.Model):
+    """The funding rate of a symbol for one funding time (premiumIndex's lastFundingRate and
+    nextFundingTime), as last observed at `observed_ms`: every publish updates the row of the
+    coming funding time, so the rate a settlement used is the last value before it."""
+
+    symbol = models.CharField(max_length=32)
+    funding_time_ms = models.BigIntegerField()
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    observed_ms = models.BigIntegerField(help_text="venue time of the reading (as-of joins)")
+
+    class Meta:
+        ordering = ["symbol", "funding_time_ms"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "funding_time_ms"], name="market_funding_once"
+            )
+        ]
+        indexes = [models.Index(fields=["symbol", "observed_ms"], name="market_funding_obs")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.funding_time_ms} {self.rate}"
+
+
+class BasisObservation(models.Model):
+    """One cross-exchange check of a symbol: price here vs the reference venue's."""
+
+    symbol = models.CharField(max_length=32)
+    time_ms = models.BigIntegerField()
+    price = models.DecimalField(**MONEY)
+    reference_price = models.DecimalField(**MONEY)
+    basis = models.DecimalField(**MONEY, help_text="price - reference price")
+    basis_bps = models.DecimalField(
+        max_digits=12, decimal_places=4, help_text="signed: basis / reference x 10,000"
+    )
+
+    class Meta:
+        ordering = ["symbol", "time_ms"]
+        indexes = [models.Index(fields=["symbol", "time_ms"], name="market_basis_st")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.time_ms} {self.basis_bps} bps"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from apps.core.money import to_decimal
 from apps.core.redis import get_redis
 from apps.market import keys
-from apps.market.models import Kline
+from apps.market.models import BasisObservation, FundingRate, Kline
 
 
 def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
@@ -18,3 +18,25 @@ def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
 def mark_latest(*, symbol: str) -> Decimal | None:
     value = get_redis().hget(keys.mark(symbol), "mark_price")
     return to_decimal(value) if value else None
+
+
+def funding_history(*, symbol: str, until_ms: int, since_ms: int | None = None) -> list[tuple]:
+    """(observed_ms, rate) of the symbol's funding rows observed up to `until_ms`, oldest first;
+    from the last one observed at or before `since_ms` (the value in force then)."""
+    rows = FundingRate.objects.filter(symbol=symbol, observed_ms__lte=until_ms)
+    if since_ms is not None:
+        first = rows.filter(observed_ms__lte=since_ms).order_by("-observed_ms").first()
+        if first is not None:
+            rows = rows.filter(observed_ms__gte=first.observed_ms)
+    return list(rows.order_by("observed_ms").values_list("observed_ms", "rate"))
+
+
+def basis_history(*, symbol: str, until_ms: int, since_ms: int | None = None) -> list[tuple]:
+    """(time_ms, basis_bps) of the symbol's cross-exchange checks up to `until_ms`, oldest first;
+    from the last one at or before `since_ms`."""
+    rows = BasisObservation.objects.filter(symbol=symbol, time_ms__lte=until_ms)
+    if since_ms is not None:
+        first = rows.filter(time_ms__lte=since_ms).order_by("-time_ms").first()
+        if first is not None:
+            rows = rows.filter(time_ms__gte=first.time_ms)
+    return list(rows.order_by("time_ms").values_list("time_ms", "basis_bps"))

@@ -14,10 +14,10 @@ from redis.exceptions import RedisError, ResponseError
 from apps.core import jsoncodec
 from apps.core.money import money_str, to_decimal
 from apps.core.redis import get_redis
-from apps.core.timeutil import from_ms
+from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.exchange.errors import PayloadError
 from apps.market import keys
-from apps.market.models import CrossExchangeAlarm, Kline
+from apps.market.models import BasisObservation, CrossExchangeAlarm, FundingRate, Kline
 from apps.market.venue import PublicVenue
 
 logger = logging.getLogger(__name__)
@@ -196,6 +196,7 @@ def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
         )
         with transaction.atomic():
             new.extend(klines_store(klines=fetched))
+    funding_store(mark=mark)
     client = get_redis()
     entry = {
         "symbol": symbol,
@@ -218,6 +219,17 @@ def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
         raise
     stream_catch_up(symbol=symbol, interval=interval)
     return {"symbol": symbol, "klines": len(new), "mark": entry["mark_price"]}
+
+
+def funding_store(*, mark: Mark) -> FundingRate:
+    """The funding rate of the coming funding time, as observed now (one row per symbol and
+    funding time, updated by each publish: the durable history the model features read)."""
+    row, _ = FundingRate.objects.update_or_create(
+        symbol=mark.symbol,
+        funding_time_ms=mark.next_funding_time,
+        defaults={"rate": mark.funding_rate, "observed_ms": mark.time},
+    )
+    return row
 
 
 def stream_catch_up(*, symbol: str, interval: str, limit: int = 500) -> int:
@@ -255,6 +267,7 @@ def cross_exchange_check(
     prices = _ticker_prices(venue)
     refs = _ticker_prices(reference)
     client = get_redis()
+    now_ms = to_ms(utcnow())
     out = []
     for symbol in symbols:
         price, ref = prices.get(symbol), refs.get(symbol)
@@ -270,6 +283,14 @@ def cross_exchange_check(
             "divergence_bps": divergence,
             "threshold_bps": threshold_bps,
         }
+        BasisObservation.objects.create(
+            symbol=symbol,
+            time_ms=now_ms,
+            price=price,
+            reference_price=ref,
+            basis=basis,
+            basis_bps=(basis / ref * 10000).quantize(Decimal("0.0001")),
+        )
         client.hset(keys.basis(symbol), mapping={k: jsoncodec.dumps(v) for k, v in state.items()})
         alarmed = divergence > threshold_bps
         if alarmed and not client.exists(keys.alarm(symbol)):

@@ -23,7 +23,9 @@ class KlineLike(Protocol):
     close: Any
 
 
-# Model inputs: kline-derived only, so a model trained on history sees the same columns live.
+# Model inputs: kline-derived, plus the market app's funding rate and cross-exchange basis joined
+# to each bar's close (last known value, 0 before the first), so a model trained on history sees
+# the same columns live.
 FEATURE_NAMES: tuple[str, ...] = (
     "ret_1",
     "ret_5",
@@ -34,6 +36,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "vol_ratio",
     "trend_t",
     "range_pos",
+    "funding_bps",  # funding rate in force at the bar's close, in basis points
+    "basis_bps",  # price here vs the reference venue at the bar's close, in basis points
 )
 LOOKBACK = 60  # bars of history one feature row needs (plus one for the first return)
 
@@ -44,12 +48,40 @@ REGIME_VOL_RATIO = 1.6  # robust volatility this many times the baseline: volati
 REGIME_TREND_T = 1.0  # |net move| over this many window standard deviations: a trend
 
 
-def arrays(klines: Sequence[KlineLike]) -> dict[str, np.ndarray]:
-    """close/high/low as float arrays (Decimal -> float is fine for statistics, not for money)."""
+def close_times(klines: Sequence[KlineLike]) -> np.ndarray:
+    """Each bar's close time in ms (the stored close_time_ms, else the open time + 1 minute - 1)."""
+    return np.asarray(
+        [getattr(k, "close_time_ms", None) or k.open_time_ms + 59_999 for k in klines],
+        dtype=np.int64,
+    )
+
+
+def asof(times_ms: np.ndarray, history: Sequence[tuple[int, Any]], *, scale: int = 1) -> np.ndarray:
+    """The last value of `history` ((time_ms, value), oldest first) known at each time, x scale;
+    0 before the first observation. A value is known from its own time on: never the future."""
+    if not len(history):
+        return np.zeros(len(times_ms))
+    obs_t = np.asarray([t for t, _ in history], dtype=np.int64)
+    obs_v = np.asarray([v for _, v in history], dtype=float) * scale
+    pos = np.searchsorted(obs_t, times_ms, side="right") - 1
+    return np.where(pos >= 0, obs_v[np.maximum(pos, 0)], 0.0)
+
+
+def arrays(
+    klines: Sequence[KlineLike],
+    *,
+    funding: Sequence[tuple[int, Any]] = (),
+    basis: Sequence[tuple[int, Any]] = (),
+) -> dict[str, np.ndarray]:
+    """close/high/low as float arrays (Decimal -> float is fine for statistics, not for money),
+    and the funding rate (bps) and basis (bps) histories joined to each bar's close."""
+    times = close_times(klines)
     return {
         "close": np.asarray([k.close for k in klines], dtype=float),
         "high": np.asarray([k.high for k in klines], dtype=float),
         "low": np.asarray([k.low for k in klines], dtype=float),
+        "funding": asof(times, funding, scale=10_000),
+        "basis": asof(times, basis),
     }
 
 
@@ -57,8 +89,15 @@ def _rolling_std(values: np.ndarray, window: int) -> np.ndarray:
     return sliding_window_view(values, window).std(axis=1)
 
 
-def feature_matrix(close: np.ndarray, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """One row per bar i >= LOOKBACK, using bars [i - LOOKBACK, i] only (never the future).
+def feature_matrix(
+    close: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    funding: np.ndarray | None = None,
+    basis: np.ndarray | None = None,
+) -> np.ndarray:
+    """One row per bar i >= LOOKBACK, using bars [i - LOOKBACK, i] only (never the future);
+    `funding` and `basis` are per-bar values already joined as of each close (zeros if None).
 
     Row k describes bar LOOKBACK + k. Vectorised: the whole history in one pass.
     """
@@ -82,17 +121,40 @@ def feature_matrix(close: np.ndarray, high: np.ndarray, low: np.ndarray) -> np.n
     lo = sliding_window_view(low, LOOKBACK + 1).min(axis=1)
     span = np.where(hi > lo, hi - lo, np.nan)
     range_pos = np.nan_to_num((close[idx] - lo) / span - 0.5, nan=0.0)
+    funding_bps = funding[idx] if funding is not None else np.zeros(len(idx))
+    basis_bps = basis[idx] if basis is not None else np.zeros(len(idx))
     return np.column_stack(
-        [ret(1), ret(5), ret(15), ret(60), vol_15, vol_60, vol_ratio, trend_t, range_pos]
+        [
+            ret(1),
+            ret(5),
+            ret(15),
+            ret(60),
+            vol_15,
+            vol_60,
+            vol_ratio,
+            trend_t,
+            range_pos,
+            funding_bps,
+            basis_bps,
+        ]
     )
 
 
-def feature_row(klines: Sequence[KlineLike]) -> np.ndarray | None:
+def matrix(a: dict[str, np.ndarray]) -> np.ndarray:
+    """feature_matrix of an `arrays` dict."""
+    return feature_matrix(a["close"], a["high"], a["low"], a.get("funding"), a.get("basis"))
+
+
+def feature_row(
+    klines: Sequence[KlineLike],
+    *,
+    funding: Sequence[tuple[int, Any]] = (),
+    basis: Sequence[tuple[int, Any]] = (),
+) -> np.ndarray | None:
     """The features of the last kline, or None without enough history."""
     if len(klines) <= LOOKBACK:
         return None
-    a = arrays(klines[-(LOOKBACK + 1) :])
-    return feature_matrix(a["close"], a["high"], a["low"])[-1]
+    return matrix(arrays(klines[-(LOOKBACK + 1) :], funding=funding, basis=basis))[-1]
 
 
 def labels_up(close: np.ndarray, horizon: int) -> np.ndarray:

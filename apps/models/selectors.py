@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from apps.market import selectors as market_selectors
 from apps.market.models import Kline
 from apps.models.models import (
     ModelStatus,
@@ -20,6 +21,19 @@ def klines_until(*, symbol: str, interval: str, count: int, before_ms: int | Non
     if before_ms is not None:
         rows = rows.filter(open_time_ms__lt=before_ms)
     return list(reversed(rows.order_by("-open_time_ms")[:count]))
+
+
+def market_inputs(*, symbol: str, klines: list) -> dict[str, list]:
+    """The funding and basis histories covering `klines` (for features.arrays / feature_row):
+    from the value in force at the first bar to the last bar's close."""
+    if not klines:
+        return {"funding": [], "basis": []}
+    first = klines[0].open_time_ms
+    last = getattr(klines[-1], "close_time_ms", None) or klines[-1].open_time_ms + 59_999
+    return {
+        "funding": market_selectors.funding_history(symbol=symbol, until_ms=last, since_ms=first),
+        "basis": market_selectors.basis_history(symbol=symbol, until_ms=last, since_ms=first),
+    }
 
 
 def models_live() -> list[ModelVersion]:

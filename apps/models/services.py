@@ -129,14 +129,15 @@ def _history(symbol: str, bars: int) -> list[Kline]:
 def dataset_build(
     *, symbols: list[str], bars: int, horizon: int, holdout_fraction: float
 ) -> dict[str, np.ndarray]:
-    """Features and up/down labels per symbol, split in time: each symbol's last bars are the
-    hold-out, never seen in fitting."""
+    """Features (klines + funding and basis as of each close) and up/down labels per symbol,
+    split in time: each symbol's last bars are the hold-out, never seen in fitting."""
     parts: dict[str, list[np.ndarray]] = {"x_fit": [], "y_fit": [], "x_hold": [], "y_hold": []}
     for symbol in symbols:
-        a = F.arrays(_history(symbol, bars))
+        klines = _history(symbol, bars)
+        a = F.arrays(klines, **selectors.market_inputs(symbol=symbol, klines=klines))
         if len(a["close"]) <= F.LOOKBACK + horizon + 10:
             continue
-        x = F.feature_matrix(a["close"], a["high"], a["low"])[: -horizon or None]
+        x = F.matrix(a)[: -horizon or None]
         y = F.labels_up(a["close"], horizon)
         cut = int(len(y) * (1 - holdout_fraction))
         parts["x_fit"].append(x[:cut])

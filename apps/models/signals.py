@@ -48,7 +48,11 @@ def _probabilities(x: np.ndarray, versions: list) -> list[tuple[Any, float]]:
         except (ArtifactRefused, OSError) as exc:
             logger.error("model v%s skipped: %s", version.id, exc)
             continue
-        out.append((version, payload["model"].predict_proba(x)[0, 1].item()))
+        # The columns the model was trained on, by name: a model from before a feature was added
+        # keeps its own inputs.
+        names = payload.get("features") or F.FEATURE_NAMES
+        cols = [F.FEATURE_NAMES.index(n) for n in names]
+        out.append((version, payload["model"].predict_proba(x[:, cols])[0, 1].item()))
     return out
 
 
@@ -68,7 +72,7 @@ class EnsembleSource:
         return F.LOOKBACK + 1
 
     def evaluate(self, *, symbol: str, klines: list[KlineLike]) -> Signal:
-        row = F.feature_row(klines)
+        row = F.feature_row(klines, **selectors.market_inputs(symbol=symbol, klines=klines))
         if row is None:
             return Signal(symbol, 0, Decimal(0), None, self.name, {"why": "not enough klines"})
         price = klines[-1].close
@@ -98,6 +102,8 @@ class EnsembleSource:
         confidence = Decimal(str(round(max(prob_up, 1 - prob_up), 4))) if direction else Decimal(0)
         features = {
             "prob_up": round(prob_up, 4),
+            "funding_bps": round(row[F.FEATURE_NAMES.index("funding_bps")].item(), 4),
+            "basis_bps": round(row[F.FEATURE_NAMES.index("basis_bps")].item(), 4),
             "models": {str(v.id): round(p, 4) for v, p in probs},
             "last_open_time": klines[-1].open_time_ms,
         }
