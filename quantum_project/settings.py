@@ -263,6 +263,9 @@ TRADING_HOOKS = {
     ),
     "size": env("TRADING_HOOK_SIZE", default="apps.rl.hooks.size"),
     "strategy": env("TRADING_HOOK_STRATEGY", default="apps.strategy.hooks.active_strategy"),
+    "strategy_source": env(
+        "TRADING_HOOK_STRATEGY_SOURCE", default="apps.strategy.hooks.strategy_source"
+    ),
     "live_models": env("TRADING_HOOK_LIVE_MODELS", default="apps.models.hooks.live_models"),
 }
 # Size entries with the RL agent (bounded by the risk policy); off: TRADING_ORDER_NOTIONAL flat.

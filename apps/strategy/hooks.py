@@ -1,8 +1,10 @@
-"""The strategy app's answer to the trading loop's `strategy` hook (apps/trading/hooks.py)."""
+"""The strategy app's answers to the trading loop's `strategy` and `strategy_source` hooks
+(apps/trading/hooks.py)."""
 
 from __future__ import annotations
 
-from apps.strategy.models import StrategyChoice
+from apps.strategy.models import StrategyChoice, VersionStatus
+from apps.strategy.signals import VersionSource
 
 
 def active_strategy(*, symbol: str) -> dict | None:
@@ -18,3 +20,16 @@ def active_strategy(*, symbol: str) -> dict | None:
         "choice_id": choice.id,
         "reason": choice.reason,
     }
+
+
+def strategy_source(*, symbol: str) -> VersionSource | None:
+    """The signal source of the brain's latest pick for the symbol when that version is still
+    active: its family with its parameters drive the symbol's signal. None (the loop keeps its
+    default source) before the first pick, when the brain stood aside, or once the version was
+    retired."""
+    choice = StrategyChoice.objects.filter(symbol=symbol).select_related("version").first()
+    if choice is None or choice.version is None:
+        return None
+    if choice.version.status != VersionStatus.ACTIVE:
+        return None
+    return VersionSource(choice.version)

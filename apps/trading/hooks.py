@@ -14,6 +14,8 @@ its defaults rather than stopping):
       -> {"notional": Decimal, "multiplier": str, "decision_id": int, ...}` (JSON-able but
       `notional`, which the loop still bounds by the risk policy)
 - `strategy(symbol=) -> {"version_id": int | None, "family": str, "regime": str, ...} | None`
+- `strategy_source(symbol=) -> SignalSource | None`: the source of the brain's active strategy
+      version for the symbol (its family and parameters); None keeps the configured source
 - `live_models() -> bool`: whether the ensemble has at least one live model
 """
 

@@ -187,6 +187,7 @@ def signals_evaluate(
     symbols: list[str] | None = None,
 ) -> list[PositionIntent]:
     """One pass of the strategy over the configured symbols: intents for what it decides."""
+    explicit = source is not None
     source = source or signal_source_default()
     desk = selectors.desk_get()
     if not desk.allows_new_risk:
@@ -198,12 +199,16 @@ def signals_evaluate(
     for symbol in symbols or settings.TRADING_SYMBOLS:
         if symbol in in_flight:
             continue
+        # The brain's active strategy version for the symbol drives its signal (hook
+        # `strategy_source`); the configured source otherwise. A source passed in is used as is.
+        picked = None if explicit else hooks.call("strategy_source", symbol=symbol)
+        symbol_source = picked if picked is not None else source
         klines = klines_recent(
             symbol=symbol,
             interval=settings.MARKET_KLINE_INTERVAL,
-            count=source.history_needed(),
+            count=symbol_source.history_needed(),
         )
-        signal = source.evaluate(symbol=symbol, klines=klines)
+        signal = symbol_source.evaluate(symbol=symbol, klines=klines)
         intent = _propose(
             account=account,
             signal=signal,

@@ -93,3 +93,136 @@ def test_without_a_brain_pick_the_snapshot_has_no_strategy(policy, settings):
     settings.TRADING_RL_SIZING = False
     _, extra = _sizing(signal=_signal(), policy=policy)
     assert "strategy" not in extra and extra["context"]["regime"] is None
+
+
+# --- the brain's pick drives the signal (hook strategy_source) -----------------------------------
+
+EXCHANGE_INFO = {
+    "symbols": [
+        {
+            "symbol": "BTCUSDT",
+            "filters": [
+                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
+                {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001"},
+                {"filterType": "MIN_NOTIONAL", "notional": "5"},
+            ],
+        }
+    ]
+}
+
+
+class FakeClient:
+    """Only what proposing an entry reads from the venue: the symbol filters."""
+
+    def __init__(self, account) -> None:
+        self.account = account
+
+    def call(self, method: str, **kwargs):
+        assert method == "futures_exchange_info"
+        return EXCHANGE_INFO
+
+
+def _klines(closes: list[str]) -> None:
+    from apps.core.timeutil import from_ms
+    from apps.market.models import Kline
+
+    t0 = 1_700_000_000_000 - 1_700_000_000_000 % 60_000
+    Kline.objects.bulk_create(
+        Kline(
+            symbol="BTCUSDT",
+            interval="1m",
+            open_time_ms=t0 + i * 60_000,
+            open_time=from_ms(t0 + i * 60_000),
+            open=D(c),
+            high=D(c) + 10,
+            low=D(c) - 10,
+            close=D(c),
+            volume=D(1),
+            close_time_ms=t0 + i * 60_000 + 59_999,
+        )
+        for i, c in enumerate(closes)
+    )
+
+
+@pytest.fixture
+def loop_account(db, redis_client, settings):
+    from apps.exchange.models import ExchangeAccount
+
+    settings.TRADING_SIGNAL_SOURCE = "rule"
+    settings.TRADING_RL_SIZING = False
+    settings.TRADING_SYMBOLS = ["BTCUSDT"]
+    return ExchangeAccount.objects.create(
+        name="hooks",
+        venue="paper",
+        base_url="http://127.0.0.1:9",
+        api_key_encrypted="unused",
+        api_secret_encrypted="unused",
+    )
+
+
+def _evaluate(account):
+    from apps.trading.models import PositionIntent
+    from apps.trading.services import signals_evaluate
+
+    made = signals_evaluate(account=account, client=FakeClient(account))
+    PositionIntent.objects.all().delete()  # each call starts flat and with nothing in flight
+    return made
+
+
+def test_the_brain_pick_drives_the_signal_with_its_version_params(loop_account, policy):
+    from apps.strategy import services as strategy
+    from apps.strategy.models import StrategyVersion
+
+    # 60 bars rising 10 a bar, then 6 falling 80: the 3-bar fast average is below the 50-bar one.
+    closes = [str(40000 + 10 * i) for i in range(60)] + [str(40590 - 80 * i) for i in range(1, 7)]
+    _klines(closes)
+    RegimeObservation.objects.create(
+        symbol="BTCUSDT", regime="trend_up", as_of_ms=60_000, stats={"vol_ratio": 1.0}
+    )
+
+    # No pick yet: the rule with its settings (9 / 21).
+    (rule,) = _evaluate(loop_account)
+    assert rule.signal["source"] == "ma_cross_atr" and "strategy_version" not in rule.signal
+    last9 = [D(c) for c in closes[-9:]]
+    assert D(rule.signal["features"]["ma_fast"]) == (sum(last9) / 9).quantize(D("0.0001"))
+
+    version = StrategyVersion.objects.create(
+        family="ma_cross", params={"fast": 3, "slow": 50, "atr_period": 5}
+    )
+    strategy.version_promote(version_id=version.id, actor="test")
+    assert strategy.brain_pick(symbol="BTCUSDT").version_id == version.id
+    (picked,) = _evaluate(loop_account)
+    snap = picked.signal
+    assert snap["source"] == "strategy:ma_cross"
+    fast = sum(D(c) for c in closes[-3:]) / 3
+    slow = sum(D(c) for c in closes[-50:]) / 50
+    assert D(snap["features"]["ma_fast"]) == fast.quantize(D("0.0001"))
+    assert D(snap["features"]["ma_slow"]) == slow.quantize(D("0.0001"))
+    assert fast < slow and snap["direction"] == -1 and picked.side == "SELL"
+    assert snap["features"]["strategy_version"] == version.id
+    assert snap["features"]["strategy_params"] == {"fast": 3, "slow": 50, "atr_period": 5}
+    assert snap["strategy"]["version_id"] == version.id  # the label agrees with the driver
+
+    # Retired: back to the rule, even though the brain's last pick still names it.
+    strategy.version_retire(version_id=version.id, actor="test")
+    (fallback,) = _evaluate(loop_account)
+    assert fallback.signal["source"] == "ma_cross_atr"
+
+
+def test_a_mean_revert_pick_signals_as_its_backtest_does(loop_account, policy):
+    import numpy as np
+
+    from apps.strategy.backtest import positions
+    from apps.strategy.models import StrategyChoice, StrategyVersion
+
+    closes = [str(40000 + (5 if i % 2 else -5)) for i in range(40)] + ["40200"]  # a spike up
+    _klines(closes)
+    params = {"lookback": 30, "z_entry": 1.5}
+    version = StrategyVersion.objects.create(family="mean_revert", params=params, status="active")
+    StrategyChoice.objects.create(symbol="BTCUSDT", regime="range", version=version, reason="t")
+    (intent,) = _evaluate(loop_account)
+    close = np.asarray([D(c) for c in closes], dtype=float)
+    assert intent.signal["source"] == "strategy:mean_revert"
+    assert intent.signal["direction"] == positions("mean_revert", params, close)[-1] == -1
+    assert intent.signal["features"]["z"] > 1.5 and D(intent.signal["confidence"]) > D("0.5")
+    assert intent.signal["features"]["strategy_version"] == version.id
