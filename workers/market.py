@@ -1,14 +1,10 @@
 """Tasks of the market context: load, call one service, store."""
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 
-from apps.core.locks import LockHeld, exclusive
+from apps.core.locks import run_exclusive
 from apps.market import services
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -18,11 +14,13 @@ logger = logging.getLogger(__name__)
 )
 def publish() -> None:
     """Klines (gaps backfilled), marks and funding of TRADING_SYMBOLS into the DB and streams."""
-    try:
-        with exclusive("market:publish", timeout=settings.TRADING_CYCLE_LOCK_SECONDS):
-            services.market_publish(venue=services.market_venue(), symbols=settings.TRADING_SYMBOLS)
-    except LockHeld:
-        logger.info("market publish still running: this run skipped")
+    run_exclusive(
+        "market:publish",
+        timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+        job=lambda: services.market_publish(
+            venue=services.market_venue(), symbols=settings.TRADING_SYMBOLS
+        ),
+    )
 
 
 @shared_task(
@@ -32,8 +30,8 @@ def publish() -> None:
 )
 def cross_exchange() -> None:
     """Basis and divergence against the reference venue; alarms past the threshold."""
-    try:
-        with exclusive("market:cross_exchange", timeout=settings.TRADING_CYCLE_LOCK_SECONDS):
-            services.cross_exchange_run(symbols=settings.TRADING_SYMBOLS)
-    except LockHeld:
-        logger.info("cross-exchange check still running: this run skipped")
+    run_exclusive(
+        "market:cross_exchange",
+        timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+        job=lambda: services.cross_exchange_run(symbols=settings.TRADING_SYMBOLS),
+    )

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from apps.core.locks import LockHeld, exclusive
+from apps.core.locks import LockHeld, exclusive, run_exclusive
 from apps.exchange.errors import RetryableExchangeError
 from apps.pnl import services
 
@@ -41,8 +41,4 @@ def poll_account(self, account_id: int) -> None:
 
 @shared_task(name="quantum.pnl.downsample_snapshots", ignore_result=True)
 def downsample_snapshots() -> None:
-    try:
-        with exclusive("pnl:downsample", timeout=3600):
-            services.snapshots_downsample()
-    except LockHeld:
-        logger.info("pnl downsample skipped: another run is in progress")
+    run_exclusive("pnl:downsample", timeout=3600, job=services.snapshots_downsample)

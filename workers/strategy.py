@@ -1,24 +1,20 @@
 """Tasks of the strategy context (research queue): load, call one service, store."""
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 
-from apps.core.locks import LockHeld, exclusive
+from apps.core.locks import run_exclusive
 from apps.strategy import services
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(name="quantum.strategy.evolve", soft_time_limit=1500, time_limit=1800)
 def evolve(run_id: int) -> None:
     """Genetic parameter search with a held-out check; progress on the EvolutionRun row."""
-    try:
-        with exclusive(f"strategy:evolve:{run_id}", timeout=1900):
-            services.evolution_execute(run_id=run_id)
-    except LockHeld:
-        logger.info("evolution run %s already running: duplicate delivery skipped", run_id)
+    run_exclusive(
+        f"strategy:evolve:{run_id}",
+        timeout=1900,
+        job=lambda: services.evolution_execute(run_id=run_id),
+    )
 
 
 @shared_task(name="quantum.strategy.evolve_scheduled", soft_time_limit=20, time_limit=30)
@@ -37,8 +33,4 @@ def brain() -> None:
 @shared_task(name="quantum.strategy.outcomes", soft_time_limit=40, time_limit=50)
 def outcomes() -> None:
     """Strategy memory from live trades: closed trades -> outcomes per strategy x regime."""
-    try:
-        with exclusive("strategy:outcomes", timeout=60):
-            services.outcomes_ingest()
-    except LockHeld:
-        logger.info("strategy outcomes still running: this run skipped")
+    run_exclusive("strategy:outcomes", timeout=60, job=services.outcomes_ingest)

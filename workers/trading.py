@@ -1,11 +1,12 @@
 """Tasks of the trading context: load, call one service, store (docs/trading.md)."""
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 
-from apps.core.locks import LockHeld, exclusive
+from apps.core.locks import run_exclusive
 from apps.trading import selectors, services
 from apps.trading.execution import Outcome, intent_execute
 
@@ -14,16 +15,15 @@ logger = logging.getLogger(__name__)
 
 def _cycle(with_signals: bool) -> None:
     for account_id in selectors.trading_accounts().values_list("id", flat=True):
-        try:
-            # One lock per account for both the full cycle and the monitor-only pass: decisions
-            # about an account's positions are never taken by two runs at once.
-            with exclusive(
-                f"trading:cycle:{account_id}", timeout=settings.TRADING_CYCLE_LOCK_SECONDS
-            ):
-                summary = services.trading_cycle(account_id=account_id, with_signals=with_signals)
-                logger.info("trading cycle account %s: %s", account_id, summary)
-        except LockHeld:
-            logger.info("trading cycle of account %s still running: skipped", account_id)
+        # One lock per account for both the full cycle and the monitor-only pass: decisions
+        # about an account's positions are never taken by two runs at once.
+        summary = run_exclusive(
+            f"trading:cycle:{account_id}",
+            timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+            job=partial(services.trading_cycle, account_id=account_id, with_signals=with_signals),
+        )
+        if summary is not None:
+            logger.info("trading cycle account %s: %s", account_id, summary)
 
 
 @shared_task(
