@@ -226,6 +226,49 @@ describe("intents and orders", () => {
     expect(screen.getByTestId("audit-orders").querySelector("[data-count]")!.textContent).toBe("2 shown · 300 match (the newest 2)");
   });
 
+  it("never shows one filter's rows under another filter's label, even while the answer is slow", async () => {
+    // the symbol query is held until released: the page must show nothing for it meanwhile, and
+    // every frame it ever commits with the symbol's label must hold the symbol's own rows
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fakeApi({
+      "/api/auth/me/": me(false),
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/trading/intents/": async (_i, url) => {
+        const symbol = new URL(url!, "http://x").searchParams.get("symbol");
+        if (symbol) await held;
+        const rows = INTENTS.filter((r) => !symbol || r.symbol === symbol);
+        return json({ count: rows.length, results: rows });
+      },
+      "/api/trading/orders/": () => json({ count: 2, results: ORDERS }),
+    });
+    const { container } = renderAt("/audit");
+    await waitFor(() => expect(container.querySelectorAll("tr[data-intent]").length).toBe(2));
+    const card = screen.getByTestId("audit-intents");
+    const frames: { query: string | null; ids: string[] }[] = [];
+    const observer = new MutationObserver(() =>
+      frames.push({
+        query: card.querySelector("[data-count]")?.getAttribute("data-query") ?? null,
+        ids: [...card.querySelectorAll("tr[data-intent]")].map((r) => r.getAttribute("data-intent")!),
+      }),
+    );
+    observer.observe(card, { subtree: true, childList: true, attributes: true, characterData: true });
+    const ethIds = INTENTS.filter((r) => r.symbol === "ETHUSDT").map((r) => String(r.id));
+    expect(ethIds.length).toBeGreaterThan(0);
+
+    fireEvent.change(screen.getByLabelText("Symbol"), { target: { value: "ethusdt" } });
+    // the debounce fires and the request is in flight: no rows, no count, for the new filter
+    await waitFor(() => expect(card.querySelectorAll("tr[data-intent]").length).toBe(0));
+    expect(card.querySelector("[data-count]")).toBeNull();
+    release();
+    await waitFor(() => expect(card.querySelector("[data-count]")?.getAttribute("data-query")).toBe("limit=200&symbol=ETHUSDT"));
+    observer.disconnect();
+    const labelled = frames.filter((f) => f.query === "limit=200&symbol=ETHUSDT");
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const f of labelled) expect(f.ids).toEqual(ethIds);
+    for (const f of frames.filter((f) => f.query === "limit=200")) expect(f.ids.length).toBe(2);
+  });
+
   it("shows the API's 400 message when it refuses a filter", async () => {
     fakeApi({
       "/api/auth/me/": me(false),

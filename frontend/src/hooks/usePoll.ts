@@ -14,31 +14,31 @@ export interface PollState<T> {
   refresh: () => void;
 }
 
+interface Answer<T> extends Omit<PollState<T>, "refresh" | "loading"> {
+  /** the deps the answer is for: an answer is only ever shown for its own key */
+  key: string;
+}
+
+const NO_ANSWER = { data: null, fetchedAt: null, error: null, notAvailable: false, loading: true };
+
 /**
  * Fetch now and every `intervalMs` (default 5 s) while mounted. A failure keeps the last good
  * data but marks the state failed, so cards can say their numbers are not current.
+ *
+ * Each answer is stored with the deps it answered. Until the new key's first answer arrives the
+ * state is "loading, no data": resetting in an effect instead would leave one committed render
+ * in which the previous filter's rows sit under the new filter's label.
  */
 export function usePoll<T>(
   fetcher: ((signal: AbortSignal) => Promise<T>) | null,
   deps: unknown[],
   intervalMs: number = POLL_MS,
 ): PollState<T> {
-  const [state, setState] = useState<Omit<PollState<T>, "refresh">>({
-    data: null,
-    fetchedAt: null,
-    error: null,
-    notAvailable: false,
-    loading: true,
-  });
+  const key = JSON.stringify(deps);
+  const [answer, setAnswer] = useState<Answer<T> | null>(null);
   const [tick, setTick] = useState(0);
   const fetcherRef = useRef(fetcher);
   fetcherRef.current = fetcher;
-
-  useEffect(() => {
-    // a new key (window, symbol): forget the previous answer so it is never shown as this one
-    setState({ data: null, fetchedAt: null, error: null, notAvailable: false, loading: true });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, deps);
 
   useEffect(() => {
     if (!fetcherRef.current) return undefined;
@@ -51,14 +51,18 @@ export function usePoll<T>(
       try {
         const data = await fetcherRef.current!(controller.signal);
         if (cancelled) return;
-        setState({ data, fetchedAt: Date.now(), error: null, notAvailable: false, loading: false });
+        setAnswer({ key, data, fetchedAt: Date.now(), error: null, notAvailable: false });
       } catch (exc) {
         if (cancelled || (exc as Error)?.name === "AbortError") return;
         if (exc instanceof AuthRequired) return; // the auth layer redirects to login
         if (exc instanceof NotAvailable) {
-          setState({ data: null, fetchedAt: Date.now(), error: null, notAvailable: true, loading: false });
+          setAnswer({ key, data: null, fetchedAt: Date.now(), error: null, notAvailable: true });
         } else {
-          setState((prev) => ({ ...prev, error: exc as Error, loading: false }));
+          setAnswer((prev) =>
+            prev?.key === key
+              ? { ...prev, error: exc as Error }
+              : { key, data: null, fetchedAt: null, error: exc as Error, notAvailable: false },
+          );
         }
       }
       if (!cancelled) timer = setTimeout(run, intervalMs);
@@ -70,10 +74,12 @@ export function usePoll<T>(
       controller?.abort();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick, intervalMs]);
+  }, [key, tick, intervalMs]);
 
   const refresh = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, refresh };
+  if (answer === null || answer.key !== key) return { ...NO_ANSWER, refresh };
+  const { data, fetchedAt, error, notAvailable } = answer;
+  return { data, fetchedAt, error, notAvailable, loading: false, refresh };
 }
 
 /** The current time, re-rendered every second, so "updated 3 s ago" counts up between polls. */
