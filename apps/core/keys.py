@@ -5,6 +5,8 @@ values are JSON, never a language's repr.
 """
 
 BEAT_LAST_TICK = "quantum:ops:beat:last_tick"  # ms since the epoch of beat's last scheduler tick
+# how many workers answered the last complete inspection: the next one may stop at that many
+OPS_WORKERS_SEEN = "quantum:ops:health:workers_seen"
 
 RL_REWARD = "quantum:rl:reward:{symbol}"  # hash: six PnL fields, reward and its parts, timestamp
 RL_HISTORY = "quantum:rl:history:{symbol}"  # sorted set: reward history, scored by ms
@@ -19,6 +21,7 @@ def rl_reward(symbol: str) -> str:
 def rl_history(symbol: str) -> str:
     return RL_HISTORY.format(symbol=symbol.upper())
 
+
 # PnL tracker: a marker per published closed trade, so a poll that dies between XADD and
 # recording the publication never appends the same trade twice (docs/pnl.md).
 PNL_PUBLISHED = "quantum:pnl:published:{account_id}:{tran_id}"
@@ -26,6 +29,7 @@ PNL_PUBLISHED = "quantum:pnl:published:{account_id}:{tran_id}"
 
 def pnl_published(account_id: int, tran_id: int) -> str:
     return PNL_PUBLISHED.format(account_id=account_id, tran_id=tran_id)
+
 
 # Trading's exit brain: why the desk closed, per fill (userTrades id) of an exit order, so the PnL
 # tracker's closed-trade entry can carry `exit_reason` and `duration` (docs/trading.md).

@@ -7,6 +7,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import connection
+from redis.exceptions import RedisError
 
 from apps.core import keys
 from apps.core.redis import get_redis
@@ -39,12 +40,40 @@ def redis_health() -> dict[str, Any]:
     return _timed(lambda: {"ok": bool(get_redis().ping())})
 
 
-def queue_health(celery_app) -> dict[str, dict[str, Any]]:
-    """Which live workers consume each declared queue (asks the workers over the broker)."""
-    queues = [queue.name for queue in celery_app.conf.task_queues]
+WORKERS_SEEN_TTL_SECONDS = 60  # a full inspection at least this often: new workers get listed
+
+
+def _inspect(celery_app, limit: int | None) -> dict[str, list[dict]]:
+    inspect = celery_app.control.inspect(timeout=settings.OPS_INSPECT_TIMEOUT_SECONDS, limit=limit)
+    return inspect.active_queues() or {}
+
+
+def _workers_seen() -> int | None:
     try:
-        inspect = celery_app.control.inspect(timeout=settings.OPS_INSPECT_TIMEOUT_SECONDS)
-        replies = inspect.active_queues() or {}
+        raw = get_redis().get(keys.OPS_WORKERS_SEEN)
+        return int(raw) if raw is not None and int(raw) > 0 else None
+    except (RedisError, ValueError):
+        return None
+
+
+def queue_health(celery_app) -> dict[str, dict[str, Any]]:
+    """Which live workers consume each declared queue (asks the workers over the broker).
+
+    A broadcast has no end: waiting for every reply means waiting the whole timeout. So the
+    inspection stops as soon as as many workers answered as the last complete one saw; if that
+    leaves a queue without a consumer, a full inspection confirms it before it is reported down
+    (a queue is "ok" only on a real reply, "down" only after the full wait)."""
+    queues = [queue.name for queue in celery_app.conf.task_queues]
+    expected = _workers_seen()
+    try:
+        replies = _inspect(celery_app, limit=expected)
+        # fewer replies than asked for means the whole timeout was waited: a full answer
+        complete = expected is None or len(replies) < expected
+        served = {queue["name"] for worker_queues in replies.values() for queue in worker_queues}
+        if not complete and not set(queues) <= served:
+            replies, complete = _inspect(celery_app, limit=None), True
+        if complete:
+            get_redis().set(keys.OPS_WORKERS_SEEN, len(replies), ex=WORKERS_SEEN_TTL_SECONDS)
     except Exception as exc:  # noqa: BLE001
         return {name: {"ok": False, "workers": [], "error": str(exc)[:200]} for name in queues}
     consumers: dict[str, list[str]] = {name: [] for name in queues}

@@ -1,5 +1,7 @@
 """GET /api/health/ (authenticated) and /api/health/live (anonymous)."""
 
+import time
+
 import pytest
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
@@ -82,3 +84,42 @@ def test_it_is_200_when_every_part_is_up(api, redis_client, start_worker, settin
     assert body["down"] == []
     assert all(queue["workers"] for queue in body["components"]["queues"].values())
     assert body["components"]["exchange"]["latency_ms"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_health_answers_without_waiting_out_the_broadcast(
+    start_worker, redis_client, settings
+):
+    """A broadcast has no end, so a naive inspection always waits its whole timeout. Once the
+    desk has seen how many workers there are, a healthy answer comes as soon as they replied;
+    a queue reported down is still confirmed by the full wait."""
+    from apps.ops.selectors import queue_health
+    from quantum_project.celery import app
+
+    settings.OPS_INSPECT_TIMEOUT_SECONDS = 4
+    start_worker(queues="market,trading,pnl,rl,default", name="main")
+    research = start_worker(queues="research", name="research")
+
+    def timed() -> tuple[dict, float]:
+        started = time.perf_counter()
+        queues = queue_health(app)
+        return queues, time.perf_counter() - started
+
+    # the first inspection has nothing to go on: it waits the timeout (and may miss a worker
+    # that has only just said "ready")
+    wait_for(
+        lambda: all(q["ok"] for q in timed()[0].values()),
+        timeout=30,
+        interval=0.1,
+        what="2 workers",
+    )
+    queues, elapsed = timed()
+    assert all(q["ok"] for q in queues.values()), queues
+    assert [w.split("@")[0] for w in queues["research"]["workers"]] == ["research"]
+    assert elapsed < 2, f"{elapsed:.2f}s: waited the broadcast out"
+
+    research.kill()
+    queues, elapsed = timed()
+    assert queues["research"] == {"ok": False, "workers": []}
+    assert queues["market"]["ok"] is True
+    assert elapsed >= 4, "a queue was reported down without the full wait"
