@@ -10,7 +10,6 @@ events, and the bare app; then `RESULT name=<ours tasks/s> baseline=<bare tasks/
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from benchenv import desk_env  # noqa: E402
 
 from tests.support.processes import RedisServer, wait_for  # noqa: E402
 
@@ -84,17 +85,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-celery-"))
     redis = RedisServer(workdir / "redis").start()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis.url,
-        "BENCH_REDIS_URL": redis.url,
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "QUANTUM_VAR_DIR": str(workdir / "var"),
-        "QUANTUM_ENV_FILE": str(workdir / "no.env"),
-        "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=",
-        "DJANGO_SETTINGS_MODULE": "quantum_project.settings",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = desk_env(workdir, redis.url, BENCH_REDIS_URL=redis.url)
     os.environ.update(env)
     ours = start_worker("quantum_project", "default", env, workdir / "ours.log")
     # The same app with Flower's task events off, to show what monitoring costs.

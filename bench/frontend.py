@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchenv import desk_env  # noqa: E402
+
 from tests.frontend.frontend_support import (  # noqa: E402
     CHROMIUM,
     DIST,
@@ -73,19 +75,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="qt-bench-frontend-"))
     redis = RedisServer(work / "redis").start()
     password = secrets.token_urlsafe(16)
-    env = {
-        **os.environ,
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "QUANTUM_VAR_DIR": str(work / "var"),
-        "QUANTUM_ENV_FILE": str(work / "no.env"),
-        "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
-        "REDIS_URL": redis.url,
-        "EXCHANGE_BASE_URL": "http://127.0.0.1:9",
-        "DJANGO_SETTINGS_MODULE": "quantum_project.settings",
-        "FIELD_ENCRYPTION_KEYS": os.environ.get(
-            "FIELD_ENCRYPTION_KEYS", "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
-        ),
-    }
+    env = desk_env(work, redis.url, EXCHANGE_BASE_URL="http://127.0.0.1:9")
     server = None
     try:
         subprocess.run(

@@ -11,7 +11,6 @@ has no end). The desk stops as soon as as many workers answered as its last full
 
 import argparse
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchenv import desk_env  # noqa: E402
 
 from tests.support.paper_exchange import PaperExchange  # noqa: E402
 from tests.support.processes import CeleryWorker, RedisServer, wait_for  # noqa: E402
@@ -47,18 +48,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-health-"))
     redis = RedisServer(workdir / "redis").start()
     venue = PaperExchange(workdir / "venue").start()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis.url,
-        "EXCHANGE_BASE_URL": venue.base_url,
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "QUANTUM_VAR_DIR": str(workdir / "var"),
-        "QUANTUM_ENV_FILE": str(workdir / "no.env"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=",
-        "DJANGO_SETTINGS_MODULE": "quantum_project.settings",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = desk_env(workdir, redis.url, EXCHANGE_BASE_URL=venue.base_url)
     os.environ.update(env)
     workers = [
         CeleryWorker(queues=q, env=env, name=name, log_path=workdir / f"{name}.log")

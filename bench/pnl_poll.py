@@ -34,6 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchenv import desk_env  # noqa: E402
+
 from tests.support.processes import RedisServer, free_port  # noqa: E402
 
 DAY_MS = 86_400_000
@@ -53,15 +55,30 @@ class Venue:
         for n, symbol in enumerate(self.symbols):
             amt = Decimal("0.5") * (1 if n % 2 else -1)
             entry, mark = Decimal(100 + n), Decimal(101 + n)
-            positions.append({
-                "symbol": symbol, "positionAmt": str(amt), "entryPrice": str(entry),
-                "unrealizedProfit": str(amt * (mark - entry)),
-                "positionInitialMargin": str(abs(amt) * mark / 10), "initialMargin": "0",
-                "maintMargin": "0", "leverage": "10", "isolated": False,
-                "positionSide": "BOTH", "updateTime": 0})
-        return {"totalWalletBalance": "100000", "totalUnrealizedProfit": "0",
-                "totalMarginBalance": "100000", "totalPositionInitialMargin": "0",
-                "totalMaintMargin": "0", "availableBalance": "90000", "positions": positions}
+            positions.append(
+                {
+                    "symbol": symbol,
+                    "positionAmt": str(amt),
+                    "entryPrice": str(entry),
+                    "unrealizedProfit": str(amt * (mark - entry)),
+                    "positionInitialMargin": str(abs(amt) * mark / 10),
+                    "initialMargin": "0",
+                    "maintMargin": "0",
+                    "leverage": "10",
+                    "isolated": False,
+                    "positionSide": "BOTH",
+                    "updateTime": 0,
+                }
+            )
+        return {
+            "totalWalletBalance": "100000",
+            "totalUnrealizedProfit": "0",
+            "totalMarginBalance": "100000",
+            "totalPositionInitialMargin": "0",
+            "totalMaintMargin": "0",
+            "availableBalance": "90000",
+            "positions": positions,
+        }
 
     def answer(self, path: str, query: dict) -> object:
         if path == "/fapi/v1/time":
@@ -74,7 +91,7 @@ class Venue:
             start, end = int(query["startTime"][0]), int(query["endTime"][0])
             limit, page = int(query.get("limit", ["100"])[0]), int(query.get("page", ["1"])[0])
             rows = [r for r in self.income if start <= r["time"] <= end]
-            return rows[(page - 1) * limit: page * limit]
+            return rows[(page - 1) * limit : page * limit]
         return {}
 
 
@@ -87,7 +104,9 @@ def serve(venue: Venue) -> str:
             body = json.dumps(venue.answer(parts.path, parse_qs(parts.query))).encode()
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-MBX-USED-WEIGHT-1M: 1"
-                + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
 
         def log_message(self, *args: object) -> None:
             pass
@@ -103,10 +122,16 @@ def income_rows(venue: Venue, *, start_ms: int, end_ms: int, count: int, first_t
     kinds = ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")
     step = (end_ms - start_ms) / count
     for n in range(count):
-        yield {"symbol": venue.symbols[n % len(venue.symbols)], "incomeType": kinds[n % 3],
-               "income": f"{(n % 997 - 498) / 100:.2f}", "asset": "USDT", "info": "",
-               "time": int(start_ms + n * step), "tranId": first_tran + n,
-               "tradeId": str(n // 3)}
+        yield {
+            "symbol": venue.symbols[n % len(venue.symbols)],
+            "incomeType": kinds[n % 3],
+            "income": f"{(n % 997 - 498) / 100:.2f}",
+            "asset": "USDT",
+            "info": "",
+            "time": int(start_ms + n * step),
+            "tranId": first_tran + n,
+            "tradeId": str(n // 3),
+        }
 
 
 def pct(values: list[float], q: float) -> float:
@@ -123,14 +148,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-pnl-"))
     redis = RedisServer(workdir / "redis").start()
-    os.environ.update({
-        "REDIS_URL": redis.url, "QUANTUM_VAR_DIR": str(workdir / "var"),
-        "QUANTUM_ENV_FILE": str(workdir / "no.env"),
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECRET_KEY": secrets.token_urlsafe(40), "LOG_LEVEL": "WARNING",
-        "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=",
-        "DJANGO_SETTINGS_MODULE": "quantum_project.settings",
-    })
+    os.environ.update(desk_env(workdir, redis.url, LOG_LEVEL="WARNING"))
     import django
 
     django.setup()
@@ -150,33 +168,52 @@ def main() -> None:
         now_ms = to_ms(utcnow())
         venue = Venue(now_ms=now_ms, symbols=args.symbols)
         base_url = serve(venue)
-        account = account_add(name="bench", base_url=base_url, api_key="k" * 64,
-                              api_secret="s" * 64, paper=True)
+        account = account_add(
+            name="bench", base_url=base_url, api_key="k" * 64, api_secret="s" * 64, paper=True
+        )
 
         # 1. The ledger, straight into the database (the venue has served it before).
         started = time.perf_counter()
         batch = []
-        for row in income_rows(venue, start_ms=now_ms - 90 * DAY_MS, end_ms=now_ms - DAY_MS // 2,
-                               count=args.rows, first_tran=1):
+        for row in income_rows(
+            venue,
+            start_ms=now_ms - 90 * DAY_MS,
+            end_ms=now_ms - DAY_MS // 2,
+            count=args.rows,
+            first_tran=1,
+        ):
             amount = Decimal(row["income"])
-            batch.append(IncomeRow(
-                account=account, tran_id=row["tranId"], income_type=row["incomeType"],
-                symbol=row["symbol"], amount=amount, amount_e8=int(amount * 100_000_000),
-                asset="USDT", trade_id=row["tradeId"], time=from_ms(row["time"]),
-                time_ms=row["time"]))
+            batch.append(
+                IncomeRow(
+                    account=account,
+                    tran_id=row["tranId"],
+                    income_type=row["incomeType"],
+                    symbol=row["symbol"],
+                    amount=amount,
+                    amount_e8=int(amount * 100_000_000),
+                    asset="USDT",
+                    trade_id=row["tradeId"],
+                    time=from_ms(row["time"]),
+                    time_ms=row["time"],
+                )
+            )
             if len(batch) == 20_000:
                 IncomeRow.objects.bulk_create(batch)
                 batch = []
         IncomeRow.objects.bulk_create(batch)
         IncomeCursor.objects.create(account=account, cursor_ms=now_ms - DAY_MS // 2)
-        print(f"ledger: {args.rows:,} rows generated in {time.perf_counter() - started:.1f} s; "
-              f"{args.symbols} open positions")
+        print(
+            f"ledger: {args.rows:,} rows generated in {time.perf_counter() - started:.1f} s; "
+            f"{args.symbols} open positions"
+        )
         # Rows inserted behind the ingestion's back: roll them up as migration 0002 does.
         started = time.perf_counter()
         backfill = importlib.import_module("apps.pnl.migrations.0002_income_day")
         backfill.income_days_backfill(django_apps, None)
-        print(f"rollup backfill (migration 0002): {IncomeDay.objects.count():,} IncomeDay rows "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"rollup backfill (migration 0002): {IncomeDay.objects.count():,} IncomeDay rows "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
         # 2. Steady state: a poll with nothing new (first one warms caches and the cursor).
         services.account_poll(account_id=account.id)
@@ -197,20 +234,31 @@ def main() -> None:
         poll_s = statistics.median(p[0] for p in polls)
         http_s = statistics.median(p[1] for p in polls)
         bare_s = statistics.median(bare_times)
-        print(f"steady poll ({args.symbols} positions, {polls[0][2]} HTTP calls): "
-              f"{poll_s * 1000:.1f} ms wall, of which HTTP {http_s * 1000:.1f} ms; bare "
-              f"python-binance calls of the same requests {bare_s * 1000:.1f} ms")
+        print(
+            f"steady poll ({args.symbols} positions, {polls[0][2]} HTTP calls): "
+            f"{poll_s * 1000:.1f} ms wall, of which HTTP {http_s * 1000:.1f} ms; bare "
+            f"python-binance calls of the same requests {bare_s * 1000:.1f} ms"
+        )
 
         # 3. Ingestion: a backlog of 20,000 rows in 1000-row pages.
         venue.now_ms = now_ms + 3_600_000  # an hour later, 20,000 rows waiting past the cursor
-        backlog = list(income_rows(venue, start_ms=now_ms, end_ms=venue.now_ms - 120_000,
-                                   count=20_000, first_tran=args.rows + 10))
+        backlog = list(
+            income_rows(
+                venue,
+                start_ms=now_ms,
+                end_ms=venue.now_ms - 120_000,
+                count=20_000,
+                first_tran=args.rows + 10,
+            )
+        )
         venue.income = backlog
         started = time.perf_counter()
         run = services.account_poll(account_id=account.id)
         elapsed = time.perf_counter() - started
-        print(f"ingestion: {run.rows_ingested:,} new rows in {run.pages} pages, {elapsed:.2f} s "
-              f"= {run.rows_ingested / elapsed:,.0f} rows/s (HTTP {run.http_ms} ms)")
+        print(
+            f"ingestion: {run.rows_ingested:,} new rows in {run.pages} pages, {elapsed:.2f} s "
+            f"= {run.rows_ingested / elapsed:,.0f} rows/s (HTTP {run.http_ms} ms)"
+        )
         assert PollRun.objects.filter(status="error").count() == 0
 
         # 4. The dashboard under 4 concurrent clients, next to a trivial authenticated view.
@@ -236,13 +284,19 @@ def main() -> None:
         trivial = load("/api/auth/me/")
         board = load("/api/rl-dashboard/?window=24h")
         board_all = load("/api/rl-dashboard/?window=all", 20)
-        print(f"trivial DRF view: p50 {pct(trivial, .5):.1f} ms p99 {pct(trivial, .99):.1f} ms")
-        print(f"/api/rl-dashboard/?window=24h: p50 {pct(board, .5):.1f} ms "
-              f"p99 {pct(board, .99):.1f} ms ({args.symbols} symbols)")
-        print(f"/api/rl-dashboard/?window=all: p50 {pct(board_all, .5):.1f} ms "
-              f"p99 {pct(board_all, .99):.1f} ms ({args.rows + 20_000:,} ledger rows)")
-        ratio = pct(board, .5) / pct(trivial, .5)
-        print(f"RESULT name={pct(board, .5):.1f} baseline={pct(trivial, .5):.1f} ratio={ratio:.2f}")
+        print(f"trivial DRF view: p50 {pct(trivial, 0.5):.1f} ms p99 {pct(trivial, 0.99):.1f} ms")
+        print(
+            f"/api/rl-dashboard/?window=24h: p50 {pct(board, 0.5):.1f} ms "
+            f"p99 {pct(board, 0.99):.1f} ms ({args.symbols} symbols)"
+        )
+        print(
+            f"/api/rl-dashboard/?window=all: p50 {pct(board_all, 0.5):.1f} ms "
+            f"p99 {pct(board_all, 0.99):.1f} ms ({args.rows + 20_000:,} ledger rows)"
+        )
+        ratio = pct(board, 0.5) / pct(trivial, 0.5)
+        print(
+            f"RESULT name={pct(board, 0.5):.1f} baseline={pct(trivial, 0.5):.1f} ratio={ratio:.2f}"
+        )
     finally:
         redis.stop()
 

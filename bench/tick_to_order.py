@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchenv import desk_env  # noqa: E402
 
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange  # noqa: E402
 from tests.support.processes import RedisServer  # noqa: E402
@@ -41,18 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tick-bench-"))
     redis = RedisServer(tmp / "redis").start()
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "quantum_project.settings",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "QUANTUM_VAR_DIR": str(tmp / "var"),
-            "QUANTUM_ENV_FILE": str(tmp / "no.env"),
-            "DATABASE_URL": f"sqlite:///{tmp / 'desk.sqlite3'}",
-            "REDIS_URL": redis.url,
-            "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=",
-            "LOG_LEVEL": "ERROR",
-        }
-    )
+    os.environ.update(desk_env(tmp, redis.url, LOG_LEVEL="ERROR"))
     import django
 
     django.setup()
