@@ -73,7 +73,7 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
     for key, value in LOOP_ENV.items():
         setattr(settings, key, value.split(",") if key == "TRADING_SYMBOLS" else value)
     env = {**LOOP_ENV, "TRADING_ACCOUNT": desk.account.name}
-    start_worker(queues="market,trading", name="desk", env=env)
+    worker = start_worker(queues="market,trading", name="desk", env=env)
 
     cycles = 50
     for i in range(cycles):
@@ -93,8 +93,18 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
         wait_for(settled, timeout=60, interval=0.5, what="no intent in flight")
     except TimeoutError:
         stuck = PositionIntent.objects.filter(state__in=IN_FLIGHT_STATES)
+        # what the worker said about them and about errors: the evidence for a stuck intent
+        ids = [f"intent {i}" for i in stuck.values_list("id", flat=True)]
+        said = [
+            line
+            for line in worker.log_path.read_text(errors="replace").splitlines()
+            if any(i in line for i in ids) or "ERROR" in line or "Traceback" in line
+        ]
         raise AssertionError(
-            list(stuck.values("id", "state", "lease_until", "updated_at", "attempts"))
+            "\n".join(
+                [str(list(stuck.values("id", "state", "lease_until", "updated_at", "attempts")))]
+                + said[-60:]
+            )
         ) from None
     symbols = SYMBOLS.split(",")
     trading_cycle(account_id=desk.account.id, with_signals=False)  # a final reconcile, here
