@@ -161,7 +161,7 @@ def main() -> None:
     from apps.exchange.client import build_client
     from apps.exchange.services import account_add
     from apps.pnl import services
-    from apps.pnl.models import IncomeCursor, IncomeDay, IncomeRow, PollRun
+    from apps.pnl.models import IncomeCursor, IncomeDay, IncomeRow, PollRun, Trade
 
     try:
         call_command("migrate", verbosity=0)
@@ -174,7 +174,7 @@ def main() -> None:
 
         # 1. The ledger, straight into the database (the venue has served it before).
         started = time.perf_counter()
-        batch = []
+        batch, trades = [], []
         for row in income_rows(
             venue,
             start_ms=now_ms - 90 * DAY_MS,
@@ -197,10 +197,25 @@ def main() -> None:
                     time_ms=row["time"],
                 )
             )
+            if row["incomeType"] == "REALIZED_PNL":  # its closed trade, published long ago
+                trades.append(
+                    Trade(
+                        account=account,
+                        tran_id=row["tranId"],
+                        trade_id=row["tradeId"],
+                        symbol=row["symbol"],
+                        time=from_ms(row["time"]),
+                        time_ms=row["time"],
+                        realized_pnl=amount,
+                        published_at=utcnow(),
+                    )
+                )
             if len(batch) == 20_000:
                 IncomeRow.objects.bulk_create(batch)
-                batch = []
+                Trade.objects.bulk_create(trades)
+                batch, trades = [], []
         IncomeRow.objects.bulk_create(batch)
+        Trade.objects.bulk_create(trades)
         IncomeCursor.objects.create(account=account, cursor_ms=now_ms - DAY_MS // 2)
         print(
             f"ledger: {args.rows:,} rows generated in {time.perf_counter() - started:.1f} s; "

@@ -41,6 +41,10 @@ class IncomeRow(models.Model):
                 fields=["account", "income_type", "time_ms"], name="pnl_income_acct_type_time"
             ),
             models.Index(fields=["account", "trade_id"], name="pnl_income_acct_trade"),
+            # a symbol's funding between two of its closed trades (Trade.funding)
+            models.Index(
+                fields=["account", "symbol", "income_type", "time_ms"], name="pnl_income_symbol"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,6 +194,8 @@ class Trade(models.Model):
         indexes = [
             models.Index(fields=["account", "published_at"], name="pnl_trade_unpublished"),
             models.Index(fields=["account", "trade_id"], name="pnl_trade_tradeid"),
+            # the previous closed trade of a symbol (its funding interval starts there)
+            models.Index(fields=["account", "symbol", "time_ms"], name="pnl_trade_symbol_time"),
         ]
 
     def __str__(self) -> str:

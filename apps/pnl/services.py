@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 
 from apps.core import jsoncodec, keys
 from apps.core.redis import get_redis
@@ -205,6 +205,73 @@ def income_ingest(
     return result
 
 
+UNION_CHUNK = 100  # SQLite allows 500 terms in a compound SELECT
+
+
+def trades_funding(
+    *, account: ExchangeAccount, realized: list[parsing.Income]
+) -> dict[int, Decimal]:
+    """Funding of each new closed trade (by the tranId of its REALIZED_PNL row): the symbol's
+    FUNDING_FEE rows after its previous closed trade, up to and including this one. Funding is
+    charged per position, not per fill; this gives it to the reduction that follows it, so the
+    trades of a symbol add up to its funding, and a position opened and closed whole carries
+    exactly its own. Rows are ingested in time order, so those rows are already in the ledger
+    (or in this page, stored just before). See docs/figures.md."""
+    out: dict[int, Decimal] = {}
+    by_symbol: dict[str, list[parsing.Income]] = {}
+    for row in realized:
+        by_symbol.setdefault(row.symbol, []).append(row)
+    if not by_symbol:
+        return out
+    for rows in by_symbol.values():
+        rows.sort(key=lambda r: (r.time_ms, r.tran_id))
+    # Two queries per page (per 100 symbols): the previous trade of each symbol, then the
+    # funding rows of every symbol's own interval. The page's own trades are not stored yet
+    # (they are created after this, in the same transaction).
+    previous = dict(
+        Trade.objects.filter(account=account, symbol__in=list(by_symbol))
+        .filter(time_ms__lte=max(rows[0].time_ms for rows in by_symbol.values()))
+        .values("symbol")
+        .annotate(last=Max("time_ms"))
+        .values_list("symbol", "last")
+    )
+    intervals = []
+    for symbol, rows in by_symbol.items():
+        since = previous.get(symbol)
+        if since is not None and since > rows[0].time_ms:  # a late row: its own lookup
+            since = Trade.objects.filter(
+                account=account, symbol=symbol, time_ms__lte=rows[0].time_ms
+            ).aggregate(last=Max("time_ms"))["last"]
+        since = -1 if since is None else since
+        # one index seek (pnl_income_symbol) per symbol, as a UNION ALL: an OR of the
+        # intervals made SQLite scan every FUNDING_FEE row of the account
+        intervals.append(
+            IncomeRow.objects.filter(
+                account=account,
+                symbol=symbol,
+                income_type=selectors.FUNDING,
+                time_ms__gt=since,
+                time_ms__lte=rows[-1].time_ms,
+            ).values_list("symbol", "time_ms", "amount_e8")
+        )
+    fees: dict[str, list[tuple[int, int]]] = {}
+    for chunk in range(0, len(intervals), UNION_CHUNK):
+        first, *rest = intervals[chunk : chunk + UNION_CHUNK]
+        for symbol, time_ms, amount_e8 in first.union(*rest, all=True):
+            fees.setdefault(symbol, []).append((time_ms, amount_e8))
+    for charged in fees.values():
+        charged.sort()
+    for symbol, rows in by_symbol.items():
+        charged, i = fees.get(symbol, []), 0
+        for row in rows:
+            total = 0
+            while i < len(charged) and charged[i][0] <= row.time_ms:
+                total += charged[i][1]
+                i += 1
+            out[row.tran_id] = Decimal(total) / selectors.E8
+    return out
+
+
 @transaction.atomic  # a savepoint in the caller's page transaction: rows and rollups together
 def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -> int:
     """Insert the rows not yet in the ledger, add them to the daily rollup (IncomeDay), derive
@@ -248,6 +315,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
     )
     income_days_add(account=account, rows=list(new.values()))
     realized = [r for r in new.values() if r.income_type == selectors.REALIZED]
+    funding = trades_funding(account=account, realized=realized)
     Trade.objects.bulk_create(
         [
             Trade(
@@ -258,6 +326,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
                 time=from_ms(r.time_ms),
                 time_ms=r.time_ms,
                 realized_pnl=r.amount,
+                funding=funding.get(r.tran_id, selectors.ZERO),
             )
             for r in realized
         ],

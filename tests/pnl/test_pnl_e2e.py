@@ -268,6 +268,15 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
                     and r["tradeId"] == row["tradeId"] and r["symbol"] == row["symbol"]),
                    Decimal(0))
         assert jsoncodec.loads(entry["fees"]) == q8(fees)
+        # funding: the symbol's FUNDING_FEE after its previous closed trade, up to this one
+        key = (row["time"], tran_id)
+        before = [(r["time"], t) for t, r in realized.items()
+                  if r["symbol"] == row["symbol"] and (r["time"], t) < key]
+        since = max(before)[0] if before else -1
+        funding = sum((Decimal(r["income"]) for r in income if r["incomeType"] == "FUNDING_FEE"
+                       and r["symbol"] == row["symbol"] and since < r["time"] <= row["time"]),
+                      Decimal(0))
+        assert jsoncodec.loads(entry["funding"]) == q8(funding), tran_id
     # The flip closed 0.009 BTC of the long (0.015 - 0.006), not the 0.019 it traded.
     flip = Trade.objects.filter(account=account, symbol="BTCUSDT").order_by("time_ms").last()
     assert flip.side == "LONG" and flip.qty == Decimal("0.009")

@@ -1,5 +1,7 @@
 """Income ingestion: paging, the durable cursor, crashes between pages, catch-up."""
 
+from decimal import Decimal
+
 import pytest
 
 from apps.exchange.errors import RetryableExchangeError
@@ -122,3 +124,37 @@ def test_it_links_each_trade_to_its_commission_even_across_pages(
     trades = list(Trade.objects.order_by("time_ms"))
     assert [str(t.commission) for t in trades] == ["-0.25000000"] * 5
     assert all(t.published_at for t in trades)
+
+
+def test_a_closed_trade_carries_the_funding_charged_since_the_previous_one(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 3  # pages split the story between funding and trades
+    t = fake_venue.now_ms - 10 * HOUR
+    fake_venue.rows = [
+        income_row(1, t, "FUNDING_FEE", "-0.50000000"),
+        income_row(2, t + 1, "FUNDING_FEE", "-9.00000000", symbol="ETHUSDT"),
+        income_row(3, t + 2, "REALIZED_PNL", "4.00000000", trade_id="a"),  # gets -0.5
+        income_row(4, t + 2, "REALIZED_PNL", "1.00000000", trade_id="b"),  # same ms: nothing left
+        income_row(5, t + 3, "FUNDING_FEE", "-0.25000000"),
+        income_row(6, t + 3, "FUNDING_FEE", "0.05000000"),
+        income_row(7, t + 4, "REALIZED_PNL", "-2.00000000", trade_id="c"),  # gets -0.20
+        income_row(8, t + 5, "FUNDING_FEE", "-1.00000000"),  # waits for the next reduction
+        income_row(9, t + 6, "REALIZED_PNL", "3.00000000", symbol="ETHUSDT", trade_id="d"),
+    ]
+    services.account_poll(account_id=desk_account.id)
+    funding = dict(Trade.objects.filter(account=desk_account).values_list("tran_id", "funding"))
+    assert funding == {
+        3: Decimal("-0.5"),
+        4: Decimal(0),
+        7: Decimal("-0.2"),
+        9: Decimal("-9"),
+    }
+    # a later poll brings the next reduction: it gets the funding that waited for it
+    later = fake_venue.now_ms + 1000
+    fake_venue.rows.append(income_row(10, later, "REALIZED_PNL", "0.10000000", trade_id="e"))
+    fake_venue.now_ms += HOUR
+    services.account_poll(account_id=desk_account.id)
+    assert Trade.objects.get(account=desk_account, tran_id=10).funding == Decimal("-1")
+    btc = Trade.objects.filter(account=desk_account, symbol="BTCUSDT")
+    assert sum(btc.values_list("funding", flat=True)) == Decimal("-1.70")
