@@ -281,6 +281,8 @@ TRADING_LEVERAGE = env.int("TRADING_LEVERAGE", default=5)
 TRADING_TAKE_PROFIT_PCT = env("TRADING_TAKE_PROFIT_PCT", default="1.5")
 TRADING_STOP_LOSS_PCT = env("TRADING_STOP_LOSS_PCT", default="1.0")
 TRADING_TRAILING_PCT = env("TRADING_TRAILING_PCT", default="0.8")
+# The exchange-side backstop (STOP_MARKET closePosition, by mark) this far past the entry; 0: off
+TRADING_BACKSTOP_PCT = env("TRADING_BACKSTOP_PCT", default="3.0")
 # Execution: HTTP timeout of an order call; how long an executor holds a SUBMITTING intent before
 # another may look the order up and take over (> timeout x retries); retries of one execution.
 TRADING_ORDER_TIMEOUT_SECONDS = env.int("TRADING_ORDER_TIMEOUT_SECONDS", default=5)

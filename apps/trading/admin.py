@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from apps.trading import services
 from apps.trading.models import (
+    Backstop,
     DeskEvent,
     DeskState,
     ExchangeOrder,
@@ -78,6 +79,34 @@ class PositionAdmin(admin.ModelAdmin):
         "trailing_stop",
         "updated_at",
     )
+
+
+@admin.register(Backstop)
+class BackstopAdmin(admin.ModelAdmin):
+    """Read-only: the desk places and withdraws backstops itself (docs/trading.md)."""
+
+    list_display = (
+        "id",
+        "symbol",
+        "account",
+        "side",
+        "trigger_price",
+        "entry_price",
+        "status",
+        "algo_id",
+        "order_id",
+        "intent",
+        "error_code",
+        "updated_at",
+    )
+    list_filter = ("status", "symbol", "account")
+    readonly_fields = [f.name for f in Backstop._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(RiskPolicy)

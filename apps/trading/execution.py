@@ -195,7 +195,7 @@ def _send(client: ExchangeClient, intent: PositionIntent) -> dict:
     return order
 
 
-def _exit_link(client: ExchangeClient, intent: PositionIntent) -> None:
+def exit_link_record(client: ExchangeClient, intent: PositionIntent) -> None:
     """Realized PnL of a reduce-only fill (GET /fapi/v1/userTrades?orderId=), and the exit reason
     under each trade id, where the PnL tracker's closed-trade entries can pick it up."""
     if not intent.reduce_only or not intent.order_id or intent.executed_qty == 0:
@@ -241,7 +241,7 @@ def intent_execute(*, intent_id: int) -> str:
             found = _lookup(client, intent)
             if found.found:
                 intent = order_apply(intent=intent, order=found.order or {})
-                _exit_link(client, intent)
+                exit_link_record(client, intent)
                 return Outcome.DONE
         desk = selectors.desk_get()
         if not intent.reduce_only and not desk.allows_new_risk:
@@ -259,7 +259,7 @@ def intent_execute(*, intent_id: int) -> str:
                     found = _lookup(client, intent)
                     if found.found:
                         intent = order_apply(intent=intent, order=found.order or {})
-                        _exit_link(client, intent)
+                        exit_link_record(client, intent)
                         return Outcome.DONE
                 _fail(intent, exc)
                 return Outcome.DONE
@@ -270,11 +270,11 @@ def intent_execute(*, intent_id: int) -> str:
                 found = _lookup(client, intent)
                 if found.found:
                     intent = order_apply(intent=intent, order=found.order or {})
-                    _exit_link(client, intent)
+                    exit_link_record(client, intent)
                     return Outcome.DONE
                 continue  # -2013: never reached the venue, safe to send again
             intent = order_apply(intent=intent, order=order)
-            _exit_link(client, intent)
+            exit_link_record(client, intent)
             return Outcome.DONE
     except RetryableExchangeError as exc:
         logger.warning("intent %s: exchange unavailable, will retry: %s", intent_id, exc)
@@ -291,5 +291,5 @@ def intent_refresh(*, client: ExchangeClient, intent: PositionIntent) -> Positio
     found = _lookup(client, intent)
     if found.found:
         intent = order_apply(intent=intent, order=found.order or {})
-        _exit_link(client, intent)
+        exit_link_record(client, intent)
     return intent

@@ -261,3 +261,71 @@ class DeskEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.created_at}"
+
+
+class BackstopStatus(models.TextChoices):
+    PENDING = "PENDING"  # row written; the venue may or may not have the order yet
+    OPEN = "OPEN"  # working on the venue
+    TRIGGERED = "TRIGGERED"  # fired: the venue closed the position
+    CANCELED = "CANCELED"  # withdrawn (position closed by the desk, or its entry moved)
+    FAILED = "FAILED"  # refused by the venue (its code and message are kept)
+
+
+LIVE_BACKSTOP_STATES = (BackstopStatus.PENDING, BackstopStatus.OPEN)
+
+
+class Backstop(models.Model):
+    """A wide exchange-side STOP_MARKET closePosition per open position: it closes the position
+    on the venue if the desk (and so its monitor's stop loss) is down. `qb-<id>` is its
+    clientAlgoId, so the venue can be asked about it after a timeout (docs/trading.md)."""
+
+    account = models.ForeignKey(ExchangeAccount, on_delete=models.PROTECT, related_name="+")
+    symbol = models.CharField(max_length=32)
+    side = models.CharField(max_length=4, choices=Side.choices, help_text="the closing side")
+    trigger_price = models.DecimalField(**MONEY, help_text="by the mark price")
+    entry_price = models.DecimalField(**MONEY, help_text="the position's entry it was set from")
+    status = models.CharField(
+        max_length=12, choices=BackstopStatus.choices, default=BackstopStatus.PENDING
+    )
+    algo_id = models.BigIntegerField(null=True, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True, help_text="the order it fired")
+    intent = models.ForeignKey(
+        PositionIntent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the intent that records the close it made",
+    )
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["account", "symbol", "status"], name="trading_backstop_live")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.client_algo_id} {self.symbol} {self.side} @{self.trigger_price} {self.status}"
+        )
+
+    @property
+    def client_algo_id(self) -> str:
+        return backstop_client_id(self.id)
+
+
+BACKSTOP_PREFIX = "qb-"
+
+
+def backstop_client_id(backstop_id: int) -> str:
+    return f"{BACKSTOP_PREFIX}{backstop_id}"
+
+
+def backstop_id_from(client_id: str) -> int | None:
+    """The backstop a venue order came from (its clientOrderId is the backstop's clientAlgoId)."""
+    rest = client_id.removeprefix(BACKSTOP_PREFIX)
+    return int(rest) if rest != client_id and rest.isdigit() else None

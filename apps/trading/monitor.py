@@ -23,9 +23,13 @@ from apps.exchange.client import ExchangeClient
 from apps.exchange.errors import PayloadError
 from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
-from apps.trading.execution import intent_refresh
+from apps.trading.backstop import backstop_fired
+from apps.trading.execution import exit_link_record, intent_refresh
 from apps.trading.intents import intent_create, intent_enqueue
 from apps.trading.models import (
+    LIVE_BACKSTOP_STATES,
+    Backstop,
+    BackstopStatus,
     DeskState,
     ExchangeOrder,
     IntentAction,
@@ -33,6 +37,7 @@ from apps.trading.models import (
     Position,
     PositionIntent,
     Side,
+    backstop_id_from,
 )
 from apps.trading.venue import filters_get
 
@@ -106,6 +111,11 @@ def _orders_sync(account: ExchangeAccount, client: ExchangeClient, symbols: set[
         for row in rows:
             cid = row.get("clientOrderId", "")
             intent_id = None
+            backstop_id = backstop_id_from(cid)
+            if backstop_id is not None:  # a backstop fired: the desk's order, not a stranger's
+                Backstop.objects.filter(
+                    id=backstop_id, account=account, status__in=LIVE_BACKSTOP_STATES
+                ).update(status=BackstopStatus.TRIGGERED, order_id=int(row["orderId"]))
             if cid.startswith("qt-"):
                 intent_id = (
                     PositionIntent.objects.filter(account=account, client_order_id=cid)
@@ -126,7 +136,7 @@ def _orders_sync(account: ExchangeAccount, client: ExchangeClient, symbols: set[
                     "executed_qty": to_decimal(row["executedQty"], field="executedQty"),
                     "avg_price": to_decimal(row.get("avgPrice", "0"), field="avgPrice"),
                     "reduce_only": bool(row.get("reduceOnly")),
-                    "external": intent_id is None,
+                    "external": intent_id is None and backstop_id is None,
                     "update_time": from_ms(int(row.get("updateTime") or row.get("time") or 0)),
                 },
             )
@@ -142,7 +152,11 @@ def _adopt(
     ledger_amt: Decimal,
     entry: Decimal,
 ) -> PositionIntent:
-    """The exchange moved without us: record it as a filled intent so the ledger adds up."""
+    """The exchange moved without us: record it as a filled intent so the ledger adds up. A
+    close made by the desk's own backstop is recorded with reason "backstop"."""
+    fired = backstop_fired(account=account, symbol=symbol)
+    if fired is not None and fired.side == (Side.BUY if diff > 0 else Side.SELL):
+        return _backstop_close(account, fired, diff, exchange_amt, ledger_amt)
     external = list(
         ExchangeOrder.objects.filter(account=account, symbol=symbol, external=True)
         .order_by("-order_id")
@@ -182,6 +196,53 @@ def _adopt(
     )
 
 
+def _backstop_close(
+    account: ExchangeAccount,
+    fired: Backstop,
+    diff: Decimal,
+    exchange_amt: Decimal,
+    ledger_amt: Decimal,
+) -> PositionIntent:
+    order = ExchangeOrder.objects.filter(account=account, order_id=fired.order_id).first()
+    logger.warning(
+        "backstop %s fired: %s %s (exchange %s, desk ledger %s)",
+        fired.client_algo_id,
+        fired.symbol,
+        diff,
+        exchange_amt,
+        ledger_amt,
+    )
+    now = utcnow()
+    intent = PositionIntent.objects.create(
+        account=account,
+        symbol=fired.symbol,
+        side=fired.side,
+        action=IntentAction.CLOSE if exchange_amt == 0 else IntentAction.REDUCE,
+        quantity=abs(diff),
+        reason="backstop",
+        state=IntentState.FILLED,
+        risk_verdict="backstop",
+        risk_reason=f"the exchange-side backstop at {fired.trigger_price} (mark) fired",
+        executed_qty=abs(diff),
+        avg_price=order.avg_price if order and order.avg_price else None,
+        reduce_only=True,
+        order_id=fired.order_id,
+        signal={
+            "backstop": fired.client_algo_id,
+            "trigger_price": str(fired.trigger_price),
+            "entry": str(fired.entry_price),
+            "exchange_amount": str(exchange_amt),
+            "ledger_amount": str(ledger_amt),
+        },
+        submitted_at=now,
+        finished_at=now,
+    )
+    Backstop.objects.filter(id=fired.id).update(intent=intent, updated_at=now)
+    if order is not None:
+        ExchangeOrder.objects.filter(id=order.id).update(intent=intent)
+    return intent
+
+
 def positions_reconcile(*, account: ExchangeAccount, client: ExchangeClient) -> dict:
     """Make the desk's positions, orders and intents agree with the exchange."""
     # Working orders first: a fill seen here is the desk's, not something to adopt.
@@ -214,16 +275,17 @@ def positions_reconcile(*, account: ExchangeAccount, client: ExchangeClient) -> 
         amt = state["amount"] if state else ZERO
         diff = amt - ledger.get(symbol, ZERO)
         if diff != 0 and stable and symbol not in in_flight:
-            adopted.append(
-                _adopt(
-                    account,
-                    symbol,
-                    diff,
-                    amt,
-                    ledger.get(symbol, ZERO),
-                    state["entry"] if state else ZERO,
-                ).id
+            recorded = _adopt(
+                account,
+                symbol,
+                diff,
+                amt,
+                ledger.get(symbol, ZERO),
+                state["entry"] if state else ZERO,
             )
+            adopted.append(recorded.id)
+            if recorded.reason == "backstop":
+                exit_link_record(client, recorded)  # its realized PnL and the stream's reason
         if state is None:
             Position.objects.filter(account=account, symbol=symbol).delete()
             continue

@@ -14,6 +14,7 @@ from apps.core.timeutil import utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.market.selectors import klines_recent
 from apps.trading import hooks, monitor, selectors
+from apps.trading.backstop import backstops_ensure
 from apps.trading.intents import intent_create
 from apps.trading.models import (
     DeskEvent,
@@ -229,6 +230,7 @@ def trading_cycle(*, account_id: int, with_signals: bool = True) -> dict:
     summary = monitor.positions_reconcile(account=account, client=client)
     summary["exits"] = [i.id for i in monitor.exits_evaluate(account=account)]
     summary["resumed"] = monitor.intents_resume(account=account)
+    summary["backstops"] = backstops_ensure(account=account, client=client)
     if with_signals:
         summary["intents"] = [i.id for i in signals_evaluate(account=account, client=client)]
     return summary

@@ -14,6 +14,8 @@ import pytest
 from apps.market.models import Kline
 from apps.trading.models import (
     IN_FLIGHT_STATES,
+    Backstop,
+    BackstopStatus,
     ExchangeOrder,
     IntentState,
     PositionIntent,
@@ -110,13 +112,19 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
     trading_cycle(account_id=desk.account.id, with_signals=False)  # a final reconcile, here
 
     intents = PositionIntent.objects.filter(account=desk.account)
-    sent = intents.exclude(order_id=None)
+    # orders the desk sent; a backstop that fired made its own (recorded, reason "backstop")
+    sent = intents.exclude(order_id=None).exclude(reason="backstop")
+    fired = Backstop.objects.filter(account=desk.account, status=BackstopStatus.TRIGGERED)
     assert Kline.objects.filter(symbol="BTCUSDT").count() >= 30
     assert sent.count() >= 4, list(intents.values_list("reason", "state", "risk_reason"))
     assert desk.duplicate_client_ids(*symbols) == {}
     venue_orders = {o["clientOrderId"]: o for s in symbols for o in desk.orders(s)}
-    # Every order on the venue is an intent's; every sent intent's order is on the venue.
-    assert set(venue_orders) == set(sent.values_list("client_order_id", flat=True))
+    # Every order on the venue is an intent's or a fired backstop's; every sent intent's order
+    # is on the venue.
+    assert set(venue_orders) == set(sent.values_list("client_order_id", flat=True)) | {
+        b.client_algo_id for b in fired
+    }
+    assert fired.filter(intent=None).count() == 0  # each fired backstop's close is recorded
     for intent in sent:
         order = venue_orders[intent.client_order_id]
         assert intent.order_id == order["orderId"]
