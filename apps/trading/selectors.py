@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from apps.exchange.models import ExchangeAccount
 from apps.trading.models import (
     FILLED_STATES,
     IN_FLIGHT_STATES,
+    Backstop,
+    BackstopStatus,
     DeskState,
     ExchangeOrder,
     IntentAction,
@@ -118,4 +120,12 @@ def orders_list(
 
 
 def positions_open() -> QuerySet[Position]:
-    return Position.objects.select_related("account").exclude(amount=0)
+    """Open positions, each with `backstop_price`: its working exchange-side backstop, if any."""
+    working = Backstop.objects.filter(
+        account=OuterRef("account"), symbol=OuterRef("symbol"), status=BackstopStatus.OPEN
+    ).order_by("-id")
+    return (
+        Position.objects.select_related("account")
+        .exclude(amount=0)
+        .annotate(backstop_price=Subquery(working.values("trigger_price")[:1]))
+    )

@@ -102,6 +102,7 @@ export const POSITIONS = [
     account: "paper-desk", symbol: "ETHUSDT", amount: "-0.5000000000", entry_price: "3000.00000000", mark_price: "3010.50000000",
     unrealized_pnl: "-5.25000000", leverage: 20, entries: 1, take_profit: "2850.00000000", stop_loss: "3090.00000000",
     trailing_pct: "1.5000", best_price: "2990.00000000", trailing_stop: "3034.85000000",
+    backstop_price: "3120.00000000",
     opened_at: "2026-01-10T09:00:00Z", updated_at: "2026-01-10T12:00:00Z",
   },
 ];

@@ -317,6 +317,7 @@ describe("positions", () => {
     expect(text("stop_loss")).toBe("3,090.00");
     expect(text("trailing_pct")).toBe("1.50 %");
     expect(text("trailing_stop")).toBe("3,034.85");
+    expect(text("backstop_price")).toBe("3,120.00");
     expect(text("best_price")).toBe("2,990.00");
   });
 

@@ -139,6 +139,13 @@ class OrderOut(serializers.ModelSerializer):
 
 class PositionOut(serializers.ModelSerializer):
     account = serializers.CharField(source="account.name")
+    backstop_price = serializers.DecimalField(
+        max_digits=28,
+        decimal_places=8,
+        read_only=True,
+        allow_null=True,
+        help_text="trigger (mark) of the working exchange-side backstop; null if none",
+    )
 
     class Meta:
         model = Position
@@ -156,6 +163,7 @@ class PositionOut(serializers.ModelSerializer):
             "trailing_pct",
             "best_price",
             "trailing_stop",
+            "backstop_price",
             "opened_at",
             "updated_at",
         ]

@@ -188,6 +188,8 @@ export interface TradingPosition {
   trailing_pct: Dec | null;
   best_price: Dec | null;
   trailing_stop: Dec | null;
+  /** trigger (by mark) of the working exchange-side backstop; null when there is none */
+  backstop_price: Dec | null;
   opened_at: string;
   updated_at: string;
 }

@@ -25,6 +25,7 @@ const POSITION_COLUMNS: Column<TradingPosition>[] = [
   col.price("stop_loss", "Stop loss"),
   { key: "trailing_pct", label: "Trailing", render: (r) => (r.trailing_pct === null ? "—" : `${formatPrice(r.trailing_pct)} %`) },
   col.price("trailing_stop", "Trail stop"),
+  col.price("backstop_price", "Backstop"),
   col.price("best_price", "Best price"),
   col.text("entries", "Entries"),
   col.time("opened_at", "Opened"),
