@@ -4,8 +4,12 @@ The path is defined by minute closes, generated sequentially from a stored genes
 12 intra-minute points (every 5 s) drawn from a Brownian bridge seeded by (seed, symbol, minute).
 The price at any instant is the linear interpolation of those points, so klines, the live price
 and the triggers evaluated between two ticks of the engine all see the same path, and a restart
-with the same seed and genesis reproduces it exactly. Random draws are floats; every price
-leaves this module as a Decimal rounded to the symbol's tick, before any account sees it.
+with the same seed and genesis reproduces it exactly.
+
+A path is dimensionless: its points are multipliers of the path's Decimal `scale` (the symbol's
+start price, or a replay's first open). Random draws and exponentials are floats on those
+multipliers; a price is `scale x multiplier`, computed in Decimal and rounded to the symbol's
+tick, before any account sees it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ POINT_MS = 5_000
 POINTS = MINUTE_MS // POINT_MS
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 HISTORY_MINUTES = 3 * 1440
+FUNDING_RATE_CAP = Decimal("0.0075")
 
 # Per-minute log-return drift and volatility of each regime, before the symbol's vol_scale.
 REGIMES: dict[str, tuple[float, float]] = {
@@ -76,7 +81,8 @@ class GeneratedPath:
         self.spec = spec
         self.genesis = genesis_minute
         self._rng = random.Random(f"{seed}:{spec.symbol}:path")
-        start = float(spec.start_price) * math.exp(self._rng.uniform(-0.05, 0.05))
+        self.scale: Decimal = spec.start_price
+        start = math.exp(self._rng.uniform(-0.05, 0.05))
         self._closes: list[float] = [start]
         self._regimes: list[str] = ["range"]
         self._sigmas: list[float] = [REGIMES["range"][1] * spec.vol_scale]
@@ -135,8 +141,15 @@ class GeneratedPath:
 class ReplayPath:
     """Minute bars read from Binance public-data kline files (`SYMBOL-1m-*.csv` or `.zip`)."""
 
-    def __init__(self, *, spec: SymbolSpec, bars: dict[int, tuple[float, float, float, float]]):
+    def __init__(
+        self,
+        *,
+        spec: SymbolSpec,
+        bars: dict[int, tuple[float, float, float, float]],
+        scale: Decimal,
+    ):
         self.spec = spec
+        self.scale = scale
         self._bars = bars
         self.genesis = min(bars)
         self.last = max(bars)
@@ -176,7 +189,7 @@ class ReplayPath:
 
 
 def load_replay(directory: Path) -> dict[str, ReplayPath]:
-    paths: dict[str, dict[int, tuple[float, float, float, float]]] = {}
+    paths: dict[str, dict[int, tuple[Decimal, Decimal, Decimal, Decimal]]] = {}
     for file in sorted(directory.iterdir()):
         symbol = file.name.split("-", 1)[0].upper()
         if symbol not in SYMBOLS or "-1m-" not in file.name:
@@ -196,8 +209,15 @@ def load_replay(directory: Path) -> dict[str, ReplayPath]:
                 open_ms = int(row[0])
                 if open_ms > 10**14:  # 2025+ spot files are in microseconds
                     open_ms //= 1000
-                bars[open_ms // MINUTE_MS] = tuple(float(v) for v in row[1:5])  # type: ignore[assignment]
-    return {s: ReplayPath(spec=SYMBOLS[s], bars=b) for s, b in paths.items() if b}
+                bars[open_ms // MINUTE_MS] = tuple(Decimal(v) for v in row[1:5])  # type: ignore[assignment]
+    return {s: _replay_path(SYMBOLS[s], b) for s, b in paths.items() if b}
+
+
+def _replay_path(spec: SymbolSpec, bars: dict[int, tuple[Decimal, ...]]) -> ReplayPath:
+    """Prices as multipliers of the first bar's open (see the module's docstring)."""
+    scale = bars[min(bars)][0]
+    ratios = {m: tuple(float(p / scale) for p in bar) for m, bar in bars.items()}
+    return ReplayPath(spec=spec, bars=ratios, scale=scale)  # type: ignore[arg-type]
 
 
 class Market:
@@ -254,9 +274,11 @@ class Market:
         return pts[k] + (pts[k + 1] - pts[k]) * frac / POINT_MS
 
     def _dec(self, symbol: str, value: float, t_ms: int) -> Decimal:
-        spec = SYMBOLS[symbol]
-        price = spec.round_price(Decimal(repr(value)) * self._factor(symbol, t_ms))
-        return max(price, spec.tick_size)
+        return self._round(SYMBOLS[symbol], value, self._scale(symbol, t_ms))
+
+    def _scale(self, symbol: str, t_ms: int) -> Decimal:
+        """Price per unit of the path: its scale, times any shift set_price made."""
+        return self.paths[symbol].scale * self._factor(symbol, t_ms)
 
     # --- public ------------------------------------------------------------------------------
     def last(self, symbol: str, t_ms: int) -> Decimal:
@@ -285,9 +307,9 @@ class Market:
     def funding_rate(self, symbol: str, funding_ms: int) -> Decimal:
         """The rate settled at `funding_ms` (deterministic; 0.01 % plus the premium's sign)."""
         rng = random.Random(f"{self.seed}:{symbol}:funding:{funding_ms}")
-        rate = 0.0001 + float(self.premium(symbol, funding_ms - 1)) + rng.uniform(-5e-5, 5e-5)
-        rate = min(max(rate, -0.0075), 0.0075)
-        return Decimal(repr(round(rate, 8)))
+        noise = Decimal(repr(round(rng.uniform(-5e-5, 5e-5), 8)))
+        rate = Decimal("0.0001") + self.premium(symbol, funding_ms - 1) + noise
+        return min(max(rate, -FUNDING_RATE_CAP), FUNDING_RATE_CAP)
 
     def regime(self, symbol: str, t_ms: int) -> str:
         with self._lock:
@@ -296,7 +318,7 @@ class Market:
     def set_price(self, symbol: str, t_ms: int, price: Decimal) -> None:
         """Shift the path so the last price is `price` from `t_ms` on (tests and drills)."""
         with self._lock:
-            raw = Decimal(repr(self._raw(symbol, t_ms)))
+            raw = Decimal(repr(self._raw(symbol, t_ms))) * self.paths[symbol].scale
             self.shifts.setdefault(symbol, []).append((t_ms, price / raw))
             self._bars = {k: v for k, v in self._bars.items() if k[0] != symbol}
 
@@ -326,7 +348,7 @@ class Market:
                 upto = (now_ms - open_ms) // POINT_MS
                 pts = pts[: upto + 1] + [self._raw(symbol, now_ms)]
             weight = self.paths[symbol].volume_weight(minute)
-            factor = self._factor(symbol, open_ms)
+            factor = self._scale(symbol, open_ms)
         # Extremes on floats, one Decimal conversion each: klines of days must stay cheap.
         open_, close = (self._round(spec, p, factor) for p in (pts[0], pts[-1]))
         high = self._round(spec, max(pts), factor)
@@ -335,8 +357,14 @@ class Market:
         share = 1.0 if complete else (now_ms - open_ms) / MINUTE_MS
         notional = 2_000_000 * weight * (1 + 200 * move) * share
         volume = (Decimal(repr(round(notional, 2))) / close).quantize(spec.step_size)
-        bar = Bar(open_ms=open_ms, open=open_, high=max(high, open_, close),
-                  low=min(low, open_, close), close=close, volume=volume)
+        bar = Bar(
+            open_ms=open_ms,
+            open=open_,
+            high=max(high, open_, close),
+            low=min(low, open_, close),
+            close=close,
+            volume=volume,
+        )
         if complete:
             if len(self._bars) > 500_000:
                 self._bars.clear()
