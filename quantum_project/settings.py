@@ -225,6 +225,8 @@ PNL_SNAPSHOT_FULL_RESOLUTION_HOURS = env.int("PNL_SNAPSHOT_FULL_RESOLUTION_HOURS
 PNL_SNAPSHOT_DOWNSAMPLE_MINUTES = env.int("PNL_SNAPSHOT_DOWNSAMPLE_MINUTES", default=15)
 # The dashboard says "stale" when the last successful poll is older than this.
 PNL_STALE_SECONDS = env.int("PNL_STALE_SECONDS", default=60)
+# computed dashboard figures are kept per (snapshot, ledger version); a poll replaces them
+PNL_DASHBOARD_CACHE_SECONDS = env.int("PNL_DASHBOARD_CACHE_SECONDS", default=300)
 # The window of the Redis reward hashes (quantum:rl:reward:{SYMBOL}) and their TTL.
 PNL_REWARD_WINDOW = env("PNL_REWARD_WINDOW", default="24h")
 PNL_REWARD_TTL_SECONDS = env.int("PNL_REWARD_TTL_SECONDS", default=3600)

@@ -38,6 +38,16 @@ def redis_client(redis_server):
     _clear_desk_keys(client)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty Django cache: keys made of row ids must not outlive the
+    rows (SQLite reuses ids after a rolled-back test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def run_dir() -> Path:
     return stack_plugin.RUN_DIR

@@ -96,6 +96,20 @@ class IncomeCursor(models.Model):
         return f"{self.account_id}: before {self.cursor_ms}"
 
 
+class LedgerVersion(models.Model):
+    """Bumped in the transaction of every change to the account's ledger (income rows, their
+    daily rollup, trades): with the latest snapshot's id it names one state of the figures, so
+    a computed dashboard can be reused until either changes (apps.pnl.selectors)."""
+
+    account = models.OneToOneField(
+        ExchangeAccount, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: v{self.version}"
+
+
 class PollRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running"

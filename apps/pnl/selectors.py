@@ -8,11 +8,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Sum
 
 from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
-from apps.pnl.models import AccountSnapshot, IncomeDay, IncomeRow, PositionSnapshot
+from apps.pnl.models import (
+    AccountSnapshot,
+    IncomeDay,
+    IncomeRow,
+    LedgerVersion,
+    PositionSnapshot,
+)
 from apps.pnl.parsing import q8
 
 WINDOWS: dict[str, timedelta | None] = {
@@ -142,9 +149,13 @@ class Figures:
         return sum(s.realized_trades for s in self.symbols)
 
 
-def figures_compute(*, account: ExchangeAccount | None, window: str) -> Figures:
-    """Every figure of one account over one window, as of its last successful poll."""
-    snapshot = snapshot_latest(account=account) if account else None
+def figures_compute(
+    *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None = None
+) -> Figures:
+    """Every figure of one account over one window, as of its last successful poll (or of
+    `snapshot`, when the caller has read it already)."""
+    if snapshot is None:
+        snapshot = snapshot_latest(account=account) if account else None
     if snapshot is None:
         return Figures(account, window, None, None, ZERO, [])
     as_of_ms = to_ms(snapshot.exchange_time)
@@ -191,10 +202,29 @@ def _money(value: Decimal) -> str:
     return "0.00000000" if text == "-0.00000000" else text
 
 
+def ledger_version(*, account: ExchangeAccount) -> int | None:
+    return LedgerVersion.objects.filter(account=account).values_list("version", flat=True).first()
+
+
 def dashboard_get(*, account: ExchangeAccount | None, window: str) -> dict:
-    """GET /api/rl-dashboard/: the shape the frontend builds against (docs/pnl.md)."""
-    figures = figures_compute(account=account, window=window)
-    snapshot = figures.snapshot
+    """GET /api/rl-dashboard/: the shape the frontend builds against (docs/pnl.md).
+
+    The figures are a function of the latest snapshot and the ledger (windows end at the
+    snapshot's time), so they are computed once per (snapshot, ledger version) and reused by
+    every request until a poll changes either; only the poll's age and the status it implies
+    are computed per request. The version is read before the figures: a page committed in
+    between can only make a stored answer newer than its key, never older."""
+    snapshot = snapshot_latest(account=account) if account else None
+    version = ledger_version(account=account) if snapshot is not None else None
+    key = None
+    if snapshot is not None and version is not None:
+        stamp = snapshot.taken_at.timestamp()
+        key = f"pnl:dashboard:{account.id}:{window}:{snapshot.id}:{stamp}:{version}"
+    board = cache.get(key) if key else None
+    if board is None:
+        board = _dashboard_figures(account=account, window=window, snapshot=snapshot)
+        if key:
+            cache.set(key, board, timeout=settings.PNL_DASHBOARD_CACHE_SECONDS)
     now = utcnow()
     age = int((now - snapshot.taken_at).total_seconds()) if snapshot else None
     if snapshot is None:
@@ -210,18 +240,22 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> dict:
         status, message = "stale", f"Last successful poll {age} s ago: figures may be out of date."
     else:
         status = "ok"
-        message = f"Tracking {len(figures.symbols)} symbol(s) of account {account.name}."
+        message = f"Tracking {board['symbols_tracked']} symbol(s) of account {account.name}."
+    return {"status": status, "message": message, "poll_age_seconds": age, **board}
+
+
+def _dashboard_figures(
+    *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
+) -> dict:
+    figures = figures_compute(account=account, window=window, snapshot=snapshot)
     rewards = [(f.reward, f.symbol) for f in figures.symbols]
     # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
     best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
     avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
     return {
-        "status": status,
-        "message": message,
         "window": window,
         "window_start": figures.window_start,
         "as_of": figures.as_of,
-        "poll_age_seconds": age,
         "symbols_tracked": len(figures.symbols),
         "symbols": [
             {

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max
 
 from apps.core import jsoncodec, keys
 from apps.core.redis import get_redis
@@ -28,6 +29,7 @@ from apps.pnl.models import (
     IncomeCursor,
     IncomeDay,
     IncomeRow,
+    LedgerVersion,
     PollRun,
     PositionSnapshot,
     Trade,
@@ -314,6 +316,8 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
         batch_size=500,
     )
     income_days_add(account=account, rows=list(new.values()))
+    if not LedgerVersion.objects.filter(account=account).update(version=F("version") + 1):
+        LedgerVersion.objects.create(account=account, version=1)
     realized = [r for r in new.values() if r.income_type == selectors.REALIZED]
     funding = trades_funding(account=account, realized=realized)
     Trade.objects.bulk_create(
@@ -342,14 +346,15 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
     }
     if touched:
         trade_ids = {t for _, t in touched}
-        fees = {
-            (f["symbol"], f["trade_id"]): f["total"]
-            for f in IncomeRow.objects.filter(
-                account=account, income_type=selectors.COMMISSION, trade_id__in=trade_ids
-            )
-            .values("symbol", "trade_id")
-            .annotate(total=Sum("amount_e8"))
-        }
+        # Every row of those trades through (account, trade_id), summed here: with the income
+        # type or a GROUP BY in the query, SQLite (no ANALYZE) chose an index on the account
+        # alone and read the whole ledger for every page.
+        fees: dict[tuple[str, str], int] = defaultdict(int)
+        for symbol, trade_id, income_type, amount_e8 in IncomeRow.objects.filter(
+            account=account, trade_id__in=trade_ids
+        ).values_list("symbol", "trade_id", "income_type", "amount_e8"):
+            if income_type == selectors.COMMISSION:
+                fees[(symbol, trade_id)] += amount_e8
         to_update = []
         for trade in Trade.objects.filter(account=account, trade_id__in=trade_ids):
             key = (trade.symbol, trade.trade_id)

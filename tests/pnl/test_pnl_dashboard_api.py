@@ -142,3 +142,32 @@ def test_it_rejects_bad_query_parameters_with_400(api, desk_account, url, params
 
 def test_it_requires_authentication(desk_account):
     assert APIClient().get("/api/rl-dashboard/").status_code in (401, 403)
+
+
+def test_it_reuses_computed_figures_until_the_ledger_or_the_snapshot_changes(
+    api, booked, desk_account, django_assert_max_num_queries
+):
+    first = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
+    with django_assert_max_num_queries(4):  # session user, snapshot, ledger version: no sums
+        again = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
+    assert again == first
+    # a new ledger row inside the window, with no new snapshot: the next answer has it
+    now = to_ms(utcnow())
+    row = income_row(20, now - HOUR, "REALIZED_PNL", "2.25", symbol="SOLUSDT", trade_id="21")
+    services.income_rows_store(account=desk_account, rows=parsing.income_page_parse([row]))
+    after = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
+    sol = next(r for r in after["symbols"] if r["symbol"] == "SOLUSDT")
+    assert sol["realized_pnl"] == "-7.75000000" and sol["realized_trades"] == 2
+    before = Decimal(first["totals"]["realized_pnl"])
+    assert Decimal(after["totals"]["realized_pnl"]) == before + Decimal("2.25")
+    # a new snapshot (the next poll): its marks
+    state = parsing.account_parse(account_payload(wallet=str(booked["wallet"] + 2), positions=[
+        position("ETHUSDT", "0.5", "2000", "2100", leverage=5),
+    ]))
+    services.snapshot_store(account=desk_account, state=state, exchange_ms=now + 1000)
+    polled = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
+    eth = next(r for r in polled["symbols"] if r["symbol"] == "ETHUSDT")
+    assert eth["unrealized_pnl"] == "50.00000000"
+    assert "BTCUSDT" not in {r["symbol"] for r in polled["symbols"] if r["side"]}
+    # the age is the request's own, never the cached answer's
+    assert polled["poll_age_seconds"] is not None and polled["status"] == "ok"

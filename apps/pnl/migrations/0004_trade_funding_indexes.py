@@ -4,19 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0001_initial'),
-        ('pnl', '0003_income_day_covering_index'),
+        ("exchange", "0001_initial"),
+        ("pnl", "0003_income_day_covering_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incomerow',
-            index=models.Index(fields=['account', 'symbol', 'income_type', 'time_ms'], name='pnl_income_symbol'),
+            model_name="incomerow",
+            index=models.Index(
+                fields=["account", "symbol", "income_type", "time_ms"], name="pnl_income_symbol"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trade',
-            index=models.Index(fields=['account', 'symbol', 'time_ms'], name='pnl_trade_symbol_time'),
+            model_name="trade",
+            index=models.Index(
+                fields=["account", "symbol", "time_ms"], name="pnl_trade_symbol_time"
+            ),
         ),
     ]
