@@ -52,7 +52,8 @@ class ExchangeConfig:
             db_path=default_db_path(),
             host=getattr(s, "PAPER_EXCHANGE_HOST", "127.0.0.1"),
             port=int(getattr(s, "PAPER_EXCHANGE_PORT", 8030)),
-            speed=float(getattr(s, "PAPER_EXCHANGE_SPEED", 1.0)),
+            # a clock rate, not money
+            speed=float(getattr(s, "PAPER_EXCHANGE_SPEED", 1.0)),  # exchange seconds per second
             seed=int(getattr(s, "PAPER_EXCHANGE_SEED", 42)),
             taker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_TAKER_FEE", "0.0005"))),
             maker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_MAKER_FEE", "0.0002"))),

@@ -54,7 +54,7 @@ class FaultSwitch:
             count=int(doc["count"]) if doc.get("count") is not None else None,
             seconds=float(doc["seconds"]) if doc.get("seconds") is not None else None,
             status=int(doc.get("status", 503)),
-            delay=float(doc.get("delay", 11.0)),
+            delay=float(doc.get("delay", 11.0)),  # seconds
             paths=list(doc.get("paths") or ["/fapi/", "/api/"]),
             methods=[m.upper() for m in doc.get("methods") or []],
         )

@@ -69,7 +69,8 @@ def outcome_from_trade(*, trade: Trade) -> StrategyOutcome | None:
     qty = trade.qty or intent.executed_qty
     price = trade.entry_price or intent.avg_price or intent.reference_price or Decimal(0)
     margin = qty * price / max(intent.leverage, 1)
-    reward = float(net / margin) if margin > 0 else 0.0
+    # memory scores are float means kept in JSON
+    reward = float(net / margin) if margin > 0 else 0.0  # a return ratio, not money
     outcome, _ = StrategyOutcome.objects.get_or_create(
         trade=trade,
         defaults={
