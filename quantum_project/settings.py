@@ -283,6 +283,11 @@ TRADING_LEVERAGE = env.int("TRADING_LEVERAGE", default=5)
 TRADING_TAKE_PROFIT_PCT = env("TRADING_TAKE_PROFIT_PCT", default="1.5")
 TRADING_STOP_LOSS_PCT = env("TRADING_STOP_LOSS_PCT", default="1.0")
 TRADING_TRAILING_PCT = env("TRADING_TRAILING_PCT", default="0.8")
+# Scaling with the signal (docs/trading.md, "Decisions"): add to a position up this much, when
+# the signal is this sure; halve (this fraction) one the signal is no longer sure of
+TRADING_ADD_AFTER_PCT = env("TRADING_ADD_AFTER_PCT", default="0.5")
+TRADING_ADD_MIN_CONFIDENCE = env("TRADING_ADD_MIN_CONFIDENCE", default="0.8")
+TRADING_REDUCE_FRACTION = env("TRADING_REDUCE_FRACTION", default="0.5")
 # The exchange-side backstop (STOP_MARKET closePosition, by mark) this far past the entry; 0: off
 TRADING_BACKSTOP_PCT = env("TRADING_BACKSTOP_PCT", default="3.0")
 # Execution: HTTP timeout of an order call; how long an executor holds a SUBMITTING intent before

@@ -16,6 +16,7 @@ from apps.trading.models import (
     DeskState,
     ExchangeOrder,
     IntentAction,
+    IntentState,
     Position,
     PositionIntent,
     RiskPolicy,
@@ -54,6 +55,17 @@ def ledger_amounts(*, account_id: int) -> dict[str, Decimal]:
         signed = qty if side == Side.BUY else -qty
         amounts[symbol] = amounts.get(symbol, ZERO) + signed
     return {s: a for s, a in amounts.items() if a != 0}
+
+
+def last_action(*, account_id: int, symbol: str) -> str | None:
+    """The action of the symbol's latest intent that changed (or may change) the position."""
+    return (
+        PositionIntent.objects.filter(account_id=account_id, symbol=symbol)
+        .exclude(state__in=[IntentState.REJECTED, IntentState.FAILED])
+        .order_by("-id")
+        .values_list("action", flat=True)
+        .first()
+    )
 
 
 def in_flight_symbols(*, account_id: int) -> set[str]:

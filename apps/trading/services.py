@@ -120,6 +120,71 @@ def _sizing(*, signal: Signal, policy: RiskPolicy) -> tuple[Decimal, dict]:
     return notional, extra
 
 
+def _scale(
+    *,
+    account: ExchangeAccount,
+    signal: Signal,
+    amount: Decimal,
+    client,
+    policy: RiskPolicy,
+) -> PositionIntent | None:
+    """Holding in the signal's direction: add to a winner the signal is sure of, or halve a
+    position the signal has stopped being sure of (docs/trading.md, "Decisions")."""
+    holding = 1 if amount > 0 else -1
+    filters = filters_get(client=client, symbol=signal.symbol)
+    position = Position.objects.filter(account=account, symbol=signal.symbol).first()
+    if signal.confidence < policy.min_confidence:
+        last = selectors.last_action(account_id=account.id, symbol=signal.symbol)
+        cut = quantize_step(
+            abs(amount) * Decimal(settings.TRADING_REDUCE_FRACTION), filters.step_size
+        )
+        if (
+            last == IntentAction.REDUCE
+            or cut < filters.min_qty
+            or abs(amount) - cut < filters.min_qty
+        ):
+            return None  # once per entry; a remainder too small to keep is the exits' to close
+        return intent_create(
+            account=account,
+            symbol=signal.symbol,
+            side=Side.SELL if amount > 0 else Side.BUY,
+            action=IntentAction.REDUCE,
+            quantity=cut,
+            reason="signal_weak",
+            reduce_only=True,
+            leverage=position.leverage if position else settings.TRADING_LEVERAGE,
+            confidence=signal.confidence,
+            signal=signal.snapshot(),
+            reference_price=signal.price,
+        )
+    if position is None or position.entry_price <= 0:
+        return None
+    gain_pct = (signal.price - position.entry_price) / position.entry_price * 100 * holding
+    if (
+        signal.confidence < Decimal(settings.TRADING_ADD_MIN_CONFIDENCE)
+        or gain_pct < Decimal(settings.TRADING_ADD_AFTER_PCT)
+        or position.entries >= policy.max_entries_per_symbol
+    ):
+        return None
+    notional, extra = _sizing(signal=signal, policy=policy)
+    room = policy.max_exposure_per_symbol - abs(amount) * signal.price
+    quantity = quantize_step(min(notional, room) / signal.price, filters.step_size)
+    if quantity < filters.min_qty or quantity * signal.price < filters.min_notional:
+        return None  # no room left under the per-symbol exposure: not a decision worth logging
+    return intent_create(
+        account=account,
+        symbol=signal.symbol,
+        side=Side.BUY if holding > 0 else Side.SELL,
+        action=IntentAction.ADD,
+        quantity=quantity,
+        reason="signal_add",
+        leverage=settings.TRADING_LEVERAGE,
+        confidence=signal.confidence,
+        signal={**signal.snapshot(), **extra, "gain_pct": money_str(gain_pct)},
+        reference_price=signal.price,
+    )
+
+
 def _propose(
     *,
     account: ExchangeAccount,
@@ -130,12 +195,16 @@ def _propose(
 ) -> PositionIntent | None:
     """Signal + current position -> at most one intent. Flat: open in the signal's direction,
     sized by `_sizing`. Holding against a confident signal: close (the next cycle may open the
-    other way)."""
+    other way). Holding with it: add or reduce (`_scale`)."""
     if signal.direction == 0 or signal.price is None:
         return None
     if amount != 0:
         holding = 1 if amount > 0 else -1
-        if holding == signal.direction or signal.confidence < policy.min_confidence:
+        if holding == signal.direction:
+            return _scale(
+                account=account, signal=signal, amount=amount, client=client, policy=policy
+            )
+        if signal.confidence < policy.min_confidence:
             return None
         return intent_create(
             account=account,
