@@ -1,5 +1,10 @@
 """Desk-side exchange errors: what the caller may retry and what it must not."""
 
+# Binance error codes the desk acts on (../shared/binance-futures.md)
+CANCEL_REJECTED = -2011  # the order is not open (filled, cancelled, or never there)
+ORDER_NOT_FOUND = -2013
+DUPLICATE_CLIENT_ID = -4116
+
 
 class ExchangeError(Exception):
     """Any failure talking to the exchange. Messages never carry credentials."""

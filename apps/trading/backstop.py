@@ -23,7 +23,12 @@ from django.conf import settings
 from apps.core.money import quantize_step
 from apps.core.timeutil import utcnow
 from apps.exchange.client import ExchangeClient
-from apps.exchange.errors import FatalExchangeError, RetryableExchangeError
+from apps.exchange.errors import (
+    CANCEL_REJECTED,
+    ORDER_NOT_FOUND,
+    FatalExchangeError,
+    RetryableExchangeError,
+)
 from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
 from apps.trading.models import (
@@ -37,8 +42,6 @@ from apps.trading.venue import filters_get
 
 logger = logging.getLogger(__name__)
 
-ORDER_NOT_FOUND = -2013
-CANCEL_REJECTED = -2011
 # After the venue refused a backstop (e.g. -2021: the mark is already past it), wait this long
 # before asking again: the monitor's own stop loss is the guard meanwhile.
 RETRY_AFTER_FAILURE = timedelta(seconds=60)

@@ -29,7 +29,12 @@ from apps.core.money import money_str, quantize_step, to_decimal
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 from apps.exchange.client import ExchangeClient
-from apps.exchange.errors import FatalExchangeError, RetryableExchangeError
+from apps.exchange.errors import (
+    DUPLICATE_CLIENT_ID,
+    ORDER_NOT_FOUND,
+    FatalExchangeError,
+    RetryableExchangeError,
+)
 from apps.trading import selectors
 from apps.trading.attribution import opening_intent_before
 from apps.trading.models import IntentAction, IntentState, PositionIntent
@@ -37,8 +42,6 @@ from apps.trading.venue import filters_get, trading_client
 
 logger = logging.getLogger(__name__)
 
-ORDER_NOT_FOUND = -2013
-DUPLICATE_CLIENT_ID = -4116
 LEVERAGE_KEY = "quantum:trading:leverage:{account_id}:{symbol}"
 EXIT_REASON_KEY = keys.EXIT_REASON
 EXIT_REASON_TTL = 7 * 24 * 3600
