@@ -69,6 +69,24 @@ def _send(task) -> None:
         time.sleep(0.3)
 
 
+def _restart_if_silent(worker) -> bool:
+    """If the worker has run no task for 20 s while cycles are sent, restart it (its log says
+    `succeeded` for every task it runs)."""
+    seen = len(worker.log_path.read_bytes())
+
+    def consuming() -> bool:
+        _send(run_cycle)
+        return b" succeeded in " in worker.log_path.read_bytes()[seen:]
+
+    try:
+        wait_for(consuming, timeout=20, interval=0.5, what="the worker consuming again")
+    except TimeoutError:
+        worker.stop()
+        worker.start()
+        return True
+    return False
+
+
 def test_it_trades_many_cycles_and_agrees_with_the_venue(
     desk, aggressive_policy, redis_client, redis_server, start_worker, settings
 ):
@@ -85,6 +103,12 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
             redis_server.restart()  # queued and unacked messages, locks, streams: all gone
         time.sleep(0.5)
 
+    # A Celery worker can stop consuming after its broker restarts (celery/celery#8030,
+    # #10205: outside our reach); in production the health check names the silent queue and the
+    # supervisor restarts the worker. Do the supervisor's part here, and say so on failure:
+    # what this test proves is the desk's recovery, which a fresh worker does not fake.
+    supervised = _restart_if_silent(worker)
+
     # Let the monitor finish what is in flight (it re-enqueues what the restart lost).
     def settled() -> bool:
         _send(run_cycle)
@@ -100,11 +124,15 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
         said = [
             line
             for line in worker.log_path.read_text(errors="replace").splitlines()
-            if any(i in line for i in ids) or "ERROR" in line or "Traceback" in line
+            if any(i in line for i in ids)
+            or "trading cycle" in line
+            or "ERROR" in line
+            or "Traceback" in line
         ]
         raise AssertionError(
             "\n".join(
                 [str(list(stuck.values("id", "state", "lease_until", "updated_at", "attempts")))]
+                + [f"worker restarted after the broker restart: {supervised}"]
                 + said[-60:]
             )
         ) from None
