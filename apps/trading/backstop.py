@@ -38,7 +38,7 @@ from apps.trading.models import (
     Position,
     Side,
 )
-from apps.trading.venue import filters_get
+from apps.trading.venue import filters_get, order_find
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +57,7 @@ def backstop_level(*, position: Position, tick: Decimal) -> tuple[str, Decimal]:
 
 
 def _lookup(client: ExchangeClient, backstop: Backstop) -> dict | None:
-    try:
-        return client.call(
-            "futures_get_order", symbol=backstop.symbol, clientAlgoId=backstop.client_algo_id
-        )
-    except FatalExchangeError as exc:
-        if exc.code == ORDER_NOT_FOUND:
-            return None
-        raise
+    return order_find(client, symbol=backstop.symbol, clientAlgoId=backstop.client_algo_id)
 
 
 def _apply(backstop: Backstop, doc: dict) -> None:

@@ -31,14 +31,13 @@ from apps.core.timeutil import to_ms, utcnow
 from apps.exchange.client import ExchangeClient
 from apps.exchange.errors import (
     DUPLICATE_CLIENT_ID,
-    ORDER_NOT_FOUND,
     FatalExchangeError,
     RetryableExchangeError,
 )
 from apps.trading import selectors
 from apps.trading.attribution import opening_intent_before
 from apps.trading.models import IntentAction, IntentState, PositionIntent
-from apps.trading.venue import filters_get, trading_client
+from apps.trading.venue import filters_get, order_find, trading_client
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +91,8 @@ def _release(intent_id: int) -> None:
 
 
 def _lookup(client: ExchangeClient, intent: PositionIntent) -> Lookup:
-    try:
-        order = client.call(
-            "futures_get_order", symbol=intent.symbol, origClientOrderId=intent.client_order_id
-        )
-    except FatalExchangeError as exc:
-        if exc.code == ORDER_NOT_FOUND:
-            return Lookup(found=False)
-        raise
-    return Lookup(found=True, order=order)
+    order = order_find(client, symbol=intent.symbol, origClientOrderId=intent.client_order_id)
+    return Lookup(found=order is not None, order=order)
 
 
 def order_apply(*, intent: PositionIntent, order: dict) -> PositionIntent:

@@ -11,6 +11,7 @@ from apps.core import jsoncodec
 from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.exchange.client import ExchangeClient, client_for
+from apps.exchange.errors import ORDER_NOT_FOUND, FatalExchangeError
 from apps.exchange.filters import SymbolFilters, symbol_filters_parse
 from apps.exchange.models import ExchangeAccount
 
@@ -76,3 +77,14 @@ def filters_get(*, client: ExchangeClient, symbol: str) -> SymbolFilters:
             pass  # a cache: the next call fetches again
     _local[account_id] = parsed
     return parsed[symbol]
+
+
+def order_find(client: ExchangeClient, *, symbol: str, **order_id: str) -> dict | None:
+    """GET the order (or, with `clientAlgoId`, the algo order) by its id; None when the venue
+    says it does not exist (-2013): the question asked after a timeout, before any resend."""
+    try:
+        return client.call("futures_get_order", symbol=symbol, **order_id)
+    except FatalExchangeError as exc:
+        if exc.code == ORDER_NOT_FOUND:
+            return None
+        raise
