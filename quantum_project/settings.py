@@ -72,9 +72,16 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'desk.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Workers, beat and gunicorn write at once: WAL and a busy timeout avoid "database is locked".
+    # Workers, beat and gunicorn write at once. WAL lets readers run beside the writer; the busy
+    # timeout makes a writer wait for the lock. But a deferred transaction that reads and then
+    # writes cannot wait: SQLite answers "database is locked" at once to avoid a deadlock. So
+    # every transaction takes the write lock up front (BEGIN IMMEDIATE) and waits its turn.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
     # A file, not pytest's in-memory default: end-to-end tests share it with a real worker process.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_desk.sqlite3")}
