@@ -144,6 +144,17 @@ REDIS_URL = env(
 # How long the health check waits for workers to answer "which queues do you consume".
 OPS_INSPECT_TIMEOUT_SECONDS = env.float("OPS_INSPECT_TIMEOUT_SECONDS", default=2.0)
 
+# A worker can answer the control channel and still run nothing (its consumer stopped after a
+# broker restart), so health also sends a task through each served queue (at most every
+# OPS_QUEUE_PROBE_EVERY_SECONDS) and reports the queue down when none came back within its
+# timeout. rl and research share a one-process worker that runs training for up to 30 min.
+OPS_QUEUE_PROBE_EVERY_SECONDS = env.int("OPS_QUEUE_PROBE_EVERY_SECONDS", default=5)
+OPS_QUEUE_PROBE_TIMEOUT_SECONDS = env.int("OPS_QUEUE_PROBE_TIMEOUT_SECONDS", default=30)
+OPS_QUEUE_PROBE_TIMEOUT_OVERRIDES = {"rl": 1900, "research": 1900}
+# A periodic loop that has not completed for this many of its intervals (and at least the
+# floor) turns health red, named `loop:<task>`.
+OPS_LOOP_STALE_INTERVALS = env.int("OPS_LOOP_STALE_INTERVALS", default=6)
+OPS_LOOP_STALE_FLOOR_SECONDS = env.int("OPS_LOOP_STALE_FLOOR_SECONDS", default=60)
 EXCHANGE_BASE_URL = env(
     "EXCHANGE_BASE_URL", default=f"http://127.0.0.1:{PORTS['paper_exchange']['port']}"
 )
@@ -339,6 +350,9 @@ RL_ALERT_LOSS_STREAK = env.int("RL_ALERT_LOSS_STREAK", default=6)
 # Strategy evolution: population x generations of the genetic search; bars searched and held out.
 STRATEGY_POPULATION = env.int("STRATEGY_POPULATION", default=16)
 STRATEGY_GENERATIONS = env.int("STRATEGY_GENERATIONS", default=8)
+# How long a full cycle waits for a monitor pass of the same account to end (the monitor never
+# waits; it gives way). wait + a cycle's run < the soft time limit.
+TRADING_CYCLE_LOCK_WAIT_SECONDS = env.int("TRADING_CYCLE_LOCK_WAIT_SECONDS", default=10)
 STRATEGY_SEARCH_BARS = env.int("STRATEGY_SEARCH_BARS", default=3000)
 STRATEGY_HOLDOUT_BARS = env.int("STRATEGY_HOLDOUT_BARS", default=1000)
 STRATEGY_FEE_BPS = env.float("STRATEGY_FEE_BPS", default=4.0)  # per position change, backtests

@@ -16,6 +16,7 @@ def publish() -> None:
     """Klines (gaps backfilled), marks and funding of TRADING_SYMBOLS into the DB and streams."""
     run_exclusive(
         "market:publish",
+        loop=publish.name,
         timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
         job=lambda: services.market_publish(
             venue=services.market_venue(), symbols=settings.TRADING_SYMBOLS
@@ -32,6 +33,7 @@ def cross_exchange() -> None:
     """Basis and divergence against the reference venue; alarms past the threshold."""
     run_exclusive(
         "market:cross_exchange",
+        loop=cross_exchange.name,
         timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
         job=lambda: services.cross_exchange_run(symbols=settings.TRADING_SYMBOLS),
     )

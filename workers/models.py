@@ -27,6 +27,7 @@ def regimes() -> None:
     run_exclusive(
         "models:regimes",
         timeout=60,
+        loop=regimes.name,
         job=lambda: services.regimes_publish(symbols=settings.TRADING_SYMBOLS),
     )
 
@@ -39,4 +40,4 @@ def supervise() -> None:
         services.predictions_score()
         services.supervisor_run()
 
-    run_exclusive("models:supervise", timeout=150, job=job)
+    run_exclusive("models:supervise", timeout=150, job=job, loop=supervise.name)

@@ -12,6 +12,12 @@ def noop() -> None:
     """Does nothing: the round-trip probe of `bench/celery_roundtrip.py` and of the health docs."""
 
 
+@shared_task(name="quantum.ops.queue_probe", ignore_result=True)
+def queue_probe(queue: str, sent_ms: int) -> None:
+    """The health check's round trip through `queue` (apps.ops.services.queue_probe_send)."""
+    services.queue_probe_answer(queue=queue, sent_ms=sent_ms)
+
+
 @shared_task(
     name="quantum.ops.redelivery_drill",
     acks_late=True,

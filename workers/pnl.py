@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.core.locks import LockHeld, exclusive, run_exclusive
+from apps.core.loops import LoopOutcome, loop_record
 from apps.exchange.errors import RetryableExchangeError
 from apps.pnl import services
 
@@ -31,12 +32,19 @@ def poll_account(self, account_id: int) -> None:
         # The lock outlives the hard time limit, so two polls of one account never overlap.
         with exclusive(f"pnl:poll:{account_id}", timeout=settings.PNL_POLL_LOCK_SECONDS):
             services.account_poll(account_id=account_id, attempt=self.request.retries + 1)
+        loop_record(self.name, LoopOutcome.COMPLETED)
     except LockHeld:
         logger.info("pnl poll account_id=%s skipped: the previous poll still runs", account_id)
+        loop_record(self.name, LoopOutcome.SKIPPED)
+        return
     except RetryableExchangeError as exc:
+        loop_record(self.name, LoopOutcome.FAILED)
         backoff = min(BACKOFF_CAP_SECONDS, 2**self.request.retries)
         countdown = max(backoff, exc.retry_after or 0)  # the venue's Retry-After wins
         raise self.retry(exc=exc, countdown=countdown) from None
+    except Exception:
+        loop_record(self.name, LoopOutcome.FAILED)
+        raise
 
 
 @shared_task(name="quantum.pnl.downsample_snapshots", ignore_result=True)

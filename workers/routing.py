@@ -33,5 +33,8 @@ def queue_for(task_name: str) -> str:
 
 
 def route_task(name: str, args, kwargs, options, task=None, **kw) -> dict:
-    queue = queue_for(name)
+    # An explicit `queue=` wins (the health probe goes through every queue); Celery hands it
+    # over as a Queue, or as a name.
+    explicit = (options or {}).get("queue")
+    queue = getattr(explicit, "name", explicit) or queue_for(name)
     return {"queue": queue, "exchange": queue, "routing_key": queue}

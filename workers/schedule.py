@@ -6,11 +6,14 @@ tasks" page is the schedule. An operator changes an interval or disables an entr
 code change; a restart keeps the edit. Per-account jobs (PnL polling) are created with the account.
 
 `expires` drops a run that could not start in time instead of piling runs up behind a stall.
+The intervals of the market and trading loops are settings (MARKET_PUBLISH_INTERVAL_SECONDS,
+TRADING_CYCLE_INTERVAL_SECONDS, TRADING_MONITOR_INTERVAL_SECONDS): they seed the first schedule.
 """
 
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.conf import settings
 
 BEAT_SCHEDULE: dict[str, dict] = {
     # PnL: thin out position/account snapshots older than PNL_SNAPSHOT_FULL_RESOLUTION_HOURS.
@@ -22,8 +25,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Trading (docs/trading.md): market data, the loop, the monitor, the cross-exchange check.
     "market: publish": {
         "task": "quantum.market.publish",
-        "schedule": timedelta(seconds=5),
-        "options": {"expires": 5},
+        "schedule": timedelta(seconds=settings.MARKET_PUBLISH_INTERVAL_SECONDS),
+        "options": {"expires": settings.MARKET_PUBLISH_INTERVAL_SECONDS},
     },
     "market: cross-exchange check": {
         "task": "quantum.market.cross_exchange",
@@ -32,13 +35,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     "trading: run cycle": {
         "task": "quantum.trading.run_cycle",
-        "schedule": timedelta(seconds=10),
-        "options": {"expires": 10},
+        "schedule": timedelta(seconds=settings.TRADING_CYCLE_INTERVAL_SECONDS),
+        "options": {"expires": settings.TRADING_CYCLE_INTERVAL_SECONDS},
     },
     "trading: monitor positions": {
         "task": "quantum.trading.monitor_positions",
-        "schedule": timedelta(seconds=5),
-        "options": {"expires": 5},
+        "schedule": timedelta(seconds=settings.TRADING_MONITOR_INTERVAL_SECONDS),
+        "options": {"expires": settings.TRADING_MONITOR_INTERVAL_SECONDS},
     },
     # Intelligence (docs/intelligence.md): regimes, model supervision, RL feedback, strategies.
     "models: meta regime": {

@@ -7,21 +7,41 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.core.locks import run_exclusive
+from apps.core.loops import LoopOutcome, loop_record
+from apps.core.redis import get_redis
 from apps.trading import selectors, services
 from apps.trading.execution import Outcome, intent_execute
 
 logger = logging.getLogger(__name__)
 
 
-def _cycle(with_signals: bool) -> None:
+def _cycle(*, loop: str, with_signals: bool) -> None:
     for account_id in selectors.trading_accounts().values_list("id", flat=True):
         # One lock per account for both the full cycle and the monitor-only pass: decisions
-        # about an account's positions are never taken by two runs at once.
-        summary = run_exclusive(
-            f"trading:cycle:{account_id}",
-            timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
-            job=partial(services.trading_cycle, account_id=account_id, with_signals=with_signals),
-        )
+        # about an account's positions are never taken by two runs at once. The full cycle does
+        # all the monitor does and more, so it waits for a monitor pass to end and the monitor
+        # gives way to a waiting cycle: beat sends both within milliseconds, and with two
+        # non-blocking locks the cycle lost that race for minutes on end.
+        wanted = f"quantum:trading:cycle_wanted:{account_id}"
+        client = get_redis()
+        if with_signals:
+            client.set(wanted, 1, ex=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS + 5)
+        elif client.exists(wanted):
+            loop_record(loop, LoopOutcome.SKIPPED)
+            continue
+        try:
+            summary = run_exclusive(
+                f"trading:cycle:{account_id}",
+                timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+                wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS if with_signals else 0,
+                loop=loop,
+                job=partial(
+                    services.trading_cycle, account_id=account_id, with_signals=with_signals
+                ),
+            )
+        finally:
+            if with_signals:
+                client.delete(wanted)
         if summary is not None:
             logger.info("trading cycle account %s: %s", account_id, summary)
 
@@ -33,7 +53,7 @@ def _cycle(with_signals: bool) -> None:
 )
 def run_cycle() -> None:
     """Reconcile, exits, resume stuck intents, then signals -> intents."""
-    _cycle(with_signals=True)
+    _cycle(loop=run_cycle.name, with_signals=True)
 
 
 @shared_task(
@@ -43,7 +63,7 @@ def run_cycle() -> None:
 )
 def monitor_positions() -> None:
     """Reconcile, exits and resume only: runs more often than the strategy."""
-    _cycle(with_signals=False)
+    _cycle(loop=monitor_positions.name, with_signals=False)
 
 
 @shared_task(

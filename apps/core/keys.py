@@ -7,6 +7,19 @@ values are JSON, never a language's repr.
 BEAT_LAST_TICK = "quantum:ops:beat:last_tick"  # ms since the epoch of beat's last scheduler tick
 # how many workers answered the last complete inspection: the next one may stop at that many
 OPS_WORKERS_SEEN = "quantum:ops:health:workers_seen"
+# hash per periodic task: completed/skipped/failed counts, last_ok_ms, skips_in_a_row, ...
+OPS_LOOP = "quantum:ops:loop:{task}"
+# hash per queue: the health check's task round trip (sent_ms, ran_ms, pending_since_ms)
+OPS_QUEUE_HEARTBEAT = "quantum:ops:heartbeat:{queue}"
+OPS_QUEUE_HEARTBEAT_THROTTLE = "quantum:ops:heartbeat:{queue}:throttle"
+
+
+def ops_loop(task: str) -> str:
+    return OPS_LOOP.format(task=task)
+
+
+def ops_queue_heartbeat(queue: str) -> str:
+    return OPS_QUEUE_HEARTBEAT.format(queue=queue)
 
 RL_REWARD = "quantum:rl:reward:{symbol}"  # hash: six PnL fields, reward and its parts, timestamp
 RL_HISTORY = "quantum:rl:history:{symbol}"  # sorted set: reward history, scored by ms

@@ -10,8 +10,10 @@ from django.db import connection
 from redis.exceptions import RedisError
 
 from apps.core import keys
+from apps.core.loops import loop_state
 from apps.core.redis import get_redis
-from apps.core.timeutil import from_ms, utcnow
+from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.ops.services import queue_probe_send
 
 BEAT_STALE_SECONDS = 60  # beat ticks at least every 5 s; a minute of silence means it is gone
 
@@ -80,10 +82,107 @@ def queue_health(celery_app) -> dict[str, dict[str, Any]]:
     for worker, worker_queues in replies.items():
         for queue in worker_queues:
             consumers.setdefault(queue["name"], []).append(worker)
-    return {
-        name: {"ok": bool(workers), "workers": sorted(workers)}
-        for name, workers in consumers.items()
+    health: dict[str, dict[str, Any]] = {}
+    for name, workers in consumers.items():
+        health[name] = {"ok": bool(workers), "workers": sorted(workers)}
+        if workers:
+            health[name].update(_queue_round_trip(celery_app, name))
+    return health
+
+
+def _queue_round_trip(celery_app, queue: str) -> dict[str, Any]:
+    """Did a task sent through `queue` come back? A worker whose consumer stopped (after a
+    broker restart, celery/celery#8030) still answers the inspection above but runs nothing.
+
+    Health writes here on purpose: the probe is the measurement (services.queue_probe_send)."""
+    try:
+        state = get_redis().hgetall(keys.ops_queue_heartbeat(queue))
+        queue_probe_send(celery_app=celery_app, queue=queue)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        return {"ok": False, "error": f"round trip: {type(exc).__name__}: {exc}"[:200]}
+    now = to_ms(utcnow())
+    timeout = settings.OPS_QUEUE_PROBE_TIMEOUT_OVERRIDES.get(
+        queue, settings.OPS_QUEUE_PROBE_TIMEOUT_SECONDS
+    )
+    result: dict[str, Any] = {
+        "round_trip_ms": _int_or_none(state.get("round_trip_ms")),
+        "last_round_trip_age_seconds": _age_seconds(now, state.get("ran_ms")),
     }
+    pending = _age_seconds(now, state.get("pending_since_ms"))
+    if pending is not None and pending > timeout:
+        result["ok"] = False
+        result["error"] = f"no task came back through the queue for {pending:.0f} s"
+    return result
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _age_seconds(now_ms: int, raw: str | None) -> float | None:
+    stamp = _int_or_none(raw)
+    return None if stamp is None else round((now_ms - stamp) / 1000, 1)
+
+
+def _scheduled_loops() -> dict[str, int]:
+    """task name -> its shortest interval in seconds, of the enabled interval entries of the
+    schedule (django-celery-beat's table: the admin's edits count)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    seconds_per = {
+        IntervalSchedule.DAYS: 86400,
+        IntervalSchedule.HOURS: 3600,
+        IntervalSchedule.MINUTES: 60,
+        IntervalSchedule.SECONDS: 1,
+        IntervalSchedule.MICROSECONDS: 1e-6,
+    }
+    loops: dict[str, int] = {}
+    rows = PeriodicTask.objects.filter(enabled=True, interval__isnull=False).values_list(
+        "task", "interval__every", "interval__period"
+    )
+    for task, every, period in rows:
+        interval = max(1, int(every * seconds_per.get(period, 1)))
+        loops[task] = min(interval, loops.get(task, interval))
+    return loops
+
+
+def loop_health() -> dict[str, dict[str, Any]]:
+    """Each scheduled loop: when it last completed, how its runs ended. A loop that has not
+    completed for OPS_LOOP_STALE_INTERVALS of its intervals is down, whatever the reason (its
+    lock always held, a failure every run, no worker, a stopped consumer). A loop is watched
+    from the first time health saw it scheduled, so a fresh desk gets its intervals too."""
+    client = get_redis()
+    now = to_ms(utcnow())
+    health: dict[str, dict[str, Any]] = {}
+    for task, interval in sorted(_scheduled_loops().items()):
+        key = keys.ops_loop(task)
+        client.hsetnx(key, "watched_since_ms", now)
+        state = loop_state(task)
+        since = state.get("last_ok_ms") or state.get("watched_since_ms") or now
+        age = (now - since) / 1000
+        limit = max(
+            settings.OPS_LOOP_STALE_FLOOR_SECONDS, settings.OPS_LOOP_STALE_INTERVALS * interval
+        )
+        health[task] = {
+            "ok": age <= limit,
+            "interval_seconds": interval,
+            "last_completed": from_ms(state["last_ok_ms"]).isoformat()
+            if "last_ok_ms" in state
+            else None,
+            "age_seconds": round(age, 1),
+            "stale_after_seconds": limit,
+            "completed": state.get("completed", 0),
+            "skipped": state.get("skipped", 0),
+            "failed": state.get("failed", 0),
+            "skips_in_a_row": state.get("skips_in_a_row", 0),
+            "max_skips_in_a_row": state.get("max_skips_in_a_row", 0),
+        }
+        if not health[task]["ok"]:
+            health[task]["error"] = f"not completed for {age:.0f} s (every {interval} s)"
+    return health
 
 
 def beat_health() -> dict[str, Any]:
@@ -128,10 +227,15 @@ def stack_health(celery_app) -> dict[str, Any]:
         "beat": beat_health(),
         "exchange": exchange_health(),
     }
+    try:
+        components["loops"] = loop_health()
+    except Exception as exc:  # noqa: BLE001 - reported as a down part, never raised
+        components["loops"] = {"*": {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}}
     down = [
         name for name in ("database", "redis", "beat", "exchange") if not components[name]["ok"]
     ]
     down += [f"queue:{name}" for name, queue in components["queues"].items() if not queue["ok"]]
+    down += [f"loop:{name}" for name, loop in components["loops"].items() if not loop["ok"]]
     return {
         "status": "down" if down else "ok",
         "down": down,

@@ -5,9 +5,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery.schedules import crontab
+from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from apps.core import keys
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 
@@ -85,3 +87,38 @@ def drill_complete(*, drill_id: str) -> bool:
 
 def drill_status(*, drill_id: str) -> dict[str, str]:
     return get_redis().hgetall(DRILL_KEY.format(drill_id=drill_id))
+
+
+def queue_probe_send(*, celery_app, queue: str) -> bool:
+    """Send the health probe through `queue`, at most every OPS_QUEUE_PROBE_EVERY_SECONDS.
+
+    The probe's outstanding time starts before the send, so a worker that answers at once
+    can never leave a stale "pending" behind."""
+    client = get_redis()
+    throttle = keys.OPS_QUEUE_HEARTBEAT_THROTTLE.format(queue=queue)
+    if not client.set(throttle, 1, nx=True, ex=settings.OPS_QUEUE_PROBE_EVERY_SECONDS):
+        return False
+    now = to_ms(utcnow())
+    key = keys.ops_queue_heartbeat(queue)
+    client.hsetnx(key, "pending_since_ms", now)
+    client.hset(key, "sent_ms", now)
+    celery_app.send_task(
+        "quantum.ops.queue_probe",
+        args=[queue, now],
+        queue=queue,
+        # a queue nobody consumes must not pile probes up
+        expires=settings.OPS_QUEUE_PROBE_TIMEOUT_SECONDS,
+        ignore_result=True,
+    )
+    return True
+
+
+def queue_probe_answer(*, queue: str, sent_ms: int) -> None:
+    """A worker ran the probe: the queue's round trip is done."""
+    now = to_ms(utcnow())
+    key = keys.ops_queue_heartbeat(queue)
+    client = get_redis()
+    with client.pipeline() as pipe:
+        pipe.hset(key, mapping={"ran_ms": now, "round_trip_ms": max(0, now - int(sent_ms))})
+        pipe.hdel(key, "pending_since_ms")
+        pipe.execute()
