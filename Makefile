@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up test lint bench system-deps frontend clean
+.PHONY: up test chaos lint bench system-deps frontend clean
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -40,6 +40,12 @@ up: $(VENV)/.installed system-deps frontend
 
 test: $(VENV)/.installed system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The chaos suite (docs/operations.md): the stack as `make up` runs it, its processes killed and
+# its venue failing while the desk trades, then the desk compared with the venue's records.
+CHAOS_MINUTES ?= 15
+chaos: $(VENV)/.installed system-deps
+	$(PY) -m tests.chaos --minutes $(CHAOS_MINUTES)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
