@@ -6,6 +6,11 @@ import pkgutil
 
 from celery import Celery, signals
 
+from quantum_project import kombu_patches
+
+# Before any broker connection: a Redis restart must not end a worker (see the module).
+kombu_patches.apply()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quantum_project.settings")
 
 app = Celery("quantum", task_cls="workers.base:QuantumTask")

@@ -49,10 +49,12 @@ def redis_server_binary() -> str:
 
 
 class RedisServer:
-    """A private redis-server: loopback, a free port, a password, no persistence."""
+    """A private redis-server: loopback, a free port, a password; no persistence unless
+    `appendonly` (then a restart keeps the data, like the embedded Redis of `make up`)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, appendonly: bool = False) -> None:
         self.workdir = workdir
+        self.appendonly = appendonly
         self.port = free_port()
         self.password = secrets.token_urlsafe(16)
         self.proc: subprocess.Popen | None = None
@@ -66,7 +68,8 @@ class RedisServer:
         conf = self.workdir / "redis.conf"
         conf.write_text(
             f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\n"
-            f'dir {self.workdir}\nsave ""\nappendonly no\nmaxmemory-policy noeviction\n'
+            f'dir {self.workdir}\nsave ""\nmaxmemory-policy noeviction\n'
+            f"appendonly {'yes' if self.appendonly else 'no'}\n"
         )
         self.proc = subprocess.Popen(
             [redis_server_binary(), str(conf)],
