@@ -49,4 +49,9 @@ def poll_account(self, account_id: int) -> None:
 
 @shared_task(name="quantum.pnl.downsample_snapshots", ignore_result=True)
 def downsample_snapshots() -> None:
-    run_exclusive("pnl:downsample", timeout=3600, job=services.snapshots_downsample)
+    run_exclusive(
+        "pnl:downsample",
+        timeout=3600,
+        job=services.snapshots_downsample,
+        loop=downsample_snapshots.name,
+    )

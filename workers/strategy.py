@@ -26,8 +26,12 @@ def evolve_scheduled() -> None:
 @shared_task(name="quantum.strategy.brain", soft_time_limit=40, time_limit=50)
 def brain() -> None:
     """The active strategy per traded symbol from its regime and the strategy memory."""
-    for symbol in settings.TRADING_SYMBOLS:
-        services.brain_pick(symbol=symbol)
+
+    def job() -> None:
+        for symbol in settings.TRADING_SYMBOLS:
+            services.brain_pick(symbol=symbol)
+
+    run_exclusive("strategy:brain", timeout=60, job=job, loop=brain.name)
 
 
 @shared_task(name="quantum.strategy.outcomes", soft_time_limit=40, time_limit=50)

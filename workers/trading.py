@@ -16,7 +16,10 @@ logger = logging.getLogger(__name__)
 
 
 def _cycle(*, loop: str, with_signals: bool) -> None:
-    for account_id in selectors.trading_accounts().values_list("id", flat=True):
+    accounts = list(selectors.trading_accounts().values_list("id", flat=True))
+    if not accounts:
+        loop_record(loop, LoopOutcome.COMPLETED)  # nothing to trade is a completed run
+    for account_id in accounts:
         # One lock per account for both the full cycle and the monitor-only pass: decisions
         # about an account's positions are never taken by two runs at once. The full cycle does
         # all the monitor does and more, so it waits for a monitor pass to end and the monitor

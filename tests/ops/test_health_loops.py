@@ -2,6 +2,8 @@
 that is gone: a skipped-every-time cycle and a consumer stopped after a broker restart both look
 alive from outside."""
 
+from datetime import timedelta
+
 import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -96,3 +98,25 @@ def test_a_queue_whose_worker_runs_nothing_is_down_though_the_worker_answers(
     assert queue["workers"], "the worker still answered the inspection"
     assert "no task came back through the queue" in queue["error"]
     wait_for(lambda: pnl()["ok"] is True, timeout=30, interval=0.5, what="queue back")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_interval_job_of_the_schedule_records_its_runs(redis_client, settings):
+    """Health judges every enabled interval entry, so each must say how its runs end, or it
+    would be reported down after its intervals however well it ran."""
+    from quantum_project.celery import app
+    from workers.schedule import BEAT_SCHEDULE
+
+    app.loader.import_default_modules()
+
+    settings.EXCHANGE_BASE_URL = "http://127.0.0.1:9"  # nothing listens: a run may fail, fast
+    settings.REFERENCE_EXCHANGE_BASE_URL = settings.EXCHANGE_BASE_URL
+    for entry in BEAT_SCHEDULE.values():
+        if not isinstance(entry["schedule"], timedelta):
+            continue
+        task = app.tasks[entry["task"]]
+        try:
+            task(**entry.get("kwargs", {}))
+        except Exception:  # noqa: BLE001, S110 - a failed run is fine: it must be recorded
+            pass
+        assert loop_state(entry["task"]), f"{entry['task']} recorded nothing"
