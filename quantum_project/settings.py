@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+from apps.core.files import private_dir, private_files
+
 env = environ.Env()
 ENV_FILE = Path(env("QUANTUM_ENV_FILE", default=str(BASE_DIR / ".env")))
 if ENV_FILE.exists():
@@ -17,7 +19,8 @@ if ENV_FILE.exists():
 
 # Runtime state of the embedded stack: SQLite files, Redis data, the generated Procfile.
 VAR_DIR = Path(env("QUANTUM_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+private_files()
+private_dir(VAR_DIR)
 
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
