@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from apps.core.locks import LockHeld
+from apps.exchange.errors import ExchangeError
 from apps.trading import services
 from apps.trading.models import (
     Backstop,
@@ -149,7 +151,11 @@ class DeskStateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Flatten: close every position reduce-only")
     def flatten(self, request, queryset) -> None:
-        intents = services.desk_flatten(reason="flatten", user=request.user)
+        try:
+            intents = services.desk_flatten(reason="flatten", user=request.user)
+        except (LockHeld, ExchangeError) as exc:
+            self.message_user(request, f"Not flattened, try again: {exc}", messages.ERROR)
+            return
         self.message_user(request, f"{len(intents)} close intents created", messages.WARNING)
 
 

@@ -9,8 +9,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.locks import exclusive
 from apps.core.money import money_str, quantize_step
 from apps.core.timeutil import utcnow
+from apps.exchange.client import client_for
 from apps.exchange.models import ExchangeAccount
 from apps.market.selectors import klines_recent
 from apps.trading import hooks, monitor, selectors
@@ -63,15 +65,29 @@ def desk_set(
 
 def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
     """Close every position of every trading account reduce-only, through intents like any
-    other decision. Does not change the mode: pair with halt to stay flat."""
+    other decision. Does not change the mode: pair with halt to stay flat.
+
+    What to close is read from the exchange, not the desk's table, which can lag it by a
+    monitor pass (a stop or a liquidation may have closed a position since): each account is
+    reconciled first, under its cycle lock, and closed from the result. The venue unreachable,
+    the flatten fails with the exchange's error rather than act on a stale table."""
     intents = []
     for account in selectors.trading_accounts():
-        in_flight = selectors.in_flight_symbols(account_id=account.id)
-        for pos in Position.objects.filter(account=account).exclude(amount=0):
-            if pos.symbol in in_flight:
-                # A close may already be on its way; the next flatten or exit catches the rest.
-                continue
-            intents.append(monitor.close_intent(position=pos, reason=reason))
+        with exclusive(
+            f"trading:cycle:{account.id}",
+            timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+            wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS,
+        ):
+            # a client of its own: the cached one belongs to a worker process, and this may run
+            # in a threaded web process
+            client = client_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
+            monitor.positions_reconcile(account=account, client=client)
+            in_flight = selectors.in_flight_symbols(account_id=account.id)
+            for pos in Position.objects.filter(account=account).exclude(amount=0):
+                if pos.symbol in in_flight:
+                    # A close may already be on its way; the next flatten or exit catches the rest.
+                    continue
+                intents.append(monitor.close_intent(position=pos, reason=reason))
     DeskEvent.objects.create(
         action="flatten",
         detail={"reason": reason, "intents": [i.id for i in intents]},

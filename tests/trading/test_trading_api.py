@@ -131,3 +131,60 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
     assert {o["client_order_id"] for o in orders} >= {
         f"qt-{i}-1" for i in answer["flatten_intents"]
     }
+
+
+@pytest.mark.e2e
+def test_flatten_closes_what_the_exchange_holds_not_what_the_desk_table_says(
+    desk, aggressive_policy, trading_queue, redis_client
+):
+    """Between two monitor passes the table lags the venue: a position closed on the venue (a
+    stop, a liquidation, a person) is still listed, one opened there is not yet. A flatten from
+    the table sent a reduce-only close for the first (-2022) and missed the second."""
+    for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
+        intent = intent_create(
+            account=desk.account,
+            symbol=symbol,
+            side=Side.BUY,
+            action=IntentAction.OPEN,
+            quantity=Decimal(qty),
+            reason="test",
+            leverage=5,
+            confidence=Decimal("0.9"),
+            reference_price=Decimal("1"),
+        )
+        intent_execute(intent_id=intent.id)
+    trading_cycle(account_id=desk.account.id, with_signals=False)
+    # behind the desk's back, on the venue: BTC closed, SOL opened
+    desk.client.futures_create_order(
+        symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.010", reduceOnly="true"
+    )
+    desk.client.futures_create_order(symbol="SOLUSDT", side="SELL", type="MARKET", quantity="1")
+    assert set(desk.position_amounts()) == {"ETHUSDT", "SOLUSDT"}
+
+    answer = _client(staff=True).post("/api/trading/desk/", {"flatten": True}, format="json")
+    assert answer.status_code == 200, answer.content
+    closes = PositionIntent.objects.filter(id__in=answer.json()["flatten_intents"])
+    assert sorted((c.symbol, c.side) for c in closes) == [("ETHUSDT", "SELL"), ("SOLUSDT", "BUY")]
+    for close in closes:
+        intent_execute(intent_id=close.id)
+        close.refresh_from_db()
+        assert close.state == IntentState.FILLED, (close.symbol, close.error_message)
+    assert desk.position_amounts() == {}
+
+
+def test_a_flatten_the_exchange_cannot_answer_changes_nothing(settings):
+    from apps.exchange.services import account_add
+
+    account_add(
+        name="unreachable",
+        base_url="http://127.0.0.1:9",
+        api_key="k" * 64,
+        api_secret="s" * 64,
+        paper=True,
+    )
+    settings.TRADING_ACCOUNT = "unreachable"
+    answer = _client(staff=True).post("/api/trading/desk/", {"flatten": True}, format="json")
+    assert answer.status_code == 502, answer.content
+    assert "the exchange did not answer" in answer.json()["detail"]
+    assert PositionIntent.objects.count() == 0
+    assert not DeskEvent.objects.filter(action="flatten").exists()

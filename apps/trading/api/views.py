@@ -1,14 +1,33 @@
 """Trading API: one operation per view. Reads for any authenticated user; changing the desk
 (mode, kill switch, flatten) needs a staff user."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions
+from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.locks import LockHeld
+from apps.exchange.errors import ExchangeError
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
+
+
+class DeskBusy(APIException):
+    status_code = 409
+    default_detail = "a trading cycle holds the account's positions: try the flatten again"
+    default_code = "desk_busy"
+
+
+class ExchangeUnavailable(APIException):
+    status_code = 502
+    default_detail = "the exchange did not answer"
+    default_code = "exchange_unavailable"
+
+
+ErrorOut = inline_serializer("FlattenError", {"detail": drf_serializers.CharField()})
 
 
 def _params(serializer_class, request: Request) -> dict:
@@ -77,7 +96,9 @@ class DeskView(APIView):
     def get(self, request: Request) -> Response:
         return Response(_desk_out())
 
-    @extend_schema(request=s.DeskIn, responses={200: s.DeskChangeOut})
+    @extend_schema(
+        request=s.DeskIn, responses={200: s.DeskChangeOut, 409: ErrorOut, 502: ErrorOut}
+    )
     def post(self, request: Request) -> Response:
         data = s.DeskIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -91,5 +112,12 @@ class DeskView(APIView):
             )
         flattened = []
         if values["flatten"]:
-            flattened = [i.id for i in services.desk_flatten(reason="flatten", user=request.user)]
+            try:
+                intents = services.desk_flatten(reason="flatten", user=request.user)
+            except LockHeld:
+                raise DeskBusy() from None
+            except ExchangeError as exc:
+                detail = f"the exchange did not answer the flatten: {exc}"
+                raise ExchangeUnavailable(detail) from None
+            flattened = [i.id for i in intents]
         return Response({**_desk_out(), "flatten_intents": flattened})
