@@ -1,6 +1,8 @@
-"""The processes of the embedded stack, as a Procfile that honcho runs in the foreground.
+"""The processes of the embedded stack, as a supervisord config run in the foreground.
 
-Kept as data so the port map, the Procfile and the docs cannot disagree.
+Kept as data so the port map, the supervisor config and the docs cannot disagree. supervisord
+restarts a crashed process with backoff and keeps the others running (honcho stopped the whole
+stack when one process died).
 """
 
 import os
@@ -45,7 +47,8 @@ def redis_conf(*, path: Path, password: str) -> Path:
     return path
 
 
-def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, str]:
+def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, str]:
+    """name -> command line of each process, run without a shell (supervisord splits it)."""
     python = sys.executable
     bindir = Path(python).parent
     celery = f"{bindir / 'celery'} -A quantum_project"
@@ -58,12 +61,12 @@ def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, st
                 "redis-server is not installed (make installs Debian's redis-server)"
             )
         conf = redis_conf(path=var_dir / "redis.conf", password=redis_password or "")
-        lines["redis"] = f"exec {server} {conf}"
+        lines["redis"] = f"{server} {conf}"
 
     def gunicorn(service: str, workers: int) -> str:
         spec = ports[service]
         return (
-            f"exec {bindir / 'gunicorn'} quantum_project.wsgi:application "
+            f"{bindir / 'gunicorn'} quantum_project.wsgi:application "
             f"--bind {spec['bind']}:{spec['port']} --workers {workers} --threads 4 "
             "--graceful-timeout 10 --no-control-socket --access-logfile -"
         )
@@ -73,11 +76,11 @@ def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, st
     lines["frontend"] = gunicorn("frontend", 1)
     for name, (queues, concurrency) in WORKERS.items():
         lines[name] = (
-            f"exec {celery} worker -Q {queues} -c {concurrency} -n {name}@%h -E --loglevel INFO"
+            f"{celery} worker -Q {queues} -c {concurrency} -n {name}@%h -E --loglevel INFO"
         )
-    lines["beat"] = f"exec {celery} beat --loglevel INFO --pidfile="
+    lines["beat"] = f"{celery} beat --loglevel INFO --pidfile="
     flower = ports["flower"]
-    lines["flower"] = f"exec {celery} flower --address={flower['bind']} --port={flower['port']}"
+    lines["flower"] = f"{celery} flower --address={flower['bind']} --port={flower['port']}"
     if "paper_exchange" in get_commands():
         # The desk's venue, and a second one with another seed as the cross-exchange reference.
         for name, service, seed in (
@@ -86,14 +89,114 @@ def procfile_lines(*, var_dir: Path, redis_password: str | None) -> dict[str, st
         ):
             spec = ports[service]
             lines[name] = (
-                f"exec {python} manage.py paper_exchange --host {spec['bind']} "
+                f"{python} manage.py paper_exchange --host {spec['bind']} "
                 f"--port {spec['port']} --db {var_dir / (service + '.sqlite3')} --seed {seed}"
             )
     return lines
 
 
-def write_procfile(*, path: Path, lines: dict[str, str]) -> Path:
-    path.write_text("".join(f"{name}: {command}\n" for name, command in lines.items()))
+# Start order (lower first); supervisord stops in the reverse order, so the broker and the venues
+# outlive the workers that drain into them.
+PRIORITIES = {"redis": 10, "exchange": 20, "exchange_ref": 20, "web": 30, "frontend": 30}
+# Seconds between the stop signal and SIGKILL to the whole process group: a warm Celery shutdown
+# finishes the tasks it holds (the acks_late ones come back anyway if it cannot).
+STOP_WAIT = {"redis": 10, "web": 15, "frontend": 15, "beat": 10, "flower": 10}
+WORKER_STOP_WAIT = 30
+# A process that lived this long counts as started: dying later is a crash, restarted at once;
+# dying sooner is a failed start, retried after 1 s, 2 s, 3 s, ... (supervisord's backoff).
+START_SECONDS = 3
+# Failed starts in a row before supervisord gives up on a program (FATAL). High: a venue or the
+# broker that cannot start (a port held, a full disk) is retried for hours, not abandoned.
+START_RETRIES = 200
+
+
+def supervisor_conf(*, var_dir: Path, commands: dict[str, str]) -> str:
+    """supervisord's config for `commands`: foreground, each program restarted when it dies,
+    stopped with its whole process group (gunicorn's and Celery's children too), its output in
+    var/log/<name>.log and on the terminal prefixed by its name (apps/ops/logprefix.py).
+
+    No secret is written here: the programs inherit supervisord's environment (the .env values
+    and FLOWER_BASIC_AUTH, set by `manage.py up`). No inet server: supervisorctl talks over a
+    unix socket only the owner can open.
+    """
+    run_dir = var_dir / "supervisor"
+    log_dir = var_dir / "log"
+    socket_path = run_dir / "supervisor.sock"
+    python = sys.executable
+    sections = [
+        _section(
+            "supervisord",
+            nodaemon="true",
+            logfile=run_dir / "supervisord.log",
+            logfile_maxbytes="10MB",
+            logfile_backups=3,
+            pidfile=run_dir / "supervisord.pid",
+            directory=settings.BASE_DIR,
+        ),
+        _section("unix_http_server", file=socket_path, chmod="0700"),
+        _section(
+            "rpcinterface:supervisor",
+            **{"supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"},
+        ),
+        _section("supervisorctl", serverurl=f"unix://{socket_path}"),
+        # Terminal output prefixed by program name. Started first and stopped last, so the stop
+        # messages of every other program still reach the terminal.
+        _section(
+            "eventlistener:logprefix",
+            command=f"{python} -m apps.ops.logprefix",
+            directory=settings.BASE_DIR,
+            events="PROCESS_LOG",
+            buffer_size=10000,
+            priority=1,
+            autorestart="true",
+            stdout_logfile="NONE",
+            stderr_logfile="/dev/stdout",
+            stderr_logfile_maxbytes=0,
+        ),
+    ]
+    for name, command in commands.items():
+        worker = name in WORKERS
+        sections.append(
+            _section(
+                f"program:{name}",
+                # supervisord expands %(...)s in a command: a literal % (celery's name@%h) doubles.
+                command=command.replace("%", "%%"),
+                directory=settings.BASE_DIR,
+                priority=PRIORITIES.get(name, 40 if worker else 50),
+                autostart="true",
+                autorestart="true",
+                startsecs=START_SECONDS,
+                startretries=START_RETRIES,
+                stopsignal="TERM",
+                stopwaitsecs=WORKER_STOP_WAIT if worker else STOP_WAIT.get(name, 10),
+                stopasgroup="true",
+                killasgroup="true",
+                redirect_stderr="true",
+                stdout_logfile=log_dir / f"{name}.log",
+                stdout_logfile_maxbytes="20MB",
+                stdout_logfile_backups=3,
+                stdout_events_enabled="true",
+            )
+        )
+    return "\n".join(sections)
+
+
+def _section(title: str, **options) -> str:
+    body = "".join(f"{key}={value}\n" for key, value in options.items())
+    return f"[{title}]\n{body}"
+
+
+def write_supervisor_conf(*, var_dir: Path, commands: dict[str, str]) -> Path:
+    """Writes var/supervisor/supervisord.conf; the directory (socket, pid, log) is the owner's
+    alone, so only the owner reaches supervisorctl."""
+    run_dir = var_dir / "supervisor"
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    run_dir.chmod(0o700)  # an existing directory keeps its mode otherwise
+    (var_dir / "log").mkdir(mode=0o700, exist_ok=True)
+    path = run_dir / "supervisord.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(supervisor_conf(var_dir=var_dir, commands=commands))
     return path
 
 

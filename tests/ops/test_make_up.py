@@ -39,6 +39,18 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _main_process(root: int, marker: str) -> psutil.Process | None:
+    """The supervised process whose command line holds `marker` (not its pool children)."""
+    for proc in _descendants(root):
+        try:
+            parent = " ".join(proc.parent().cmdline())
+            if marker in " ".join(proc.cmdline()) and "supervisord" in parent:
+                return proc
+        except (psutil.NoSuchProcess, AttributeError):
+            pass
+    return None
+
+
 def _start(env: dict[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
         ["make", "--no-print-directory", "up"],
@@ -55,7 +67,8 @@ def test_it_runs_the_stack_and_ctrl_c_stops_every_process(stack_env, tmp_path):
     log_path = tmp_path / "up.log"
     web = f"http://127.0.0.1:{stack_env['QUANTUM_PORT_WEB']}"
     flower = f"http://127.0.0.1:{stack_env['QUANTUM_PORT_FLOWER']}"
-    with open(log_path, "wb") as log:
+    # Append mode: the prefixed lines reach this file through a second descriptor.
+    with open(log_path, "ab") as log:
         proc = _start(stack_env, log)
         try:
             wait_for(
@@ -116,6 +129,30 @@ def test_it_runs_the_stack_and_ctrl_c_stops_every_process(stack_env, tmp_path):
                 assert b"NOAUTH" in sock.recv(200)
             started = _descendants(proc.pid)
             assert len(started) >= 7
+
+            # kill -9 of the trading worker: supervisord starts a new one, nothing else stops
+            # (under honcho the whole stack went down), and the desk is healthy again.
+            trading = _main_process(proc.pid, "-n worker_trading@")
+            assert trading is not None
+            others = {p.pid for p in started if p.ppid() == trading.ppid() and p != trading}
+            trading.kill()
+            wait_for(
+                lambda: (
+                    (new := _main_process(proc.pid, "-n worker_trading@")) is not None
+                    and new.pid != trading.pid
+                ),
+                timeout=30,
+                interval=0.2,
+                what="worker_trading restarted",
+            )
+            try:
+                wait_for(healthy, timeout=90, interval=1, what="health after the restart")
+            except TimeoutError:
+                pytest.fail(f"not healthy after worker_trading's restart: {last}")
+            assert others <= {p.pid for p in _descendants(proc.pid)}
+            assert "exited: worker_trading (terminated by SIGKILL; not expected)" in (
+                log_path.read_text()
+            )
         finally:
             started = _descendants(proc.pid)
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
@@ -141,7 +178,7 @@ def test_it_refuses_to_start_on_a_port_conflict_and_names_the_holder(stack_env, 
     port = stack_env["QUANTUM_PORT_FLOWER"]
     me = f"{psutil.Process().name()}[{os.getpid()}]"  # this test process holds the port
     assert f"port {port} (flower) is held by {me}" in result.stdout + result.stderr
-    assert "honcho" not in result.stdout
+    assert "supervisord" not in result.stdout + result.stderr
 
 
 def _get(url: str) -> int | None:

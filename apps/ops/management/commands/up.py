@@ -1,5 +1,6 @@
 import os
-import shutil
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -10,7 +11,10 @@ from apps.ops import stack
 
 
 class Command(BaseCommand):
-    help = "Start the whole stack in the foreground (honcho); Ctrl-C stops every process."
+    help = (
+        "Start the whole stack in the foreground under supervisord (a crashed process is "
+        "restarted); Ctrl-C stops every process."
+    )
 
     def handle(self, *args, **options):
         # Refuses to start on a conflict, naming the port and its holder.
@@ -18,10 +22,10 @@ class Command(BaseCommand):
         var_dir = settings.VAR_DIR
         var_dir.mkdir(exist_ok=True)
         env = Env()
-        lines = stack.procfile_lines(
+        lines = stack.program_commands(
             var_dir=var_dir, redis_password=env("REDIS_PASSWORD", default="")
         )
-        procfile = stack.write_procfile(path=var_dir / "Procfile", lines=lines)
+        conf = stack.write_supervisor_conf(var_dir=var_dir, commands=lines)
         if "exchange" in lines:
             # The desk tracks PnL from its first minute: a funded paper account, registered once.
             call_command(
@@ -38,15 +42,19 @@ class Command(BaseCommand):
             raise CommandError("DJANGO_ADMIN_PASSWORD is not set: Flower would run without auth")
         # Through the environment, not argv: argv is readable by every local user in `ps`.
         os.environ["FLOWER_BASIC_AUTH"] = f"{user}:{password}"
+        bindir = Path(sys.executable).parent
         self.stdout.write("\nURLs (log in as the admin user):")
         for name, url in stack.urls().items():
             self.stdout.write(f"  {name:<16}{url}")
-        self.stdout.write(f"\nProcesses: {', '.join(lines)}. Ctrl-C stops them all.\n")
+        self.stdout.write(
+            f"\nProcesses: {', '.join(lines)}. A crashed one is restarted; Ctrl-C stops them all."
+            f"\nStatus: {bindir / 'supervisorctl'} -c {conf} status\n"
+        )
         self.stdout.flush()
-        honcho = shutil.which("honcho") or str(settings.BASE_DIR / ".venv" / "bin" / "honcho")
+        supervisord = str(bindir / "supervisord")
         os.chdir(settings.BASE_DIR)
-        # The stack replaces this process, so Ctrl-C and SIGTERM reach honcho directly.
-        # honcho loads an env file too: it must be the one these settings came from.
-        env_file = str(settings.ENV_FILE)
-        argv = [honcho, "-f", str(procfile), "-e", env_file, "-d", str(settings.BASE_DIR), "start"]
-        os.execv(honcho, argv)  # noqa: S606
+        # The stack replaces this process, so Ctrl-C and SIGTERM reach supervisord directly; it
+        # stops every program's process group. The programs inherit this environment: settings
+        # already loaded the .env under it (the process environment wins), as honcho's -e did.
+        argv = [supervisord, "--nodaemon", "--configuration", str(conf)]
+        os.execv(supervisord, argv)  # noqa: S606

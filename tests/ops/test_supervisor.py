@@ -1,0 +1,125 @@
+"""The stack's process supervisor, on a small subset built by the same code as `make up`: a
+worker killed with SIGKILL comes back under a new pid while the others keep theirs, the restarted
+worker answers on the broker, and SIGINT to supervisord (Ctrl-C) leaves no process behind."""
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+
+import psutil
+import pytest
+
+from apps.ops import stack
+from quantum_project.celery import app as celery_app
+from tests.support.processes import VENV_BIN, wait_for
+
+pytestmark = pytest.mark.e2e
+
+SUBSET = ("worker_trading", "worker_research")
+
+
+def _pids(conf) -> dict[str, int]:
+    """name -> pid of each RUNNING program, as supervisorctl reports it (over the unix socket)."""
+    result = subprocess.run(
+        [str(VENV_BIN / "supervisorctl"), "-c", str(conf), "status"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    pids = {}
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] == "RUNNING" and parts[2] == "pid":
+            pids[parts[0]] = int(parts[3].rstrip(","))
+    return pids
+
+
+def _answers(name: str) -> bool:
+    replies = celery_app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1)
+    return bool(replies)
+
+
+def _group_members(pgids: set[int]) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) in pgids and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return found
+
+
+def test_it_restarts_a_killed_worker_and_sigint_stops_everything(tmp_path, subprocess_env):
+    var_dir = tmp_path / "var"
+    commands = stack.program_commands(var_dir=var_dir, redis_password="")
+    conf = stack.write_supervisor_conf(
+        var_dir=var_dir, commands={name: commands[name] for name in SUBSET}
+    )
+    run_dir = conf.parent
+    # supervisorctl is the owner's alone: no inet server, a private directory and file.
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+    assert "inet_http_server" not in conf.read_text()
+
+    log_path = tmp_path / "supervisord.out"
+    # Append mode: the prefixed lines reach this file through a second descriptor.
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "supervisord"), "--nodaemon", "--configuration", str(conf)],
+            env=subprocess_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pgids: set[int] = {proc.pid}
+    try:
+        wait_for(
+            lambda: all(_answers(name) for name in SUBSET),
+            timeout=60,
+            interval=0.5,
+            what=f"{SUBSET} answering",
+        )
+        before = _pids(conf)
+        assert set(before) >= set(SUBSET), before
+        pgids |= {os.getpgid(pid) for pid in before.values()}
+        socket_path = run_dir / "supervisor.sock"
+        assert stat.S_IMODE(socket_path.stat().st_mode) == 0o700
+
+        os.kill(before["worker_trading"], signal.SIGKILL)  # what the operator did
+        after = wait_for(
+            lambda: (
+                (pids := _pids(conf)).get("worker_trading") not in (None, before["worker_trading"])
+                and pids
+            ),
+            timeout=30,
+            interval=0.2,
+            what="worker_trading restarted",
+        )
+        pgids.add(os.getpgid(after["worker_trading"]))
+        assert after["worker_research"] == before["worker_research"]
+        wait_for(
+            lambda: _answers("worker_trading"),
+            timeout=60,
+            interval=0.5,
+            what="the restarted worker_trading answering",
+        )
+        # Each program's output reaches the terminal prefixed by its name.
+        out = log_path.read_text()
+        assert "worker_trading  | " in out and "worker_research | " in out, out[-3000:]
+        assert "exited: worker_trading (terminated by SIGKILL; not expected)" in out
+    finally:
+        members = _group_members(pgids)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+        proc.wait(60)
+    try:
+        wait_for(lambda: not _group_members(pgids), timeout=10, interval=0.2, what="all gone")
+    except TimeoutError:
+        pass
+    left = {p for p in members if p.is_running() and p.status() != psutil.STATUS_ZOMBIE}
+    left |= set(_group_members(pgids))
+    assert not left, f"left behind: {[p.cmdline() for p in left]}"
+    assert proc.returncode == 0
