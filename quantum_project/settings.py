@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only, bounded (apps/api/parsers.py): the API takes no forms or uploads.
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -209,7 +212,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Training and evolution runs share one status set (pending/running/ok/error): one name.
     "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "apps.models.models.TrainingRun.Status"},
+    # The error answers (400, 403, 413, ...) every operation can give, documented once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.document_error_responses",
+    ],
 }
+
+# --- Hardened input and login (docs/operations.md, "Hardened input") ---------------------------
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=64 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.fields import symbol_filter
 from apps.models import selectors, services
 from apps.models.models import ModelKind, ModelVersion, Prediction, RegimeObservation, TrainingRun
 
@@ -78,9 +79,13 @@ class ModelsOutput(serializers.Serializer):
 
 
 class RegimesInput(serializers.Serializer):
-    symbol = serializers.CharField(
-        required=False, allow_blank=True, help_text="Symbol whose history to list (newest 200)."
-    )
+    symbol = symbol_filter("Symbol whose history to list (newest 200).")
+
+
+class PredictionsInput(serializers.Serializer):
+    symbol = symbol_filter()
+    # A bigger id cannot exist and would overflow the database's integer.
+    model = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
 class RegimesOutput(serializers.Serializer):
@@ -129,17 +134,23 @@ class PredictionsView(ListAPIView):
     serializer_class = PredictionOutput
 
     def get_queryset(self):
-        params = self.request.query_params
-        model = params.get("model")
+        params = PredictionsInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
         return selectors.predictions_list(
-            symbol=params.get("symbol"), model_id=int(model) if model and model.isdigit() else None
+            symbol=params.validated_data.get("symbol"), model_id=params.validated_data.get("model")
         )[:500]
+
+    @extend_schema(parameters=[PredictionsInput])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class RegimesView(APIView):
     @extend_schema(parameters=[RegimesInput], responses={200: RegimesOutput})
     def get(self, request: Request) -> Response:
-        symbol = request.query_params.get("symbol")
+        params = RegimesInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        symbol = params.validated_data.get("symbol")
         regimes = {
             "latest": selectors.regimes_latest(symbols=settings.TRADING_SYMBOLS),
             "history": selectors.regimes_list(symbol=symbol)[:200] if symbol else [],

@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from apps.pnl.selectors import WINDOWS
 
+# The database's largest id: a bigger number would overflow its integer, not just miss.
+MAX_ID = 2**63 - 1
 WINDOW_HELP = "One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time."
 
 
@@ -12,13 +14,14 @@ class WindowInput(serializers.Serializer):
     account = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=MAX_ID,
         help_text="Exchange account id (default: the first active account).",
     )
 
 
 class DailyInput(serializers.Serializer):
     days = serializers.IntegerField(default=30, min_value=1, max_value=366)
-    account = serializers.IntegerField(required=False, min_value=1)
+    account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 def _money(**kw) -> serializers.CharField:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.fields import symbol_filter
 from apps.rl import selectors
 from apps.rl.models import CalibrationRun, Reward, RLAlert
 
@@ -103,11 +104,21 @@ class AgentView(APIView):
         return Response(AgentOutput(state).data)
 
 
+class RewardsInput(serializers.Serializer):
+    symbol = symbol_filter()
+
+
 class RewardsView(ListAPIView):
     serializer_class = RewardOutput
 
     def get_queryset(self):
-        return selectors.rewards_list(symbol=self.request.query_params.get("symbol"))[:500]
+        params = RewardsInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.rewards_list(symbol=params.validated_data.get("symbol"))[:500]
+
+    @extend_schema(parameters=[RewardsInput])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class CalibrationsView(APIView):

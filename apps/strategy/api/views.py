@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apps.models.api.views import IsStaffToWrite
 from apps.strategy import selectors, services
 from apps.strategy.backtest import FAMILIES
-from apps.strategy.models import EvolutionRun, StrategyEvent, StrategyVersion
+from apps.strategy.models import EvolutionRun, StrategyEvent, StrategyVersion, VersionStatus
 
 
 class EventOutput(serializers.ModelSerializer):
@@ -62,23 +62,44 @@ class RunOutput(serializers.ModelSerializer):
         ]
 
 
+class VersionsInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=VersionStatus.choices, required=False)
+
+
 class VersionsView(ListAPIView):
     serializer_class = VersionOutput
 
     def get_queryset(self):
-        return selectors.versions_list(status=self.request.query_params.get("status"))[:200]
+        params = VersionsInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.versions_list(status=params.validated_data.get("status"))[:200]
+
+    @extend_schema(parameters=[VersionsInput])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TradedSymbolField(serializers.ChoiceField):
+    """One of TRADING_SYMBOLS, case-insensitive."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=settings.TRADING_SYMBOLS, **kwargs)
+        self.error_messages["invalid_choice"] = f"not a traded symbol: {settings.TRADING_SYMBOLS}"
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).upper())
 
 
 class RunInput(serializers.Serializer):
     family = serializers.ChoiceField(choices=sorted(FAMILIES))
-    symbol = serializers.CharField(max_length=32)
-    seed = serializers.IntegerField(required=False, default=1)
+    # EvolutionRun.seed is a 32-bit signed column on PostgreSQL: a bigger seed cannot be stored.
+    seed = serializers.IntegerField(required=False, default=1, min_value=0, max_value=2**31 - 1)
 
-    def validate_symbol(self, value: str) -> str:
-        value = value.upper()
-        if value not in settings.TRADING_SYMBOLS:
-            raise serializers.ValidationError(f"not a traded symbol: {settings.TRADING_SYMBOLS}")
-        return value
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per instance: the traded symbols are settings read when the request is served,
+        # and the schema (built from an instance too) lists them as the field's enum.
+        self.fields["symbol"] = TradedSymbolField()
 
 
 class RunsView(ListAPIView):
