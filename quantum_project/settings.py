@@ -4,6 +4,7 @@ Every value an operator may change comes from an environment variable; the defau
 embedded stack `make up` runs: SQLite, a local Redis, the paper exchange, all on loopback.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -202,6 +203,7 @@ REST_FRAMEWORK = {
     # JSON only, bounded (apps/api/parsers.py): the API takes no forms or uploads.
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_RATES": {"login": env("API_LOGIN_RATE", default="10/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -223,6 +225,21 @@ SPECTACULAR_SETTINGS = {
 API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=64 * 1024)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# django-axes: failed logins (API, admin) are counted per username and client address in the
+# database, which every web process shares; at the limit that pair is refused until cool-off.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a lockout into the answer
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Per pair, so a stranger's guesses never lock the operator out on the same loopback address;
+# guessing across usernames from one address is what the login throttle (API_LOGIN_RATE) stops.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.api.lockout.lockout_response"
 
 LOGGING = {
     "version": 1,

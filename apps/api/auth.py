@@ -2,11 +2,12 @@
 
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 
@@ -20,16 +21,26 @@ def _me(user) -> dict:
 
 
 class LoginView(APIView):
+    """Failed logins count towards django-axes' lockout (per username and address, 429 until the
+    cool-off); every attempt counts towards the per-address rate (API_LOGIN_RATE, 429)."""
+
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
 
     @extend_schema(
         request=LoginInput,
-        responses={200: inline_serializer("Me", {"username": serializers.CharField()})},
+        responses={
+            200: inline_serializer("Me", {"username": serializers.CharField()}),
+            429: OpenApiResponse(description="Too many attempts or locked out; see Retry-After"),
+        },
     )
     def post(self, request: Request) -> Response:
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # Django's request, not DRF's wrapper: axes flags a lockout on the request it is given,
+        # and its middleware reads the flag from Django's.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             return Response(
                 {"detail": "Invalid username or password."}, status=status.HTTP_400_BAD_REQUEST
