@@ -240,6 +240,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "apps.api.lockout.lockout_response"
+# Flower's basic auth (apps/ops/flower.py): failures per client address in Redis.
+FLOWER_AUTH_FAILURE_LIMIT = env.int("FLOWER_AUTH_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT)
+FLOWER_AUTH_COOLOFF_SECONDS = env.int("FLOWER_AUTH_COOLOFF_SECONDS", default=15 * 60)
 
 LOGGING = {
     "version": 1,

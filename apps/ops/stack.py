@@ -80,7 +80,10 @@ def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, 
         )
     lines["beat"] = f"{celery} beat --loglevel INFO --pidfile="
     flower = ports["flower"]
-    lines["flower"] = f"{celery} flower --address={flower['bind']} --port={flower['port']}"
+    # `celery flower` with a lockout on its basic auth and /metrics behind it (apps/ops/flower.py)
+    lines["flower"] = (
+        f"{python} -m apps.ops.flower --address={flower['bind']} --port={flower['port']}"
+    )
     if "paper_exchange" in get_commands():
         # The desk's venue, and a second one with another seed as the cross-exchange reference.
         for name, service, seed in (

@@ -54,6 +54,8 @@ def program_of(cmdline: list[str], ports: dict[str, int]) -> str | None:
         bind = re.search(r"--bind \S+:(\d+)", text)
         if bind:
             return "web" if int(bind.group(1)) == ports["web"] else "frontend"
+    if "apps.ops.flower" in text:  # Flower's launcher (apps/ops/flower.py) runs celery inside
+        return "flower"
     if "celery" in text:
         if " beat" in text:
             return "beat"
