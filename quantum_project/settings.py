@@ -18,7 +18,7 @@ if ENV_FILE.exists():
     # The process environment wins over the file, so CI and tests can override anything.
     environ.Env.read_env(ENV_FILE, overwrite=False)
 
-# Runtime state of the embedded stack: SQLite files, Redis data, the generated Procfile.
+# Runtime state of the embedded stack: SQLite files, Redis data, supervisord's config, logs.
 VAR_DIR = Path(env("QUANTUM_VAR_DIR", default=str(BASE_DIR / "var")))
 private_files()
 private_dir(VAR_DIR)
