@@ -5,9 +5,11 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import psutil
 import pytest
@@ -129,6 +131,18 @@ def test_it_runs_the_stack_and_ctrl_c_stops_every_process(stack_env, tmp_path):
                 assert b"NOAUTH" in sock.recv(200)
             started = _descendants(proc.pid)
             assert len(started) >= 7
+
+            # var/ and all in it are the owner's alone: the ledger (it holds the admin's API
+            # token) and its -wal/-shm, Redis's AOF/RDB, the logs, the supervisor's socket.
+            var = Path(stack_env["QUANTUM_VAR_DIR"])
+            assert stat.S_IMODE(var.stat().st_mode) == 0o700
+            assert any((var / "redis").rglob("*.aof")), "Redis writes its AOF under var/redis"
+            loose = {
+                str(p.relative_to(var)): oct(stat.S_IMODE(p.lstat().st_mode))
+                for p in var.rglob("*")
+                if not p.is_symlink() and stat.S_IMODE(p.lstat().st_mode) & 0o077
+            }
+            assert loose == {}, loose
 
             # kill -9 of the trading worker: supervisord starts a new one, nothing else stops
             # (under honcho the whole stack went down), and the desk is healthy again.
