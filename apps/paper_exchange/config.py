@@ -32,7 +32,8 @@ class ExchangeConfig:
     replay_dir: Path | None = None
     taker_fee: Decimal = Decimal("0.0005")
     maker_fee: Decimal = Decimal("0.0002")
-    maint_margin_rate: Decimal = Decimal("0.004")
+    # None: Binance's leverage brackets (apps/paper_exchange/brackets.py); a rate: one flat rate.
+    maint_margin_rate: Decimal | None = None
     default_leverage: int = 20
     weight_limit_1m: int = 2400
     order_limit_10s: int = 300
@@ -57,7 +58,7 @@ class ExchangeConfig:
             seed=int(getattr(s, "PAPER_EXCHANGE_SEED", 42)),
             taker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_TAKER_FEE", "0.0005"))),
             maker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_MAKER_FEE", "0.0002"))),
-            maint_margin_rate=Decimal(str(getattr(s, "PAPER_EXCHANGE_MAINT_MARGIN_RATE", "0.004"))),
+            maint_margin_rate=_decimal_or_none(getattr(s, "PAPER_EXCHANGE_MAINT_MARGIN_RATE", "")),
             weight_limit_1m=int(getattr(s, "PAPER_EXCHANGE_WEIGHT_LIMIT_1M", 2400)),
             order_limit_10s=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_10S", 300)),
             order_limit_1m=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_1M", 1200)),
@@ -69,3 +70,8 @@ class ExchangeConfig:
             synchronous=str(getattr(s, "PAPER_EXCHANGE_SYNCHRONOUS", "FULL")).upper(),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    text = str(value).strip() if value is not None else ""
+    return Decimal(text) if text else None

@@ -61,5 +61,6 @@ def test_it_accepts_the_signature_over_a_post_query_string(venue, account, clien
     response = requests.post(f"{venue.base_url}/fapi/v1/leverage?{query}&signature={sig}",
                              headers={"X-MBX-APIKEY": account["api_key"]}, timeout=5)
     assert response.status_code == 200, response.text
-    assert response.json() == {"leverage": 7, "maxNotionalValue": "70000000",
+    # 7x is allowed up to BTCUSDT's 10x bracket, whose cap is 230,000,000 (Binance's tiers).
+    assert response.json() == {"leverage": 7, "maxNotionalValue": "230000000",
                                "symbol": "BTCUSDT"}

@@ -72,14 +72,15 @@ def opening_qty(*, amt: Decimal, side: str, qty: Decimal) -> Decimal:
 
 
 def liquidation_price(
-    *, amt: Decimal, entry: Decimal, other_equity: Decimal, rate: Decimal
+    *, amt: Decimal, entry: Decimal, other_equity: Decimal, rate: Decimal,
+    cum: Decimal = Decimal(0),
 ) -> Decimal:
-    """Mark at which margin balance equals maintenance: other_equity is wallet plus the other
-    positions' unrealized PnL minus their maintenance margin."""
+    """Mark at which margin balance equals maintenance (|amt| x mark x rate - cum): other_equity
+    is wallet plus the other positions' unrealized PnL minus their maintenance margin."""
     if amt == 0:
         return Decimal(0)
     denominator = amt - abs(amt) * rate
     if denominator == 0:
         return Decimal(0)
-    price = (amt * entry - other_equity) / denominator
+    price = (amt * entry - other_equity - cum) / denominator
     return max(price, Decimal(0))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .. import brackets
 from ..clock import ExchangeClock, wall_ms
 from ..config import ExchangeConfig
 from ..errors import (
@@ -226,7 +227,7 @@ class Engine:
                 unrealized=acct.unrealized(amt=pos.amt, entry=pos.entry, mark=mark),
                 position_im=acct.initial_margin(amt=pos.amt, mark=mark, leverage=setting.leverage),
                 order_im=order_im.get(symbol, Decimal(0)),
-                maint=acct.maint_margin(amt=pos.amt, mark=mark, rate=self.config.maint_margin_rate),
+                maint=self.maint_margin(symbol, pos.amt, mark),
                 update_ms=pos.update_ms,
             )
         zero = Decimal(0)
@@ -238,6 +239,31 @@ class Engine:
             maint=sum((s.maint for s in symbols.values()), zero),
             symbols=symbols,
         )
+
+    def maint_margin(self, symbol: str, amt: Decimal, mark: Decimal) -> Decimal:
+        """Binance's bracket table (|notional| x mmr - cum), or the configured flat rate."""
+        rate = self.config.maint_margin_rate
+        if rate is not None:
+            return acct.maint_margin(amt=amt, mark=mark, rate=rate)
+        return brackets.maint_margin(symbol, amt * mark)
+
+    def liquidation_price(self, symbol: str, amt: Decimal, entry: Decimal,
+                          other_equity: Decimal) -> Decimal:
+        rate = self.config.maint_margin_rate
+        if rate is not None:
+            return acct.liquidation_price(amt=amt, entry=entry, other_equity=other_equity,
+                                          rate=rate)
+        # The bracket depends on the notional at the liquidation price: the first bracket whose
+        # solution lands inside it (the smallest positions' bracket when none does).
+        found = None
+        for bracket in brackets.BRACKETS[symbol]:
+            price = acct.liquidation_price(amt=amt, entry=entry, other_equity=other_equity,
+                                           rate=bracket.mmr, cum=bracket.cum)
+            if brackets.bracket_for(symbol, abs(amt) * price) == bracket:
+                return price
+            if found is None:
+                found = price
+        return found if found is not None else Decimal(0)
 
     # --- ledger ------------------------------------------------------------------------------
     def _income(self, acc: Account, kind: str, amount: Decimal, t: int, *, symbol: str,
@@ -323,6 +349,9 @@ class Engine:
         if opening == 0:
             return
         lev = self._setting(acc, symbol).leverage
+        after = abs((pos.amt if pos else Decimal(0)) + (qty if side == "BUY" else -qty))
+        if after * price > brackets.max_notional(symbol, lev):
+            raise ApiError(-2027, "Exceeded the maximum allowable position at current leverage.")
         need = opening * price / lev + acct.commission(price=price, qty=qty,
                                                        rate=self.config.taker_fee)
         if need > self.risk(acc, t).available:
@@ -616,13 +645,18 @@ class Engine:
     def change_leverage(self, acc: Account, p: Params) -> dict[str, Any]:
         spec = get_spec(p.str("symbol"))
         leverage = p.int("leverage", required=True)
-        if leverage is None or not 1 <= leverage <= 125:
+        if leverage is None or not 1 <= leverage <= brackets.max_leverage(spec.symbol):
             raise ApiError(-4028, f"Leverage {leverage} is not valid")
         setting = self._setting(acc, spec.symbol)
+        pos = acc.positions.get(spec.symbol)
+        if pos and pos.amt != 0 and abs(pos.amt) * self.market.mark(
+                spec.symbol, self.clock.now_ms()) > brackets.max_notional(spec.symbol, leverage):
+            raise ApiError(-2027, "Exceeded the maximum allowable position at current leverage.")
         setting.leverage = leverage
         with self.store.tx():
             self.store.put_setting(acc.id, spec.symbol, setting)
-        return {"leverage": leverage, "maxNotionalValue": _max_notional(leverage),
+        return {"leverage": leverage,
+                "maxNotionalValue": str(brackets.max_notional(spec.symbol, leverage)),
                 "symbol": spec.symbol}
 
     def change_margin_type(self, acc: Account, p: Params) -> dict[str, Any]:
@@ -678,7 +712,7 @@ class Engine:
                 "isolated": setting.margin_type == "ISOLATED",
                 "entryPrice": money_str(s.entry if s else Decimal(0)),
                 "breakEvenPrice": money_str(self._break_even(s) if s else Decimal(0)),
-                "maxNotional": _max_notional(setting.leverage),
+                "maxNotional": str(brackets.max_notional(symbol, setting.leverage)),
                 "bidNotional": "0",
                 "askNotional": "0",
                 "positionSide": "BOTH",
@@ -766,8 +800,7 @@ class Engine:
                 (o.unrealized - o.maint for o in risk.symbols.values() if o.symbol != name),
                 Decimal(0),
             )
-            liq = acct.liquidation_price(amt=s.amt, entry=s.entry, other_equity=other,
-                                         rate=self.config.maint_margin_rate)
+            liq = self.liquidation_price(name, s.amt, s.entry, other)
             spec = SYMBOLS[name]
             rows.append({
                 "symbol": name,
@@ -1002,14 +1035,6 @@ def _would_trigger(otype: str, side: str, trigger: Decimal, ref: Decimal) -> boo
     if otype in ("STOP", "STOP_MARKET"):
         return ref >= trigger if side == "BUY" else ref <= trigger
     return ref <= trigger if side == "BUY" else ref >= trigger
-
-
-def _max_notional(leverage: int) -> str:
-    """Binance's BTCUSDT brackets: the largest notional whose bracket allows this leverage."""
-    brackets = ((1, 800_000_000), (2, 600_000_000), (3, 480_000_000), (4, 230_000_000),
-                (5, 100_000_000), (10, 70_000_000), (20, 12_000_000), (50, 3_000_000),
-                (100, 600_000), (125, 50_000))
-    return str(next(n for max_lev, n in brackets if max_lev >= leverage))
 
 
 def _json(value: Any) -> str:
