@@ -393,3 +393,22 @@ STRATEGY_SEARCH_BARS = env.int("STRATEGY_SEARCH_BARS", default=3000)
 STRATEGY_HOLDOUT_BARS = env.int("STRATEGY_HOLDOUT_BARS", default=1000)
 STRATEGY_FEE_BPS = env.float("STRATEGY_FEE_BPS", default=4.0)  # per position change, backtests
 # --- end Intelligence ---
+
+# --- Paper exchange ------------------------------------------------------------------------------
+# The venue `manage.py paper_exchange` serves (docs/paper-exchange.md); its flags win over these.
+PAPER_EXCHANGE_HOST = env("PAPER_EXCHANGE_HOST", default="127.0.0.1")
+PAPER_EXCHANGE_PORT = env.int("PAPER_EXCHANGE_PORT", default=PORTS["paper_exchange"]["port"])
+PAPER_EXCHANGE_DB = env("PAPER_EXCHANGE_DB", default="")  # empty: $VAR_DIR/paper_exchange.sqlite3
+PAPER_EXCHANGE_SPEED = env.float("PAPER_EXCHANGE_SPEED", default=1.0)  # a clock rate, not money
+PAPER_EXCHANGE_SEED = env.int("PAPER_EXCHANGE_SEED", default=42)
+PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS = env.bool("PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS",
+                                                 default=False)
+PAPER_EXCHANGE_TAKER_FEE = env("PAPER_EXCHANGE_TAKER_FEE", default="0.0005")  # Decimal strings
+PAPER_EXCHANGE_MAKER_FEE = env("PAPER_EXCHANGE_MAKER_FEE", default="0.0002")
+# Empty: Binance's leverage brackets; a rate (e.g. 0.004): one flat maintenance margin rate.
+PAPER_EXCHANGE_MAINT_MARGIN_RATE = env("PAPER_EXCHANGE_MAINT_MARGIN_RATE", default="")
+PAPER_EXCHANGE_WEIGHT_LIMIT_1M = env.int("PAPER_EXCHANGE_WEIGHT_LIMIT_1M", default=2400)
+PAPER_EXCHANGE_ORDER_LIMIT_10S = env.int("PAPER_EXCHANGE_ORDER_LIMIT_10S", default=300)
+PAPER_EXCHANGE_ORDER_LIMIT_1M = env.int("PAPER_EXCHANGE_ORDER_LIMIT_1M", default=1200)
+PAPER_EXCHANGE_ADMIN_TOKEN = env("PAPER_EXCHANGE_ADMIN_TOKEN", default="")
+PAPER_EXCHANGE_SYNCHRONOUS = env("PAPER_EXCHANGE_SYNCHRONOUS", default="FULL")

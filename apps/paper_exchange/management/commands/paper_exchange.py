@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.paper_exchange.config import ExchangeConfig
 from apps.paper_exchange.engine.exchange import Engine
@@ -56,6 +56,8 @@ class Command(BaseCommand):
             order_limit_1m=opts["order_limit_1m"],
             synchronous=opts["sync"].upper() if opts["sync"] else None,
         )
+        if not config.speed > 0:
+            raise CommandError(f"paper exchange speed must be > 0, got {config.speed}")
         engine = Engine.open(config)
         venue = Venue(config, engine)
         server = make_server(venue)
