@@ -22,11 +22,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .auth import bad_key, check_timestamp, verify_signature
 from .config import ExchangeConfig
+from .engine import futures_api as fapi
+from .engine import public
 from .engine.exchange import Engine
 from .engine.models import Account
 from .errors import TOO_MANY_REQUESTS, ApiError, missing
 from .faults import Fault, FaultSwitch
-from .market import FUNDING_INTERVAL_MS, MINUTE_MS
+from .market import FUNDING_INTERVAL_MS
 from .params import Params
 from .ratelimit import RateLimiter
 from .symbols import SYMBOLS, get_spec
@@ -35,17 +37,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["Venue", Account | None, Params, str], Any]
 
-INTERVALS_MS = {
-    "1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240,
-    "6h": 360, "8h": 480, "12h": 720, "1d": 1440, "3d": 4320,
-}
 
 
 @dataclass(frozen=True)
 class Route:
     handler: Handler
     auth: str  # "none", "key" (API key only) or "signed"
-    weight: int = 1
+    # A number, or a function of the query's values (depth's weight grows with its limit).
+    weight: int | Callable[[dict[str, str]], int] = 1
     order: bool = False  # counts against the order-rate limits
 
 
@@ -84,40 +83,6 @@ class Venue:
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
             "symbols": [spec.exchange_info() for spec in SYMBOLS.values()],
         }
-
-    def klines(self, _: Account | None, p: Params, __: str) -> list[list[object]]:
-        spec = get_spec(p.str("symbol"))
-        interval = p.str("interval", required=True)
-        if interval not in INTERVALS_MS:
-            raise ApiError(-1120, "Invalid interval.")
-        minutes = INTERVALS_MS[interval]
-        size = minutes * MINUTE_MS
-        limit = p.limit(500, 1500)
-        market = self.engine.market
-        now = self.engine.clock.now_ms()
-        start, end = p.int("startTime"), p.int("endTime")
-        end = min(end if end is not None else now, now)
-        floor = -(-market.genesis_ms // size) * size  # first whole bar after genesis
-        if start is not None:
-            first = max(-(-start // size) * size, floor)
-            last = min(end // size * size, first + (limit - 1) * size)
-        else:
-            last = end // size * size
-            first = max(last - (limit - 1) * size, floor)
-        rows: list[list[object]] = []
-        for open_ms in range(first, last + 1, size):
-            bars = [market.bar(spec.symbol, m, now) for m in range(
-                open_ms // MINUTE_MS, min(open_ms + size, now + 1) // MINUTE_MS + 1)
-                if m * MINUTE_MS <= now and m * MINUTE_MS < open_ms + size]
-            if not bars:
-                continue
-            merged = bars[0].__class__(
-                open_ms=open_ms, open=bars[0].open, high=max(b.high for b in bars),
-                low=min(b.low for b in bars), close=bars[-1].close,
-                volume=sum((b.volume for b in bars), Decimal(0)),
-            )
-            rows.append(merged.row(spec, open_ms + size - 1))
-        return rows
 
     def ticker_price(self, _: Account | None, p: Params, __: str) -> Any:
         now = self.engine.clock.now_ms()
@@ -183,6 +148,18 @@ def _account(method: Callable[..., Any]) -> Handler:
     return lambda venue, acc, p, verb: method(venue.engine, acc)
 
 
+def _public(function: Callable[[Engine, Params], Any]) -> Handler:
+    return lambda venue, acc, p, verb: function(venue.engine, p)
+
+
+def _private(function: Callable[[Engine, Account, Params], Any]) -> Handler:
+    return lambda venue, acc, p, verb: function(venue.engine, acc, p)
+
+
+def _all_symbols_weight(one: int, every: int) -> Callable[[dict[str, str]], int]:
+    return lambda values: one if values.get("symbol") else every
+
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v3/ping"): Route(lambda *a: {}, "none"),
     ("GET", "/api/v3/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()}, "none"),
@@ -190,17 +167,61 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()},
                                     "none"),
     ("GET", "/fapi/v1/exchangeInfo"): Route(Venue.exchange_info, "none"),
-    ("GET", "/fapi/v1/klines"): Route(Venue.klines, "none", weight=5),
+    ("GET", "/fapi/v1/klines"): Route(_public(public.klines), "none", weight=5),
+    ("GET", "/fapi/v1/markPriceKlines"): Route(_public(public.mark_klines), "none", weight=5),
+    ("GET", "/fapi/v1/indexPriceKlines"): Route(_public(public.index_klines), "none", weight=5),
+    ("GET", "/fapi/v1/premiumIndexKlines"): Route(_public(public.premium_klines), "none",
+                                                  weight=5),
+    ("GET", "/fapi/v1/depth"): Route(_public(public.depth), "none", weight=public.depth_weight),
+    ("GET", "/fapi/v1/ticker/24hr"): Route(_public(public.ticker_24hr), "none",
+                                           weight=_all_symbols_weight(1, 40)),
+    ("GET", "/fapi/v1/ticker/bookTicker"): Route(_public(public.book_ticker), "none",
+                                                 weight=_all_symbols_weight(2, 5)),
+    ("GET", "/fapi/v1/fundingRate"): Route(_public(public.funding_rate_history), "none"),
+    ("GET", "/fapi/v1/fundingInfo"): Route(_public(public.funding_info), "none"),
+    ("GET", "/fapi/v1/openInterest"): Route(_public(public.open_interest), "none"),
+    ("GET", "/fapi/v1/aggTrades"): Route(_public(public.agg_trades), "none", weight=20),
+    ("GET", "/fapi/v1/trades"): Route(_public(public.trades), "none", weight=5),
+    ("GET", "/api/v3/exchangeInfo"): Route(_public(public.empty_exchange_info), "none",
+                                           weight=20),
+    ("GET", "/dapi/v1/exchangeInfo"): Route(_public(public.empty_exchange_info), "none"),
+    ("GET", "/sapi/v1/system/status"): Route(_public(public.system_status), "none"),
+    # No margin trading on the venue: ccxt lists margin pairs while loading currencies.
+    ("GET", "/sapi/v1/margin/allPairs"): Route(lambda *a: [], "key"),
+    ("GET", "/sapi/v1/margin/isolated/allPairs"): Route(lambda *a: [], "key"),
+    ("GET", "/sapi/v1/capital/config/getall"): Route(_private(
+        lambda e, a, p: public.capital_config(e, p)), "signed", weight=10),
     ("GET", "/fapi/v2/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/premiumIndex"): Route(Venue.premium_index, "none"),
     ("GET", "/fapi/v2/account"): Route(_account(Engine.account_v2), "signed", weight=5),
-    ("GET", "/fapi/v3/account"): Route(_account(Engine.account_v2), "signed", weight=5),
+    ("GET", "/fapi/v3/account"): Route(_account(fapi.account_v3), "signed", weight=5),
     ("GET", "/fapi/v3/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
     ("GET", "/fapi/v2/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
     ("GET", "/fapi/v3/positionRisk"): Route(_signed(Engine.position_risk_v3), "signed",
                                             weight=5),
+    ("GET", "/fapi/v2/positionRisk"): Route(_private(fapi.position_risk_v2), "signed",
+                                            weight=5),
     ("GET", "/fapi/v1/income"): Route(_signed(Engine.income), "signed", weight=30),
+    ("GET", "/fapi/v1/leverageBracket"): Route(_private(fapi.leverage_bracket), "signed"),
+    ("GET", "/fapi/v1/positionSide/dual"): Route(_private(fapi.position_mode), "signed",
+                                                 weight=30),
+    ("POST", "/fapi/v1/positionSide/dual"): Route(_private(fapi.change_position_mode),
+                                                  "signed"),
+    ("GET", "/fapi/v1/multiAssetsMargin"): Route(_private(fapi.multi_assets_mode), "signed",
+                                                 weight=30),
+    ("POST", "/fapi/v1/multiAssetsMargin"): Route(_private(fapi.change_multi_assets_mode),
+                                                  "signed"),
+    ("GET", "/fapi/v1/commissionRate"): Route(_private(fapi.commission_rate), "signed",
+                                              weight=20),
+    ("GET", "/fapi/v1/symbolConfig"): Route(_private(fapi.symbol_config), "signed", weight=5),
+    ("GET", "/fapi/v1/accountConfig"): Route(_private(fapi.account_config), "signed",
+                                             weight=5),
+    ("GET", "/fapi/v1/openOrder"): Route(_private(fapi.open_order), "signed"),
+    ("PUT", "/fapi/v1/order"): Route(_private(fapi.modify_order), "signed", order=True),
+    ("POST", "/fapi/v1/batchOrders"): Route(_private(fapi.batch_orders), "signed", weight=5,
+                                            order=True),
+    ("DELETE", "/fapi/v1/batchOrders"): Route(_private(fapi.cancel_batch), "signed"),
     ("POST", "/fapi/v1/order"): Route(_signed(Engine.new_order), "signed", order=True),
     ("GET", "/fapi/v1/order"): Route(_signed(Engine.get_order), "signed"),
     ("DELETE", "/fapi/v1/order"): Route(_signed(Engine.cancel_order), "signed"),
@@ -276,7 +297,9 @@ class RequestHandler(BaseHTTPRequestHandler):
                                                          "is invalid"},
                              {"X-MBX-USED-WEIGHT-1M": str(usage.used)}))
             return
-        usage = venue.limiter.weight(ip, route.weight)
+        weight = route.weight if isinstance(route.weight, int) else route.weight(
+            dict(parse_qsl(parts.query)))
+        usage = venue.limiter.weight(ip, weight)
         headers = {"X-MBX-USED-WEIGHT-1M": str(usage.used)}
         if usage.exceeded:
             headers["Retry-After"] = str(usage.retry_after)
