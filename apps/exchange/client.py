@@ -147,3 +147,26 @@ def client_for(
     *, account: ExchangeAccount, timeout: float = DEFAULT_TIMEOUT_SECONDS
 ) -> ExchangeClient:
     return ExchangeClient(account=account, timeout=timeout)
+
+
+class PublicClient:
+    """python-binance without credentials, for unsigned market data (klines, marks, tickers) from
+    any venue (the reference venue of the cross-exchange check has no account of ours)."""
+
+    def __init__(self, *, base_url: str, timeout: float = 5) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account = None
+        self.stats = CallStats()
+        self._client = build_client(
+            base_url=self.base_url, api_key="", api_secret="", timeout=timeout
+        )
+
+    def call(self, method: str, **params: Any) -> Any:
+        try:
+            return getattr(self._client, method)(**params)
+        except BinanceAPIException as exc:
+            raise map_api_exception(exc) from None
+        except BinanceRequestException as exc:
+            raise RetryableExchangeError(f"{method}: unreadable reply: {exc.message}") from None
+        except (requests.Timeout, requests.ConnectionError):
+            raise RetryableExchangeError(f"{method}: {self.base_url} unreachable") from None
