@@ -222,6 +222,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/batchOrders"): Route(_private(fapi.batch_orders), "signed", weight=5,
                                             order=True),
     ("DELETE", "/fapi/v1/batchOrders"): Route(_private(fapi.cancel_batch), "signed"),
+    ("PUT", "/fapi/v1/batchOrders"): Route(_private(fapi.modify_batch), "signed", weight=5,
+                                           order=True),
     ("POST", "/fapi/v1/order"): Route(_signed(Engine.new_order), "signed", order=True),
     ("GET", "/fapi/v1/order"): Route(_signed(Engine.get_order), "signed"),
     ("DELETE", "/fapi/v1/order"): Route(_signed(Engine.cancel_order), "signed"),

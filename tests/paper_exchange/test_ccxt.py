@@ -213,7 +213,7 @@ def test_stop_and_take_profit_orders_go_to_the_algo_endpoints(ex):
     assert [o["id"] for o in ex.fetch_open_orders(BTC, params={"trigger": True})] == [take["id"]]
 
 
-def test_batch_place_and_batch_cancel(ex):
+def test_batch_place_modify_and_cancel(ex):
     price = ex.fetch_ticker(BTC)["last"]
     lows = [float(Decimal(str(price * f)).quantize(Decimal("0.1"))) for f in (0.8, 0.7)]
     placed = ex.create_orders([
@@ -232,6 +232,17 @@ def test_batch_place_and_batch_cancel(ex):
     assert [o["status"] for o in placed if o["id"] is None] == ["rejected"]
     ids = [o["id"] for o in accepted]
     assert {o["id"] for o in ex.fetch_open_orders(BTC)} == set(ids)
+    lower = [round(p - 1000, 1) for p in lows]
+    edited = ex.edit_orders([
+        {"id": ids[0], "symbol": BTC, "type": "limit", "side": "buy", "amount": 0.02,
+         "price": lower[0]},
+        {"id": ids[1], "symbol": BTC, "type": "limit", "side": "sell", "amount": 0.01,
+         "price": lower[1]},  # another side than the order's: refused, the order unchanged
+    ])
+    assert [(o["id"], o["amount"], o["price"]) for o in edited if o["id"]] == [
+        (ids[0], 0.02, lower[0])]
+    assert "-1117" in str([o["info"] for o in edited if not o["id"]])
+    assert ex.fetch_open_order(ids[1], BTC)["price"] == lows[1]
     canceled = ex.cancel_orders(ids, BTC)
     assert [o["status"] for o in canceled] == ["canceled", "canceled"]
     assert ex.fetch_open_orders(BTC) == []

@@ -6,6 +6,7 @@ lock by the HTTP layer, which only routes to them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -170,9 +171,9 @@ def _batch_list(p: Params, name: str, maximum: int, error: ApiError) -> list[Any
     return items
 
 
-def batch_orders(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
-    """`POST /fapi/v1/batchOrders`: up to 5 orders, each placed as `/fapi/v1/order` would; the
-    answer lists each order or its error, in the order sent."""
+def _each_in_batch(p: Params, run: Callable[[Params], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Up to 5 orders from the JSON list `batchOrders`, each run on its own; the answer lists
+    each result or its error, in the order sent."""
     items = _batch_list(p, "batchOrders", MAX_BATCH_PLACE,
                         ApiError(-4082, "Invalid number of batch place orders."))
     out: list[dict[str, Any]] = []
@@ -180,12 +181,21 @@ def batch_orders(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]
         if not isinstance(item, dict):
             out.append(bad_param("batchOrders").body())
             continue
-        params = Params([(str(k), _wire(v)) for k, v in item.items()])
         try:
-            out.append(engine.new_order(acc, params))
+            out.append(run(Params([(str(k), _wire(v)) for k, v in item.items()])))
         except ApiError as exc:
             out.append(exc.body())
     return out
+
+
+def batch_orders(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
+    """`POST /fapi/v1/batchOrders`: each placed as `POST /fapi/v1/order` would."""
+    return _each_in_batch(p, lambda params: engine.new_order(acc, params))
+
+
+def modify_batch(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
+    """`PUT /fapi/v1/batchOrders`: each modified as `PUT /fapi/v1/order` would."""
+    return _each_in_batch(p, lambda params: modify_order(engine, acc, params))
 
 
 def cancel_batch(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
