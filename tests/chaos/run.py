@@ -90,6 +90,7 @@ def run(opts: Options) -> int:
           f"program, venue speed {opts.speed}, var dir {stack.var_dir}, "
           f"database {database.created or 'SQLite'}", flush=True)
     tally = Tally()
+    passed = False
     try:
         stack.install()
         _django(stack.env)
@@ -112,12 +113,13 @@ def run(opts: Options) -> int:
         if opts.evidence:
             opts.evidence.write_text(json.dumps(evidence, indent=1, default=str))
         print(table(evidence, tally, findings, failures), flush=True)
-        return 1 if findings or failures else 0
+        passed = not (findings or failures)
+        return 0 if passed else 1
     finally:
         stack.stop()
         database.drop(opts.database_url)
-        if opts.keep:
-            print(f"chaos: kept {stack.var_dir}")
+        if opts.keep or not passed:  # the stack's logs are the evidence of a failure
+            print(f"chaos: kept {stack.var_dir} (logs under var/log, stack.log)", flush=True)
         else:
             stack.cleanup()
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from tests.chaos import checks
+from tests.chaos.stack import Stack
 from tests.support.processes import ROOT
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
@@ -127,3 +128,15 @@ def test_the_stack_checks_fail_on_a_locked_database_and_on_starved_cycles():
                                  not_back=[], stuck=[])
     assert checks.stack_failures(locked=[], loop=None, not_back=[], stuck=[])
     assert checks.stack_failures(locked=[], loop=loop, not_back=["beat"], stuck=[])
+
+
+def test_it_finds_database_is_locked_in_any_log_of_the_stack(tmp_path):
+    stack = Stack(var_dir=tmp_path, env={}, ports={}, admin_password="", venue_token="",
+                  log_path=tmp_path / "stack.log")
+    (tmp_path / "stack.log").write_text("web | started\n")
+    assert stack.output_lines("database is locked") == []
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "worker.log").write_text(
+        "ok\nsqlite3.OperationalError: database is locked\n")
+    assert stack.output_lines("database is locked") == [
+        "worker.log: sqlite3.OperationalError: database is locked"]
