@@ -1,6 +1,6 @@
 """ccxt's binanceusdm, unmodified, against the venue over real HTTP: only its URLs change.
 
-The recipe in docs/paper-exchange.md ("Use it with ccxt") is `ccxt_exchange` below.
+The recipe in docs/paper-exchange.md ("Use it with ccxt") is tests/paper_exchange/ccxt_venue.py.
 """
 
 from __future__ import annotations
@@ -14,34 +14,12 @@ import ccxt
 import pytest
 import requests
 
+from tests.paper_exchange.ccxt_venue import BTC, ccxt_exchange
 from tests.support.paper_exchange import PaperExchange
 
-BTC = "BTC/USDT:USDT"
 SYMBOLS = {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "BNB/USDT:USDT", "XRP/USDT:USDT"}
 HOUR_MS = 3_600_000
 FUNDING_MS = 8 * HOUR_MS
-
-
-def ccxt_urls(base_url: str) -> dict[str, str]:
-    fapi = f"{base_url}/fapi"
-    return {
-        "fapiPublic": f"{fapi}/v1", "fapiPublicV2": f"{fapi}/v2", "fapiPublicV3": f"{fapi}/v3",
-        "fapiPrivate": f"{fapi}/v1", "fapiPrivateV2": f"{fapi}/v2",
-        "fapiPrivateV3": f"{fapi}/v3", "fapiData": f"{base_url}/futures/data",
-        "public": f"{base_url}/api/v3", "private": f"{base_url}/api/v3",
-        "v1": f"{base_url}/api/v1", "sapi": f"{base_url}/sapi/v1",
-        "sapiV2": f"{base_url}/sapi/v2", "dapiPublic": f"{base_url}/dapi/v1",
-    }
-
-
-def ccxt_exchange(venue: PaperExchange, account: dict[str, Any] | None = None,
-                  cls: type = ccxt.binanceusdm, **options: Any) -> Any:
-    config: dict[str, Any] = {"options": options} if options else {}
-    if account:
-        config |= {"apiKey": account["api_key"], "secret": account["api_secret"]}
-    exchange = cls(config)
-    exchange.urls["api"] = ccxt_urls(venue.base_url)
-    return exchange
 
 
 @pytest.fixture
