@@ -12,15 +12,14 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_KEY = "quantum:celery:deliveries:{task_id}"
-
 
 class QuantumTask(Task):
     def __call__(self, *args, **kwargs):
         if self.acks_late and self.request.id and not self.request.is_eager:
+            from apps.core import keys
             from apps.core.redis import get_redis
 
-            key = DELIVERY_KEY.format(task_id=self.request.id)
+            key = keys.celery_deliveries(self.request.id)
             client = get_redis()
             deliveries = client.incr(key)
             client.expire(

@@ -6,6 +6,7 @@ from functools import partial
 from celery import shared_task
 from django.conf import settings
 
+from apps.core import keys
 from apps.core.locks import run_exclusive
 from apps.core.loops import LoopOutcome, loop_record
 from apps.core.redis import get_redis
@@ -25,7 +26,7 @@ def _cycle(*, loop: str, with_signals: bool) -> None:
         # all the monitor does and more, so it waits for a monitor pass to end and the monitor
         # gives way to a waiting cycle: beat sends both within milliseconds, and with two
         # non-blocking locks the cycle lost that race for minutes on end.
-        wanted = f"quantum:trading:cycle_wanted:{account_id}"
+        wanted = keys.trading_cycle_wanted(account_id)
         client = get_redis()
         if with_signals:
             client.set(wanted, 1, ex=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS + 5)

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from redis.exceptions import LockError
 
+from apps.core import keys
 from apps.core.loops import LoopOutcome, loop_record
 from apps.core.redis import get_redis
 
@@ -18,10 +19,6 @@ class LockHeld(Exception):
     """Another run holds the lock: this one is skipped, not queued."""
 
 
-def lock_key(name: str) -> str:
-    return f"quantum:lock:{name}"
-
-
 @contextmanager
 def exclusive(name: str, *, timeout: float, wait: float = 0) -> Iterator[None]:
     """Hold `quantum:lock:<name>` for at most `timeout` seconds, waiting up to `wait` seconds for
@@ -30,7 +27,7 @@ def exclusive(name: str, *, timeout: float, wait: float = 0) -> Iterator[None]:
     The timeout frees the lock if the holder dies; it must exceed the job's hard time limit.
     """
     lock = get_redis().lock(
-        lock_key(name),
+        keys.lock(name),
         timeout=timeout,
         blocking=wait > 0,
         blocking_timeout=wait if wait > 0 else None,

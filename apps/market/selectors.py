@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from apps.core import keys
 from apps.core.money import to_decimal
 from apps.core.redis import get_redis
-from apps.market import keys
 from apps.market.models import BasisObservation, FundingRate, Kline
 
 
@@ -16,7 +16,7 @@ def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
 
 
 def mark_latest(*, symbol: str) -> Decimal | None:
-    value = get_redis().hget(keys.mark(symbol), "mark_price")
+    value = get_redis().hget(keys.market_mark(symbol), "mark_price")
     return to_decimal(value) if value else None
 
 

@@ -11,12 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError, ResponseError
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import money_str, to_decimal
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.exchange.errors import PayloadError
-from apps.market import keys
 from apps.market.models import BasisObservation, CrossExchangeAlarm, FundingRate, Kline
 from apps.market.venue import PublicVenue
 
@@ -208,7 +207,7 @@ def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
     }
     try:
         pipe = client.pipeline()
-        pipe.hset(keys.mark(symbol), mapping=entry)
+        pipe.hset(keys.market_mark(symbol), mapping=entry)
         pipe.xadd(keys.STREAM_MARK, entry, maxlen=settings.MARKET_STREAM_MAXLEN, approximate=True)
         pipe.execute()
         for kline in sorted(new, key=lambda k: k.open_time_ms):
@@ -291,9 +290,12 @@ def cross_exchange_check(
             basis=basis,
             basis_bps=(basis / ref * 10000).quantize(Decimal("0.0001")),
         )
-        client.hset(keys.basis(symbol), mapping={k: jsoncodec.dumps(v) for k, v in state.items()})
+        client.hset(
+            keys.market_basis(symbol),
+            mapping={k: jsoncodec.dumps(v) for k, v in state.items()},
+        )
         alarmed = divergence > threshold_bps
-        if alarmed and not client.exists(keys.alarm(symbol)):
+        if alarmed and not client.exists(keys.market_alarm(symbol)):
             logger.warning(
                 "cross-exchange alarm %s: %s vs reference %s (%s bps > %s)",
                 symbol,
@@ -310,9 +312,9 @@ def cross_exchange_check(
                 divergence_bps=divergence,
                 threshold_bps=threshold_bps,
             )
-            client.set(keys.alarm(symbol), jsoncodec.dumps(state))
+            client.set(keys.market_alarm(symbol), jsoncodec.dumps(state))
         elif not alarmed:
-            client.delete(keys.alarm(symbol))
+            client.delete(keys.market_alarm(symbol))
         out.append({**state, "alarm": alarmed})
     return out
 

@@ -17,13 +17,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import utcnow
 from apps.market.models import Kline
 from apps.models import features as F
-from apps.models import keys, selectors
+from apps.models import selectors
 from apps.models.artifacts import artifact_save
 from apps.models.models import (
     ModelEvent,
@@ -84,7 +84,7 @@ def regimes_publish(*, symbols: list[str]) -> list[RegimeObservation]:
             }
             encoded = {k: jsoncodec.dumps(v) for k, v in fields.items()}
             pipe.xadd(keys.STREAM_META_REGIME, encoded, maxlen=STREAM_MAXLEN, approximate=True)
-            pipe.hset(keys.regime_latest(obs.symbol), mapping=encoded)
+            pipe.hset(keys.meta_regime(obs.symbol), mapping=encoded)
         pipe.execute()
     return found
 

@@ -114,6 +114,7 @@ def main(argv: list[str]) -> int:
     from celery.bin.celery import main as celery_main
     from django.conf import settings
 
+    from apps.core import keys
     from apps.core.redis import get_redis
 
     install(
@@ -121,7 +122,7 @@ def main(argv: list[str]) -> int:
             get_redis(),
             limit=settings.FLOWER_AUTH_FAILURE_LIMIT,
             cooloff_seconds=settings.FLOWER_AUTH_COOLOFF_SECONDS,
-            prefix="quantum:flower:auth_failures:",
+            prefix=keys.FLOWER_AUTH_FAILURES_PREFIX,
         )
     )
     sys.argv = ["celery", "-A", "quantum_project", "flower", *argv]

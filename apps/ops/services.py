@@ -63,13 +63,12 @@ def periodic_tasks_ensure(*, schedule: dict[str, dict[str, Any]]) -> list[str]:
     return created
 
 
-DRILL_KEY = "quantum:ops:drill:{drill_id}"
 DRILL_TTL_SECONDS = 24 * 3600
 
 
 def drill_mark(*, drill_id: str, stage: str) -> int:
     """Count one more run reaching `stage` of a redelivery drill; returns the count."""
-    key = DRILL_KEY.format(drill_id=drill_id)
+    key = keys.ops_drill(drill_id)
     client = get_redis()
     count = client.hincrby(key, stage, 1)
     client.expire(key, DRILL_TTL_SECONDS)
@@ -78,7 +77,7 @@ def drill_mark(*, drill_id: str, stage: str) -> int:
 
 def drill_complete(*, drill_id: str) -> bool:
     """Complete a drill; only the first completion counts (a replay after the fact is a no-op)."""
-    key = DRILL_KEY.format(drill_id=drill_id)
+    key = keys.ops_drill(drill_id)
     first = bool(get_redis().hsetnx(key, "completed_at", to_ms(utcnow())))
     if first:
         drill_mark(drill_id=drill_id, stage="completed")
@@ -86,7 +85,7 @@ def drill_complete(*, drill_id: str) -> bool:
 
 
 def drill_status(*, drill_id: str) -> dict[str, str]:
-    return get_redis().hgetall(DRILL_KEY.format(drill_id=drill_id))
+    return get_redis().hgetall(keys.ops_drill(drill_id))
 
 
 def queue_probe_send(*, celery_app, queue: str) -> bool:
@@ -95,7 +94,7 @@ def queue_probe_send(*, celery_app, queue: str) -> bool:
     The probe's outstanding time starts before the send, so a worker that answers at once
     can never leave a stale "pending" behind."""
     client = get_redis()
-    throttle = keys.OPS_QUEUE_HEARTBEAT_THROTTLE.format(queue=queue)
+    throttle = keys.ops_queue_heartbeat_throttle(queue)
     if not client.set(throttle, 1, nx=True, ex=settings.OPS_QUEUE_PROBE_EVERY_SECONDS):
         return False
     now = to_ms(utcnow())

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.redis import get_redis
 from apps.rl import bandit
-from apps.rl import keys as rl_keys
 from apps.rl.models import ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
 from apps.rl.services import agent_config, hard_cap
 
@@ -55,7 +54,7 @@ def rewards_list(*, symbol: str | None = None) -> QuerySet[Reward]:
 
 
 def reward_stats_get(*, symbol: str) -> dict:
-    raw = get_redis().hgetall(rl_keys.rl_stats(symbol))
+    raw = get_redis().hgetall(keys.rl_stats(symbol))
     return {k: jsoncodec.loads(v) for k, v in raw.items()}
 
 

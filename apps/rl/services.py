@@ -15,7 +15,6 @@ from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 from apps.pnl.models import Trade
 from apps.rl import bandit
-from apps.rl import keys as rl_keys
 from apps.rl.models import AgentConfig, ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
 from apps.trading import attribution
 
@@ -272,7 +271,7 @@ def monitor_record(*, rewards: list[Reward]) -> dict[str, dict]:
             )
         )
         client.hset(
-            rl_keys.rl_stats(symbol),
+            keys.rl_stats(symbol),
             mapping={k: jsoncodec.dumps(v) for k, v in {**stats, "symbol": symbol}.items()},
         )
         out[symbol] = stats

@@ -41,8 +41,6 @@ from apps.trading.venue import filters_get, order_find, trading_client
 
 logger = logging.getLogger(__name__)
 
-LEVERAGE_KEY = "quantum:trading:leverage:{account_id}:{symbol}"
-EXIT_REASON_KEY = keys.EXIT_REASON
 EXIT_REASON_TTL = 7 * 24 * 3600
 
 
@@ -153,7 +151,7 @@ def _reject_at_send(intent: PositionIntent, reason: str) -> None:
 
 
 def _leverage_ensure(client: ExchangeClient, intent: PositionIntent) -> None:
-    key = LEVERAGE_KEY.format(account_id=intent.account_id, symbol=intent.symbol)
+    key = keys.trading_leverage(intent.account_id, intent.symbol)
     try:
         if get_redis().get(key) == str(intent.leverage):
             return
@@ -216,7 +214,7 @@ def exit_link_record(client: ExchangeClient, intent: PositionIntent) -> None:
         }
         pipe = get_redis().pipeline()
         for fill in fills:
-            key = EXIT_REASON_KEY.format(account_id=intent.account_id, trade_id=fill["id"])
+            key = keys.exit_reason(intent.account_id, fill["id"])
             pipe.set(key, jsoncodec.dumps(link), ex=EXIT_REASON_TTL)
         pipe.execute()
     except (RetryableExchangeError, FatalExchangeError, RedisError, KeyError) as exc:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.exchange.client import ExchangeClient, client_for
@@ -15,7 +15,6 @@ from apps.exchange.errors import ORDER_NOT_FOUND, FatalExchangeError
 from apps.exchange.filters import SymbolFilters, symbol_filters_parse
 from apps.exchange.models import ExchangeAccount
 
-FILTERS_KEY = "quantum:trading:filters:{account_id}"
 FILTERS_TTL = 3600  # exchangeInfo changes rarely; an hour-old copy is fine
 
 _local: dict[int, dict[str, SymbolFilters]] = {}
@@ -43,7 +42,7 @@ def filters_get(*, client: ExchangeClient, symbol: str) -> SymbolFilters:
     cached = _local.get(account_id)
     if cached and symbol in cached:
         return cached[symbol]
-    key = FILTERS_KEY.format(account_id=account_id)
+    key = keys.trading_filters(account_id)
     parsed: dict[str, SymbolFilters] | None = None
     try:
         text = get_redis().get(key)

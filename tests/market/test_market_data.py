@@ -8,8 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core import jsoncodec
-from apps.market import keys
+from apps.core import jsoncodec, keys
 from apps.market.models import CrossExchangeAlarm, Kline
 from apps.market.services import cross_exchange_check, kline_gaps, market_publish_symbol
 from apps.market.venue import PublicVenue
@@ -51,7 +50,7 @@ def test_it_stores_klines_once_and_backfills_a_gap(venues, redis_client, setting
     entries = redis_client.xrange(keys.stream_kline("BTCUSDT"))
     ids = [int(e[0].split("-")[0]) for e in entries]
     assert ids == sorted(set(ids)) and set(times) <= set(ids)
-    mark = redis_client.hgetall(keys.mark("BTCUSDT"))
+    mark = redis_client.hgetall(keys.market_mark("BTCUSDT"))
     assert Decimal(mark["mark_price"]) > 0 and "funding_rate" in mark
     assert redis_client.xlen(keys.STREAM_MARK) == 2
 
@@ -81,10 +80,10 @@ def test_it_raises_one_alarm_per_crossing_of_the_divergence_threshold(venues, re
         )
     assert hot[0]["alarm"] is True and abs(hot[0]["basis"] - 400) < 20
     assert CrossExchangeAlarm.objects.count() == 1  # a crossing, not every check
-    alarm = jsoncodec.loads(redis_client.get(keys.alarm("BTCUSDT")))
+    alarm = jsoncodec.loads(redis_client.get(keys.market_alarm("BTCUSDT")))
     assert abs(Decimal(alarm["divergence_bps"]) - 100) < 5
     venues[0].set_price("BTCUSDT", "40000.0")
     cross_exchange_check(
         venue=main, reference=ref, symbols=["BTCUSDT"], threshold_bps=Decimal("50")
     )
-    assert not redis_client.exists(keys.alarm("BTCUSDT"))
+    assert not redis_client.exists(keys.market_alarm("BTCUSDT"))

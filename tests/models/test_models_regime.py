@@ -7,9 +7,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.models import features as F
-from apps.models import keys, services
+from apps.models import services
 from apps.models.models import RegimeObservation
 from tests.models.intel_support import MINUTE_MS, load_klines
 
@@ -61,7 +61,7 @@ def test_it_stores_and_publishes_each_symbols_regime(fast_venue, redis_client, s
     assert len(entries) == 2
     fields = {k: jsoncodec.loads(v) for k, v in entries[0][1].items()}
     assert fields["regime"] in F.REGIMES and "vol_ratio" in fields
-    latest = redis_client.hgetall(keys.regime_latest("BTCUSDT"))
+    latest = redis_client.hgetall(keys.meta_regime("BTCUSDT"))
     assert jsoncodec.loads(latest["regime"]) in F.REGIMES
     # Same bar again: stored once.
     services.regimes_publish(symbols=["BTCUSDT"])

@@ -14,7 +14,7 @@ import redis
 from celery import Celery
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from apps.ops.services import DRILL_KEY
+from apps.core import keys
 from tests.support.processes import RedisServer, wait_for
 from workers.routing import TASK_QUEUES, route_task
 
@@ -64,7 +64,7 @@ def test_it_survives_repeated_redis_restarts_and_keeps_running_tasks(tmp_path, s
             client = redis.Redis.from_url(server.url)
 
             def in_flight(drills=drills, client=client):
-                return all(client.hget(DRILL_KEY.format(drill_id=d), "started") for d in drills)
+                return all(client.hget(keys.ops_drill(d), "started") for d in drills)
 
             wait_for(
                 in_flight,

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from apps.core import jsoncodec, keys
+from apps.exchange.reports import IncomeReport
 from apps.exchange.services import account_add
-from apps.pnl.parsing import Income
 from apps.pnl.services import income_rows_store
 from apps.rl import selectors, services
 from apps.rl.models import ArmStat, CalibrationRun, Reward, RLAlert
@@ -21,7 +21,7 @@ T0 = 1_767_000_000_000
 
 def _income(tran_id: int, kind: str, amount: str, trade_id: str, t: int, symbol="BTCUSDT"):
     value = Decimal(amount)
-    return Income(
+    return IncomeReport(
         tran_id=tran_id,
         income_type=kind,
         symbol=symbol,
@@ -88,7 +88,12 @@ def test_it_turns_ledger_trades_into_rewards_on_a_real_worker(start_worker, redi
     wait_for(lambda: Reward.objects.count() == 2, timeout=30, what="the second reward")
     assert Reward.objects.count() == 2
     assert sum(a.n for a in ArmStat.objects.all()) == 2
-    stats = selectors.reward_stats_get(symbol="BTCUSDT")
+    # The monitor's statistics are written after the rewards are stored: wait for them too.
+    stats = wait_for(
+        lambda: (s := selectors.reward_stats_get(symbol="BTCUSDT")).get("n") == 2 and s,
+        timeout=30,
+        what="the monitor's statistics of both rewards",
+    )
     assert stats["n"] == 2 and stats["loss_streak"] == 1 and stats["win_rate"] == 0.5
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import quantize_step
-from apps.trading.execution import EXIT_REASON_KEY, intent_execute
+from apps.trading.execution import intent_execute
 from apps.trading.models import (
     Backstop,
     BackstopStatus,
@@ -125,7 +125,7 @@ def test_with_the_desk_away_the_backstop_closes_and_the_desk_records_it_as_its_e
     realized = sum((Decimal(f["realizedPnl"]) for f in fills), Decimal(0))
     assert recorded.realized_pnl == realized < 0
     for fill in fills:
-        key = EXIT_REASON_KEY.format(account_id=desk.account.id, trade_id=fill["id"])
+        key = keys.exit_reason(desk.account.id, fill["id"])
         assert jsoncodec.loads(redis_client.get(key))["reason"] == "backstop"
 
     # once: the next cycle records nothing more and places nothing (no position)

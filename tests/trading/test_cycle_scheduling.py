@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from apps.core import keys
 from apps.core.locks import exclusive
 from apps.core.loops import loop_state
 from workers.trading import monitor_positions, run_cycle
@@ -42,7 +43,7 @@ def test_the_cycle_waits_for_a_monitor_pass_instead_of_being_skipped(desk, redis
 
 
 def test_the_monitor_gives_way_to_a_waiting_cycle(desk, redis_client):
-    redis_client.set(f"quantum:trading:cycle_wanted:{desk.account.id}", 1, ex=10)
+    redis_client.set(keys.trading_cycle_wanted(desk.account.id), 1, ex=10)
     monitor_positions()
     state = loop_state(monitor_positions.name)
     assert state.get("skipped") == 1 and state.get("completed", 0) == 0, state

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import quantize_step
-from apps.trading.execution import EXIT_REASON_KEY, intent_execute
+from apps.trading.execution import intent_execute
 from apps.trading.models import ExchangeOrder, IntentState, Position, PositionIntent
 from apps.trading.monitor import exit_reason
 from apps.trading.selectors import ledger_amounts
@@ -65,7 +65,7 @@ def test_it_adopts_an_outside_position_and_exits_it(
     # The exit reason waits under the trade id for the PnL tracker's closed-trade entry.
     (fill,) = desk.client.futures_account_trades(symbol="BTCUSDT", orderId=close.order_id)
     link = jsoncodec.loads(
-        redis_client.get(EXIT_REASON_KEY.format(account_id=desk.account.id, trade_id=fill["id"]))
+        redis_client.get(keys.exit_reason(desk.account.id, fill["id"]))
     )
     assert link["reason"] == reason and link["intent_id"] == close.id
     _cycle(desk)
