@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from apps.core import jsoncodec
+from apps.core import jsoncodec, keys
 from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.exchange import reports
@@ -42,7 +42,6 @@ from apps.exchange.reports import (
     TickerReport,
 )
 
-FILTERS_KEY = "quantum:trading:filters:{account_id}"
 FILTERS_TTL = 3600  # exchangeInfo changes rarely; an hour-old copy is fine
 
 
@@ -248,7 +247,7 @@ class BinanceGateway:
         cached = _filters_local.get(key_id)
         if cached and symbol in cached:
             return cached[symbol]
-        key = FILTERS_KEY.format(account_id=key_id)
+        key = keys.trading_filters(key_id)
         parsed: dict[str, SymbolFilters] | None = None
         try:
             text = get_redis().get(key)

@@ -13,6 +13,7 @@ from django.db.models import Count, Sum
 
 from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
+from apps.exchange.reports import q8
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeDay,
@@ -20,7 +21,6 @@ from apps.pnl.models import (
     LedgerVersion,
     PositionSnapshot,
 )
-from apps.pnl.parsing import q8
 
 WINDOWS: dict[str, timedelta | None] = {
     "24h": timedelta(hours=24),

@@ -20,10 +20,11 @@ from django.db.models import F, Max
 from apps.core import jsoncodec, keys
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
-from apps.exchange.client import ExchangeClient, client_for
 from apps.exchange.errors import PayloadError
+from apps.exchange.gateway import Gateway, gateway_for
 from apps.exchange.models import ExchangeAccount
-from apps.pnl import parsing, selectors
+from apps.exchange.reports import AccountReport, IncomeReport, PositionReport, q8
+from apps.pnl import selectors
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeCursor,
@@ -74,15 +75,15 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
     _abandoned_runs_close(account=account)
     run = PollRun.objects.create(account=account, started_at=utcnow(), attempt=attempt)
     started = time.perf_counter()
-    client = client_for(account=account)
+    gateway = gateway_for(account=account)
     try:
         # The venue's clock bounds this poll: income up to it, figures as of it.
-        server_ms = parsing.server_time_parse(client.call("futures_time"))
-        state = parsing.account_parse(client.call("futures_account"))
+        server_ms = gateway.server_time()
+        state = gateway.account()
         # Records its pages and rows on `run` with each page's commit (kept on error too).
-        income_ingest(account=account, client=client, until_ms=server_ms, run=run)
+        income_ingest(account=account, gateway=gateway, until_ms=server_ms, run=run)
         snapshot_store(account=account, state=state, exchange_ms=server_ms)
-        trades_enrich(account=account, client=client, positions=state.positions)
+        trades_enrich(account=account, gateway=gateway, positions=state.positions)
         run.trades_published = trades_publish(account=account)
         live_state_write(account=account)
     except Exception as exc:
@@ -93,9 +94,9 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
         )
         logger.error("pnl poll account=%s %s: %s", account.name, what, exc)
         error = f"{type(exc).__name__}: {exc}"
-        _run_finish(run, PollRun.Status.ERROR, client, started, error=error)
+        _run_finish(run, PollRun.Status.ERROR, gateway, started, error=error)
         raise
-    _run_finish(run, PollRun.Status.OK, client, started)
+    _run_finish(run, PollRun.Status.OK, gateway, started)
     return run
 
 
@@ -110,7 +111,7 @@ def _abandoned_runs_close(*, account: ExchangeAccount) -> None:
 def _run_finish(
     run: PollRun,
     status: str,
-    client: ExchangeClient,
+    gateway: Gateway,
     started: float,
     *,
     error: str = "",
@@ -120,10 +121,10 @@ def _run_finish(
     run.status = status
     run.error = error[:4000]
     run.finished_at = utcnow()
-    run.http_calls = client.stats.calls
-    run.http_ms = int(client.stats.http_seconds * 1000)
+    run.http_calls = gateway.stats.calls
+    run.http_ms = int(gateway.stats.http_seconds * 1000)
     run.duration_ms = int((time.perf_counter() - started) * 1000)
-    run.used_weight_1m = client.stats.used_weight_1m
+    run.used_weight_1m = gateway.stats.used_weight_1m
     run.save(
         update_fields=[
             "status",
@@ -142,7 +143,7 @@ def _run_finish(
 
 
 def income_ingest(
-    *, account: ExchangeAccount, client: ExchangeClient, until_ms: int, run: PollRun | None = None
+    *, account: ExchangeAccount, gateway: Gateway, until_ms: int, run: PollRun | None = None
 ) -> IngestResult:
     """Page GET /fapi/v1/income from the durable cursor up to `until_ms`.
 
@@ -162,10 +163,7 @@ def income_ingest(
         end = min(start + span_ms - 1, until_ms)
         page_start, page_no = start, 1
         while True:
-            params = {"startTime": page_start, "endTime": end, "limit": limit}
-            if page_no > 1:
-                params["page"] = page_no
-            rows = parsing.income_page_parse(client.call("futures_income_history", **params))
+            rows = gateway.income_page(start_ms=page_start, end_ms=end, limit=limit, page=page_no)
             full = len(rows) >= limit
             if full and rows[-1].time_ms > page_start:
                 next_start, next_page = rows[-1].time_ms, 1
@@ -211,7 +209,7 @@ UNION_CHUNK = 100  # SQLite allows 500 terms in a compound SELECT
 
 
 def trades_funding(
-    *, account: ExchangeAccount, realized: list[parsing.Income]
+    *, account: ExchangeAccount, realized: list[IncomeReport]
 ) -> dict[int, Decimal]:
     """Funding of each new closed trade (by the tranId of its REALIZED_PNL row): the symbol's
     FUNDING_FEE rows after its previous closed trade, up to and including this one. Funding is
@@ -220,7 +218,7 @@ def trades_funding(
     exactly its own. Rows are ingested in time order, so those rows are already in the ledger
     (or in this page, stored just before). See docs/figures.md."""
     out: dict[int, Decimal] = {}
-    by_symbol: dict[str, list[parsing.Income]] = {}
+    by_symbol: dict[str, list[IncomeReport]] = {}
     for row in realized:
         by_symbol.setdefault(row.symbol, []).append(row)
     if not by_symbol:
@@ -275,7 +273,7 @@ def trades_funding(
 
 
 @transaction.atomic  # a savepoint in the caller's page transaction: rows and rollups together
-def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -> int:
+def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> int:
     """Insert the rows not yet in the ledger, add them to the daily rollup (IncomeDay), derive
     their closed trades; returns how many were new. Runs inside the caller's transaction, so
     the ledger and its rollup commit together or not at all."""
@@ -286,7 +284,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
             account=account, tran_id__in={r.tran_id for r in rows}
         ).values_list("tran_id", "income_type")
     )
-    new: dict[tuple[int, str], parsing.Income] = {}
+    new: dict[tuple[int, str], IncomeReport] = {}
     for row in rows:
         key = (row.tran_id, row.income_type)
         if key not in existing:
@@ -365,7 +363,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[parsing.Income]) -
     return len(new)
 
 
-def income_days_add(*, account: ExchangeAccount, rows: list[parsing.Income]) -> None:
+def income_days_add(*, account: ExchangeAccount, rows: list[IncomeReport]) -> None:
     """Add newly stored ledger rows to their IncomeDay rollups (sum of amount_e8, row count),
     creating the missing ones: one upsert that increments, exact on every backend. Runs in the
     transaction that stores the rows."""
@@ -407,7 +405,7 @@ def income_days_add(*, account: ExchangeAccount, rows: list[parsing.Income]) -> 
 
 @transaction.atomic
 def snapshot_store(
-    *, account: ExchangeAccount, state: parsing.Account, exchange_ms: int
+    *, account: ExchangeAccount, state: AccountReport, exchange_ms: int
 ) -> AccountSnapshot:
     snapshot = AccountSnapshot.objects.create(
         account=account,
@@ -474,7 +472,7 @@ def snapshots_downsample(*, now_ms: int | None = None) -> int:
 
 
 def trades_enrich(
-    *, account: ExchangeAccount, client: ExchangeClient, positions: list[parsing.Position]
+    *, account: ExchangeAccount, gateway: Gateway, positions: tuple[PositionReport, ...]
 ) -> int:
     """Side, quantity and prices of new closed trades from GET /fapi/v1/userTrades.
 
@@ -488,38 +486,28 @@ def trades_enrich(
     current = {p.symbol: p.amt for p in positions}
     enriched = 0
     for symbol, trades in by_symbol.items():
-        fills = client.call(
-            "futures_account_trades", symbol=symbol, startTime=trades[0].time_ms, limit=1000
-        )
-        if not isinstance(fills, list):
-            raise PayloadError(f"userTrades {symbol}: expected a list")
-        by_id = {str(f.get("id")): f for f in fills}
+        fills = gateway.fills(symbol=symbol, start_ms=trades[0].time_ms, limit=1000)
+        by_id = {str(f.trade_id): f for f in fills}
         closed: dict[str, Decimal] = {}
         amt = current.get(symbol, Decimal(0))
-        try:
-            for fill in sorted(fills, key=lambda f: (f["time"], f["id"]), reverse=True):
-                qty = parsing.to_decimal(fill["qty"], field="userTrades.qty")
-                signed = qty if fill["side"] == "BUY" else -qty
-                before = amt - signed
-                if before != 0 and (before > 0) != (signed > 0):
-                    closed[str(fill["id"])] = min(qty, abs(before))
-                amt = before
-        except (KeyError, parsing.BadNumber) as exc:
-            raise PayloadError(f"userTrades {symbol}: {exc}") from None
+        for fill in sorted(fills, key=lambda f: (f.time_ms, f.trade_id), reverse=True):
+            signed = fill.qty if fill.side == "BUY" else -fill.qty
+            before = amt - signed
+            if before != 0 and (before > 0) != (signed > 0):
+                closed[str(fill.trade_id)] = min(fill.qty, abs(before))
+            amt = before
         for trade in trades:
             fill = by_id.get(trade.trade_id)
             qty = closed.get(trade.trade_id)
             if fill is None or qty is None or qty == 0:
                 continue
-            exit_price = parsing.q8(parsing.to_decimal(fill["price"], field="userTrades.price"))
-            direction = (
-                Decimal(1) if fill["side"] == "SELL" else Decimal(-1)
-            )  # long closed by a sell
+            exit_price = q8(fill.price)
+            direction = Decimal(1) if fill.side == "SELL" else Decimal(-1)  # long closed by a sell
             trade.side = "LONG" if direction > 0 else "SHORT"
             trade.qty = qty
             trade.exit_price = exit_price
             # realized = qty x (exit - entry) x dir  =>  entry = exit - realized / (qty x dir)
-            trade.entry_price = parsing.q8(exit_price - trade.realized_pnl / (qty * direction))
+            trade.entry_price = q8(exit_price - trade.realized_pnl / (qty * direction))
             trade.save(update_fields=["side", "qty", "exit_price", "entry_price"])
             enriched += 1
     return enriched
@@ -547,7 +535,7 @@ def _duration_seconds(link: dict | None) -> int | None:
 def _trade_entry(trade: Trade, link: dict | None = None) -> dict[str, str]:
     net = trade.realized_pnl + trade.commission + trade.funding
     notional = (trade.qty or 0) * (trade.entry_price or 0)
-    reward = parsing.q8(net / notional * 100) if notional else None
+    reward = q8(net / notional * 100) if notional else None
     fields = {
         "account": trade.account_id,
         "symbol": trade.symbol,

@@ -36,7 +36,8 @@ def seed_pnl() -> dict | None:
     if not django_apps.is_installed("apps.pnl"):
         return None
     from apps.core.timeutil import to_ms, utcnow
-    from apps.pnl import parsing, services
+    from apps.exchange import reports
+    from apps.pnl import services
     from apps.pnl.models import AccountSnapshot, PositionSnapshot
 
     now = utcnow().replace(microsecond=0)
@@ -45,7 +46,7 @@ def seed_pnl() -> dict | None:
     services.income_rows_store(
         account=account,
         rows=[
-            parsing.Income(
+            reports.IncomeReport(
                 tran_id=9_000_000 + i,
                 income_type=kind,
                 symbol=symbol,

@@ -7,7 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.core.timeutil import to_ms, utcnow
-from apps.pnl import parsing, services
+from apps.exchange import reports
+from apps.pnl import services
 from apps.pnl.models import AccountSnapshot
 from tests.support.fake_binance import account_payload, income_row, position
 
@@ -36,9 +37,9 @@ def booked(desk_account):
         income_row(7, now - HOUR, "REALIZED_PNL", "-10", symbol="SOLUSDT", trade_id="9"),
         income_row(8, now - HOUR + 1, "TRANSFER", "500", symbol=""),
     ]
-    services.income_rows_store(account=desk_account, rows=parsing.income_page_parse(rows))
+    services.income_rows_store(account=desk_account, rows=reports.income_page_parse(rows))
     wallet = sum((Decimal(r["income"]) for r in rows), Decimal(0))  # every row hit the wallet
-    state = parsing.account_parse(account_payload(wallet=str(wallet), positions=[
+    state = reports.account_parse(account_payload(wallet=str(wallet), positions=[
         position("ETHUSDT", "0.5", "2000", "2050", leverage=5),     # +25, IM 205
         position("BTCUSDT", "-0.01", "40000", "40100", leverage=10),  # -1, IM 40.1
     ]))
@@ -154,14 +155,14 @@ def test_it_reuses_computed_figures_until_the_ledger_or_the_snapshot_changes(
     # a new ledger row inside the window, with no new snapshot: the next answer has it
     now = to_ms(utcnow())
     row = income_row(20, now - HOUR, "REALIZED_PNL", "2.25", symbol="SOLUSDT", trade_id="21")
-    services.income_rows_store(account=desk_account, rows=parsing.income_page_parse([row]))
+    services.income_rows_store(account=desk_account, rows=reports.income_page_parse([row]))
     after = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
     sol = next(r for r in after["symbols"] if r["symbol"] == "SOLUSDT")
     assert sol["realized_pnl"] == "-7.75000000" and sol["realized_trades"] == 2
     before = Decimal(first["totals"]["realized_pnl"])
     assert Decimal(after["totals"]["realized_pnl"]) == before + Decimal("2.25")
     # a new snapshot (the next poll): its marks
-    state = parsing.account_parse(account_payload(wallet=str(booked["wallet"] + 2), positions=[
+    state = reports.account_parse(account_payload(wallet=str(booked["wallet"] + 2), positions=[
         position("ETHUSDT", "0.5", "2000", "2100", leverage=5),
     ]))
     services.snapshot_store(account=desk_account, state=state, exchange_ms=now + 1000)

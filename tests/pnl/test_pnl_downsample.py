@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from apps.core.timeutil import to_ms, utcnow
-from apps.pnl import parsing, services
+from apps.exchange import reports
+from apps.pnl import services
 from apps.pnl.models import AccountSnapshot, PositionSnapshot
 from tests.support.fake_binance import account_payload, position
 
@@ -17,7 +18,7 @@ def test_it_keeps_one_snapshot_per_bucket_beyond_the_full_resolution_window(
 ):
     settings.PNL_SNAPSHOT_FULL_RESOLUTION_HOURS = 1
     settings.PNL_SNAPSHOT_DOWNSAMPLE_MINUTES = 15
-    state = parsing.account_parse(account_payload(positions=[
+    state = reports.account_parse(account_payload(positions=[
         position("BTCUSDT", "0.01", "40000", "40100")]))
     # On the 15-minute grid, so the old hour spans 4 whole buckets (and a part of a 5th), at
     # any time of day.

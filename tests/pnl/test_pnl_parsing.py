@@ -5,14 +5,15 @@ from decimal import Decimal
 
 import pytest
 
+from apps.exchange import reports
 from apps.exchange.errors import PayloadError
-from apps.pnl import parsing, services
+from apps.pnl import services
 from apps.pnl.models import AccountSnapshot, IncomeCursor, IncomeRow, PollRun
 from tests.support.fake_binance import account_payload, income_row, position
 
 
 def test_it_derives_mark_and_notional_exactly_from_account_v2():
-    state = parsing.account_parse(account_payload(positions=[
+    state = reports.account_parse(account_payload(positions=[
         position("BTCUSDT", "-0.010", "40300.0", "40288.4"),
         position("ETHUSDT", "0.300", "2000.00", "2049.87", leverage=5),
     ]))
@@ -23,9 +24,9 @@ def test_it_derives_mark_and_notional_exactly_from_account_v2():
 
 
 def test_it_skips_flat_positions():
-    state = parsing.account_parse(account_payload(positions=[
+    state = reports.account_parse(account_payload(positions=[
         position("BTCUSDT", "0", "0", "1")]))
-    assert state.positions == []
+    assert state.positions == ()
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_it_rejects_a_bad_account_payload_naming_field_and_value(mutate, message
     doc = account_payload(positions=[position("BTCUSDT", "0.01", "40000", "40100")])
     mutate(doc)
     with pytest.raises(PayloadError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        parsing.account_parse(doc)
+        reports.account_parse(doc)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_it_rejects_a_bad_income_row(field, value, message):
     row = income_row(1, 1_700_000_000_000)
     row[field] = value
     with pytest.raises(PayloadError, match=message):
-        parsing.income_page_parse([income_row(2, 1_700_000_000_000), row])
+        reports.income_page_parse([income_row(2, 1_700_000_000_000), row])
 
 
 @pytest.mark.django_db

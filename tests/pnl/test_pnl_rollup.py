@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Sum
 
-from apps.pnl import parsing, selectors, services
+from apps.exchange import reports
+from apps.pnl import selectors, services
 from apps.pnl.models import IncomeDay, IncomeRow, PollRun
 from tests.support.fake_binance import account_payload, income_row, position
 
@@ -60,7 +61,7 @@ def _store(account, rows: list[dict], rng: random.Random) -> None:
     i = 0
     while i < len(rows):
         n = rng.randint(1, 60)
-        services.income_rows_store(account=account, rows=parsing.income_page_parse(rows[i:i + n]))
+        services.income_rows_store(account=account, rows=reports.income_page_parse(rows[i:i + n]))
         i += n
 
 
@@ -108,7 +109,7 @@ def test_it_reads_every_window_as_a_brute_force_sum_of_the_raw_rows(desk_account
 
     # The figures: a snapshot at as_of, every window of the dashboard, brute force per symbol.
     wallet = Decimal("25000.5")
-    state = parsing.account_parse(account_payload(wallet=str(wallet), positions=[
+    state = reports.account_parse(account_payload(wallet=str(wallet), positions=[
         position("ETHUSDT", "0.5", "2000", "2050", leverage=5)]))
     services.snapshot_store(account=desk_account, state=state, exchange_ms=as_of)
     for window, span in (("24h", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), ("all", None)):
