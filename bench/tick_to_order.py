@@ -52,10 +52,10 @@ def main() -> None:
     from django.core.management import call_command
 
     from apps.core.redis import get_redis
+    from apps.exchange.gateway import public_gateway
     from apps.exchange.services import account_add
     from apps.market import keys
     from apps.market.services import market_publish_symbol
-    from apps.market.venue import PublicVenue
     from apps.trading import services
     from apps.trading.execution import intent_execute
     from apps.trading.models import DeskState, IntentAction, RiskPolicy, RiskTier, Side
@@ -92,7 +92,7 @@ def main() -> None:
             ping_ms.append((time.perf_counter() - t0) * 1000)
 
         redis_client = get_redis()
-        public = PublicVenue(base_url=venue.base_url)
+        public = public_gateway(base_url=venue.base_url)
         market_publish_symbol(venue=public, symbol="BTCUSDT")
         last_id = "$"
         tick_ms = []

@@ -4,7 +4,6 @@ the cross-exchange basis and its alarms."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,12 +11,12 @@ from django.db import transaction
 from redis.exceptions import RedisError, ResponseError
 
 from apps.core import jsoncodec, keys
-from apps.core.money import money_str, to_decimal
+from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
-from apps.exchange.errors import PayloadError
+from apps.exchange.gateway import Gateway, public_gateway
+from apps.exchange.reports import KlineReport, MarkReport
 from apps.market.models import BasisObservation, CrossExchangeAlarm, FundingRate, Kline
-from apps.market.venue import PublicVenue
 
 logger = logging.getLogger(__name__)
 
@@ -25,78 +24,41 @@ INTERVAL_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "1h":
 PAGE = 1500  # Binance's maximum klines per request
 
 
-@dataclass(frozen=True)
-class Mark:
-    symbol: str
-    mark_price: Decimal
-    index_price: Decimal
-    funding_rate: Decimal
-    next_funding_time: int
-    time: int
-
-
-def mark_parse(row: dict) -> Mark:
-    try:
-        return Mark(
-            symbol=row["symbol"],
-            mark_price=to_decimal(row["markPrice"], field="markPrice"),
-            index_price=to_decimal(row["indexPrice"], field="indexPrice"),
-            funding_rate=to_decimal(row["lastFundingRate"], field="lastFundingRate"),
-            next_funding_time=int(row["nextFundingTime"]),
-            time=int(row["time"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PayloadError(f"premiumIndex: {exc}") from None
-
-
-def _kline_rows(symbol: str, interval: str, raw: list, *, now_ms: int) -> list[Kline]:
+def _kline_rows(klines: list[KlineReport], *, now_ms: int) -> list[Kline]:
     """Closed klines only: the last row of a reply is usually still open and would change."""
-    out = []
-    for row in raw:
-        try:
-            close_ms = int(row[6])
-            if close_ms >= now_ms:
-                continue
-            out.append(
-                Kline(
-                    symbol=symbol,
-                    interval=interval,
-                    open_time_ms=int(row[0]),
-                    open_time=from_ms(int(row[0])),
-                    open=to_decimal(row[1], field="open"),
-                    high=to_decimal(row[2], field="high"),
-                    low=to_decimal(row[3], field="low"),
-                    close=to_decimal(row[4], field="close"),
-                    volume=to_decimal(row[5], field="volume"),
-                    close_time_ms=close_ms,
-                )
-            )
-        except (IndexError, TypeError, ValueError) as exc:
-            raise PayloadError(f"klines {symbol}: {exc}") from None
-    return out
+    return [
+        Kline(
+            symbol=k.symbol,
+            interval=k.interval,
+            open_time_ms=k.open_time_ms,
+            open_time=from_ms(k.open_time_ms),
+            open=k.open,
+            high=k.high,
+            low=k.low,
+            close=k.close,
+            volume=k.volume,
+            close_time_ms=k.close_time_ms,
+        )
+        for k in klines
+        if k.close_time_ms < now_ms
+    ]
 
 
 def klines_fetch_range(
-    *, venue: PublicVenue, symbol: str, interval: str, start_ms: int, end_ms: int, now_ms: int
+    *, venue: Gateway, symbol: str, interval: str, start_ms: int, end_ms: int, now_ms: int
 ) -> list[Kline]:
     """Every closed kline with start_ms <= open time <= end_ms, paging 1500 at a time."""
     step = INTERVAL_MS[interval]
     found: list[Kline] = []
     cursor = start_ms
     while cursor <= end_ms:
-        raw = venue.call(
-            "futures_klines",
-            symbol=symbol,
-            interval=interval,
-            startTime=cursor,
-            endTime=end_ms,
-            limit=PAGE,
+        page = venue.klines(
+            symbol=symbol, interval=interval, start_ms=cursor, end_ms=end_ms, limit=PAGE
         )
-        rows = _kline_rows(symbol, interval, raw, now_ms=now_ms)
-        found.extend(rows)
-        if len(raw) < PAGE:
+        found.extend(_kline_rows(page, now_ms=now_ms))
+        if len(page) < PAGE:
             break
-        cursor = int(raw[-1][0]) + step
+        cursor = page[-1].open_time_ms + step
     return found
 
 
@@ -171,13 +133,13 @@ def _xadd_kline(client, kline: Kline) -> None:
             raise
 
 
-def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
+def market_publish_symbol(*, venue: Gateway, symbol: str) -> dict:
     """One symbol: the mark and funding into Redis, new closed klines (gaps backfilled) into
     the DB and then the kline stream. Returns counts for the caller's log."""
     interval = settings.MARKET_KLINE_INTERVAL
     step = INTERVAL_MS[interval]
-    mark = mark_parse(venue.call("futures_mark_price", symbol=symbol))
-    now_ms = mark.time
+    mark = venue.mark(symbol=symbol)
+    now_ms = mark.time_ms
     window_start = now_ms - settings.MARKET_KLINE_HISTORY * step
     window_start -= window_start % step
     last_closed = now_ms - now_ms % step - step
@@ -202,8 +164,8 @@ def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
         "mark_price": money_str(mark.mark_price),
         "index_price": money_str(mark.index_price),
         "funding_rate": money_str(mark.funding_rate),
-        "next_funding_time": str(mark.next_funding_time),
-        "time": str(mark.time),
+        "next_funding_time": str(mark.next_funding_ms),
+        "time": str(mark.time_ms),
     }
     try:
         pipe = client.pipeline()
@@ -220,13 +182,13 @@ def market_publish_symbol(*, venue: PublicVenue, symbol: str) -> dict:
     return {"symbol": symbol, "klines": len(new), "mark": entry["mark_price"]}
 
 
-def funding_store(*, mark: Mark) -> FundingRate:
+def funding_store(*, mark: MarkReport) -> FundingRate:
     """The funding rate of the coming funding time, as observed now (one row per symbol and
     funding time, updated by each publish: the durable history the model features read)."""
     row, _ = FundingRate.objects.update_or_create(
         symbol=mark.symbol,
-        funding_time_ms=mark.next_funding_time,
-        defaults={"rate": mark.funding_rate, "observed_ms": mark.time},
+        funding_time_ms=mark.next_funding_ms,
+        defaults={"rate": mark.funding_rate, "observed_ms": mark.time_ms},
     )
     return row
 
@@ -246,19 +208,16 @@ def stream_catch_up(*, symbol: str, interval: str, limit: int = 500) -> int:
     return len(rows)
 
 
-def market_publish(*, venue: PublicVenue, symbols: list[str]) -> list[dict]:
+def market_publish(*, venue: Gateway, symbols: list[str]) -> list[dict]:
     return [market_publish_symbol(venue=venue, symbol=symbol) for symbol in symbols]
 
 
-def _ticker_prices(venue: PublicVenue) -> dict[str, Decimal]:
-    rows = venue.call("futures_symbol_ticker")
-    if not isinstance(rows, list):
-        raise PayloadError("ticker: expected a list")
-    return {r["symbol"]: to_decimal(r["price"], field="price") for r in rows}
+def _ticker_prices(venue: Gateway) -> dict[str, Decimal]:
+    return {t.symbol: t.price for t in venue.tickers()}
 
 
 def cross_exchange_check(
-    *, venue: PublicVenue, reference: PublicVenue, symbols: list[str], threshold_bps: Decimal
+    *, venue: Gateway, reference: Gateway, symbols: list[str], threshold_bps: Decimal
 ) -> list[dict]:
     """Basis (venue - reference) and divergence (|basis| / reference, in bps) per symbol. An
     alarm is raised when a symbol crosses the threshold (logged, a row, a Redis key) and
@@ -319,7 +278,7 @@ def cross_exchange_check(
     return out
 
 
-def market_venue() -> PublicVenue:
+def market_venue() -> Gateway:
     """Market data comes from the venue the desk trades on: the trading account's, or
     EXCHANGE_BASE_URL when no account is registered yet."""
     from apps.exchange.models import ExchangeAccount
@@ -328,13 +287,13 @@ def market_venue() -> PublicVenue:
     if settings.TRADING_ACCOUNT:
         accounts = accounts.filter(name=settings.TRADING_ACCOUNT)
     account = accounts.order_by("id").first()
-    return PublicVenue(base_url=account.base_url if account else settings.EXCHANGE_BASE_URL)
+    return public_gateway(base_url=account.base_url if account else settings.EXCHANGE_BASE_URL)
 
 
 def cross_exchange_run(*, symbols: list[str]) -> list[dict]:
     return cross_exchange_check(
         venue=market_venue(),
-        reference=PublicVenue(base_url=settings.REFERENCE_EXCHANGE_BASE_URL),
+        reference=public_gateway(base_url=settings.REFERENCE_EXCHANGE_BASE_URL),
         symbols=symbols,
         threshold_bps=Decimal(settings.CROSS_EXCHANGE_ALARM_BPS),
     )

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from apps.core import jsoncodec, keys
+from apps.exchange.gateway import public_gateway
 from apps.market.models import CrossExchangeAlarm, Kline
 from apps.market.services import cross_exchange_check, kline_gaps, market_publish_symbol
-from apps.market.venue import PublicVenue
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -32,7 +32,7 @@ def venues(tmp_path_factory):
 
 def test_it_stores_klines_once_and_backfills_a_gap(venues, redis_client, settings):
     settings.MARKET_KLINE_HISTORY = 60
-    venue = PublicVenue(base_url=venues[0].base_url)
+    venue = public_gateway(base_url=venues[0].base_url)
     first = market_publish_symbol(venue=venue, symbol="BTCUSDT")
     stored = Kline.objects.filter(symbol="BTCUSDT", interval="1m")
     assert first["klines"] >= 59 and stored.count() == first["klines"]
@@ -56,7 +56,7 @@ def test_it_stores_klines_once_and_backfills_a_gap(venues, redis_client, setting
 
 
 def test_it_rebuilds_the_kline_stream_after_redis_lost_it(venues, redis_client, redis_server):
-    venue = PublicVenue(base_url=venues[0].base_url)
+    venue = public_gateway(base_url=venues[0].base_url)
     market_publish_symbol(venue=venue, symbol="ETHUSDT")
     count = Kline.objects.filter(symbol="ETHUSDT").count()
     redis_server.restart()
@@ -65,7 +65,7 @@ def test_it_rebuilds_the_kline_stream_after_redis_lost_it(venues, redis_client, 
 
 
 def test_it_raises_one_alarm_per_crossing_of_the_divergence_threshold(venues, redis_client):
-    main, ref = (PublicVenue(base_url=v.base_url) for v in venues)
+    main, ref = (public_gateway(base_url=v.base_url) for v in venues)
     venues[0].set_price("BTCUSDT", "40000.0")
     venues[1].set_price("BTCUSDT", "40000.0")
     calm = cross_exchange_check(

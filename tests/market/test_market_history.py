@@ -7,20 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from apps.exchange.reports import mark_parse
 from apps.market import selectors
 from apps.market.models import BasisObservation, FundingRate
-from apps.market.services import cross_exchange_check, funding_store, mark_parse
+from apps.market.services import cross_exchange_check, funding_store
+from tests.support.fake_gateway import FakeGateway
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeVenue:
-    def __init__(self, prices: dict[str, str]) -> None:
-        self.prices = prices
-
-    def call(self, method: str, **kwargs):
-        assert method == "futures_symbol_ticker"
-        return [{"symbol": s, "price": p} for s, p in self.prices.items()]
 
 
 def _mark(rate: str, time_ms: int, next_funding: int) -> dict:
@@ -50,8 +43,8 @@ def test_funding_is_one_row_per_funding_time_with_its_last_observed_rate():
 
 
 def test_each_cross_exchange_check_stores_a_signed_basis_row(redis_client):
-    venue = FakeVenue({"BTCUSDT": "40040", "ETHUSDT": "1998"})
-    reference = FakeVenue({"BTCUSDT": "40000", "ETHUSDT": "2000"})
+    venue = FakeGateway(prices={"BTCUSDT": "40040", "ETHUSDT": "1998"})
+    reference = FakeGateway(prices={"BTCUSDT": "40000", "ETHUSDT": "2000"})
     for _ in range(2):
         cross_exchange_check(
             venue=venue,

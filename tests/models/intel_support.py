@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
+from apps.exchange.gateway import public_gateway
 from apps.market.services import klines_fetch_range, klines_store
-from apps.market.venue import PublicVenue
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
 
 SEED = 20260107
@@ -41,7 +41,7 @@ def regime_labels(fast_venue) -> list[dict]:
 
 
 def load_klines(venue: PaperExchange, symbol: str, start_ms: int, end_ms: int) -> list:
-    public = PublicVenue(base_url=venue.base_url)
+    public = public_gateway(base_url=venue.base_url)
     rows = klines_fetch_range(
         venue=public, symbol=symbol, interval="1m", start_ms=start_ms, end_ms=end_ms, now_ms=end_ms
     )
