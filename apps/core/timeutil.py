@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+DAY_MS = 86_400_000  # one UTC day in ms: a ledger row's day is time_ms // DAY_MS
+
 
 def utcnow() -> datetime:
     return datetime.now(tz=UTC)

@@ -13,19 +13,13 @@ KlineReport), so a reactor cannot tell a streamed report from a polled one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-from apps.core.money import BadNumber, to_decimal
+from apps.core.money import BadNumber, q8, to_decimal, to_e8
 from apps.exchange.errors import PayloadError
 
-E8 = Decimal("0.00000001")
 QTY_PLACES = Decimal("0.0000000001")
 WORKING_STATUSES = ("NEW", "PARTIALLY_FILLED")
-
-
-def q8(value: Decimal) -> Decimal:
-    """Money and prices as the desk keeps them: 8 places, half-even (USDT's precision)."""
-    return value.quantize(E8, rounding=ROUND_HALF_EVEN)
 
 
 # --- report types --------------------------------------------------------------------------------
@@ -340,7 +334,7 @@ def income_page_parse(payload: object) -> list[IncomeReport]:
                 income_type=income_type,
                 symbol=_str(raw, "symbol", where),
                 amount=q8(amount),
-                amount_e8=int(q8(amount) * 100_000_000),
+                amount_e8=to_e8(amount),
                 asset=_str(raw, "asset", where),
                 info=_str(raw, "info", where, required=False)[:255],
                 trade_id=_str(raw, "tradeId", where, required=False),

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Sum
 
-from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.core.money import HUNDRED, ZERO, from_e8, q8
+from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
-from apps.exchange.reports import q8
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeDay,
@@ -30,15 +30,7 @@ WINDOWS: dict[str, timedelta | None] = {
 }
 REALIZED, COMMISSION, FUNDING, TRANSFER = "REALIZED_PNL", "COMMISSION", "FUNDING_FEE", "TRANSFER"
 TRADING_TYPES = (REALIZED, COMMISSION, FUNDING)
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
-E8 = Decimal(100_000_000)
-DAY_MS = 86_400_000
 EPOCH = date(1970, 1, 1)
-
-
-def _e8(value: int | None) -> Decimal:
-    return Decimal(value or 0) / E8
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
@@ -170,7 +162,7 @@ def figures_compute(
         if income_type not in TRADING_TYPES or not symbol:
             continue
         fig = by_symbol.setdefault(symbol, SymbolFigures(symbol=symbol))
-        amount = _e8(total)
+        amount = from_e8(total)
         if income_type == REALIZED:
             fig.realized_pnl, fig.realized_trades = amount, n
         elif income_type == COMMISSION:
@@ -188,7 +180,7 @@ def figures_compute(
         fig.initial_margin = pos.initial_margin
         fig.unrealized_pnl = pos.unrealized_pnl
     # Wallet at the window's start plus the net transfers made during it (docs/figures.md).
-    base = snapshot.wallet_balance - _e8(non_transfer_e8)
+    base = snapshot.wallet_balance - from_e8(non_transfer_e8)
     for fig in by_symbol.values():
         fig.unrealized_pct = _pct(fig.unrealized_pnl, fig.initial_margin)
         fig.realized_pct = _pct(fig.realized_pnl, base)
@@ -197,34 +189,77 @@ def figures_compute(
     return Figures(account, window, snapshot, window_start, base, symbols)
 
 
-def _money(value: Decimal) -> str:
-    text = format(q8(value), "f")
-    return "0.00000000" if text == "-0.00000000" else text
-
-
 def ledger_version(*, account: ExchangeAccount) -> int | None:
     return LedgerVersion.objects.filter(account=account).values_list("version", flat=True).first()
 
 
-def dashboard_get(*, account: ExchangeAccount | None, window: str) -> dict:
+# --- what the API answers: typed data; apps.pnl.api.serializers renders it (docs/pnl.md) ----------
+
+
+@dataclass(frozen=True)
+class Totals:
+    wallet_balance: Decimal
+    equity: Decimal  # the margin balance
+    available_balance: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    commission: Decimal
+    funding: Decimal
+    realized_trades: int
+    initial_margin: Decimal
+
+    @property
+    def total_pnl(self) -> Decimal:
+        return self.realized_pnl + self.unrealized_pnl
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.realized_pnl + self.commission + self.funding
+
+
+@dataclass(frozen=True)
+class Board:
+    """The figures of one dashboard answer: a function of the snapshot and the ledger only, so
+    it is what the cache keeps (plain data: it is pickled into the shared Redis cache)."""
+
+    window: str
+    window_start: datetime | None
+    as_of: datetime | None
+    symbols: list[SymbolFigures]
+    best_performer: str | None
+    best_reward: Decimal | None
+    avg_reward: Decimal | None
+    totals: Totals
+
+    @property
+    def symbols_tracked(self) -> int:
+        return len(self.symbols)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    status: str  # "ok", "no_data" or "stale"
+    message: str
+    poll_age_seconds: int | None
+    board: Board  # the API answer is these three fields and the board's, flat
+
+
+# Bumped whenever Board's shape changes: a pickle of the old shape in the shared cache must not
+# meet the new code during a rolling restart.
+BOARD_CACHE_SHAPE = 1
+
+
+def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
     """GET /api/rl-dashboard/: the shape the frontend builds against (docs/pnl.md).
 
     The figures are a function of the latest snapshot and the ledger (windows end at the
     snapshot's time), so they are computed once per (snapshot, ledger version) and reused by
-    every request until a poll changes either; only the poll's age and the status it implies
-    are computed per request. The version is read before the figures: a page committed in
-    between can only make a stored answer newer than its key, never older."""
+    every request (of every web worker: the cache is Redis) until a poll changes either; only
+    the poll's age and the status it implies are computed per request. The version is read
+    before the figures: a page committed in between can only make a stored answer newer than
+    its key, never older."""
     snapshot = snapshot_latest(account=account) if account else None
-    version = ledger_version(account=account) if snapshot is not None else None
-    key = None
-    if snapshot is not None and version is not None:
-        stamp = snapshot.taken_at.timestamp()
-        key = f"pnl:dashboard:{account.id}:{window}:{snapshot.id}:{stamp}:{version}"
-    board = cache.get(key) if key else None
-    if board is None:
-        board = _dashboard_figures(account=account, window=window, snapshot=snapshot)
-        if key:
-            cache.set(key, board, timeout=settings.PNL_DASHBOARD_CACHE_SECONDS)
+    board = board_get(account=account, window=window, snapshot=snapshot)
     now = utcnow()
     age = int((now - snapshot.taken_at).total_seconds()) if snapshot else None
     if snapshot is None:
@@ -240,81 +275,87 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> dict:
         status, message = "stale", f"Last successful poll {age} s ago: figures may be out of date."
     else:
         status = "ok"
-        message = f"Tracking {board['symbols_tracked']} symbol(s) of account {account.name}."
-    return {"status": status, "message": message, "poll_age_seconds": age, **board}
+        message = f"Tracking {board.symbols_tracked} symbol(s) of account {account.name}."
+    return Dashboard(status=status, message=message, poll_age_seconds=age, board=board)
 
 
-def _dashboard_figures(
+def board_get(
     *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
-) -> dict:
+) -> Board:
+    """The dashboard's figures as of `snapshot`, from the cache when a request or a poll has
+    computed them for this snapshot and ledger version already."""
+    version = ledger_version(account=account) if snapshot is not None else None
+    key = None
+    if snapshot is not None and version is not None:
+        stamp = snapshot.taken_at.timestamp()
+        key = (
+            f"pnl:dashboard:{BOARD_CACHE_SHAPE}:{account.id}:{window}:{snapshot.id}:{stamp}:"
+            f"{version}"
+        )
+    board = cache.get(key) if key else None
+    if board is None:
+        board = _board_compute(account=account, window=window, snapshot=snapshot)
+        if key:
+            cache.set(key, board, timeout=settings.PNL_DASHBOARD_CACHE_SECONDS)
+    return board
+
+
+def _board_compute(
+    *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
+) -> Board:
     figures = figures_compute(account=account, window=window, snapshot=snapshot)
     rewards = [(f.reward, f.symbol) for f in figures.symbols]
     # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
     best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
     avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
-    return {
-        "window": window,
-        "window_start": figures.window_start,
-        "as_of": figures.as_of,
-        "symbols_tracked": len(figures.symbols),
-        "symbols": [
-            {
-                "symbol": f.symbol,
-                "side": f.side,
-                "position_size": format(f.position_size.normalize(), "f")
-                if f.position_size
-                else "0",
-                "entry_price": _money(f.entry_price),
-                "mark_price": _money(f.mark_price),
-                "leverage": f.leverage,
-                "notional": _money(f.notional),
-                "initial_margin": _money(f.initial_margin),
-                "unrealized_pnl": _money(f.unrealized_pnl),
-                "unrealized_pct": _money(f.unrealized_pct),
-                "realized_pnl": _money(f.realized_pnl),
-                "realized_pct": _money(f.realized_pct),
-                "total_pnl": _money(f.total_pnl),
-                "realized_trades": f.realized_trades,
-                "commission": _money(f.commission),
-                "funding": _money(f.funding),
-                "reward": _money(f.reward),
-            }
-            for f in figures.symbols
-        ],
-        "best_performer": best[1] if best else None,
-        "best_reward": _money(best[0]) if best else None,
-        "avg_reward": _money(avg) if avg is not None else None,
-        "totals": _totals(figures),
-    }
-
-
-def _totals(figures: Figures) -> dict:
     snapshot = figures.snapshot
-    realized = figures.total("realized_pnl")
-    unrealized = figures.total("unrealized_pnl")
-    commission = figures.total("commission")
-    funding = figures.total("funding")
-    return {
-        "wallet_balance": _money(snapshot.wallet_balance if snapshot else ZERO),
-        "equity": _money(snapshot.margin_balance if snapshot else ZERO),
-        "available_balance": _money(snapshot.available_balance if snapshot else ZERO),
-        "unrealized_pnl": _money(unrealized),
-        "realized_pnl": _money(realized),
-        "total_pnl": _money(realized + unrealized),
-        "commission": _money(commission),
-        "funding": _money(funding),
-        "net_pnl": _money(realized + commission + funding),
-        "realized_trades": figures.realized_trades,
-        "initial_margin": _money(figures.total("initial_margin")),
-    }
+    totals = Totals(
+        wallet_balance=snapshot.wallet_balance if snapshot else ZERO,
+        equity=snapshot.margin_balance if snapshot else ZERO,
+        available_balance=snapshot.available_balance if snapshot else ZERO,
+        unrealized_pnl=figures.total("unrealized_pnl"),
+        realized_pnl=figures.total("realized_pnl"),
+        commission=figures.total("commission"),
+        funding=figures.total("funding"),
+        realized_trades=figures.realized_trades,
+        initial_margin=figures.total("initial_margin"),
+    )
+    return Board(
+        window=window,
+        window_start=figures.window_start,
+        as_of=figures.as_of,
+        symbols=figures.symbols,
+        best_performer=best[1] if best else None,
+        best_reward=best[0] if best else None,
+        avg_reward=avg,
+        totals=totals,
+    )
 
 
-def history_get(*, account: ExchangeAccount | None, symbol: str, window: str) -> dict:
+@dataclass(frozen=True)
+class HistoryPoint:
+    time: datetime
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    reward: Decimal
+
+    @property
+    def total_pnl(self) -> Decimal:
+        return self.realized_pnl + self.unrealized_pnl
+
+
+@dataclass(frozen=True)
+class History:
+    symbol: str
+    points: list[HistoryPoint]
+
+
+def history_get(*, account: ExchangeAccount | None, symbol: str, window: str) -> History:
     """GET /api/rl-dashboard/history/{symbol}/: one point per stored snapshot in the window."""
     symbol = symbol.upper()
     figures = figures_compute(account=account, window=window)
     if figures.snapshot is None:
-        return {"symbol": symbol, "points": []}
+        return History(symbol=symbol, points=[])
     snapshots = AccountSnapshot.objects.filter(
         account=account, exchange_time__lte=figures.snapshot.exchange_time
     )
@@ -343,23 +384,35 @@ def history_get(*, account: ExchangeAccount | None, symbol: str, window: str) ->
             i += 1
         pos = positions.get(snap["id"])
         unrealized = pos["unrealized_pnl"] if pos else ZERO
-        realized = _e8(cum_e8)
+        realized = from_e8(cum_e8)
         reward = (_pct(unrealized, pos["initial_margin"]) if pos else ZERO) + _pct(
             realized, figures.base
         )
         points.append(
-            {
-                "time": snap["exchange_time"],
-                "unrealized_pnl": _money(unrealized),
-                "realized_pnl": _money(realized),
-                "total_pnl": _money(realized + unrealized),
-                "reward": _money(reward),
-            }
+            HistoryPoint(
+                time=snap["exchange_time"],
+                unrealized_pnl=unrealized,
+                realized_pnl=realized,
+                reward=reward,
+            )
         )
-    return {"symbol": symbol, "points": points}
+    return History(symbol=symbol, points=points)
 
 
-def daily_get(*, account: ExchangeAccount | None, days: int) -> dict:
+@dataclass(frozen=True)
+class Day:
+    date: date
+    realized_pnl: Decimal
+    commission: Decimal
+    funding: Decimal
+    trades: int
+
+    @property
+    def net_pnl(self) -> Decimal:
+        return self.realized_pnl + self.commission + self.funding
+
+
+def daily_get(*, account: ExchangeAccount | None, days: int) -> list[Day]:
     """GET /api/pnl/daily/: per UTC day (exchange time), the last `days` days, oldest first."""
     snapshot = snapshot_latest(account=account) if account else None
     last_day: date = (snapshot.exchange_time if snapshot else utcnow()).date()
@@ -384,46 +437,40 @@ def daily_get(*, account: ExchangeAccount | None, days: int) -> dict:
             bucket[row["income_type"]] += row["total"] or 0
             if row["income_type"] == REALIZED:
                 bucket["trades"] += row["n"]
-    result = []
-    for day, bucket in out.items():
-        realized, commission, funding = (
-            _e8(bucket[REALIZED]),
-            _e8(bucket[COMMISSION]),
-            _e8(bucket[FUNDING]),
+    return [
+        Day(
+            date=day,
+            realized_pnl=from_e8(bucket[REALIZED]),
+            commission=from_e8(bucket[COMMISSION]),
+            funding=from_e8(bucket[FUNDING]),
+            trades=bucket["trades"],
         )
-        result.append(
-            {
-                "date": day.isoformat(),
-                "realized_pnl": _money(realized),
-                "commission": _money(commission),
-                "funding": _money(funding),
-                "net_pnl": _money(realized + commission + funding),
-                "trades": bucket["trades"],
-            }
-        )
-    return {"days": result}
+        for day, bucket in out.items()
+    ]
 
 
-def equity_get(*, account: ExchangeAccount | None, window: str) -> dict:
+@dataclass(frozen=True)
+class EquityPoint:
+    time: datetime
+    wallet_balance: Decimal
+    equity: Decimal  # the margin balance
+
+
+def equity_get(*, account: ExchangeAccount | None, window: str) -> list[EquityPoint]:
     """GET /api/pnl/equity/: wallet balance and equity (margin balance) per stored snapshot."""
     snapshot = snapshot_latest(account=account) if account else None
     if snapshot is None:
-        return {"points": []}
+        return []
     rows = AccountSnapshot.objects.filter(
         account=account, exchange_time__lte=snapshot.exchange_time
     )
     span = WINDOWS[window]
     if span is not None:
         rows = rows.filter(exchange_time__gte=snapshot.exchange_time - span)
-    return {
-        "points": [
-            {
-                "time": r["exchange_time"],
-                "wallet_balance": _money(r["wallet_balance"]),
-                "equity": _money(r["margin_balance"]),
-            }
-            for r in rows.order_by("exchange_time", "id").values(
-                "exchange_time", "wallet_balance", "margin_balance"
-            )
-        ]
-    }
+    return [
+        EquityPoint(time=r["exchange_time"], wallet_balance=r["wallet_balance"],
+                    equity=r["margin_balance"])
+        for r in rows.order_by("exchange_time", "id").values(
+            "exchange_time", "wallet_balance", "margin_balance"
+        )
+    ]

@@ -18,12 +18,13 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 
 from apps.core import jsoncodec, keys
+from apps.core.money import ZERO, from_e8, money8_str, q8, qty_str
 from apps.core.redis import get_redis
-from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.errors import PayloadError
 from apps.exchange.gateway import Gateway, gateway_for
 from apps.exchange.models import ExchangeAccount
-from apps.exchange.reports import AccountReport, IncomeReport, PositionReport, q8
+from apps.exchange.reports import AccountReport, IncomeReport, PositionReport
 from apps.pnl import selectors
 from apps.pnl.models import (
     AccountSnapshot,
@@ -38,11 +39,9 @@ from apps.pnl.models import (
 
 logger = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
 MAX_PAGES_PER_TIMESTAMP = 10_000  # a venue ignoring `page` must not loop us for ever
 PUBLISHED_MARKER_TTL = 30 * 86_400
 STREAM_MAXLEN = 100_000
-HISTORY_KEEP_MS = 7 * DAY_MS
 
 # SET the marker and XADD in one atomic step: both happen or neither (docs/pnl.md).
 _PUBLISH_ONCE = """
@@ -268,7 +267,7 @@ def trades_funding(
             while i < len(charged) and charged[i][0] <= row.time_ms:
                 total += charged[i][1]
                 i += 1
-            out[row.tran_id] = Decimal(total) / selectors.E8
+            out[row.tran_id] = from_e8(total)
     return out
 
 
@@ -328,7 +327,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
                 time=from_ms(r.time_ms),
                 time_ms=r.time_ms,
                 realized_pnl=r.amount,
-                funding=funding.get(r.tran_id, selectors.ZERO),
+                funding=funding.get(r.tran_id, ZERO),
             )
             for r in realized
         ],
@@ -357,7 +356,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
         for trade in Trade.objects.filter(account=account, trade_id__in=trade_ids):
             key = (trade.symbol, trade.trade_id)
             if key in touched and key in fees:
-                trade.commission = Decimal(fees[key]) / selectors.E8
+                trade.commission = from_e8(fees[key])
                 to_update.append(trade)
         Trade.objects.bulk_update(to_update, ["commission"], batch_size=500)
     return len(new)
@@ -602,64 +601,62 @@ def _publish_batch(account: ExchangeAccount, trades: list[Trade], publish) -> in
 def live_state_write(*, account: ExchangeAccount) -> None:
     """quantum:rl:reward:{SYMBOL} per tracked symbol and quantum:portfolio:realtime, rebuilt
     from the ledger on every poll (Redis is a cache: flush it and the next poll restores it).
-    Only the dashboard's default account writes these desk-wide keys."""
+    Only the dashboard's default account writes these desk-wide keys. Written from the
+    dashboard's figures (the selectors' data), with the API's renderings of each number, so a
+    reader of Redis and a reader of the API see the same strings. The reward history
+    (quantum:rl:history:{SYMBOL}) is the RL monitor's, not written here (docs/intelligence.md)."""
     default = selectors.account_default()
     if default is None or default.id != account.id:
         return
     window = settings.PNL_REWARD_WINDOW
-    board = selectors.dashboard_get(account=account, window=window)
+    board = selectors.board_get(
+        account=account, window=window, snapshot=selectors.snapshot_latest(account=account)
+    )
     ttl = settings.PNL_REWARD_TTL_SECONDS
-    as_of_ms = to_ms(board["as_of"]) if board["as_of"] else to_ms(utcnow())
+    as_of_ms = to_ms(board.as_of) if board.as_of else to_ms(utcnow())
+    source = f"pnl_tracker:{account.name}"
     pipe = get_redis().pipeline(transaction=True)
-    for row in board["symbols"]:
-        key = keys.rl_reward(row["symbol"])
+    for f in board.symbols:
+        key = keys.rl_reward(f.symbol)
         fields = {
-            **{
-                k: row[k]
-                for k in (
-                    "symbol",
-                    "unrealized_pnl",
-                    "unrealized_pct",
-                    "realized_pnl",
-                    "realized_pct",
-                    "total_pnl",
-                    "realized_trades",
-                    "side",
-                    "entry_price",
-                    "mark_price",
-                    "notional",
-                    "leverage",
-                    "reward",
-                    "commission",
-                    "funding",
-                )
-            },
-            "position_size": row["position_size"],
-            "reward_unrealized_pct": row["unrealized_pct"],
-            "reward_realized_pct": row["realized_pct"],
+            "symbol": f.symbol,
+            "unrealized_pnl": money8_str(f.unrealized_pnl),
+            "unrealized_pct": money8_str(f.unrealized_pct),
+            "realized_pnl": money8_str(f.realized_pnl),
+            "realized_pct": money8_str(f.realized_pct),
+            "total_pnl": money8_str(f.total_pnl),
+            "realized_trades": f.realized_trades,
+            "side": f.side,
+            "entry_price": money8_str(f.entry_price),
+            "mark_price": money8_str(f.mark_price),
+            "notional": money8_str(f.notional),
+            "leverage": f.leverage,
+            "reward": money8_str(f.reward),
+            "commission": money8_str(f.commission),
+            "funding": money8_str(f.funding),
+            "position_size": qty_str(f.position_size),
+            "reward_unrealized_pct": money8_str(f.unrealized_pct),
+            "reward_realized_pct": money8_str(f.realized_pct),
             "window": window,
             "timestamp": as_of_ms,
-            "source": f"pnl_tracker:{account.name}",
+            "source": source,
         }
         pipe.delete(key)
         pipe.hset(key, mapping={k: jsoncodec.dumps(v) for k, v in fields.items()})
         pipe.expire(key, ttl)
-        history = keys.rl_history(row["symbol"])
-        pipe.zadd(history, {jsoncodec.dumps({"t": as_of_ms, "reward": row["reward"]}): as_of_ms})
-        pipe.zremrangebyscore(history, "-inf", as_of_ms - HISTORY_KEEP_MS)
-    totals = board["totals"]
+    totals = board.totals
     portfolio = {
-        "total_equity": totals["equity"],
-        "wallet_balance": totals["wallet_balance"],
-        "available_balance": totals["available_balance"],
-        "total_unrealized_pnl": totals["unrealized_pnl"],
-        "total_realized_pnl": totals["realized_pnl"],
-        "total_pnl": totals["total_pnl"],
-        "total_margin": totals["initial_margin"],
-        "num_positions": sum(1 for r in board["symbols"] if r["side"]),
+        "total_equity": money8_str(totals.equity),
+        "wallet_balance": money8_str(totals.wallet_balance),
+        "available_balance": money8_str(totals.available_balance),
+        "total_unrealized_pnl": money8_str(totals.unrealized_pnl),
+        "total_realized_pnl": money8_str(totals.realized_pnl),
+        "total_pnl": money8_str(totals.total_pnl),
+        "total_margin": money8_str(totals.initial_margin),
+        "num_positions": sum(1 for f in board.symbols if f.side),
         "window": window,
         "timestamp": as_of_ms,
-        "source": f"pnl_tracker:{account.name}",
+        "source": source,
     }
     pipe.delete(keys.PORTFOLIO_REALTIME)
     pipe.hset(

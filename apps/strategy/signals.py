@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from apps.core.money import ZERO
 from apps.strategy.backtest import positions
 from apps.strategy.models import StrategyVersion
 from apps.trading.signals import KlineLike, MaCrossAtr, Signal
 
-ZERO = Decimal(0)
 CONF_PLACES = Decimal("0.0001")
 
 

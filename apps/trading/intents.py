@@ -9,6 +9,7 @@ from decimal import Decimal
 from celery import current_app
 from django.db import transaction
 
+from apps.core.money import ZERO
 from apps.core.timeutil import utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
@@ -19,7 +20,6 @@ from apps.trading.risk import Proposal, risk_evaluate
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "quantum.trading.execute_intent"  # named, not imported: workers/ sits above us
-ZERO = Decimal(0)
 
 
 def intent_enqueue(*, intent_id: int) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from apps.core.money import ZERO
 from apps.trading.models import DeskMode, DeskState, IntentAction, RiskPolicy
-
-ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)

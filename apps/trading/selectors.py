@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
+from apps.core.money import ZERO
 from apps.exchange.models import ExchangeAccount
 from apps.trading.models import (
     FILLED_STATES,
@@ -23,8 +24,6 @@ from apps.trading.models import (
     Side,
 )
 from apps.trading.risk import Book
-
-ZERO = Decimal(0)
 
 
 def policy_get() -> RiskPolicy:

@@ -17,10 +17,9 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from apps.core.money import money_str
+from apps.core.money import ZERO, money_str
 from apps.trading import hooks
 
-ZERO = Decimal(0)
 ONE = Decimal(1)
 HALF = Decimal("0.5")
 CONF_PLACES = Decimal("0.0001")

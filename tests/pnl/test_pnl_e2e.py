@@ -287,13 +287,16 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
         cached = {k: jsoncodec.loads(v)
                   for k, v in redis_client.hgetall(keys.rl_reward(row["symbol"])).items()}
         for field in ("unrealized_pnl", "unrealized_pct", "realized_pnl", "realized_pct",
-                      "total_pnl", "realized_trades", "reward", "side", "entry_price"):
+                      "total_pnl", "realized_trades", "reward", "side", "entry_price",
+                      "mark_price", "notional", "leverage", "position_size", "commission",
+                      "funding"):
             assert cached[field] == row[field], field
         assert 0 < redis_client.ttl(keys.rl_reward(row["symbol"])) <= 3600
     portfolio = {k: jsoncodec.loads(v)
                  for k, v in redis_client.hgetall(keys.PORTFOLIO_REALTIME).items()}
     assert portfolio["total_equity"] == board24["totals"]["equity"]
     assert portfolio["total_pnl"] == board24["totals"]["total_pnl"]
+    assert portfolio["total_margin"] == board24["totals"]["initial_margin"]
     assert portfolio["num_positions"] == 2
 
     # Redis is a cache of the ledger: flush the desk's keys, the next poll rebuilds them and

@@ -18,6 +18,7 @@ from django.db.models import Count, Sum
 
 from apps.exchange import reports
 from apps.pnl import selectors, services
+from apps.pnl.api.serializers import DailyOutput, DashboardOutput
 from apps.pnl.models import IncomeDay, IncomeRow, PollRun
 from tests.support.fake_binance import account_payload, income_row, position
 
@@ -130,7 +131,7 @@ def test_it_reads_every_window_as_a_brute_force_sum_of_the_raw_rows(desk_account
         expected.setdefault("ETHUSDT", {"realized_pnl": Decimal(0), "trades": 0,
                                         "commission": Decimal(0), "funding": Decimal(0)})
         board = selectors.dashboard_get(account=desk_account, window=window)
-        got = {s["symbol"]: s for s in board["symbols"]}
+        got = {s["symbol"]: s for s in DashboardOutput(board).data["symbols"]}
         assert sorted(got) == sorted(expected), (seed, window)
         for symbol, e in expected.items():
             pct = (e["realized_pnl"] / base * 100).quantize(E8) if base > 0 else Decimal(0)
@@ -141,7 +142,7 @@ def test_it_reads_every_window_as_a_brute_force_sum_of_the_raw_rows(desk_account
                 e["trades"], _money(pct)), (seed, window, symbol)
 
     # Daily: whole UTC days, rows with a symbol of the three trading types.
-    days = selectors.daily_get(account=desk_account, days=40)["days"]
+    days = DailyOutput({"days": selectors.daily_get(account=desk_account, days=40)}).data["days"]
     for day in days:
         index = date.fromisoformat(day["date"]).toordinal() - selectors.utc_day(0).toordinal()
         day_rows = [r for r in rows if r["time"] // DAY == index and r["symbol"]]

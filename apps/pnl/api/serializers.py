@@ -1,7 +1,10 @@
-"""Input and output serializers of the PnL API. Money is a decimal string (8 places)."""
+"""Input and output serializers of the PnL API. The selectors return Decimals; money,
+prices and percentages are rendered here as decimal strings of 8 places, quantities without
+trailing zeros (apps.core.money.money8_str / qty_str, which the Redis live state uses too)."""
 
 from rest_framework import serializers
 
+from apps.core.money import money8_str, qty_str
 from apps.pnl.selectors import WINDOWS
 
 # The database's largest id: a bigger number would overflow its integer, not just miss.
@@ -24,28 +27,44 @@ class DailyInput(serializers.Serializer):
     account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
+class Decimal8Field(serializers.CharField):
+    """A Decimal rendered as a string of 8 places (a string field in the schema)."""
+
+    def to_representation(self, value) -> str:
+        return money8_str(value)
+
+
+class QuantityField(serializers.CharField):
+    def to_representation(self, value) -> str:
+        return qty_str(value)
+
+
 def _money(**kw) -> serializers.CharField:
-    return serializers.CharField(help_text="USDT, decimal string", **kw)
+    return Decimal8Field(help_text="USDT, decimal string", **kw)
+
+
+def _pct(**kw) -> serializers.CharField:
+    return Decimal8Field(**kw)
 
 
 class SymbolOutput(serializers.Serializer):
     symbol = serializers.CharField()
     side = serializers.CharField(help_text='"LONG", "SHORT" or "" (no open position)')
-    position_size = serializers.CharField(help_text="signed quantity, decimal string")
+    position_size = QuantityField(help_text="signed quantity, decimal string")
     entry_price = _money()
     mark_price = _money()
     leverage = serializers.IntegerField()
     notional = _money()
     initial_margin = _money()
     unrealized_pnl = _money()
-    unrealized_pct = serializers.CharField()
+    unrealized_pct = _pct()
     realized_pnl = _money()
-    realized_pct = serializers.CharField()
+    realized_pct = _pct()
     total_pnl = _money()
     realized_trades = serializers.IntegerField()
     commission = _money()
     funding = _money()
-    reward = serializers.CharField()
+    reward = _pct()
 
 
 class TotalsOutput(serializers.Serializer):
@@ -63,18 +82,20 @@ class TotalsOutput(serializers.Serializer):
 
 
 class DashboardOutput(serializers.Serializer):
+    """apps.pnl.selectors.Dashboard: its status fields and its board's figures, flat."""
+
     status = serializers.ChoiceField(choices=["ok", "no_data", "stale"])
     message = serializers.CharField()
-    window = serializers.CharField()
-    window_start = serializers.DateTimeField(allow_null=True)
-    as_of = serializers.DateTimeField(allow_null=True)
+    window = serializers.CharField(source="board.window")
+    window_start = serializers.DateTimeField(source="board.window_start", allow_null=True)
+    as_of = serializers.DateTimeField(source="board.as_of", allow_null=True)
     poll_age_seconds = serializers.IntegerField(allow_null=True)
-    symbols_tracked = serializers.IntegerField()
-    symbols = SymbolOutput(many=True)
-    best_performer = serializers.CharField(allow_null=True)
-    best_reward = serializers.CharField(allow_null=True)
-    avg_reward = serializers.CharField(allow_null=True)
-    totals = TotalsOutput()
+    symbols_tracked = serializers.IntegerField(source="board.symbols_tracked")
+    symbols = SymbolOutput(source="board.symbols", many=True)
+    best_performer = serializers.CharField(source="board.best_performer", allow_null=True)
+    best_reward = _pct(source="board.best_reward", allow_null=True)
+    avg_reward = _pct(source="board.avg_reward", allow_null=True)
+    totals = TotalsOutput(source="board.totals")
 
 
 class HistoryPointOutput(serializers.Serializer):
@@ -82,7 +103,7 @@ class HistoryPointOutput(serializers.Serializer):
     unrealized_pnl = _money()
     realized_pnl = _money()
     total_pnl = _money()
-    reward = serializers.CharField()
+    reward = _pct()
 
 
 class HistoryOutput(serializers.Serializer):

@@ -57,7 +57,7 @@ class DailyView(APIView):
     def get(self, request: Request) -> Response:
         params = _input(s.DailyInput, request)
         daily = selectors.daily_get(account=_account(params.get("account")), days=params["days"])
-        return Response(s.DailyOutput(daily).data)
+        return Response(s.DailyOutput({"days": daily}).data)
 
 
 class EquityView(APIView):
@@ -67,4 +67,4 @@ class EquityView(APIView):
         equity = selectors.equity_get(
             account=_account(params.get("account")), window=params["window"]
         )
-        return Response(s.EquityOutput(equity).data)
+        return Response(s.EquityOutput({"points": equity}).data)
