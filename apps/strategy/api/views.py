@@ -1,69 +1,19 @@
 """API of the strategy context: versions with their audit trail, evolution runs (progress)."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.models.api.views import IsStaffToWrite
+from apps.api.permissions import IsStaffToWrite
 from apps.strategy import selectors, services
-from apps.strategy.backtest import FAMILIES
-from apps.strategy.models import EvolutionRun, StrategyEvent, StrategyVersion, VersionStatus
-
-
-class EventOutput(serializers.ModelSerializer):
-    class Meta:
-        model = StrategyEvent
-        fields = ["action", "from_status", "to_status", "replaced", "actor", "reason", "created_at"]
-
-
-class VersionOutput(serializers.ModelSerializer):
-    events = EventOutput(many=True)
-
-    class Meta:
-        model = StrategyVersion
-        fields = [
-            "id",
-            "family",
-            "params",
-            "status",
-            "search_score",
-            "holdout_score",
-            "evolution_run",
-            "created_at",
-            "events",
-        ]
-
-
-class RunOutput(serializers.ModelSerializer):
-    class Meta:
-        model = EvolutionRun
-        fields = [
-            "id",
-            "family",
-            "symbol",
-            "status",
-            "progress",
-            "generation",
-            "generations",
-            "population",
-            "best_score",
-            "best_params",
-            "holdout_score",
-            "history",
-            "search_bars",
-            "holdout_bars",
-            "result",
-            "error",
-            "created_at",
-            "finished_at",
-        ]
-
-
-class VersionsInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=VersionStatus.choices, required=False)
+from apps.strategy.api.serializers import (
+    RunInput,
+    RunOutput,
+    VersionOutput,
+    VersionsInput,
+)
 
 
 class VersionsView(ListAPIView):
@@ -77,29 +27,6 @@ class VersionsView(ListAPIView):
     @extend_schema(parameters=[VersionsInput])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
-
-
-class TradedSymbolField(serializers.ChoiceField):
-    """One of TRADING_SYMBOLS, case-insensitive."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(choices=settings.TRADING_SYMBOLS, **kwargs)
-        self.error_messages["invalid_choice"] = f"not a traded symbol: {settings.TRADING_SYMBOLS}"
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(str(data).upper())
-
-
-class RunInput(serializers.Serializer):
-    family = serializers.ChoiceField(choices=sorted(FAMILIES))
-    # EvolutionRun.seed is a 32-bit signed column on PostgreSQL: a bigger seed cannot be stored.
-    seed = serializers.IntegerField(required=False, default=1, min_value=0, max_value=2**31 - 1)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Built per instance: the traded symbols are settings read when the request is served,
-        # and the schema (built from an instance too) lists them as the field's enum.
-        self.fields["symbol"] = TradedSymbolField()
 
 
 class RunsView(ListAPIView):

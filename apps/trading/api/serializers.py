@@ -1,5 +1,6 @@
 """Output and input serializers of the trading API: no logic, Decimals as strings."""
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from apps.trading.models import (
@@ -216,3 +217,7 @@ class OrderPageOut(serializers.Serializer):
 class PositionPageOut(serializers.Serializer):
     count = serializers.IntegerField()
     results = PositionOut(many=True)
+
+
+# The detail of a refused or failed desk change (409 lock busy, 502 exchange unreachable).
+ErrorOut = inline_serializer("FlattenError", {"detail": serializers.CharField()})

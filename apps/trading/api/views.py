@@ -1,14 +1,13 @@
 """Trading API: one operation per view. Reads for any authenticated user; changing the desk
 (mode, kill switch, flatten) needs a staff user."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions
-from rest_framework import serializers as drf_serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.permissions import IsStaffToWrite
 from apps.core.locks import LockHeld
 from apps.exchange.errors import ExchangeError
 from apps.trading import selectors, services
@@ -25,9 +24,6 @@ class ExchangeUnavailable(APIException):
     status_code = 502
     default_detail = "the exchange did not answer"
     default_code = "exchange_unavailable"
-
-
-ErrorOut = inline_serializer("FlattenError", {"detail": drf_serializers.CharField()})
 
 
 def _params(serializer_class, request: Request) -> dict:
@@ -65,13 +61,6 @@ class PositionListView(APIView):
         return Response(s.PositionPageOut({"count": qs.count(), "results": qs}).data)
 
 
-class IsStaffToWrite(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return bool(request.user and request.user.is_staff)
-
-
 def _desk_out() -> dict:
     desk = selectors.desk_get()
     return s.DeskOut(
@@ -97,7 +86,7 @@ class DeskView(APIView):
         return Response(_desk_out())
 
     @extend_schema(
-        request=s.DeskIn, responses={200: s.DeskChangeOut, 409: ErrorOut, 502: ErrorOut}
+        request=s.DeskIn, responses={200: s.DeskChangeOut, 409: s.ErrorOut, 502: s.ErrorOut}
     )
     def post(self, request: Request) -> Response:
         data = s.DeskIn(data=request.data)

@@ -1,0 +1,90 @@
+"""Input and output serializers of the models API (the views in views.py use them)."""
+
+from rest_framework import serializers
+
+from apps.api.fields import symbol_filter
+from apps.models.models import ModelKind, ModelVersion, Prediction, RegimeObservation, TrainingRun
+
+
+class TrainingRunOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "stage",
+            "model_version",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ModelOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "weight",
+            "params",
+            "metrics",
+            "live_metrics",
+            "artifact_sha256",
+            "created_at",
+            "status_changed_at",
+        ]
+
+
+class PredictionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "model_version",
+            "symbol",
+            "as_of_ms",
+            "horizon",
+            "prob_up",
+            "direction",
+            "price",
+            "scored_at",
+            "outcome_up",
+            "correct",
+            "brier",
+            "pnl",
+        ]
+
+
+class RegimeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RegimeObservation
+        fields = ["symbol", "regime", "as_of_ms", "stats", "created_at"]
+
+
+class ModelsOutput(serializers.Serializer):
+    models = ModelOutput(many=True)
+    training_runs = TrainingRunOutput(many=True)
+
+
+class RegimesInput(serializers.Serializer):
+    symbol = symbol_filter("Symbol whose history to list (newest 200).")
+
+
+class PredictionsInput(serializers.Serializer):
+    symbol = symbol_filter()
+    # A bigger id cannot exist and would overflow the database's integer.
+    model = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class RegimesOutput(serializers.Serializer):
+    latest = RegimeOutput(many=True, help_text="the latest regime of every traded symbol")
+    history = RegimeOutput(many=True, help_text="the symbol's history; empty without ?symbol=")
+
+
+class TrainInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModelKind.choices)
