@@ -1,6 +1,6 @@
 """Exchange-side backstops: one wide STOP_MARKET closePosition per open position.
 
-The exit brain (monitor.py) enforces take profit, stop loss and the trailing stop, but only while
+The exit brain (exits.py) enforces take profit, stop loss and the trailing stop, but only while
 the desk runs. The backstop is the venue's guard for when it does not: `TRADING_BACKSTOP_PCT`
 (3 %) beyond the entry, by the mark price, well outside the monitor's stop loss, so in normal
 operation the monitor closes first and the backstop is withdrawn.
@@ -9,7 +9,7 @@ Each cycle makes the venue agree with the positions: a backstop for every open p
 none (or whose entry moved), none for a symbol without a position. A backstop is a row before it
 is an order (`qb-<id>` is its clientAlgoId), so after a timeout the venue is asked, never sent a
 second one. When one fires, the monitor records the close it made as a FILLED intent with reason
-`backstop` (monitor._adopt) and its exit reaches the PnL stream with that reason.
+`backstop` (reconciliation._adopt) and its exit reaches the PnL stream with that reason.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ from django.conf import settings
 
 from apps.core.money import quantize_step
 from apps.core.timeutil import utcnow
-from apps.exchange.client import ExchangeClient
 from apps.exchange.errors import (
     CANCEL_REJECTED,
     ORDER_NOT_FOUND,
     FatalExchangeError,
     RetryableExchangeError,
 )
+from apps.exchange.gateway import Gateway
 from apps.exchange.models import ExchangeAccount
+from apps.exchange.reports import AlgoOrderReport
 from apps.trading import selectors
 from apps.trading.models import (
     LIVE_BACKSTOP_STATES,
@@ -38,14 +39,12 @@ from apps.trading.models import (
     Position,
     Side,
 )
-from apps.trading.venue import filters_get, order_find
 
 logger = logging.getLogger(__name__)
 
 # After the venue refused a backstop (e.g. -2021: the mark is already past it), wait this long
 # before asking again: the monitor's own stop loss is the guard meanwhile.
 RETRY_AFTER_FAILURE = timedelta(seconds=60)
-FIRED = ("TRIGGERING", "TRIGGERED", "FINISHED")
 
 
 def backstop_level(*, position: Position, tick: Decimal) -> tuple[str, Decimal]:
@@ -56,36 +55,30 @@ def backstop_level(*, position: Position, tick: Decimal) -> tuple[str, Decimal]:
     return (Side.SELL if long else Side.BUY), quantize_step(price, tick, rounding=ROUND_HALF_UP)
 
 
-def _lookup(client: ExchangeClient, backstop: Backstop) -> dict | None:
-    return order_find(client, symbol=backstop.symbol, clientAlgoId=backstop.client_algo_id)
+def _lookup(gateway: Gateway, backstop: Backstop) -> AlgoOrderReport | None:
+    return gateway.algo_find(symbol=backstop.symbol, client_algo_id=backstop.client_algo_id)
 
 
-def _apply(backstop: Backstop, doc: dict) -> None:
+def _apply(backstop: Backstop, doc: AlgoOrderReport) -> None:
     """Record what the venue says about the algo order."""
-    status = doc.get("algoStatus", "")
-    backstop.algo_id = int(doc["algoId"]) if doc.get("algoId") else backstop.algo_id
-    if status in FIRED:
+    backstop.algo_id = doc.algo_id or backstop.algo_id
+    if doc.fired:
         backstop.status = BackstopStatus.TRIGGERED
-        actual = doc.get("actualOrderId")
-        backstop.order_id = int(actual) if actual else backstop.order_id
-    elif status == "NEW":
+        backstop.order_id = doc.actual_order_id or backstop.order_id
+    elif doc.working:
         backstop.status = BackstopStatus.OPEN
     else:  # CANCELED, EXPIRED, REJECTED: not working
         backstop.status = BackstopStatus.CANCELED
     backstop.save(update_fields=["status", "algo_id", "order_id", "updated_at"])
 
 
-def _send(client: ExchangeClient, backstop: Backstop) -> None:
+def _send(gateway: Gateway, backstop: Backstop) -> None:
     try:
-        doc = client.call(
-            "futures_create_order",
+        doc = gateway.algo_place(
             symbol=backstop.symbol,
             side=backstop.side,
-            type="STOP_MARKET",
-            triggerPrice=f"{backstop.trigger_price:f}",
-            closePosition="true",
-            workingType="MARK_PRICE",
-            clientAlgoId=backstop.client_algo_id,
+            trigger_price=backstop.trigger_price,
+            client_algo_id=backstop.client_algo_id,
         )
     except FatalExchangeError as exc:
         backstop.status = BackstopStatus.FAILED
@@ -96,16 +89,14 @@ def _send(client: ExchangeClient, backstop: Backstop) -> None:
     _apply(backstop, doc)
 
 
-def _withdraw(client: ExchangeClient, backstop: Backstop) -> None:
+def _withdraw(gateway: Gateway, backstop: Backstop) -> None:
     """Cancel on the venue; if it is not working any more, record why (fired or gone)."""
     try:
-        client.call(
-            "futures_cancel_order", symbol=backstop.symbol, clientAlgoId=backstop.client_algo_id
-        )
+        gateway.algo_cancel(symbol=backstop.symbol, client_algo_id=backstop.client_algo_id)
     except FatalExchangeError as exc:
         if exc.code not in (CANCEL_REJECTED, ORDER_NOT_FOUND):
             raise
-        doc = _lookup(client, backstop)
+        doc = _lookup(gateway, backstop)
         if doc is not None:
             _apply(backstop, doc)
             return
@@ -114,7 +105,7 @@ def _withdraw(client: ExchangeClient, backstop: Backstop) -> None:
 
 
 def _settle(
-    client: ExchangeClient,
+    gateway: Gateway,
     backstop: Backstop,
     want: tuple[str, Decimal] | None,
     in_flight: bool,
@@ -125,9 +116,9 @@ def _settle(
     right = want == (backstop.side, backstop.trigger_price)
     sent = False
     if backstop.status == BackstopStatus.PENDING:
-        doc = _lookup(client, backstop)
+        doc = _lookup(gateway, backstop)
         if doc is None and right and not in_flight:
-            _send(client, backstop)  # never reached the venue: send it now, same id
+            _send(gateway, backstop)  # never reached the venue: send it now, same id
             sent = True
         elif doc is None:
             backstop.status = BackstopStatus.CANCELED  # never placed, no longer wanted
@@ -139,11 +130,11 @@ def _settle(
     if want is not None and (right or in_flight):
         # right, or an order is in flight: keep it until the position settles
         return "placed" if sent else "kept"
-    _withdraw(client, backstop)  # no position, or its entry moved: replaced by the caller
+    _withdraw(gateway, backstop)  # no position, or its entry moved: replaced by the caller
     return "withdrawn"
 
 
-def backstops_ensure(*, account: ExchangeAccount, client: ExchangeClient) -> dict[str, list[int]]:
+def backstops_ensure(*, account: ExchangeAccount, gateway: Gateway) -> dict[str, list[int]]:
     """Make the venue's backstops agree with the reconciled positions (call after the monitor
     reconciled them). Idempotent; a timeout leaves a PENDING row that the next call settles."""
     if Decimal(settings.TRADING_BACKSTOP_PCT) <= 0:
@@ -152,14 +143,14 @@ def backstops_ensure(*, account: ExchangeAccount, client: ExchangeClient) -> dic
     in_flight = selectors.in_flight_symbols(account_id=account.id)
     wanted: dict[str, tuple[str, Decimal]] = {}
     for symbol, pos in positions.items():
-        tick = filters_get(client=client, symbol=symbol).tick_size
+        tick = gateway.filters(symbol=symbol).tick_size
         wanted[symbol] = backstop_level(position=pos, tick=tick)
     placed, withdrawn = [], []
     covered: set[str] = set()
     for backstop in Backstop.objects.filter(account=account, status__in=LIVE_BACKSTOP_STATES):
         try:
             outcome = _settle(
-                client, backstop, wanted.get(backstop.symbol), backstop.symbol in in_flight
+                gateway, backstop, wanted.get(backstop.symbol), backstop.symbol in in_flight
             )
         except RetryableExchangeError as exc:
             # the venue did not answer: the row keeps its state, the next cycle asks again
@@ -190,7 +181,7 @@ def backstops_ensure(*, account: ExchangeAccount, client: ExchangeClient) -> dic
             entry_price=pos.entry_price,
         )
         try:
-            _send(client, backstop)
+            _send(gateway, backstop)
         except RetryableExchangeError as exc:
             logger.warning("backstop %s: venue did not answer: %s", backstop.client_algo_id, exc)
             continue  # PENDING: the next cycle asks the venue before sending again

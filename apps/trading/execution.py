@@ -25,19 +25,20 @@ from django.db.models import F
 from redis.exceptions import RedisError
 
 from apps.core import jsoncodec, keys
-from apps.core.money import money_str, quantize_step, to_decimal
+from apps.core.money import quantize_step
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
-from apps.exchange.client import ExchangeClient
 from apps.exchange.errors import (
     DUPLICATE_CLIENT_ID,
+    ExchangeError,
     FatalExchangeError,
     RetryableExchangeError,
 )
+from apps.exchange.gateway import Gateway, session_gateway
+from apps.exchange.reports import OrderReport
 from apps.trading import selectors
 from apps.trading.attribution import opening_intent_before
 from apps.trading.models import IntentAction, IntentState, PositionIntent
-from apps.trading.venue import filters_get, order_find, trading_client
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Outcome:
 @dataclass
 class Lookup:
     found: bool
-    order: dict | None = None
+    order: OrderReport | None = None
 
 
 def client_order_id_for(intent_id: int, seq: int = 1) -> str:
@@ -88,20 +89,18 @@ def _release(intent_id: int) -> None:
     )
 
 
-def _lookup(client: ExchangeClient, intent: PositionIntent) -> Lookup:
-    order = order_find(client, symbol=intent.symbol, origClientOrderId=intent.client_order_id)
+def _lookup(gateway: Gateway, intent: PositionIntent) -> Lookup:
+    order = gateway.order_find(symbol=intent.symbol, client_order_id=intent.client_order_id)
     return Lookup(found=order is not None, order=order)
 
 
-def order_apply(*, intent: PositionIntent, order: dict) -> PositionIntent:
+def order_apply(*, intent: PositionIntent, order: OrderReport) -> PositionIntent:
     """Record what the exchange says about the intent's order. Monotonic: a stale reply never
     moves a finished intent back."""
-    status = order.get("status", "")
-    executed = to_decimal(order.get("executedQty", "0"), field="executedQty")
-    avg = to_decimal(order.get("avgPrice", "0"), field="avgPrice")
+    status, executed, avg = order.status, order.executed_qty, order.avg_price
     if status == "FILLED":
         state = IntentState.FILLED
-    elif status in ("NEW", "PARTIALLY_FILLED"):
+    elif order.working:
         state = IntentState.SUBMITTED
     elif executed > 0:  # CANCELED / EXPIRED after a part filled
         state = IntentState.PARTIALLY_FILLED
@@ -110,7 +109,7 @@ def order_apply(*, intent: PositionIntent, order: dict) -> PositionIntent:
     now = utcnow()
     fields = {
         "state": state,
-        "order_id": int(order["orderId"]),
+        "order_id": order.order_id,
         "executed_qty": executed,
         "avg_price": avg if executed > 0 else None,
         "lease_until": None,
@@ -150,54 +149,43 @@ def _reject_at_send(intent: PositionIntent, reason: str) -> None:
     )
 
 
-def _leverage_ensure(client: ExchangeClient, intent: PositionIntent) -> None:
+def _leverage_ensure(gateway: Gateway, intent: PositionIntent) -> None:
     key = keys.trading_leverage(intent.account_id, intent.symbol)
     try:
         if get_redis().get(key) == str(intent.leverage):
             return
     except RedisError:
         pass
-    client.call("futures_change_leverage", symbol=intent.symbol, leverage=intent.leverage)
+    gateway.leverage_set(symbol=intent.symbol, leverage=intent.leverage)
     try:
         get_redis().set(key, str(intent.leverage), ex=3600)
     except RedisError:
         pass
 
 
-def _order_params(client: ExchangeClient, intent: PositionIntent) -> dict:
-    filters = filters_get(client=client, symbol=intent.symbol)
-    quantity = quantize_step(intent.quantity, filters.step_size)
-    params = {
-        "symbol": intent.symbol,
-        "side": intent.side,
-        "type": "MARKET",
-        "quantity": money_str(quantity),
-        "newClientOrderId": intent.client_order_id,
-        "newOrderRespType": "RESULT",
-    }
-    if intent.reduce_only:
-        params["reduceOnly"] = "true"
-    return params
-
-
-def _send(client: ExchangeClient, intent: PositionIntent) -> dict:
-    order = client.call("futures_create_order", **_order_params(client, intent))
+def _send(gateway: Gateway, intent: PositionIntent) -> OrderReport:
+    filters = gateway.filters(symbol=intent.symbol)
+    order = gateway.order_place(
+        symbol=intent.symbol,
+        side=intent.side,
+        quantity=quantize_step(intent.quantity, filters.step_size),
+        client_order_id=intent.client_order_id,
+        reduce_only=intent.reduce_only,
+    )
     if settings.TRADING_SEND_PAUSE_SECONDS:
         # Drill only: the order is on the venue, the intent does not know yet.
         time.sleep(settings.TRADING_SEND_PAUSE_SECONDS)
     return order
 
 
-def exit_link_record(client: ExchangeClient, intent: PositionIntent) -> None:
+def exit_link_record(gateway: Gateway, intent: PositionIntent) -> None:
     """Realized PnL of a reduce-only fill (GET /fapi/v1/userTrades?orderId=), and the exit reason
     under each trade id, where the PnL tracker's closed-trade entries can pick it up."""
     if not intent.reduce_only or not intent.order_id or intent.executed_qty == 0:
         return
     try:
-        fills = client.call("futures_account_trades", symbol=intent.symbol, orderId=intent.order_id)
-        realized = sum(
-            (to_decimal(f["realizedPnl"], field="realizedPnl") for f in fills), Decimal(0)
-        )
+        fills = gateway.fills(symbol=intent.symbol, order_id=intent.order_id)
+        realized = sum((f.realized_pnl for f in fills), Decimal(0))
         PositionIntent.objects.filter(id=intent.id).update(realized_pnl=realized)
         opening = opening_intent_before(
             account_id=intent.account_id, symbol=intent.symbol, before_id=intent.id
@@ -214,10 +202,10 @@ def exit_link_record(client: ExchangeClient, intent: PositionIntent) -> None:
         }
         pipe = get_redis().pipeline()
         for fill in fills:
-            key = keys.exit_reason(intent.account_id, fill["id"])
+            key = keys.exit_reason(intent.account_id, fill.trade_id)
             pipe.set(key, jsoncodec.dumps(link), ex=EXIT_REASON_TTL)
         pipe.execute()
-    except (RetryableExchangeError, FatalExchangeError, RedisError, KeyError) as exc:
+    except (ExchangeError, RedisError) as exc:
         # Best effort: the fill is recorded; the PnL tracker's ledger still has the trade.
         logger.warning("intent %s: exit PnL link not recorded: %s", intent.id, exc)
 
@@ -228,13 +216,13 @@ def intent_execute(*, intent_id: int) -> str:
     if not claimed:
         return Outcome.SKIPPED
     intent = PositionIntent.objects.select_related("account").get(id=intent_id)
-    client = trading_client(account=intent.account)
+    gateway = session_gateway(account=intent.account)
     try:
         if recovering:
-            found = _lookup(client, intent)
+            found = _lookup(gateway, intent)
             if found.found:
-                intent = order_apply(intent=intent, order=found.order or {})
-                exit_link_record(client, intent)
+                intent = order_apply(intent=intent, order=found.order)
+                exit_link_record(gateway, intent)
                 return Outcome.DONE
         desk = selectors.desk_get()
         if not intent.reduce_only and not desk.allows_new_risk:
@@ -242,17 +230,17 @@ def intent_execute(*, intent_id: int) -> str:
             _reject_at_send(intent, f"desk {desk.mode}, kill switch {desk.kill_switch} at send")
             return Outcome.DONE
         if intent.action in (IntentAction.OPEN, IntentAction.ADD):
-            _leverage_ensure(client, intent)
+            _leverage_ensure(gateway, intent)
         for attempt in range(settings.TRADING_EXECUTE_RETRIES):
             try:
-                order = _send(client, intent)
+                order = _send(gateway, intent)
             except FatalExchangeError as exc:
                 if exc.code == DUPLICATE_CLIENT_ID:
                     # Strict venue: the id was used, so our order is there. Read it.
-                    found = _lookup(client, intent)
+                    found = _lookup(gateway, intent)
                     if found.found:
-                        intent = order_apply(intent=intent, order=found.order or {})
-                        exit_link_record(client, intent)
+                        intent = order_apply(intent=intent, order=found.order)
+                        exit_link_record(gateway, intent)
                         return Outcome.DONE
                 _fail(intent, exc)
                 return Outcome.DONE
@@ -260,14 +248,14 @@ def intent_execute(*, intent_id: int) -> str:
                 # Timeout / 5xx: the order may or may not be on the venue. Ask before resending.
                 logger.warning("intent %s: send attempt %s: %s", intent.id, attempt + 1, exc)
                 time.sleep(min(exc.retry_after or 0.25 * 2**attempt, 5))
-                found = _lookup(client, intent)
+                found = _lookup(gateway, intent)
                 if found.found:
-                    intent = order_apply(intent=intent, order=found.order or {})
-                    exit_link_record(client, intent)
+                    intent = order_apply(intent=intent, order=found.order)
+                    exit_link_record(gateway, intent)
                     return Outcome.DONE
                 continue  # -2013: never reached the venue, safe to send again
             intent = order_apply(intent=intent, order=order)
-            exit_link_record(client, intent)
+            exit_link_record(gateway, intent)
             return Outcome.DONE
     except RetryableExchangeError as exc:
         logger.warning("intent %s: exchange unavailable, will retry: %s", intent_id, exc)
@@ -279,10 +267,10 @@ def intent_execute(*, intent_id: int) -> str:
     return Outcome.RETRY
 
 
-def intent_refresh(*, client: ExchangeClient, intent: PositionIntent) -> PositionIntent:
+def intent_refresh(*, gateway: Gateway, intent: PositionIntent) -> PositionIntent:
     """A SUBMITTED intent (order working on the venue): read its order again."""
-    found = _lookup(client, intent)
+    found = _lookup(gateway, intent)
     if found.found:
-        intent = order_apply(intent=intent, order=found.order or {})
-        exit_link_record(client, intent)
+        intent = order_apply(intent=intent, order=found.order)
+        exit_link_record(gateway, intent)
     return intent

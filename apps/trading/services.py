@@ -12,11 +12,12 @@ from django.db import transaction
 from apps.core.locks import exclusive
 from apps.core.money import ZERO, money_str, quantize_step
 from apps.core.timeutil import utcnow
-from apps.exchange.client import client_for
+from apps.exchange.gateway import Gateway, gateway_for, session_gateway
 from apps.exchange.models import ExchangeAccount
 from apps.market.selectors import klines_recent
-from apps.trading import hooks, monitor, selectors
+from apps.trading import hooks, selectors
 from apps.trading.backstop import backstops_ensure
+from apps.trading.exits import close_intent, exits_evaluate
 from apps.trading.intents import intent_create
 from apps.trading.models import (
     DeskEvent,
@@ -28,8 +29,8 @@ from apps.trading.models import (
     RiskPolicy,
     Side,
 )
+from apps.trading.reconciliation import intents_resume, positions_reconcile
 from apps.trading.signals import Signal, SignalSource, signal_source_default
-from apps.trading.venue import filters_get, trading_client
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +78,16 @@ def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
             timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
             wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS,
         ):
-            # a client of its own: the cached one belongs to a worker process, and this may run
+            # a session of its own: the cached one belongs to a worker process, and this may run
             # in a threaded web process
-            client = client_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
-            monitor.positions_reconcile(account=account, client=client)
+            gateway = gateway_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
+            positions_reconcile(account=account, gateway=gateway)
             in_flight = selectors.in_flight_symbols(account_id=account.id)
             for pos in Position.objects.filter(account=account).exclude(amount=0):
                 if pos.symbol in in_flight:
                     # A close may already be on its way; the next flatten or exit catches the rest.
                     continue
-                intents.append(monitor.close_intent(position=pos, reason=reason))
+                intents.append(close_intent(position=pos, reason=reason))
     DeskEvent.objects.create(
         action="flatten",
         detail={"reason": reason, "intents": [i.id for i in intents]},
@@ -140,13 +141,13 @@ def _scale(
     account: ExchangeAccount,
     signal: Signal,
     amount: Decimal,
-    client,
+    gateway: Gateway,
     policy: RiskPolicy,
 ) -> PositionIntent | None:
     """Holding in the signal's direction: add to a winner the signal is sure of, or halve a
     position the signal has stopped being sure of (docs/trading.md, "Decisions")."""
     holding = 1 if amount > 0 else -1
-    filters = filters_get(client=client, symbol=signal.symbol)
+    filters = gateway.filters(symbol=signal.symbol)
     position = Position.objects.filter(account=account, symbol=signal.symbol).first()
     if signal.confidence < policy.min_confidence:
         last = selectors.last_action(account_id=account.id, symbol=signal.symbol)
@@ -205,7 +206,7 @@ def _propose(
     account: ExchangeAccount,
     signal: Signal,
     amount: Decimal,
-    client,
+    gateway: Gateway,
     policy: RiskPolicy,
 ) -> PositionIntent | None:
     """Signal + current position -> at most one intent. Flat: open in the signal's direction,
@@ -217,7 +218,7 @@ def _propose(
         holding = 1 if amount > 0 else -1
         if holding == signal.direction:
             return _scale(
-                account=account, signal=signal, amount=amount, client=client, policy=policy
+                account=account, signal=signal, amount=amount, gateway=gateway, policy=policy
             )
         if signal.confidence < policy.min_confidence:
             return None
@@ -233,7 +234,7 @@ def _propose(
             signal=signal.snapshot(),
             reference_price=signal.price,
         )
-    filters = filters_get(client=client, symbol=signal.symbol)
+    filters = gateway.filters(symbol=signal.symbol)
     notional, extra = _sizing(signal=signal, policy=policy)
     quantity = quantize_step(notional / signal.price, filters.step_size)
     if extra["sizing"]["by"] == "rl":
@@ -267,7 +268,7 @@ def _propose(
 def signals_evaluate(
     *,
     account: ExchangeAccount,
-    client,
+    gateway: Gateway,
     source: SignalSource | None = None,
     symbols: list[str] | None = None,
 ) -> list[PositionIntent]:
@@ -298,7 +299,7 @@ def signals_evaluate(
             account=account,
             signal=signal,
             amount=amounts.get(symbol, ZERO),
-            client=client,
+            gateway=gateway,
             policy=policy,
         )
         if intent is not None:
@@ -310,11 +311,11 @@ def trading_cycle(*, account_id: int, with_signals: bool = True) -> dict:
     """Reconcile with the exchange, run the exit brain, resume stuck intents, then (unless only
     monitoring) evaluate signals. The caller holds the account's cycle lock."""
     account = ExchangeAccount.objects.get(id=account_id)
-    client = trading_client(account=account)
-    summary = monitor.positions_reconcile(account=account, client=client)
-    summary["exits"] = [i.id for i in monitor.exits_evaluate(account=account)]
-    summary["resumed"] = monitor.intents_resume(account=account)
-    summary["backstops"] = backstops_ensure(account=account, client=client)
+    gateway = session_gateway(account=account)
+    summary = positions_reconcile(account=account, gateway=gateway)
+    summary["exits"] = [i.id for i in exits_evaluate(account=account)]
+    summary["resumed"] = intents_resume(account=account)
+    summary["backstops"] = backstops_ensure(account=account, gateway=gateway)
     if with_signals:
-        summary["intents"] = [i.id for i in signals_evaluate(account=account, client=client)]
+        summary["intents"] = [i.id for i in signals_evaluate(account=account, gateway=gateway)]
     return summary

@@ -14,6 +14,7 @@ from apps.rl.models import SizingDecision
 from apps.trading.models import RiskPolicy
 from apps.trading.services import _sizing
 from apps.trading.signals import MaCrossAtr, Signal, signal_source_default
+from tests.support.fake_gateway import FakeGateway
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -97,31 +98,6 @@ def test_without_a_brain_pick_the_snapshot_has_no_strategy(policy, settings):
 
 # --- the brain's pick drives the signal (hook strategy_source) -----------------------------------
 
-EXCHANGE_INFO = {
-    "symbols": [
-        {
-            "symbol": "BTCUSDT",
-            "filters": [
-                {"filterType": "PRICE_FILTER", "tickSize": "0.1"},
-                {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001"},
-                {"filterType": "MIN_NOTIONAL", "notional": "5"},
-            ],
-        }
-    ]
-}
-
-
-class FakeClient:
-    """Only what proposing an entry reads from the venue: the symbol filters."""
-
-    def __init__(self, account) -> None:
-        self.account = account
-
-    def call(self, method: str, **kwargs):
-        assert method == "futures_exchange_info"
-        return EXCHANGE_INFO
-
-
 def _klines(closes: list[str]) -> None:
     from apps.core.timeutil import from_ms
     from apps.market.models import Kline
@@ -164,7 +140,7 @@ def _evaluate(account):
     from apps.trading.models import PositionIntent
     from apps.trading.services import signals_evaluate
 
-    made = signals_evaluate(account=account, client=FakeClient(account))
+    made = signals_evaluate(account=account, gateway=FakeGateway(account_id=account.id))
     PositionIntent.objects.all().delete()  # each call starts flat and with nothing in flight
     return made
 

@@ -13,6 +13,7 @@ from django.db.models import F
 
 from apps.core import jsoncodec, keys
 from apps.core.money import quantize_step
+from apps.exchange.gateway import session_gateway
 from apps.models.models import RegimeObservation
 from apps.pnl.models import Trade
 from apps.pnl.services import account_poll
@@ -24,7 +25,6 @@ from apps.trading.execution import intent_execute
 from apps.trading.models import IntentState, PositionIntent
 from apps.trading.services import signals_evaluate
 from apps.trading.signals import Signal
-from apps.trading.venue import filters_get, trading_client
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange, last_price
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -71,10 +71,10 @@ def test_the_closed_trade_rewards_the_decision_that_opened_it(
     assert strategy.brain_pick(symbol="BTCUSDT").version_id == version.id
 
     desk.venue.set_price("BTCUSDT", "40000.0")
-    client = trading_client(account=desk.account)
+    gateway = session_gateway(account=desk.account)
     price = last_price(desk.client, "BTCUSDT")
     (opening,) = signals_evaluate(
-        account=desk.account, client=client, source=Fixed(1, "0.8", price), symbols=["BTCUSDT"]
+        account=desk.account, gateway=gateway, source=Fixed(1, "0.8", price), symbols=["BTCUSDT"]
     )
 
     # Sized by the agent in the signal's context, the choice kept on the intent.
@@ -83,7 +83,7 @@ def test_the_closed_trade_rewards_the_decision_that_opened_it(
     assert sizing["by"] == "rl" and D(sizing["multiplier"]) == decision.multiplier
     assert decision.regime == "trend_up" and decision.context == "conf_high|trend_up|vol_normal"
     assert decision.notional == D(settings.TRADING_ORDER_NOTIONAL) * decision.multiplier
-    step = filters_get(client=client, symbol="BTCUSDT").step_size
+    step = gateway.filters(symbol="BTCUSDT").step_size
     assert opening.quantity == quantize_step(decision.notional / price, step)
     assert opening.signal["context"]["regime"] == "trend_up"
     assert opening.signal["strategy"]["version_id"] == version.id
@@ -107,7 +107,7 @@ def test_the_closed_trade_rewards_the_decision_that_opened_it(
     )
 
     (closing,) = signals_evaluate(
-        account=desk.account, client=client, source=Fixed(-1, "0.9", price), symbols=["BTCUSDT"]
+        account=desk.account, gateway=gateway, source=Fixed(-1, "0.9", price), symbols=["BTCUSDT"]
     )
     assert (closing.reason, closing.reduce_only) == ("signal_flip", True)
     intent_execute(intent_id=closing.id)

@@ -12,8 +12,8 @@ import pytest
 from apps.core import jsoncodec, keys
 from apps.core.money import quantize_step
 from apps.trading.execution import intent_execute
+from apps.trading.exits import exit_reason
 from apps.trading.models import ExchangeOrder, IntentState, Position, PositionIntent
-from apps.trading.monitor import exit_reason
 from apps.trading.selectors import ledger_amounts
 from apps.trading.services import trading_cycle
 from tests.support.paper_exchange import market

@@ -51,13 +51,13 @@ def book(desk, aggressive_policy, trading_queue, redis_client, settings):
 
 
 def _decide(desk, source: Scripted) -> list:
-    return signals_evaluate(account=desk.account, client=_client(desk), source=source)
+    return signals_evaluate(account=desk.account, gateway=_gateway(desk), source=source)
 
 
-def _client(desk):
-    from apps.trading.venue import trading_client
+def _gateway(desk):
+    from apps.exchange.gateway import session_gateway
 
-    return trading_client(account=desk.account)
+    return session_gateway(account=desk.account)
 
 
 def _execute(desk, intent) -> None:
