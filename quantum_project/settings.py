@@ -6,19 +6,21 @@ embedded stack `make up` runs: SQLite, a local Redis, the paper exchange, all on
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 from apps.core.files import private_dir, private_files
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 ENV_FILE = Path(env("QUANTUM_ENV_FILE", default=str(BASE_DIR / ".env")))
 if ENV_FILE.exists():
     # The process environment wins over the file, so CI and tests can override anything.
     environ.Env.read_env(ENV_FILE, overwrite=False)
 
-# Runtime state of the embedded stack: SQLite files, Redis data, supervisord's config, logs.
+# Runtime state of the embedded stack: SQLite files, Redis data, supervisord's config, logs. The
+# owner's alone: 0700, and every file a desk process creates 0600 (apps/core/files.py).
 VAR_DIR = Path(env("QUANTUM_VAR_DIR", default=str(BASE_DIR / "var")))
 private_files()
 private_dir(VAR_DIR)
@@ -38,11 +40,19 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",  # failed logins (apps/api/lockout.py)
+    # One app per bounded context (docs/architecture-map.md); the paper venue is a separate
+    # system that shares only this project's packaging.
     "apps.core",
     "apps.ops",
     "apps.paper_exchange",
     "apps.exchange",
     "apps.pnl",
+    "apps.market",
+    "apps.trading",
+    "apps.models",
+    "apps.rl",
+    "apps.strategy",
 ]
 
 MIDDLEWARE = [
@@ -144,10 +154,26 @@ REDIS_URL = env(
     ),
 )
 
+# Django's cache (the dashboard's figures, the login throttle, symbol filters) in the same Redis,
+# so every gunicorn worker and every host shares one. Its own database number: cache.clear() is
+# a FLUSHDB and must never reach the broker's queues.
+def _cache_url(url: str) -> str:
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_CACHE_URL", default=_cache_url(REDIS_URL)),
+        "KEY_PREFIX": "quantum:cache",
+    }
+}
+
 # --- Exchange ------------------------------------------------------------------------------------
 # How long the health check waits for workers to answer "which queues do you consume".
 OPS_INSPECT_TIMEOUT_SECONDS = env.float("OPS_INSPECT_TIMEOUT_SECONDS", default=2.0)
-
 # A worker can answer the control channel and still run nothing (its consumer stopped after a
 # broker restart), so health also sends a task through each served queue (at most every
 # OPS_QUEUE_PROBE_EVERY_SECONDS) and reports the queue down when none came back within its
@@ -159,6 +185,7 @@ OPS_QUEUE_PROBE_TIMEOUT_OVERRIDES = {"rl": 1900, "research": 1900}
 # floor) turns health red, named `loop:<task>`.
 OPS_LOOP_STALE_INTERVALS = env.int("OPS_LOOP_STALE_INTERVALS", default=6)
 OPS_LOOP_STALE_FLOOR_SECONDS = env.int("OPS_LOOP_STALE_FLOOR_SECONDS", default=60)
+
 EXCHANGE_BASE_URL = env(
     "EXCHANGE_BASE_URL", default=f"http://127.0.0.1:{PORTS['paper_exchange']['port']}"
 )
@@ -227,7 +254,6 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 # django-axes: failed logins (API, admin) are counted per username and client address in the
 # database, which every web process shares; at the limit that pair is refused until cool-off.
-INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a lockout into the answer
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -287,7 +313,6 @@ PNL_REWARD_TTL_SECONDS = env.int("PNL_REWARD_TTL_SECONDS", default=3600)
 
 # --- Trading -------------------------------------------------------------------------------------
 # Market data, the trading loop, risk and execution (docs/trading.md).
-INSTALLED_APPS += ["apps.market", "apps.trading"]  # appended here: one block per context
 TRADING_SYMBOLS = [s.upper() for s in env.list("TRADING_SYMBOLS", default=["BTCUSDT", "ETHUSDT"])]
 # The ExchangeAccount (by name) the loop trades; empty: every active account.
 TRADING_ACCOUNT = env("TRADING_ACCOUNT", default="")
@@ -353,13 +378,15 @@ TRADING_EXECUTE_RETRIES = env.int("TRADING_EXECUTE_RETRIES", default=3)
 TRADING_CYCLE_SOFT_TIME_LIMIT = env.int("TRADING_CYCLE_SOFT_TIME_LIMIT", default=40)
 TRADING_CYCLE_HARD_TIME_LIMIT = env.int("TRADING_CYCLE_HARD_TIME_LIMIT", default=50)
 TRADING_CYCLE_LOCK_SECONDS = env.int("TRADING_CYCLE_LOCK_SECONDS", default=60)
+# How long a full cycle waits for a monitor pass of the same account to end (the monitor never
+# waits; it gives way). wait + a cycle's run < the soft time limit.
+TRADING_CYCLE_LOCK_WAIT_SECONDS = env.int("TRADING_CYCLE_LOCK_WAIT_SECONDS", default=10)
 # Drills and tests only: a pause after an order was sent and before the intent records it, to
 # kill a worker in exactly that gap on purpose.
 TRADING_SEND_PAUSE_SECONDS = env.float("TRADING_SEND_PAUSE_SECONDS", default=0)
 
 # --- Intelligence ---
 # Regimes, signal models, supervisor and ensemble, RL sizing, strategies (docs/intelligence.md).
-INSTALLED_APPS += ["apps.models", "apps.rl", "apps.strategy"]  # appended: one block per context
 # Artifacts are loaded only from here, and only when their sha256 matches the registry's.
 INTEL_MODEL_DIR = Path(env("INTEL_MODEL_DIR", default=str(VAR_DIR / "models")))
 INTEL_HORIZON_BARS = env.int("INTEL_HORIZON_BARS", default=5)  # what a prediction is about
@@ -386,9 +413,6 @@ RL_ALERT_LOSS_STREAK = env.int("RL_ALERT_LOSS_STREAK", default=6)
 # Strategy evolution: population x generations of the genetic search; bars searched and held out.
 STRATEGY_POPULATION = env.int("STRATEGY_POPULATION", default=16)
 STRATEGY_GENERATIONS = env.int("STRATEGY_GENERATIONS", default=8)
-# How long a full cycle waits for a monitor pass of the same account to end (the monitor never
-# waits; it gives way). wait + a cycle's run < the soft time limit.
-TRADING_CYCLE_LOCK_WAIT_SECONDS = env.int("TRADING_CYCLE_LOCK_WAIT_SECONDS", default=10)
 STRATEGY_SEARCH_BARS = env.int("STRATEGY_SEARCH_BARS", default=3000)
 STRATEGY_HOLDOUT_BARS = env.int("STRATEGY_HOLDOUT_BARS", default=1000)
 STRATEGY_FEE_BPS = env.float("STRATEGY_FEE_BPS", default=4.0)  # per position change, backtests
