@@ -12,6 +12,10 @@ KlineReport), so a reactor cannot tell a streamed report from a polled one.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import types
+import typing
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -476,3 +480,283 @@ def tickers_parse(payload: object) -> list[TickerReport]:
         )
         for i, raw in enumerate(_list(payload, "ticker"))
     ]
+
+
+# --- stream events (websocket) -------------------------------------------------------------------
+# Binance USD-M pushes the same facts as the REST replies under one-letter keys. A combined stream
+# wraps each event as {"stream": name, "data": event}; a raw stream sends the event itself.
+
+
+@dataclass(frozen=True)
+class KlineEvent:
+    """A kline push: the candle so far, and whether it is closed (`x`): only a closed one is a
+    fact the desk stores or trades on."""
+
+    kline: KlineReport
+    closed: bool
+    event_ms: int
+
+
+@dataclass(frozen=True)
+class OrderUpdateReport:
+    """ORDER_TRADE_UPDATE: the order as it now stands, and the fill that moved it, if any
+    (execution type TRADE)."""
+
+    order: OrderReport
+    fill: FillReport | None
+    execution_type: str  # NEW, TRADE, CANCELED, EXPIRED, AMENDMENT, CALCULATED (liquidation)
+    event_ms: int
+
+
+@dataclass(frozen=True)
+class BalanceUpdate:
+    asset: str
+    wallet_balance: Decimal
+    cross_wallet_balance: Decimal
+    balance_change: Decimal
+
+
+@dataclass(frozen=True)
+class PositionUpdate:
+    """A position as ACCOUNT_UPDATE carries it: no mark or margin (a PositionReport needs both),
+    so a type of its own. `amt` 0 means the symbol is flat now."""
+
+    symbol: str
+    amt: Decimal
+    entry_price: Decimal
+    unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class AccountUpdateReport:
+    reason: str  # ORDER, FUNDING_FEE, DEPOSIT, ...
+    balances: tuple[BalanceUpdate, ...]
+    positions: tuple[PositionUpdate, ...]
+    event_ms: int
+
+
+@dataclass(frozen=True)
+class ListenKeyExpired:
+    """The user data stream's key lapsed: the stream is dead until a new key is connected."""
+
+    event_ms: int
+
+
+StreamEvent = MarkReport | KlineEvent | OrderUpdateReport | AccountUpdateReport | ListenKeyExpired
+
+# Pushed on the user data stream but not acted on by the desk (the REST reconcile reads what
+# matters of them): recognised and dropped, so an unknown type still fails loudly.
+IGNORED_EVENTS = frozenset(
+    {
+        "TRADE_LITE",
+        "ACCOUNT_CONFIG_UPDATE",
+        "MARGIN_CALL",
+        "STRATEGY_UPDATE",
+        "GRID_UPDATE",
+        "CONDITIONAL_ORDER_TRIGGER_REJECT",
+        "ALGO_UPDATE",
+    }
+)
+
+
+def mark_event_parse(event: object) -> MarkReport:
+    """markPriceUpdate: p mark, i index, r funding rate, T next funding time, E event time."""
+    where = "markPriceUpdate"
+    return MarkReport(
+        symbol=_str(event, "s", where),
+        mark_price=_dec(event, "p", where),
+        index_price=_dec(event, "i", where),
+        funding_rate=_dec(event, "r", where),
+        next_funding_ms=_int(event, "T", where),
+        time_ms=_int(event, "E", where),
+    )
+
+
+def kline_event_parse(event: object) -> KlineEvent:
+    where = "kline"
+    k = _field(event, "k", where)
+    kw = f"{where}.k"
+    symbol = _str(event, "s", where)
+    if _str(k, "s", kw) != symbol:
+        raise PayloadError(f"{kw}.s: {k['s']!r} is not the event's symbol {symbol!r}")
+    return KlineEvent(
+        kline=KlineReport(
+            symbol=symbol,
+            interval=_str(k, "i", kw),
+            open_time_ms=_int(k, "t", kw),
+            open=_dec(k, "o", kw),
+            high=_dec(k, "h", kw),
+            low=_dec(k, "l", kw),
+            close=_dec(k, "c", kw),
+            volume=_dec(k, "v", kw),
+            close_time_ms=_int(k, "T", kw),
+        ),
+        closed=_bool(k, "x", kw),
+        event_ms=_int(event, "E", where),
+    )
+
+
+def order_event_parse(event: object) -> OrderUpdateReport:
+    """ORDER_TRADE_UPDATE.o: the same OrderReport as a REST look-up (ot is the original type,
+    z the cumulative filled quantity, ap the average price), and a FillReport from the last
+    fill (t, L, l, n, rp) when the execution type is TRADE."""
+    where = "ORDER_TRADE_UPDATE.o"
+    o = _field(event, "o", "ORDER_TRADE_UPDATE")
+    order = OrderReport(
+        order_id=_int(o, "i", where),
+        client_order_id=_str(o, "c", where),
+        symbol=_str(o, "s", where),
+        status=_str(o, "X", where),
+        side=_str(o, "S", where),
+        type=_str(o, "ot", where),
+        orig_qty=_dec(o, "q", where),
+        executed_qty=_dec(o, "z", where),
+        avg_price=_dec(o, "ap", where),
+        reduce_only=_bool(o, "R", where),
+        update_ms=_int(o, "T", where),
+    )
+    execution_type = _str(o, "x", where)
+    fill = None
+    if execution_type == "TRADE":
+        fill = FillReport(
+            trade_id=_int(o, "t", where),
+            order_id=order.order_id,
+            symbol=order.symbol,
+            side=order.side,
+            price=_dec(o, "L", where),
+            qty=_dec(o, "l", where),
+            realized_pnl=_dec(o, "rp", where),
+            commission=_dec(o, "n", where),
+            time_ms=order.update_ms,
+        )
+    return OrderUpdateReport(
+        order=order,
+        fill=fill,
+        execution_type=execution_type,
+        event_ms=_int(event, "E", "ORDER_TRADE_UPDATE"),
+    )
+
+
+def account_event_parse(event: object) -> AccountUpdateReport:
+    where = "ACCOUNT_UPDATE.a"
+    a = _field(event, "a", "ACCOUNT_UPDATE")
+    balances = tuple(
+        BalanceUpdate(
+            asset=_str(b, "a", f"{where}.B[{i}]"),
+            wallet_balance=_dec(b, "wb", f"{where}.B[{i}]"),
+            cross_wallet_balance=_dec(b, "cw", f"{where}.B[{i}]"),
+            balance_change=_dec(b, "bc", f"{where}.B[{i}]"),
+        )
+        for i, b in enumerate(_list(_field(a, "B", where), f"{where}.B"))
+    )
+    positions = []
+    for i, p in enumerate(_list(_field(a, "P", where), f"{where}.P")):
+        pw = f"{where}.P[{i}]"
+        if _str(p, "ps", pw) != "BOTH":
+            raise PayloadError(f"{pw}.ps: {p['ps']!r} (hedge mode is not supported)")
+        positions.append(
+            PositionUpdate(
+                symbol=_str(p, "s", pw),
+                amt=_dec(p, "pa", pw).quantize(QTY_PLACES),
+                entry_price=_dec(p, "ep", pw),
+                unrealized_pnl=_dec(p, "up", pw),
+            )
+        )
+    return AccountUpdateReport(
+        reason=_str(a, "m", where),
+        balances=balances,
+        positions=tuple(positions),
+        event_ms=_int(event, "E", "ACCOUNT_UPDATE"),
+    )
+
+
+_EVENT_PARSERS = {
+    "markPriceUpdate": mark_event_parse,
+    "kline": kline_event_parse,
+    "ORDER_TRADE_UPDATE": order_event_parse,
+    "ACCOUNT_UPDATE": account_event_parse,
+    "listenKeyExpired": lambda e: ListenKeyExpired(event_ms=_int(e, "E", "listenKeyExpired")),
+}
+
+
+def stream_event_parse(payload: object) -> StreamEvent | None:
+    """One websocket message (raw or combined-stream wrapped) -> its report; None for an event
+    type the desk deliberately ignores; PayloadError for anything else."""
+    event = payload
+    if isinstance(payload, dict) and "data" in payload and "stream" in payload:
+        event = payload["data"]
+    kind = _str(event, "e", "event")
+    if kind in IGNORED_EVENTS:
+        return None
+    parser = _EVENT_PARSERS.get(kind)
+    if parser is None:
+        raise PayloadError(f"event.e: unknown event type {kind!r}")
+    return parser(event)
+
+
+# --- reports over Redis streams ------------------------------------------------------------------
+# The stream process hands reports to the reactors through Redis: one JSON document per entry,
+# Decimals as strings, rebuilt into the same frozen types on the other side.
+
+_WIRE_TYPES = {
+    cls.__name__: cls
+    for cls in (MarkReport, KlineEvent, OrderUpdateReport, AccountUpdateReport, ListenKeyExpired)
+}
+
+
+def report_dumps(report: object) -> str:
+    def plain(value: object) -> object:
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, tuple | list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    doc = plain(dataclasses.asdict(report))  # type: ignore[call-overload]
+    return json.dumps({"type": type(report).__name__, "report": doc}, separators=(",", ":"))
+
+
+def _rebuild(tp: object, value: object, where: str) -> object:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if value is None else _rebuild(args[0], value, where)
+    if origin is tuple:
+        return tuple(_rebuild(typing.get_args(tp)[0], v, where) for v in _list(value, where))
+    if origin is dict:
+        return dict(value)  # type: ignore[call-overload]
+    if tp is Decimal:
+        return _number(value, where)
+    if tp is int:
+        return _as_int(value, where)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise PayloadError(f"{where}: {value!r} is not a boolean")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise PayloadError(f"{where}: {value!r} is not a string")
+        return value
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return tp(  # type: ignore[operator]
+            **{
+                f.name: _rebuild(hints[f.name], _field(value, f.name, where), f"{where}.{f.name}")
+                for f in dataclasses.fields(tp)
+            }
+        )
+    raise PayloadError(f"{where}: no rule for {tp!r}")
+
+
+def report_loads(text: str) -> StreamEvent:
+    """The inverse of report_dumps, as strict as the venue parsers."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise PayloadError(f"stream entry: not JSON: {exc}") from None
+    cls = _WIRE_TYPES.get(_str(doc, "type", "stream entry"))
+    if cls is None:
+        raise PayloadError(f"stream entry.type: unknown report {doc['type']!r}")
+    return _rebuild(cls, _field(doc, "report", "stream entry"), cls.__name__)  # type: ignore[return-value]
