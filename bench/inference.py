@@ -1,8 +1,8 @@
 """Inference inside the trading loop's budget: one symbol-batch = for each traded symbol, the
 features of its last klines, every live model's P(up) (artifacts loaded and sha256-verified by
 apps.models.artifacts, cached), and the skill-weighted combination: the path of
-apps.models.signals.EnsembleSource minus the Prediction insert. Next to a no-op batch (the same
-loop calling a function that returns 0.5) in the same run.
+apps.models.signal_sources.EnsembleSource minus the Prediction insert. Next to a no-op batch (the
+same loop calling a function that returns 0.5) in the same run.
 
     .venv/bin/python bench/inference.py [--batches 300] [--symbols 5]
 
@@ -39,7 +39,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from apps.models import features as F  # noqa: E402
 from apps.models.artifacts import artifact_save  # noqa: E402
 from apps.models.models import ModelVersion  # noqa: E402
-from apps.models.signals import combine, probabilities  # noqa: E402
+from apps.models.signal_sources import combine, probabilities  # noqa: E402
 
 
 def klines(seed: int, n: int = 200) -> list[SimpleNamespace]:

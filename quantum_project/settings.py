@@ -333,8 +333,8 @@ TRADING_MONITOR_INTERVAL_SECONDS = env.int("TRADING_MONITOR_INTERVAL_SECONDS", d
 # model is live, else the rule (docs/trading.md, Signals).
 TRADING_SIGNAL_SOURCE = env("TRADING_SIGNAL_SOURCE", default="auto")
 TRADING_SIGNAL_SOURCES = {
-    "rule": "apps.trading.signals.MaCrossAtr",
-    "ensemble": "apps.models.signals.EnsembleSource",
+    "rule": "apps.trading.signal_sources.MaCrossAtr",
+    "ensemble": "apps.models.signal_sources.EnsembleSource",
 }
 # The intelligence apps plug into the loop here (apps/trading/hooks.py): dotted paths, resolved
 # when called, so trading never imports models / rl / strategy. Empty string: hook off.

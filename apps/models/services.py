@@ -1,6 +1,6 @@
 """Writes of the models context: meta regime, training, live predictions, scoring, supervisor.
 
-The ensemble signal source that the trading loop plugs in lives in apps.models.signals.
+The ensemble signal source that the trading loop plugs in lives in apps.models.signal_sources.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The ensemble as a trading signal source (apps.trading.signals.SignalSource).
+"""The ensemble as a trading signal source (apps.trading.signal_sources.SignalSource).
 
-Plug it in with TRADING_SIGNAL_SOURCE=apps.models.signals:EnsembleSource. Each evaluation runs
-every live model on the symbol's latest features, records one Prediction per model (scored
+Plug it in with TRADING_SIGNAL_SOURCE=apps.models.signal_sources:EnsembleSource. Each evaluation
+runs every live model on the symbol's latest features, records one Prediction per model (scored
 later against what the market did), and combines the probabilities with the supervisor's
 weights, which follow each model's measured skill.
 """
@@ -20,7 +20,7 @@ from apps.models import features as F
 from apps.models import selectors, services
 from apps.models.artifacts import ArtifactRefused, artifact_load
 from apps.models.models import Prediction
-from apps.trading.signals import KlineLike, Signal
+from apps.trading.signal_sources import KlineLike, Signal
 
 logger = logging.getLogger(__name__)
 

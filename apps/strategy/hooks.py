@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from apps.strategy.models import StrategyChoice, VersionStatus
-from apps.strategy.signals import VersionSource
+from apps.strategy.signal_sources import VersionSource
 
 
 def active_strategy(*, symbol: str) -> dict | None:

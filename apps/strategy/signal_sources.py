@@ -1,5 +1,6 @@
 """The brain's pick as the live signal: a strategy version's family and parameters turned into a
-trading `SignalSource` (apps.trading.signals), handed to the loop by the `strategy_source` hook.
+trading `SignalSource` (apps.trading.signal_sources), handed to the loop by the `strategy_source`
+hook.
 
 - `ma_cross`: the trading app's MaCrossAtr with the version's `fast` / `slow` (and `atr_period`,
   `atr_min_pct`, `atr_max_pct` when the version carries them; the TRADING_* settings otherwise).
@@ -18,7 +19,7 @@ import numpy as np
 from apps.core.money import ZERO
 from apps.strategy.backtest import positions
 from apps.strategy.models import StrategyVersion
-from apps.trading.signals import KlineLike, MaCrossAtr, Signal
+from apps.trading.signal_sources import KlineLike, MaCrossAtr, Signal
 
 CONF_PLACES = Decimal("0.0001")
 

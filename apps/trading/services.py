@@ -30,7 +30,7 @@ from apps.trading.models import (
     Side,
 )
 from apps.trading.reconciliation import intents_resume, positions_reconcile
-from apps.trading.signals import Signal, SignalSource, signal_source_default
+from apps.trading.signal_sources import Signal, SignalSource, signal_source_default
 
 logger = logging.getLogger(__name__)
 

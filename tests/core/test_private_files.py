@@ -29,10 +29,10 @@ def test_a_desk_process_keeps_var_and_its_files_private(tmp_path):
         "from django.db import connection\n"
         "with connection.cursor() as c:\n"
         "    c.execute('CREATE TABLE t (x)'); c.execute('INSERT INTO t VALUES (1)')\n"
-        "from pathlib import Path; var = Path(%r); (var / 'desk.log').write_text('log line')\n"
+        "import os; from pathlib import Path; var = Path(os.environ['QUANTUM_VAR_DIR'])\n"
+        "(var / 'desk.log').write_text('log line')\n"
         "import json, stat\n"
         "print(json.dumps({p.name: stat.S_IMODE(p.stat().st_mode) for p in var.iterdir()}))\n"
-        % str(var)
     )
     # while the connection is open: the -wal and -shm go when the last one closes
     run = subprocess.run(

@@ -15,7 +15,7 @@ from apps.models import features as F
 from apps.models import selectors, services
 from apps.models.artifacts import artifact_load
 from apps.models.models import TrainingRun
-from apps.models.signals import EnsembleSource
+from apps.models.signal_sources import EnsembleSource
 
 pytestmark = pytest.mark.django_db
 T0 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000

@@ -11,7 +11,7 @@ import pytest
 from apps.models import selectors, services
 from apps.models.artifacts import ArtifactRefused, artifact_load, model_dir
 from apps.models.models import ModelEvent, ModelStatus, ModelVersion, Prediction, TrainingRun
-from apps.models.signals import EnsembleSource, combine
+from apps.models.signal_sources import EnsembleSource, combine
 from tests.models.intel_support import MINUTE_MS, load_klines, venue_now_ms
 from tests.support.processes import wait_for
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from apps.models.models import ModelStatus, ModelVersion, RegimeObservation
-from apps.models.signals import EnsembleSource
+from apps.models.signal_sources import EnsembleSource
 from apps.rl.models import SizingDecision
 from apps.trading.models import RiskPolicy
 from apps.trading.services import _sizing
-from apps.trading.signals import MaCrossAtr, Signal, signal_source_default
+from apps.trading.signal_sources import MaCrossAtr, Signal, signal_source_default
 from tests.support.fake_gateway import FakeGateway
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,8 @@ def test_auto_picks_the_rule_until_a_model_is_live_then_the_ensemble(settings):
     ModelVersion.objects.update(status=ModelStatus.DEMOTED)
     settings.TRADING_SIGNAL_SOURCE = "ensemble"
     assert isinstance(signal_source_default(), EnsembleSource)
-    settings.TRADING_SIGNAL_SOURCE = "apps.trading.signals:MaCrossAtr"  # a dotted path still works
+    # a dotted path still works
+    settings.TRADING_SIGNAL_SOURCE = "apps.trading.signal_sources:MaCrossAtr"
     assert isinstance(signal_source_default(), MaCrossAtr)
 
 

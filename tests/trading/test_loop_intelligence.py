@@ -24,7 +24,7 @@ from apps.strategy.models import StrategyOutcome, StrategyVersion
 from apps.trading.execution import intent_execute
 from apps.trading.models import IntentState, PositionIntent
 from apps.trading.services import signals_evaluate
-from apps.trading.signals import Signal
+from apps.trading.signal_sources import Signal
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange, last_price
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]

@@ -14,7 +14,7 @@ from apps.trading.execution import intent_execute
 from apps.trading.models import IntentAction, IntentState, Position
 from apps.trading.selectors import ledger_amounts
 from apps.trading.services import signals_evaluate, trading_cycle
-from apps.trading.signals import Signal
+from apps.trading.signal_sources import Signal
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 D = Decimal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from apps.trading.signals import MaCrossAtr
+from apps.trading.signal_sources import MaCrossAtr
 
 D = Decimal
 
