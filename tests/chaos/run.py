@@ -154,7 +154,7 @@ def _chaos(stack: Stack, venue: Venue, events: list, span: float, tally: Tally) 
     bursts: list[threading.Thread] = []
     for at, kind, what in events:
         time.sleep(max(0.0, start + at - time.monotonic()))
-        stack._alive()
+        stack.ensure_running()
         if kind == "kill":
             _kill(stack, what, tally)
         elif kind == "fault":

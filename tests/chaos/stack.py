@@ -163,10 +163,10 @@ class Stack:
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
-        wait_for(lambda: self._alive() and self.all_up(), timeout=180, interval=0.5,
+        wait_for(lambda: self.ensure_running() and self.all_up(), timeout=180, interval=0.5,
                  what=f"every program of the stack up (log: {self.log_path})")
 
-    def _alive(self) -> bool:
+    def ensure_running(self) -> bool:
         """True while `manage.py up` runs; raises (with its last output) once it exited."""
         if self.proc is not None and self.proc.poll() is not None:
             raise RuntimeError(f"the stack exited ({self.proc.returncode}): "
