@@ -3,14 +3,14 @@
 from django.db import models
 
 
-class Venue(models.TextChoices):
+class VenueKind(models.TextChoices):
     BINANCE = "binance", "Binance USD-M"
     PAPER = "paper", "Paper exchange"
 
 
 class ExchangeAccount(models.Model):
     name = models.SlugField(max_length=64, unique=True)
-    venue = models.CharField(max_length=16, choices=Venue.choices, default=Venue.BINANCE)
+    venue = models.CharField(max_length=16, choices=VenueKind.choices, default=VenueKind.BINANCE)
     base_url = models.URLField(max_length=255, help_text="e.g. https://fapi.binance.com")
     is_active = models.BooleanField(default=True)
     # Fernet ciphertexts (apps.exchange.crypto); the plaintexts never touch the database.
@@ -29,4 +29,4 @@ class ExchangeAccount(models.Model):
 
     @property
     def is_paper(self) -> bool:
-        return self.venue == Venue.PAPER
+        return self.venue == VenueKind.PAPER

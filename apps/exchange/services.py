@@ -13,7 +13,7 @@ from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from apps.exchange import crypto
-from apps.exchange.models import ExchangeAccount, Venue
+from apps.exchange.models import ExchangeAccount, VenueKind
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def account_add(
     account = ExchangeAccount.objects.create(
         name=name,
         base_url=base_url.rstrip("/"),
-        venue=Venue.PAPER if paper else Venue.BINANCE,
+        venue=VenueKind.PAPER if paper else VenueKind.BINANCE,
         api_key_encrypted=crypto.encrypt(api_key),
         api_secret_encrypted=crypto.encrypt(api_secret),
         api_key_hint=crypto.mask(api_key),
