@@ -384,6 +384,22 @@ TRADING_CYCLE_LOCK_WAIT_SECONDS = env.int("TRADING_CYCLE_LOCK_WAIT_SECONDS", def
 # Drills and tests only: a pause after an order was sent and before the intent records it, to
 # kill a worker in exactly that gap on purpose.
 TRADING_SEND_PAUSE_SECONDS = env.float("TRADING_SEND_PAUSE_SECONDS", default=0)
+# The event path (docs/trading.md, "Reactors"): `manage.py stream` feeds Redis streams from the
+# venue's websockets, `manage.py react` (any number, any host) decides on each event.
+# How long a reactor waits for an account's cycle lock before it leaves the event pending and
+# tries again (a mark is never skipped for a busy lock, only delayed).
+REACT_LOCK_WAIT_SECONDS = env.float("REACT_LOCK_WAIT_SECONDS", default=5)
+# A consumer's unacknowledged entry idle this long is claimed by another (XAUTOCLAIM): a reactor
+# killed between reading and acknowledging loses nothing. > the longest handling of one event.
+REACT_CLAIM_IDLE_SECONDS = env.float("REACT_CLAIM_IDLE_SECONDS", default=30)
+# A mark older than this is not acted on (the next one is a second away): a claimed or long
+# pending mark must not close a position at a price that has moved on.
+REACT_MARK_MAX_AGE_SECONDS = env.float("REACT_MARK_MAX_AGE_SECONDS", default=60)
+REACT_BLOCK_MS = env.int("REACT_BLOCK_MS", default=1000)
+# Drills and tests only: a pause after an event was handled and before it is acknowledged.
+REACT_PAUSE_BEFORE_ACK_SECONDS = env.float("REACT_PAUSE_BEFORE_ACK_SECONDS", default=0)
+# Entries kept per user data stream (one per order or account update).
+STREAM_USER_MAXLEN = env.int("STREAM_USER_MAXLEN", default=10000)
 
 # --- Intelligence ---
 # Regimes, signal models, supervisor and ensemble, RL sizing, strategies (docs/intelligence.md).

@@ -131,6 +131,32 @@ def trading_cycle_wanted(account_id: int) -> str:
     return TRADING_CYCLE_WANTED.format(account_id=account_id)
 
 
+# --- the event path: the stream process and the reactors ------------------------------------------
+
+# One entry per ORDER_TRADE_UPDATE / ACCOUNT_UPDATE of the account (apps.exchange.reports
+# report_dumps under "report"), written by `manage.py stream`.
+STREAM_EXCHANGE_USER = "quantum:stream:exchange.user:{account_id}"
+# hash per websocket connection of the stream process (market, user:<account id>): state,
+# connected_ms, last_event_ms, reconnects, last_error. Its existence says the process is deployed.
+EXCHANGE_STREAM_STATE = "quantum:exchange:stream:{name}"
+EXCHANGE_STREAM_STATE_PREFIX = "quantum:exchange:stream:"
+# hash per account and symbol: the newest mark and closed kline a reactor acted on (mark_ms,
+# kline_ms), so a redelivered or late event never acts twice or moves a position back in time.
+TRADING_REACTED = "quantum:trading:reacted:{account_id}:{symbol}"
+
+
+def stream_exchange_user(account_id: int) -> str:
+    return STREAM_EXCHANGE_USER.format(account_id=account_id)
+
+
+def exchange_stream_state(name: str) -> str:
+    return EXCHANGE_STREAM_STATE.format(name=name)
+
+
+def trading_reacted(account_id: int, symbol: str) -> str:
+    return TRADING_REACTED.format(account_id=account_id, symbol=symbol.upper())
+
+
 # --- models: meta regime, consensus ---------------------------------------------------------------
 
 STREAM_META_REGIME = "quantum:stream:meta.regime"  # one entry per symbol per detection (old name)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from apps.core import keys
 from apps.core.money import to_decimal
 from apps.core.redis import get_redis
+from apps.exchange.reports import KlineReport, MarkReport
 from apps.market.models import BasisObservation, FundingRate, Kline
 
 
@@ -40,3 +41,31 @@ def basis_history(*, symbol: str, until_ms: int, since_ms: int | None = None) ->
         if first is not None:
             rows = rows.filter(time_ms__gte=first.time_ms)
     return list(rows.order_by("time_ms").values_list("time_ms", "basis_bps"))
+
+
+def mark_from_entry(fields: dict[str, str]) -> MarkReport:
+    """An entry of quantum:stream:market.mark (apps.market.services.mark_entry) as the report it
+    was made from. BadNumber / KeyError / ValueError on a damaged entry."""
+    return MarkReport(
+        symbol=fields["symbol"],
+        mark_price=to_decimal(fields["mark_price"], field="mark_price"),
+        index_price=to_decimal(fields["index_price"], field="index_price"),
+        funding_rate=to_decimal(fields["funding_rate"], field="funding_rate"),
+        next_funding_ms=int(fields["next_funding_time"]),
+        time_ms=int(fields["time"]),
+    )
+
+
+def kline_from_entry(fields: dict[str, str]) -> KlineReport:
+    """An entry of quantum:stream:market.kline:<symbol> (always a closed kline)."""
+    return KlineReport(
+        symbol=fields["symbol"],
+        interval=fields["interval"],
+        open_time_ms=int(fields["open_time"]),
+        open=to_decimal(fields["open"], field="open"),
+        high=to_decimal(fields["high"], field="high"),
+        low=to_decimal(fields["low"], field="low"),
+        close=to_decimal(fields["close"], field="close"),
+        volume=to_decimal(fields["volume"], field="volume"),
+        close_time_ms=int(fields["close_time"]),
+    )

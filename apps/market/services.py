@@ -133,13 +133,9 @@ def _xadd_kline(client, kline: Kline) -> None:
             raise
 
 
-def market_publish_symbol(*, venue: Gateway, symbol: str) -> dict:
-    """One symbol: the mark and funding into Redis, new closed klines (gaps backfilled) into
-    the DB and then the kline stream. Returns counts for the caller's log."""
-    interval = settings.MARKET_KLINE_INTERVAL
+def _gaps_fill(*, venue: Gateway, symbol: str, interval: str, now_ms: int) -> list[Kline]:
+    """Fetch and store every closed kline missing from the kept window; returns the new ones."""
     step = INTERVAL_MS[interval]
-    mark = venue.mark(symbol=symbol)
-    now_ms = mark.time_ms
     window_start = now_ms - settings.MARKET_KLINE_HISTORY * step
     window_start -= window_start % step
     last_closed = now_ms - now_ms % step - step
@@ -157,21 +153,19 @@ def market_publish_symbol(*, venue: Gateway, symbol: str) -> dict:
         )
         with transaction.atomic():
             new.extend(klines_store(klines=fetched))
+    return new
+
+
+def market_publish_symbol(*, venue: Gateway, symbol: str) -> dict:
+    """One symbol: the mark and funding into Redis, new closed klines (gaps backfilled) into
+    the DB and then the kline stream. Returns counts for the caller's log."""
+    interval = settings.MARKET_KLINE_INTERVAL
+    mark = venue.mark(symbol=symbol)
+    new = _gaps_fill(venue=venue, symbol=symbol, interval=interval, now_ms=mark.time_ms)
     funding_store(mark=mark)
     client = get_redis()
-    entry = {
-        "symbol": symbol,
-        "mark_price": money_str(mark.mark_price),
-        "index_price": money_str(mark.index_price),
-        "funding_rate": money_str(mark.funding_rate),
-        "next_funding_time": str(mark.next_funding_ms),
-        "time": str(mark.time_ms),
-    }
     try:
-        pipe = client.pipeline()
-        pipe.hset(keys.market_mark(symbol), mapping=entry)
-        pipe.xadd(keys.STREAM_MARK, entry, maxlen=settings.MARKET_STREAM_MAXLEN, approximate=True)
-        pipe.execute()
+        entry = mark_publish(mark=mark)
         for kline in sorted(new, key=lambda k: k.open_time_ms):
             _xadd_kline(client, kline)
     except RedisError:
@@ -180,6 +174,50 @@ def market_publish_symbol(*, venue: Gateway, symbol: str) -> dict:
         raise
     stream_catch_up(symbol=symbol, interval=interval)
     return {"symbol": symbol, "klines": len(new), "mark": entry["mark_price"]}
+
+
+def mark_entry(mark: MarkReport) -> dict[str, str]:
+    """The fields of a mark in quantum:stream:market.mark and its latest-value hash
+    (apps.market.selectors.mark_from_entry reads them back)."""
+    return {
+        "symbol": mark.symbol,
+        "mark_price": money_str(mark.mark_price),
+        "index_price": money_str(mark.index_price),
+        "funding_rate": money_str(mark.funding_rate),
+        "next_funding_time": str(mark.next_funding_ms),
+        "time": str(mark.time_ms),
+    }
+
+
+def mark_publish(*, mark: MarkReport) -> dict[str, str]:
+    """The mark into its hash and the mark stream: the poll (every publish) and the stream
+    process (every push) write the same entry, so a reactor cannot tell them apart."""
+    entry = mark_entry(mark)
+    pipe = get_redis().pipeline()
+    pipe.hset(keys.market_mark(mark.symbol), mapping=entry)
+    pipe.xadd(keys.STREAM_MARK, entry, maxlen=settings.MARKET_STREAM_MAXLEN, approximate=True)
+    pipe.execute()
+    return entry
+
+
+def kline_closed_publish(*, kline: KlineReport) -> bool:
+    """A closed kline pushed by the venue: into the DB, then the symbol's kline stream (the DB
+    first, as for the poll: the stream is a view of the durable store and a reactor reads the
+    history from the DB). False when it was stored already (the poll or a backfill was first)."""
+    rows = _kline_rows([kline], now_ms=kline.close_time_ms + 1)
+    with transaction.atomic():
+        new = klines_store(klines=rows)
+    if new:
+        _xadd_kline(get_redis(), new[0])
+    return bool(new)
+
+
+def klines_backfill(*, venue: Gateway, symbol: str, interval: str, now_ms: int) -> int:
+    """Every closed kline missing from the kept window (a websocket gap, a restart) fetched
+    over REST, stored, and the stream's tail re-sent: after a reconnect a gap never stays one."""
+    stored = len(_gaps_fill(venue=venue, symbol=symbol, interval=interval, now_ms=now_ms))
+    stream_catch_up(symbol=symbol, interval=interval)
+    return stored
 
 
 def funding_store(*, mark: MarkReport) -> FundingRate:

@@ -1,0 +1,46 @@
+"""`manage.py react`: a reactor. Reads the market and user data streams in the consumer group
+"trading" and reacts to each entry (apps/trading/reactions.py). Run as many as wanted, on as
+many hosts: each entry goes to one of them, and a dead one's entries are claimed by the others
+after REACT_CLAIM_IDLE_SECONDS."""
+
+import logging
+import os
+import signal
+import socket
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from apps.core.consumers import GroupConsumer
+from apps.core.redis import get_redis
+from apps.trading import reactions
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "React to the market and user data streams (exits on marks, signals on klines)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
+
+    def handle(self, *args, name, **options):
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+        consumer = GroupConsumer(
+            client=get_redis(),
+            group=reactions.GROUP,
+            name=name,
+            handler=reactions.entry_react,
+            claim_idle_ms=int(settings.REACT_CLAIM_IDLE_SECONDS * 1000),
+            block_ms=settings.REACT_BLOCK_MS,
+            pause_before_ack=settings.REACT_PAUSE_BEFORE_ACK_SECONDS,
+        )
+        logger.info("reactor %s started", name)
+        while not stop:
+            # a long-lived process: drop connections the database closed meanwhile
+            close_old_connections()
+            consumer.poll(reactions.streams_read())
+        logger.info("reactor %s stopped after %d entries", name, consumer.handled)
