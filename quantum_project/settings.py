@@ -400,6 +400,9 @@ REACT_BLOCK_MS = env.int("REACT_BLOCK_MS", default=1000)
 REACT_PAUSE_BEFORE_ACK_SECONDS = env.float("REACT_PAUSE_BEFORE_ACK_SECONDS", default=0)
 # Entries kept per user data stream (one per order or account update).
 STREAM_USER_MAXLEN = env.int("STREAM_USER_MAXLEN", default=10000)
+# /api/health/ is 503 when the stream process runs and its market connection is this silent
+# (marks come every second).
+STREAM_SILENT_SECONDS = env.int("STREAM_SILENT_SECONDS", default=30)
 
 # --- Intelligence ---
 # Regimes, signal models, supervisor and ensemble, RL sizing, strategies (docs/intelligence.md).

@@ -10,6 +10,7 @@ from django.db import connection
 from redis.exceptions import RedisError
 
 from apps.core import keys
+from apps.core.consumers import group_health
 from apps.core.loops import loop_state
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
@@ -219,6 +220,38 @@ def exchange_health() -> dict[str, Any]:
     return result
 
 
+def events_health() -> dict[str, Any]:
+    """The event path: each websocket connection of the stream process (state, last event age,
+    reconnects) and each reactor group (pending, lag). Down only when the stream process is
+    deployed (it wrote its connection hashes) and the market connection is silent past
+    STREAM_SILENT_SECONDS: a desk without it runs on the polls, and is healthy."""
+
+    def check():
+        client = get_redis()
+        now_ms = to_ms(utcnow())
+        connections = {}
+        for key in client.scan_iter(f"{keys.EXCHANGE_STREAM_STATE_PREFIX}*", count=100):
+            state = client.hgetall(key)
+            connections[key[len(keys.EXCHANGE_STREAM_STATE_PREFIX) :]] = {
+                "state": state.get("state"),
+                "last_event_age_seconds": _age_seconds(now_ms, state.get("last_event_ms")),
+                "reconnects": _int_or_none(state.get("reconnects")),
+                "last_error": state.get("last_error", ""),
+            }
+        streams = [keys.STREAM_MARK, *(keys.stream_kline(s) for s in settings.TRADING_SYMBOLS)]
+        streams += sorted(client.scan_iter(keys.STREAM_EXCHANGE_USER.split("{")[0] + "*"))
+        groups = [g for stream in streams for g in group_health(client, stream)]
+        market = connections.get("market")
+        age = market["last_event_age_seconds"] if market else None
+        silent = market is not None and (age is None or age > settings.STREAM_SILENT_SECONDS)
+        result = {"ok": not silent, "connections": connections, "groups": groups}
+        if silent:
+            result["error"] = f"the market stream is silent ({age} s since its last event)"
+        return result
+
+    return _timed(check)
+
+
 def stack_health(celery_app) -> dict[str, Any]:
     components = {
         "database": database_health(),
@@ -226,13 +259,16 @@ def stack_health(celery_app) -> dict[str, Any]:
         "queues": queue_health(celery_app),
         "beat": beat_health(),
         "exchange": exchange_health(),
+        "events": events_health(),
     }
     try:
         components["loops"] = loop_health()
     except Exception as exc:  # noqa: BLE001 - reported as a down part, never raised
         components["loops"] = {"*": {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}}
     down = [
-        name for name in ("database", "redis", "beat", "exchange") if not components[name]["ok"]
+        name
+        for name in ("database", "redis", "beat", "exchange", "events")
+        if not components[name]["ok"]
     ]
     down += [f"queue:{name}" for name, queue in components["queues"].items() if not queue["ok"]]
     down += [f"loop:{name}" for name, loop in components["loops"].items() if not loop["ok"]]

@@ -79,6 +79,11 @@ def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, 
             f"{celery} worker -Q {queues} -c {concurrency} -n {name}@%h -E --loglevel INFO"
         )
     lines["beat"] = f"{celery} beat --loglevel INFO --pidfile="
+    # The reactors (docs/trading.md, "Reactors"): exits on every mark, signals on every closed
+    # kline, read from the Redis streams in the consumer group "trading". Two, so one dying (or
+    # restarting) leaves the other reacting while it claims the dead one's pending entries.
+    for n in (1, 2):
+        lines[f"react{n}"] = f"{python} manage.py react --name react{n}@{os.uname().nodename}"
     flower = ports["flower"]
     # `celery flower` with a lockout on its basic auth and /metrics behind it (apps/ops/flower.py)
     lines["flower"] = (

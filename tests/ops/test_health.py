@@ -123,3 +123,31 @@ def test_queue_health_answers_without_waiting_out_the_broadcast(
     assert queues["research"] == {"ok": False, "workers": []}
     assert queues["market"]["ok"] is True
     assert elapsed >= 4, "a queue was reported down without the full wait"
+
+
+def test_the_event_path_is_down_only_when_the_stream_process_is_deployed_and_silent(
+    api, redis_client
+):
+    from apps.core.consumers import GroupConsumer
+
+    # No stream process: the events part is up, the reactors' group is shown with its lag.
+    GroupConsumer(
+        client=redis_client, group="trading", name="r", handler=None, claim_idle_ms=1000
+    ).ensure_group(keys.STREAM_MARK)
+    redis_client.xadd(keys.STREAM_MARK, {"symbol": "BTCUSDT"})
+    events = api.get("/api/health/").json()["components"]["events"]
+    assert events["ok"] is True and events["connections"] == {}
+    assert [(g["group"], g["pending"], g["lag"]) for g in events["groups"]] == [("trading", 0, 1)]
+
+    state = keys.exchange_stream_state("market")
+    redis_client.hset(
+        state,
+        mapping={"state": "connected", "reconnects": 2, "last_event_ms": to_ms(utcnow()) - 1000},
+    )
+    events = api.get("/api/health/").json()["components"]["events"]
+    assert events["ok"] is True
+    assert events["connections"]["market"]["reconnects"] == 2
+
+    redis_client.hset(state, "last_event_ms", to_ms(utcnow()) - 120_000)
+    body = api.get("/api/health/").json()
+    assert body["components"]["events"]["ok"] is False and "events" in body["down"]
