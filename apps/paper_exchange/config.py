@@ -44,6 +44,13 @@ class ExchangeConfig:
     # NORMAL survives kill -9 of the venue but not of the host.
     synchronous: str = "FULL"
     tick_seconds: float = 0.1
+    # WebSocket streams, Binance's figures: a ping every 3 min, closed without a pong within
+    # 10 min; every connection closed after 24 h; a listen key lapses 60 min after its last
+    # keepalive. Tests shorten them.
+    ws_ping_interval: float = 180.0
+    ws_ping_timeout: float = 600.0
+    ws_lifetime: float = 86_400.0
+    listen_key_ttl: float = 3_600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -1,8 +1,6 @@
-"""HTTP: a single-process threaded server speaking Binance's USD-M REST subset.
-
-Every reply is written with one `sendall` (status line, headers and body in one buffer): a
-handler that writes headers and body separately meets Nagle + delayed ACK on keep-alive
-connections and costs ~40 ms per request.
+"""Binance's USD-M REST subset, independent of the transport: the routing table, rate limits,
+auth, the fault switch and the admin endpoints. `asgi.py` serves it (and the WebSocket streams)
+under uvicorn; this module only turns a request's parts into a `Reply`.
 """
 
 from __future__ import annotations
@@ -10,15 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from .auth import bad_key, check_timestamp, verify_signature
 from .config import ExchangeConfig
@@ -36,7 +31,6 @@ from .symbols import SYMBOLS, get_spec
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Venue", Account | None, Params, str], Any]
-
 
 
 @dataclass(frozen=True)
@@ -255,191 +249,141 @@ class Reply:
         self.body = body
         self.headers = headers or {}
 
+    def payload(self) -> bytes:
+        return json.dumps(self.body, separators=(",", ":")).encode()
 
-class RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "PaperExchange/1.0"
-    venue: Venue  # set on the subclass built by make_server
 
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+PUBLIC_PAPER = ("/paper/v1/regime", "/paper/v1/clock")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.debug("%s " + format, self.address_string(), *args)
 
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve("GET")
+def is_admin(path: str) -> bool:
+    return path.startswith("/paper/v1/") and path not in PUBLIC_PAPER
 
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
-        self._serve("PUT")
+@dataclass
+class Admission:
+    """What the front door decided before any engine work: a reply now, or a route to run."""
 
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._serve("DELETE")
+    route: Route | None
+    headers: dict[str, str]
+    reply: Reply | None = None
+    fault: Fault | None = None
 
-    # --- plumbing ----------------------------------------------------------------------------
-    def _serve(self, method: str) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
-        if parts.path.startswith("/paper/v1/") and parts.path not in (
-            "/paper/v1/regime", "/paper/v1/clock"
-        ):
-            self._send(self._admin(method, parts.path, body))
-            return
-        route = ROUTES.get((method, parts.path))
-        venue = self.venue
-        ip = self.client_address[0]
-        if route is None:
-            usage = venue.limiter.weight(ip, 1)
-            self._send(Reply(404, {"code": -5000, "msg": f"Path {parts.path}, Method {method} "
-                                                         "is invalid"},
-                             {"X-MBX-USED-WEIGHT-1M": str(usage.used)}))
-            return
-        weight = route.weight if isinstance(route.weight, int) else route.weight(
-            dict(parse_qsl(parts.query)))
-        usage = venue.limiter.weight(ip, weight)
-        headers = {"X-MBX-USED-WEIGHT-1M": str(usage.used)}
-        if usage.exceeded:
-            headers["Retry-After"] = str(usage.retry_after)
-            self._send(Reply(429, {"code": -1003, "msg": TOO_MANY_REQUESTS % (
-                ip, usage.limit)}, headers))
-            return
-        fault = venue.faults.take(method, parts.path)
-        if fault and not fault.accept_first:
-            self._fail(fault, headers)
-            return
-        reply = self._dispatch(method, route, parts.query, body, headers)
-        if fault:
-            self._fail(fault, headers)
-            return
-        self._send(reply)
 
-    def _dispatch(self, method: str, route: Route, query: str, body: str,
-                  headers: dict[str, str]) -> Reply:
-        venue = self.venue
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if body and method != "GET":
-            pairs += parse_qsl(body, keep_blank_values=True)
-        params = Params(pairs)
-        try:
-            account = None
-            if route.auth != "none":
-                key = self.headers.get("X-MBX-APIKEY")
-                if not key:
-                    raise ApiError(-2014, "API-key format invalid.", status=401)
-                account = venue.engine.account_for_key(key)
-                if account is None:
-                    raise bad_key()
-            if route.auth == "signed":
-                assert account is not None
-                check_timestamp(params.str("timestamp"), params.str("recvWindow"))
-                verify_signature(account, pairs, [query, body if method != "GET" else ""])
-            if route.order:
-                assert account is not None
-                ten, minute = venue.limiter.order(account.id)
-                headers["X-MBX-ORDER-COUNT-10S"] = str(ten.used)
-                headers["X-MBX-ORDER-COUNT-1M"] = str(minute.used)
-                for usage, span in ((ten, "10 SECOND"), (minute, "MINUTE")):
-                    if usage.exceeded:
-                        headers["Retry-After"] = str(usage.retry_after)
-                        return Reply(429, {"code": -1015, "msg": f"Too many new orders; current "
-                                                                 f"limit is {usage.limit} orders "
-                                                                 f"per {span}."}, headers)
-            path = self.path.split("?", 1)[0]
-            if path in LOCK_FREE:
-                result = route.handler(venue, account, params, method)
-            else:
-                with venue.engine.lock:
-                    result = route.handler(venue, account, params, method)
-            return Reply(200, result, headers)
-        except ApiError as exc:
-            return Reply(exc.status, exc.body(), headers)
-        except Exception:  # a bug must still answer like Binance's internal error
-            log.exception("unhandled error on %s %s", method, self.path)
-            return Reply(500, {"code": -1000, "msg": "An unknown error occured while "
-                                                     "processing the request."}, headers)
+def admit(venue: Venue, method: str, path: str, query: str, ip: str) -> Admission:
+    """Route look-up, IP weight and the fault switch: cheap, no engine lock."""
+    route = ROUTES.get((method, path))
+    if route is None:
+        usage = venue.limiter.weight(ip, 1)
+        return Admission(None, {}, Reply(404, {"code": -5000, "msg": f"Path {path}, Method "
+                                                                     f"{method} is invalid"},
+                                         {"X-MBX-USED-WEIGHT-1M": str(usage.used)}))
+    weight = route.weight if isinstance(route.weight, int) else route.weight(
+        dict(parse_qsl(query)))
+    usage = venue.limiter.weight(ip, weight)
+    headers = {"X-MBX-USED-WEIGHT-1M": str(usage.used)}
+    if usage.exceeded:
+        headers["Retry-After"] = str(usage.retry_after)
+        return Admission(route, headers, Reply(429, {"code": -1003, "msg": TOO_MANY_REQUESTS % (
+            ip, usage.limit)}, headers))
+    return Admission(route, headers, fault=venue.faults.take(method, path))
 
-    def _fail(self, fault: Fault, headers: dict[str, str]) -> None:
-        if fault.kind == "timeout":
-            time.sleep(fault.delay)
-            self._send(Reply(503, {"code": -1007, "msg": "Timeout waiting for response from "
-                               "backend server. Send status unknown; execution status "
-                               "unknown."}, headers))
-        elif fault.kind == "drop":
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+
+def dispatch(venue: Venue, method: str, path: str, route: Route, query: str, body: str,
+             api_key: str | None, headers: dict[str, str]) -> Reply:
+    """Auth, order limits and the handler under the engine lock (blocking: run off the loop)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if body and method != "GET":
+        pairs += parse_qsl(body, keep_blank_values=True)
+    params = Params(pairs)
+    try:
+        account = None
+        if route.auth != "none":
+            if not api_key:
+                raise ApiError(-2014, "API-key format invalid.", status=401)
+            account = venue.engine.account_for_key(api_key)
+            if account is None:
+                raise bad_key()
+        if route.auth == "signed":
+            assert account is not None
+            check_timestamp(params.str("timestamp"), params.str("recvWindow"))
+            verify_signature(account, pairs, [query, body if method != "GET" else ""])
+        if route.order:
+            assert account is not None
+            ten, minute = venue.limiter.order(account.id)
+            headers["X-MBX-ORDER-COUNT-10S"] = str(ten.used)
+            headers["X-MBX-ORDER-COUNT-1M"] = str(minute.used)
+            for usage, span in ((ten, "10 SECOND"), (minute, "MINUTE")):
+                if usage.exceeded:
+                    headers["Retry-After"] = str(usage.retry_after)
+                    return Reply(429, {"code": -1015, "msg": f"Too many new orders; current "
+                                                             f"limit is {usage.limit} orders "
+                                                             f"per {span}."}, headers)
+        if path in LOCK_FREE:
+            result = route.handler(venue, account, params, method)
         else:
-            self._send(Reply(fault.status, {"code": -1001, "msg": "Internal error; unable to "
-                                            "process your request. Please try again."}, headers))
+            with venue.engine.lock:
+                result = route.handler(venue, account, params, method)
+        return Reply(200, result, headers)
+    except ApiError as exc:
+        return Reply(exc.status, exc.body(), headers)
+    except Exception:  # a bug must still answer like Binance's internal error
+        log.exception("unhandled error on %s %s", method, path)
+        return Reply(500, {"code": -1000, "msg": "An unknown error occured while "
+                                                 "processing the request."}, headers)
 
-    def _admin(self, method: str, path: str, body: str) -> Reply:
-        venue = self.venue
-        token = self.headers.get("X-PAPER-ADMIN-TOKEN", "")
-        if not secrets.compare_digest(token, venue.admin_token):
-            return Reply(401, {"code": -2015, "msg": "Invalid admin token."})
-        try:
-            doc = json.loads(body) if body.strip().startswith("{") else dict(parse_qsl(body))
-        except ValueError:
-            return Reply(400, {"code": -1102, "msg": "Malformed JSON body."})
-        try:
-            if path == "/paper/v1/faults":
-                if method == "POST":
-                    venue.faults.set(doc)
-                elif method == "DELETE":
-                    venue.faults.clear()
-                return Reply(200, {"fault": venue.faults.status()})
-            if path == "/paper/v1/price" and method == "POST":
-                price = Decimal(str(doc.get("price")))
+
+TIMEOUT_BODY = {"code": -1007, "msg": "Timeout waiting for response from backend server. Send "
+                "status unknown; execution status unknown."}
+
+
+def fault_reply(fault: Fault, headers: dict[str, str]) -> Reply | None:
+    """The reply a fault gives (after its delay, for a timeout); None: drop the connection."""
+    if fault.kind == "timeout":
+        return Reply(503, TIMEOUT_BODY, headers)
+    if fault.kind == "drop":
+        return None
+    return Reply(fault.status, {"code": -1001, "msg": "Internal error; unable to process your "
+                                "request. Please try again."}, headers)
+
+
+def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:
+    if not secrets.compare_digest(token, venue.admin_token):
+        return Reply(401, {"code": -2015, "msg": "Invalid admin token."})
+    try:
+        doc = json.loads(body) if body.strip().startswith("{") else dict(parse_qsl(body))
+    except ValueError:
+        return Reply(400, {"code": -1102, "msg": "Malformed JSON body."})
+    try:
+        if path == "/paper/v1/faults":
+            if method == "POST":
+                venue.faults.set(doc)
+            elif method == "DELETE":
+                venue.faults.clear()
+            return Reply(200, {"fault": venue.faults.status()})
+        if path == "/paper/v1/price" and method == "POST":
+            price = Decimal(str(doc.get("price")))
+            with venue.engine.lock:
                 return Reply(200, venue.engine.set_price(str(doc.get("symbol")), price))
-            if path == "/paper/v1/tick" and method == "POST":
-                venue.engine.tick()
-                return Reply(200, {"time": venue.engine.clock.now_ms()})
-        except ApiError as exc:
-            return Reply(exc.status, exc.body())
-        except (ValueError, InvalidOperation) as exc:
-            return Reply(400, {"code": -1102, "msg": str(exc) or missing("price").msg})
-        return Reply(404, {"code": -5000, "msg": f"Path {path}, Method {method} is invalid"})
-
-    def _send(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body, separators=(",", ":")).encode()
-        lines = [f"HTTP/1.1 {reply.status} {self.responses.get(reply.status, ('',))[0]}",
-                 "Content-Type: application/json", f"Content-Length: {len(payload)}"]
-        lines += [f"{k}: {v}" for k, v in reply.headers.items()]
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
-        try:
-            self.wfile.write(head + payload)
-        except OSError:
-            self.close_connection = True
-        self.log_request(reply.status, len(payload))
-
-
-class PaperServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-def make_server(venue: Venue) -> PaperServer:
-    handler = type("BoundHandler", (RequestHandler,), {"venue": venue})
-    return PaperServer((venue.config.host, venue.config.port), handler)
+        if path == "/paper/v1/tick" and method == "POST":
+            venue.engine.tick()
+            return Reply(200, {"time": venue.engine.clock.now_ms()})
+    except ApiError as exc:
+        return Reply(exc.status, exc.body())
+    except (ValueError, InvalidOperation) as exc:
+        return Reply(400, {"code": -1102, "msg": str(exc) or missing("price").msg})
+    return Reply(404, {"code": -5000, "msg": f"Path {path}, Method {method} is invalid"})
 
 
 class Ticker(threading.Thread):
     """Advances the market: resting limits, conditional triggers, funding and liquidation."""
 
-    def __init__(self, engine: Engine, interval: float) -> None:
+    def __init__(self, engine: Engine, interval: float,
+                 after: Callable[[], None] | None = None) -> None:
         super().__init__(name="paper-exchange-ticker", daemon=True)
         self.engine = engine
         self.interval = interval
+        self.after = after  # the streams' wake-up: a tick may have moved marks and filled orders
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -448,3 +392,5 @@ class Ticker(threading.Thread):
                 self.engine.tick()
             except Exception:
                 log.exception("tick failed")
+            if self.after is not None:
+                self.after()
