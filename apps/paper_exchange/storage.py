@@ -80,6 +80,8 @@ class Store:
         self.conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.executescript(SCHEMA)
+        # The user-data journal (engine/events.py): told of every write, published on commit.
+        self.observer: Any = None
 
     def close(self) -> None:
         self.conn.close()
@@ -91,8 +93,12 @@ class Store:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
+            if self.observer is not None:
+                self.observer.discard()
             raise
         self.conn.execute("COMMIT")
+        if self.observer is not None:
+            self.observer.commit()
 
     # --- meta --------------------------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
@@ -141,6 +147,8 @@ class Store:
             (acc.id, acc.name, acc.api_key, acc.api_secret, str(acc.wallet), acc.created_ms,
              acc.update_ms, acc.listen_key),
         )
+        if self.observer is not None:
+            self.observer.account(acc.id)
 
     def put_setting(self, account_id: int, symbol: str, setting: SymbolSetting) -> None:
         self.conn.execute(
@@ -153,6 +161,8 @@ class Store:
             "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?)",
             (account_id, pos.symbol, str(pos.amt), str(pos.entry), pos.update_ms),
         )
+        if self.observer is not None:
+            self.observer.position(account_id, pos)
 
     def put_order(self, order: Order) -> None:
         self.conn.execute(
@@ -160,6 +170,8 @@ class Store:
             (order.order_id, order.account_id, order.symbol, order.client_order_id,
              order.status, order.time_ms, order.to_doc()),
         )
+        if self.observer is not None:
+            self.observer.order(order)
 
     def put_algo(self, algo: AlgoOrder) -> None:
         self.conn.execute(
@@ -167,6 +179,8 @@ class Store:
             (algo.algo_id, algo.account_id, algo.symbol, algo.client_algo_id, algo.algo_status,
              algo.create_ms, algo.to_doc()),
         )
+        if self.observer is not None:
+            self.observer.algo(algo)
 
     def put_trade(self, account_id: int, trade: dict[str, Any]) -> None:
         self.conn.execute(
@@ -174,6 +188,8 @@ class Store:
             (trade["id"], account_id, trade["symbol"], trade["orderId"], trade["time"],
              json.dumps(trade)),
         )
+        if self.observer is not None:
+            self.observer.trade(trade)
 
     def put_income(self, account_id: int, row: dict[str, Any]) -> None:
         self.conn.execute(
@@ -181,6 +197,8 @@ class Store:
             (row["tranId"], account_id, row["symbol"], row["incomeType"], row["time"],
              json.dumps(row)),
         )
+        if self.observer is not None:
+            self.observer.income(account_id, row)
 
     def add_client_id(self, account_id: int, kind: str, client_id: str) -> None:
         self.conn.execute(

@@ -68,7 +68,7 @@ class Connection:
     path: str
     combined: bool
     streams: list[str] = field(default_factory=list)
-    listen_keys: list[str] = field(default_factory=list)
+    accounts: dict[str, int] = field(default_factory=dict)  # listen key -> account id
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     stall_until: float = 0.0
 
@@ -121,6 +121,7 @@ class StreamHub:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._wake = asyncio.Event()
+        self.engine.journal.sink = self.publish
         self._task = loop.create_task(self._run(), name="paper-streams")
 
     async def stop(self) -> None:
@@ -141,6 +142,28 @@ class StreamHub:
         """An admin control moved a price: every mark stream gets an event now."""
         self._marks_forced = True
         self.wake()
+
+    def publish(self, events: list[tuple[int, dict[str, Any]]]) -> None:
+        """User events of a committed transaction (engine thread) -> the loop."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._deliver, events)
+
+    def _deliver(self, events: list[tuple[int, dict[str, Any]]]) -> None:
+        for conn in self.connections:
+            if conn.route not in ("", "private"):
+                continue
+            for key, account_id in conn.accounts.items():
+                for owner, event in events:
+                    if owner == account_id:
+                        conn.push(key, event)
+
+    def _expire_listen_keys(self) -> None:
+        for conn in list(self.connections):
+            for key in [k for k in conn.accounts if not self.engine.listen_key_alive(k)]:
+                del conn.accounts[key]
+                conn.push(key, {"e": "listenKeyExpired", "E": self._now(), "listenKey": key})
+                if not conn.accounts and not conn.streams:
+                    conn.close_soon()
 
     # --- connections -------------------------------------------------------------------------
     async def serve(self, ws: WebSocket) -> None:
@@ -178,7 +201,11 @@ class StreamHub:
 
     def _add(self, conn: Connection, name: str) -> bool:
         if category(name) is None:
-            return False
+            acc = self.engine.account_for_listen_key(name)
+            if acc is None:
+                return False
+            conn.accounts[name] = acc.id
+            return True
         if name not in conn.streams and len(conn.streams) < MAX_STREAMS:
             conn.streams.append(name)
         return True
@@ -245,6 +272,7 @@ class StreamHub:
             self._wake.clear()
             try:
                 self._apply_faults()
+                self._expire_listen_keys()
                 self._beat()
             except Exception:
                 log.exception("stream beat failed")

@@ -8,6 +8,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from ..params import Params
 from ..storage import Store
 from ..symbols import SYMBOLS, SymbolSpec, get_spec
 from . import accounting as acct
+from .events import Journal
 from .models import Account, AlgoOrder, Order, Position, SymbolSetting
 from .views import algo_json, money_str, order_json
 
@@ -99,6 +101,10 @@ class Engine:
         self.funding_done_ms = funding_done_ms
         self.last_tick_ms = clock.now_ms()
         self._persisted_clock_wall = 0
+        self.journal = Journal(self)
+        store.observer = self.journal
+        # listen key -> monotonic deadline; a key not kept alive lapses (Binance: 60 min).
+        self.listen_deadlines: dict[str, float] = {}
         for acc, deposit in store.load_accounts():
             self._adopt(acc, deposit)
 
@@ -680,17 +686,39 @@ class Engine:
         return {"code": 200, "msg": "success"}
 
     def listen_key(self, acc: Account, method: str) -> dict[str, Any]:
+        alive = bool(acc.listen_key) and self.listen_key_alive(acc.listen_key)
         if method == "POST":
-            if not acc.listen_key:
+            if not alive:
+                self.listen_deadlines.pop(acc.listen_key, None)
                 acc.listen_key = secrets.token_urlsafe(48)[:64]
                 with self.store.tx():
                     self.store.put_account(acc)
+            self.listen_deadlines[acc.listen_key] = time.monotonic() + self.config.listen_key_ttl
             return {"listenKey": acc.listen_key}
-        if method == "DELETE" and acc.listen_key:
+        if method == "PUT":
+            if not alive:
+                raise ApiError(-1125, "This listenKey does not exist.")
+            self.listen_deadlines[acc.listen_key] = time.monotonic() + self.config.listen_key_ttl
+            return {"listenKey": acc.listen_key}
+        if acc.listen_key:
+            self.listen_deadlines.pop(acc.listen_key, None)
             acc.listen_key = ""
             with self.store.tx():
                 self.store.put_account(acc)
         return {}
+
+    def listen_key_alive(self, key: str) -> bool:
+        deadline = self.listen_deadlines.get(key)
+        # A key from before a restart lives a full TTL from the first look.
+        if deadline is None and any(a.listen_key == key for a in self.accounts.values()):
+            deadline = self.listen_deadlines[key] = (time.monotonic()
+                                                     + self.config.listen_key_ttl)
+        return deadline is not None and time.monotonic() < deadline
+
+    def account_for_listen_key(self, key: str) -> Account | None:
+        if not key or not self.listen_key_alive(key):
+            return None
+        return next((a for a in self.accounts.values() if a.listen_key == key), None)
 
     # --- account reads -----------------------------------------------------------------------
     def account_v2(self, acc: Account) -> dict[str, Any]:
