@@ -5,15 +5,31 @@ embedded stack `make up` runs: SQLite, a local Redis, the paper exchange, all on
 """
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.files import private_dir, private_files
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+
+def env_decimal(name: str, *, default: str) -> Decimal:
+    """A money or percentage setting, parsed once here: a bad value stops every process at start
+    with the setting's name, never a task hours later (and never a float)."""
+    raw = env(name, default=default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a decimal number") from None
+    if not value.is_finite():
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number")
+    return value
+
 ENV_FILE = Path(env("QUANTUM_ENV_FILE", default=str(BASE_DIR / ".env")))
 if ENV_FILE.exists():
     # The process environment wins over the file, so CI and tests can override anything.
@@ -321,7 +337,7 @@ REFERENCE_EXCHANGE_BASE_URL = env(
     "REFERENCE_EXCHANGE_BASE_URL",
     default="http://{bind}:{port}".format(**PORTS["paper_exchange_ref"]),
 )
-CROSS_EXCHANGE_ALARM_BPS = env("CROSS_EXCHANGE_ALARM_BPS", default="50")  # Decimal string
+CROSS_EXCHANGE_ALARM_BPS = env_decimal("CROSS_EXCHANGE_ALARM_BPS", default="50")
 MARKET_KLINE_INTERVAL = env("MARKET_KLINE_INTERVAL", default="1m")
 MARKET_KLINE_HISTORY = env.int("MARKET_KLINE_HISTORY", default=120)  # klines kept warm per symbol
 MARKET_PUBLISH_INTERVAL_SECONDS = env.int("MARKET_PUBLISH_INTERVAL_SECONDS", default=5)
@@ -354,21 +370,22 @@ TRADING_RL_SIZING = env.bool("TRADING_RL_SIZING", default=True)
 TRADING_MA_FAST = env.int("TRADING_MA_FAST", default=9)
 TRADING_MA_SLOW = env.int("TRADING_MA_SLOW", default=21)
 TRADING_ATR_PERIOD = env.int("TRADING_ATR_PERIOD", default=14)
-TRADING_ATR_MIN_PCT = env("TRADING_ATR_MIN_PCT", default="0.01")  # % of price: too quiet below
-TRADING_ATR_MAX_PCT = env("TRADING_ATR_MAX_PCT", default="3")  # % of price: too wild above
-TRADING_ORDER_NOTIONAL = env("TRADING_ORDER_NOTIONAL", default="200")  # USDT per entry
+# ATR as a % of price: too quiet below the minimum, too wild above the maximum
+TRADING_ATR_MIN_PCT = env_decimal("TRADING_ATR_MIN_PCT", default="0.01")
+TRADING_ATR_MAX_PCT = env_decimal("TRADING_ATR_MAX_PCT", default="3")  # % of price: too wild above
+TRADING_ORDER_NOTIONAL = env_decimal("TRADING_ORDER_NOTIONAL", default="200")  # USDT per entry
 TRADING_LEVERAGE = env.int("TRADING_LEVERAGE", default=5)
 # Exit brain (enforced by the monitor, docs/trading.md): percent of the entry price.
-TRADING_TAKE_PROFIT_PCT = env("TRADING_TAKE_PROFIT_PCT", default="1.5")
-TRADING_STOP_LOSS_PCT = env("TRADING_STOP_LOSS_PCT", default="1.0")
-TRADING_TRAILING_PCT = env("TRADING_TRAILING_PCT", default="0.8")
+TRADING_TAKE_PROFIT_PCT = env_decimal("TRADING_TAKE_PROFIT_PCT", default="1.5")
+TRADING_STOP_LOSS_PCT = env_decimal("TRADING_STOP_LOSS_PCT", default="1.0")
+TRADING_TRAILING_PCT = env_decimal("TRADING_TRAILING_PCT", default="0.8")
 # Scaling with the signal (docs/trading.md, "Decisions"): add to a position up this much, when
 # the signal is this sure; halve (this fraction) one the signal is no longer sure of
-TRADING_ADD_AFTER_PCT = env("TRADING_ADD_AFTER_PCT", default="0.5")
-TRADING_ADD_MIN_CONFIDENCE = env("TRADING_ADD_MIN_CONFIDENCE", default="0.8")
-TRADING_REDUCE_FRACTION = env("TRADING_REDUCE_FRACTION", default="0.5")
+TRADING_ADD_AFTER_PCT = env_decimal("TRADING_ADD_AFTER_PCT", default="0.5")
+TRADING_ADD_MIN_CONFIDENCE = env_decimal("TRADING_ADD_MIN_CONFIDENCE", default="0.8")
+TRADING_REDUCE_FRACTION = env_decimal("TRADING_REDUCE_FRACTION", default="0.5")
 # The exchange-side backstop (STOP_MARKET closePosition, by mark) this far past the entry; 0: off
-TRADING_BACKSTOP_PCT = env("TRADING_BACKSTOP_PCT", default="3.0")
+TRADING_BACKSTOP_PCT = env_decimal("TRADING_BACKSTOP_PCT", default="3.0")
 # Execution: HTTP timeout of an order call; how long an executor holds a SUBMITTING intent before
 # another may look the order up and take over (> timeout x retries); retries of one execution.
 TRADING_ORDER_TIMEOUT_SECONDS = env.int("TRADING_ORDER_TIMEOUT_SECONDS", default=5)
@@ -424,7 +441,7 @@ INTEL_ENSEMBLE_MIN_EDGE = env.float("INTEL_ENSEMBLE_MIN_EDGE", default=0.02)
 RL_MULTIPLIERS = env.list("RL_MULTIPLIERS", default=["0.5", "1.0", "1.5", "2.0"])  # Decimal strs
 RL_EPSILON = env.float("RL_EPSILON", default=0.15)
 RL_RISK_AVERSION = env.float("RL_RISK_AVERSION", default=0.5)
-RL_MAX_NOTIONAL = env("RL_MAX_NOTIONAL", default="1000")  # USDT, Decimal string
+RL_MAX_NOTIONAL = env_decimal("RL_MAX_NOTIONAL", default="1000")  # USDT
 RL_HISTORY_KEEP = env.int("RL_HISTORY_KEEP", default=1000)  # per-trade members per symbol
 RL_STATS_WINDOW = env.int("RL_STATS_WINDOW", default=50)
 RL_ALERT_MEAN_BELOW = env.float("RL_ALERT_MEAN_BELOW", default=-0.05)

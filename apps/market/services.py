@@ -333,5 +333,5 @@ def cross_exchange_run(*, symbols: list[str]) -> list[dict]:
         venue=market_venue(),
         reference=public_gateway(base_url=settings.REFERENCE_EXCHANGE_BASE_URL),
         symbols=symbols,
-        threshold_bps=Decimal(settings.CROSS_EXCHANGE_ALARM_BPS),
+        threshold_bps=settings.CROSS_EXCHANGE_ALARM_BPS,
     )

@@ -253,7 +253,7 @@ def predictions_score(*, limit: int = 5000) -> int:
     """Score every prediction whose horizon has closed: outcome, hit, Brier, and the PnL its
     direction would have made on the unit notional (TRADING_ORDER_NOTIONAL)."""
     step = INTERVAL_MS[_interval()]
-    unit = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    unit = settings.TRADING_ORDER_NOTIONAL
     pending = list(Prediction.objects.filter(scored_at__isnull=True).order_by("id")[:limit])
     by_symbol: dict[str, list[Prediction]] = {}
     for p in pending:

@@ -47,7 +47,7 @@ def hard_cap() -> tuple[Decimal, str]:
         policy = None
     if policy is not None:
         return policy.max_exposure_per_symbol, "risk policy max_exposure_per_symbol"
-    return Decimal(settings.RL_MAX_NOTIONAL), "RL_MAX_NOTIONAL"
+    return settings.RL_MAX_NOTIONAL, "RL_MAX_NOTIONAL"
 
 
 def _arms(context: str, multipliers: list[Decimal]) -> list[bandit.ArmView]:
@@ -166,7 +166,7 @@ def rewards_ingest(*, limit: int = 1000) -> list[Reward]:
             if decision is not None:
                 unit = decision.base_notional / max(decision.leverage, 1)
             else:  # not sized by the agent (adopted, manual): the desk's default unit
-                unit = Decimal(settings.TRADING_ORDER_NOTIONAL) / settings.TRADING_LEVERAGE
+                unit = settings.TRADING_ORDER_NOTIONAL / settings.TRADING_LEVERAGE
             net = trade.realized_pnl + trade.commission + trade.funding
             value = reward_compute(net_pnl=net, risk_unit=unit, clip=config.reward_clip)
             reward, created = Reward.objects.get_or_create(

@@ -49,7 +49,7 @@ RETRY_AFTER_FAILURE = timedelta(seconds=60)
 
 def backstop_level(*, position: Position, tick: Decimal) -> tuple[str, Decimal]:
     """(closing side, trigger price): `TRADING_BACKSTOP_PCT` beyond the entry, to the tick."""
-    pct = Decimal(settings.TRADING_BACKSTOP_PCT) / 100
+    pct = settings.TRADING_BACKSTOP_PCT / 100
     long = position.amount > 0
     price = position.entry_price * (1 - pct if long else 1 + pct)
     return (Side.SELL if long else Side.BUY), quantize_step(price, tick, rounding=ROUND_HALF_UP)
@@ -137,7 +137,7 @@ def _settle(
 def backstops_ensure(*, account: ExchangeAccount, gateway: Gateway) -> dict[str, list[int]]:
     """Make the venue's backstops agree with the reconciled positions (call after the monitor
     reconciled them). Idempotent; a timeout leaves a PENDING row that the next call settles."""
-    if Decimal(settings.TRADING_BACKSTOP_PCT) <= 0:
+    if settings.TRADING_BACKSTOP_PCT <= 0:
         return {"placed": [], "withdrawn": []}
     positions = {p.symbol: p for p in Position.objects.filter(account=account).exclude(amount=0)}
     in_flight = selectors.in_flight_symbols(account_id=account.id)

@@ -19,9 +19,9 @@ from apps.trading.models import IntentAction, Position, PositionIntent, Side
 
 def levels_set(pos: Position, tick: Decimal) -> None:
     """TP / SL / trailing from the entry, rounded to the tick, on the side of caution."""
-    tp = Decimal(settings.TRADING_TAKE_PROFIT_PCT) / HUNDRED
-    sl = Decimal(settings.TRADING_STOP_LOSS_PCT) / HUNDRED
-    trail = Decimal(settings.TRADING_TRAILING_PCT)
+    tp = settings.TRADING_TAKE_PROFIT_PCT / HUNDRED
+    sl = settings.TRADING_STOP_LOSS_PCT / HUNDRED
+    trail = settings.TRADING_TRAILING_PCT
     long = pos.amount > 0
     entry = pos.entry_price
     pos.take_profit = quantize_step(

@@ -107,7 +107,7 @@ def _sizing(*, signal: Signal, policy: RiskPolicy) -> tuple[Decimal, dict]:
     `market_context` hook); without it, or when the hook is absent or fails, the flat notional.
     Either way the risk policy's per-symbol exposure is a hard bound here, and risk_evaluate
     judges the rest (total exposure, entries, leverage) as for any intent."""
-    base = Decimal(settings.TRADING_ORDER_NOTIONAL)
+    base = settings.TRADING_ORDER_NOTIONAL
     context = hooks.call("market_context", symbol=signal.symbol) or {}
     extra: dict = {"context": context}
     notional = base
@@ -152,7 +152,7 @@ def _scale(
     if signal.confidence < policy.min_confidence:
         last = selectors.last_action(account_id=account.id, symbol=signal.symbol)
         cut = quantize_step(
-            abs(amount) * Decimal(settings.TRADING_REDUCE_FRACTION), filters.step_size
+            abs(amount) * settings.TRADING_REDUCE_FRACTION, filters.step_size
         )
         if (
             last == IntentAction.REDUCE
@@ -177,8 +177,8 @@ def _scale(
         return None
     gain_pct = (signal.price - position.entry_price) / position.entry_price * 100 * holding
     if (
-        signal.confidence < Decimal(settings.TRADING_ADD_MIN_CONFIDENCE)
-        or gain_pct < Decimal(settings.TRADING_ADD_AFTER_PCT)
+        signal.confidence < settings.TRADING_ADD_MIN_CONFIDENCE
+        or gain_pct < settings.TRADING_ADD_AFTER_PCT
         or position.entries >= policy.max_entries_per_symbol
     ):
         return None

@@ -32,9 +32,9 @@ TICK = Decimal("0.1")  # BTCUSDT
 @pytest.fixture
 def levels(settings):
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
-    settings.TRADING_TAKE_PROFIT_PCT = "1.5"
-    settings.TRADING_STOP_LOSS_PCT = "1.0"
-    settings.TRADING_BACKSTOP_PCT = "3.0"
+    settings.TRADING_TAKE_PROFIT_PCT = Decimal("1.5")
+    settings.TRADING_STOP_LOSS_PCT = Decimal("1.0")
+    settings.TRADING_BACKSTOP_PCT = Decimal("3.0")
 
 
 def _cycle(desk) -> dict:
@@ -163,7 +163,7 @@ def test_a_refused_backstop_is_recorded_with_binance_s_code_and_not_retried_at_o
 ):
     # Found already past its backstop (and inside a wide stop loss): the venue refuses a stop
     # that would trigger at once (-2021).
-    settings.TRADING_STOP_LOSS_PCT = settings.TRADING_TRAILING_PCT = "10"
+    settings.TRADING_STOP_LOSS_PCT = settings.TRADING_TRAILING_PCT = Decimal("10")
     desk.venue.set_price("BTCUSDT", "40000.0")
     market(desk.client, "BTCUSDT", "BUY", "0.010")
     desk.venue.set_price("BTCUSDT", "38000.0")
@@ -176,7 +176,7 @@ def test_a_refused_backstop_is_recorded_with_binance_s_code_and_not_retried_at_o
 
 
 def test_the_operator_can_switch_backstops_off(desk, levels, redis_client, settings):
-    settings.TRADING_BACKSTOP_PCT = "0"
+    settings.TRADING_BACKSTOP_PCT = Decimal("0")
     _long_at_40000(desk)
     assert not Backstop.objects.exists()
     assert _open_algos(desk) == []

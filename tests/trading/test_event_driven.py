@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _open_long(desk, settings) -> Position:
     """A long BTCUSDT position the desk knows, with its exit levels (one reconcile)."""
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
-    settings.TRADING_TAKE_PROFIT_PCT = "1.5"
-    settings.TRADING_STOP_LOSS_PCT = "1.0"
-    settings.TRADING_BACKSTOP_PCT = "0"
+    settings.TRADING_TAKE_PROFIT_PCT = Decimal("1.5")
+    settings.TRADING_STOP_LOSS_PCT = Decimal("1.0")
+    settings.TRADING_BACKSTOP_PCT = Decimal("0")
     desk.venue.set_price("BTCUSDT", "40000.0")
     market(desk.client, "BTCUSDT", "BUY", "0.010")
     trading_cycle(account_id=desk.account.id, with_signals=False)

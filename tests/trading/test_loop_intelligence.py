@@ -61,7 +61,8 @@ def test_the_closed_trade_rewards_the_decision_that_opened_it(
 ):
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_RL_SIZING = True
-    settings.TRADING_ORDER_NOTIONAL = "400"  # every arm (x0.5 .. x2) clears the venue's minimum
+    # every arm (x0.5 .. x2) clears the venue's minimum
+    settings.TRADING_ORDER_NOTIONAL = Decimal("400")
     settings.PNL_INCOME_SETTLE_SECONDS = 0
     RegimeObservation.objects.create(
         symbol="BTCUSDT", regime="trend_up", as_of_ms=60_000, stats={"vol_ratio": 1.0}

@@ -30,8 +30,8 @@ def test_it_adopts_an_outside_position_and_exits_it(
     desk, trading_queue, redis_client, settings, move, reason
 ):
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
-    settings.TRADING_TAKE_PROFIT_PCT = "1.5"
-    settings.TRADING_STOP_LOSS_PCT = "1.0"
+    settings.TRADING_TAKE_PROFIT_PCT = Decimal("1.5")
+    settings.TRADING_STOP_LOSS_PCT = Decimal("1.0")
     desk.venue.set_price("BTCUSDT", "40000.0")
     market(desk.client, "BTCUSDT", "BUY", "0.010")  # an operator's manual order
 

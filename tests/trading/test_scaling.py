@@ -41,8 +41,8 @@ def book(desk, aggressive_policy, trading_queue, redis_client, settings):
     """Long 0.010 BTCUSDT at about 40000, opened by a signal and reconciled."""
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_RL_SIZING = False
-    settings.TRADING_ORDER_NOTIONAL = "400"
-    settings.TRADING_BACKSTOP_PCT = "0"
+    settings.TRADING_ORDER_NOTIONAL = Decimal("400")
+    settings.TRADING_BACKSTOP_PCT = Decimal("0")
     desk.venue.set_price("BTCUSDT", "40000.0")
     (opened,) = _decide(desk, Scripted(1, "0.9", "40000"))
     assert opened.action == IntentAction.OPEN and opened.quantity == D("0.010")
