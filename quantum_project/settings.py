@@ -30,6 +30,7 @@ def env_decimal(name: str, *, default: str) -> Decimal:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a finite number")
     return value
 
+
 ENV_FILE = Path(env("QUANTUM_ENV_FILE", default=str(BASE_DIR / ".env")))
 if ENV_FILE.exists():
     # The process environment wins over the file, so CI and tests can override anything.
@@ -169,6 +170,7 @@ REDIS_URL = env(
         port=PORTS["redis"]["port"],
     ),
 )
+
 
 # Django's cache (the dashboard's figures, the login throttle, symbol filters) in the same Redis,
 # so every gunicorn worker and every host shares one. Its own database number: cache.clear() is
@@ -461,8 +463,9 @@ PAPER_EXCHANGE_PORT = env.int("PAPER_EXCHANGE_PORT", default=PORTS["paper_exchan
 PAPER_EXCHANGE_DB = env("PAPER_EXCHANGE_DB", default="")  # empty: $VAR_DIR/paper_exchange.sqlite3
 PAPER_EXCHANGE_SPEED = env.float("PAPER_EXCHANGE_SPEED", default=1.0)  # a clock rate, not money
 PAPER_EXCHANGE_SEED = env.int("PAPER_EXCHANGE_SEED", default=42)
-PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS = env.bool("PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS",
-                                                 default=False)
+PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS = env.bool(
+    "PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS", default=False
+)
 PAPER_EXCHANGE_TAKER_FEE = env("PAPER_EXCHANGE_TAKER_FEE", default="0.0005")  # Decimal strings
 PAPER_EXCHANGE_MAKER_FEE = env("PAPER_EXCHANGE_MAKER_FEE", default="0.0002")
 # Empty: Binance's leverage brackets; a rate (e.g. 0.004): one flat maintenance margin rate.

@@ -37,6 +37,4 @@ def brain() -> None:
 @shared_task(name="quantum.strategy.outcomes", soft_time_limit=40, time_limit=50)
 def outcomes() -> None:
     """Strategy memory from live trades: closed trades -> outcomes per strategy x regime."""
-    run_exclusive(
-        "strategy:outcomes", timeout=60, job=services.outcomes_ingest, loop=outcomes.name
-    )
+    run_exclusive("strategy:outcomes", timeout=60, job=services.outcomes_ingest, loop=outcomes.name)

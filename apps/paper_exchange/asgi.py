@@ -36,8 +36,12 @@ METHODS = ["GET", "POST", "PUT", "DELETE"]
 
 
 def _response(reply: Reply) -> Response:
-    return Response(reply.payload(), status_code=reply.status, headers=reply.headers,
-                    media_type="application/json")
+    return Response(
+        reply.payload(),
+        status_code=reply.status,
+        headers=reply.headers,
+        media_type="application/json",
+    )
 
 
 class TransportScope:
@@ -50,8 +54,7 @@ class TransportScope:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            scope["paper.transport"] = getattr(getattr(send, "__self__", None), "transport",
-                                               None)
+            scope["paper.transport"] = getattr(getattr(send, "__self__", None), "transport", None)
         await self.app(scope, receive, send)
 
 

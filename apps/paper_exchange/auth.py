@@ -17,9 +17,7 @@ def bad_key() -> ApiError:
     return ApiError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
 
 
-def verify_signature(
-    account: Account, pairs: list[tuple[str, str]], raw_parts: list[str]
-) -> None:
+def verify_signature(account: Account, pairs: list[tuple[str, str]], raw_parts: list[str]) -> None:
     """Accept the signature of the decoded pairs in the order sent (python-binance signs
     unencoded values and quotes only `symbol`), or of the raw query/body as Binance does."""
     signature = None

@@ -69,9 +69,7 @@ class ExchangeConfig:
             weight_limit_1m=int(getattr(s, "PAPER_EXCHANGE_WEIGHT_LIMIT_1M", 2400)),
             order_limit_10s=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_10S", 300)),
             order_limit_1m=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_1M", 1200)),
-            loose_client_order_ids=bool(
-                getattr(s, "PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS", False)
-            ),
+            loose_client_order_ids=bool(getattr(s, "PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS", False)),
             admin_token=os.environ.get("PAPER_EXCHANGE_ADMIN_TOKEN")
             or getattr(s, "PAPER_EXCHANGE_ADMIN_TOKEN", ""),
             synchronous=str(getattr(s, "PAPER_EXCHANGE_SYNCHRONOUS", "FULL")).upper(),

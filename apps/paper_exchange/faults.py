@@ -16,8 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MODES = ("error", "timeout", "drop", "accept_then_error", "accept_then_timeout",
-         "accept_then_drop")
+MODES = ("error", "timeout", "drop", "accept_then_error", "accept_then_timeout", "accept_then_drop")
 
 
 @dataclass

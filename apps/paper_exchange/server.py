@@ -48,9 +48,11 @@ class Venue:
     def __init__(self, config: ExchangeConfig, engine: Engine) -> None:
         self.config = config
         self.engine = engine
-        self.limiter = RateLimiter(weight_1m=config.weight_limit_1m,
-                                   orders_10s=config.order_limit_10s,
-                                   orders_1m=config.order_limit_1m)
+        self.limiter = RateLimiter(
+            weight_1m=config.weight_limit_1m,
+            orders_10s=config.order_limit_10s,
+            orders_1m=config.order_limit_1m,
+        )
         self.faults = FaultSwitch()
         token = config.admin_token or engine.store.meta_get("admin_token")
         if not token:
@@ -66,12 +68,24 @@ class Venue:
             "serverTime": self.engine.clock.now_ms(),
             "futuresType": "U_MARGINED",
             "rateLimits": [
-                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                 "limit": self.config.weight_limit_1m},
-                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
-                 "limit": self.config.order_limit_1m},
-                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                 "limit": self.config.order_limit_10s},
+                {
+                    "rateLimitType": "REQUEST_WEIGHT",
+                    "interval": "MINUTE",
+                    "intervalNum": 1,
+                    "limit": self.config.weight_limit_1m,
+                },
+                {
+                    "rateLimitType": "ORDERS",
+                    "interval": "MINUTE",
+                    "intervalNum": 1,
+                    "limit": self.config.order_limit_1m,
+                },
+                {
+                    "rateLimitType": "ORDERS",
+                    "interval": "SECOND",
+                    "intervalNum": 10,
+                    "limit": self.config.order_limit_10s,
+                },
             ],
             "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
@@ -84,8 +98,11 @@ class Venue:
 
         def one(symbol: str) -> dict[str, Any]:
             spec = SYMBOLS[symbol]
-            return {"symbol": symbol, "price": spec.fmt_price(market.last(symbol, now)),
-                    "time": now}
+            return {
+                "symbol": symbol,
+                "price": spec.fmt_price(market.last(symbol, now)),
+                "time": now,
+            }
 
         symbol = p.str("symbol")
         return one(get_spec(symbol).symbol) if symbol else [one(s) for s in SYMBOLS]
@@ -158,33 +175,33 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v3/ping"): Route(lambda *a: {}, "none"),
     ("GET", "/api/v3/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()}, "none"),
     ("GET", "/fapi/v1/ping"): Route(lambda *a: {}, "none"),
-    ("GET", "/fapi/v1/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()},
-                                    "none"),
+    ("GET", "/fapi/v1/time"): Route(lambda v, *a: {"serverTime": v.engine.clock.now_ms()}, "none"),
     ("GET", "/fapi/v1/exchangeInfo"): Route(Venue.exchange_info, "none"),
     ("GET", "/fapi/v1/klines"): Route(_public(public.klines), "none", weight=5),
     ("GET", "/fapi/v1/markPriceKlines"): Route(_public(public.mark_klines), "none", weight=5),
     ("GET", "/fapi/v1/indexPriceKlines"): Route(_public(public.index_klines), "none", weight=5),
-    ("GET", "/fapi/v1/premiumIndexKlines"): Route(_public(public.premium_klines), "none",
-                                                  weight=5),
+    ("GET", "/fapi/v1/premiumIndexKlines"): Route(_public(public.premium_klines), "none", weight=5),
     ("GET", "/fapi/v1/depth"): Route(_public(public.depth), "none", weight=public.depth_weight),
-    ("GET", "/fapi/v1/ticker/24hr"): Route(_public(public.ticker_24hr), "none",
-                                           weight=_all_symbols_weight(1, 40)),
-    ("GET", "/fapi/v1/ticker/bookTicker"): Route(_public(public.book_ticker), "none",
-                                                 weight=_all_symbols_weight(2, 5)),
+    ("GET", "/fapi/v1/ticker/24hr"): Route(
+        _public(public.ticker_24hr), "none", weight=_all_symbols_weight(1, 40)
+    ),
+    ("GET", "/fapi/v1/ticker/bookTicker"): Route(
+        _public(public.book_ticker), "none", weight=_all_symbols_weight(2, 5)
+    ),
     ("GET", "/fapi/v1/fundingRate"): Route(_public(public.funding_rate_history), "none"),
     ("GET", "/fapi/v1/fundingInfo"): Route(_public(public.funding_info), "none"),
     ("GET", "/fapi/v1/openInterest"): Route(_public(public.open_interest), "none"),
     ("GET", "/fapi/v1/aggTrades"): Route(_public(public.agg_trades), "none", weight=20),
     ("GET", "/fapi/v1/trades"): Route(_public(public.trades), "none", weight=5),
-    ("GET", "/api/v3/exchangeInfo"): Route(_public(public.empty_exchange_info), "none",
-                                           weight=20),
+    ("GET", "/api/v3/exchangeInfo"): Route(_public(public.empty_exchange_info), "none", weight=20),
     ("GET", "/dapi/v1/exchangeInfo"): Route(_public(public.empty_exchange_info), "none"),
     ("GET", "/sapi/v1/system/status"): Route(_public(public.system_status), "none"),
     # No margin trading on the venue: ccxt lists margin pairs while loading currencies.
     ("GET", "/sapi/v1/margin/allPairs"): Route(lambda *a: [], "key"),
     ("GET", "/sapi/v1/margin/isolated/allPairs"): Route(lambda *a: [], "key"),
-    ("GET", "/sapi/v1/capital/config/getall"): Route(_private(
-        lambda e, a, p: public.capital_config(e, p)), "signed", weight=10),
+    ("GET", "/sapi/v1/capital/config/getall"): Route(
+        _private(lambda e, a, p: public.capital_config(e, p)), "signed", weight=10
+    ),
     ("GET", "/fapi/v2/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/premiumIndex"): Route(Venue.premium_index, "none"),
@@ -192,32 +209,30 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v3/account"): Route(_account(fapi.account_v3), "signed", weight=5),
     ("GET", "/fapi/v3/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
     ("GET", "/fapi/v2/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
-    ("GET", "/fapi/v3/positionRisk"): Route(_signed(Engine.position_risk_v3), "signed",
-                                            weight=5),
-    ("GET", "/fapi/v2/positionRisk"): Route(_private(fapi.position_risk_v2), "signed",
-                                            weight=5),
+    ("GET", "/fapi/v3/positionRisk"): Route(_signed(Engine.position_risk_v3), "signed", weight=5),
+    ("GET", "/fapi/v2/positionRisk"): Route(_private(fapi.position_risk_v2), "signed", weight=5),
     ("GET", "/fapi/v1/income"): Route(_signed(Engine.income), "signed", weight=30),
     ("GET", "/fapi/v1/leverageBracket"): Route(_private(fapi.leverage_bracket), "signed"),
-    ("GET", "/fapi/v1/positionSide/dual"): Route(_private(fapi.position_mode), "signed",
-                                                 weight=30),
-    ("POST", "/fapi/v1/positionSide/dual"): Route(_private(fapi.change_position_mode),
-                                                  "signed"),
-    ("GET", "/fapi/v1/multiAssetsMargin"): Route(_private(fapi.multi_assets_mode), "signed",
-                                                 weight=30),
-    ("POST", "/fapi/v1/multiAssetsMargin"): Route(_private(fapi.change_multi_assets_mode),
-                                                  "signed"),
-    ("GET", "/fapi/v1/commissionRate"): Route(_private(fapi.commission_rate), "signed",
-                                              weight=20),
+    ("GET", "/fapi/v1/positionSide/dual"): Route(_private(fapi.position_mode), "signed", weight=30),
+    ("POST", "/fapi/v1/positionSide/dual"): Route(_private(fapi.change_position_mode), "signed"),
+    ("GET", "/fapi/v1/multiAssetsMargin"): Route(
+        _private(fapi.multi_assets_mode), "signed", weight=30
+    ),
+    ("POST", "/fapi/v1/multiAssetsMargin"): Route(
+        _private(fapi.change_multi_assets_mode), "signed"
+    ),
+    ("GET", "/fapi/v1/commissionRate"): Route(_private(fapi.commission_rate), "signed", weight=20),
     ("GET", "/fapi/v1/symbolConfig"): Route(_private(fapi.symbol_config), "signed", weight=5),
-    ("GET", "/fapi/v1/accountConfig"): Route(_private(fapi.account_config), "signed",
-                                             weight=5),
+    ("GET", "/fapi/v1/accountConfig"): Route(_private(fapi.account_config), "signed", weight=5),
     ("GET", "/fapi/v1/openOrder"): Route(_private(fapi.open_order), "signed"),
     ("PUT", "/fapi/v1/order"): Route(_private(fapi.modify_order), "signed", order=True),
-    ("POST", "/fapi/v1/batchOrders"): Route(_private(fapi.batch_orders), "signed", weight=5,
-                                            order=True),
+    ("POST", "/fapi/v1/batchOrders"): Route(
+        _private(fapi.batch_orders), "signed", weight=5, order=True
+    ),
     ("DELETE", "/fapi/v1/batchOrders"): Route(_private(fapi.cancel_batch), "signed"),
-    ("PUT", "/fapi/v1/batchOrders"): Route(_private(fapi.modify_batch), "signed", weight=5,
-                                           order=True),
+    ("PUT", "/fapi/v1/batchOrders"): Route(
+        _private(fapi.modify_batch), "signed", weight=5, order=True
+    ),
     ("POST", "/fapi/v1/order"): Route(_signed(Engine.new_order), "signed", order=True),
     ("GET", "/fapi/v1/order"): Route(_signed(Engine.get_order), "signed"),
     ("DELETE", "/fapi/v1/order"): Route(_signed(Engine.cancel_order), "signed"),
@@ -275,22 +290,38 @@ def admit(venue: Venue, method: str, path: str, query: str, ip: str) -> Admissio
     route = ROUTES.get((method, path))
     if route is None:
         usage = venue.limiter.weight(ip, 1)
-        return Admission(None, {}, Reply(404, {"code": -5000, "msg": f"Path {path}, Method "
-                                                                     f"{method} is invalid"},
-                                         {"X-MBX-USED-WEIGHT-1M": str(usage.used)}))
-    weight = route.weight if isinstance(route.weight, int) else route.weight(
-        dict(parse_qsl(query)))
+        return Admission(
+            None,
+            {},
+            Reply(
+                404,
+                {"code": -5000, "msg": f"Path {path}, Method {method} is invalid"},
+                {"X-MBX-USED-WEIGHT-1M": str(usage.used)},
+            ),
+        )
+    weight = route.weight if isinstance(route.weight, int) else route.weight(dict(parse_qsl(query)))
     usage = venue.limiter.weight(ip, weight)
     headers = {"X-MBX-USED-WEIGHT-1M": str(usage.used)}
     if usage.exceeded:
         headers["Retry-After"] = str(usage.retry_after)
-        return Admission(route, headers, Reply(429, {"code": -1003, "msg": TOO_MANY_REQUESTS % (
-            ip, usage.limit)}, headers))
+        return Admission(
+            route,
+            headers,
+            Reply(429, {"code": -1003, "msg": TOO_MANY_REQUESTS % (ip, usage.limit)}, headers),
+        )
     return Admission(route, headers, fault=venue.faults.take(method, path))
 
 
-def dispatch(venue: Venue, method: str, path: str, route: Route, query: str, body: str,
-             api_key: str | None, headers: dict[str, str]) -> Reply:
+def dispatch(
+    venue: Venue,
+    method: str,
+    path: str,
+    route: Route,
+    query: str,
+    body: str,
+    api_key: str | None,
+    headers: dict[str, str],
+) -> Reply:
     """Auth, order limits and the handler under the engine lock (blocking: run off the loop)."""
     pairs = parse_qsl(query, keep_blank_values=True)
     if body and method != "GET":
@@ -316,9 +347,16 @@ def dispatch(venue: Venue, method: str, path: str, route: Route, query: str, bod
             for usage, span in ((ten, "10 SECOND"), (minute, "MINUTE")):
                 if usage.exceeded:
                     headers["Retry-After"] = str(usage.retry_after)
-                    return Reply(429, {"code": -1015, "msg": f"Too many new orders; current "
-                                                             f"limit is {usage.limit} orders "
-                                                             f"per {span}."}, headers)
+                    return Reply(
+                        429,
+                        {
+                            "code": -1015,
+                            "msg": f"Too many new orders; current "
+                            f"limit is {usage.limit} orders "
+                            f"per {span}.",
+                        },
+                        headers,
+                    )
         if path in LOCK_FREE:
             result = route.handler(venue, account, params, method)
         else:
@@ -329,12 +367,18 @@ def dispatch(venue: Venue, method: str, path: str, route: Route, query: str, bod
         return Reply(exc.status, exc.body(), headers)
     except Exception:  # a bug must still answer like Binance's internal error
         log.exception("unhandled error on %s %s", method, path)
-        return Reply(500, {"code": -1000, "msg": "An unknown error occured while "
-                                                 "processing the request."}, headers)
+        return Reply(
+            500,
+            {"code": -1000, "msg": "An unknown error occured while processing the request."},
+            headers,
+        )
 
 
-TIMEOUT_BODY = {"code": -1007, "msg": "Timeout waiting for response from backend server. Send "
-                "status unknown; execution status unknown."}
+TIMEOUT_BODY = {
+    "code": -1007,
+    "msg": "Timeout waiting for response from backend server. Send "
+    "status unknown; execution status unknown.",
+}
 
 
 def fault_reply(fault: Fault, headers: dict[str, str]) -> Reply | None:
@@ -343,8 +387,11 @@ def fault_reply(fault: Fault, headers: dict[str, str]) -> Reply | None:
         return Reply(503, TIMEOUT_BODY, headers)
     if fault.kind == "drop":
         return None
-    return Reply(fault.status, {"code": -1001, "msg": "Internal error; unable to process your "
-                                "request. Please try again."}, headers)
+    return Reply(
+        fault.status,
+        {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."},
+        headers,
+    )
 
 
 def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:
@@ -378,8 +425,9 @@ def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:
 class Ticker(threading.Thread):
     """Advances the market: resting limits, conditional triggers, funding and liquidation."""
 
-    def __init__(self, engine: Engine, interval: float,
-                 after: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, interval: float, after: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(name="paper-exchange-ticker", daemon=True)
         self.engine = engine
         self.interval = interval

@@ -21,8 +21,14 @@ class NewAccount:
     balance: Decimal
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "api_key": self.api_key,
-                "api_secret": self.api_secret, "balance": str(self.balance), "asset": "USDT"}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "balance": str(self.balance),
+            "asset": "USDT",
+        }
 
 
 class AccountExists(Exception):
@@ -38,8 +44,9 @@ def account_create(*, db_path: Path, name: str, balance: Decimal) -> NewAccount:
             raise AccountExists(name)
         api_key = secrets.token_hex(32)
         api_secret = secrets.token_hex(32)
-        account_id = store.insert_account(name=name, api_key=api_key, api_secret=api_secret,
-                                          deposit=balance, now_ms=wall_ms())
+        account_id = store.insert_account(
+            name=name, api_key=api_key, api_secret=api_secret, deposit=balance, now_ms=wall_ms()
+        )
     finally:
         store.close()
     return NewAccount(account_id, name, api_key, api_secret, balance)

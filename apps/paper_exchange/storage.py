@@ -117,8 +117,9 @@ class Store:
         return int(row[0] or 0)
 
     # --- writes ------------------------------------------------------------------------------
-    def insert_account(self, *, name: str, api_key: str, api_secret: str, deposit: Decimal,
-                       now_ms: int) -> int:
+    def insert_account(
+        self, *, name: str, api_key: str, api_secret: str, deposit: Decimal, now_ms: int
+    ) -> int:
         with self.tx():
             cur = self.conn.execute(
                 "INSERT INTO accounts (name, api_key, api_secret, wallet, created_ms, update_ms,"
@@ -144,8 +145,16 @@ class Store:
             " listen_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
             " wallet = excluded.wallet, update_ms = excluded.update_ms,"
             " listen_key = excluded.listen_key",
-            (acc.id, acc.name, acc.api_key, acc.api_secret, str(acc.wallet), acc.created_ms,
-             acc.update_ms, acc.listen_key),
+            (
+                acc.id,
+                acc.name,
+                acc.api_key,
+                acc.api_secret,
+                str(acc.wallet),
+                acc.created_ms,
+                acc.update_ms,
+                acc.listen_key,
+            ),
         )
         if self.observer is not None:
             self.observer.account(acc.id)
@@ -167,8 +176,15 @@ class Store:
     def put_order(self, order: Order) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (order.order_id, order.account_id, order.symbol, order.client_order_id,
-             order.status, order.time_ms, order.to_doc()),
+            (
+                order.order_id,
+                order.account_id,
+                order.symbol,
+                order.client_order_id,
+                order.status,
+                order.time_ms,
+                order.to_doc(),
+            ),
         )
         if self.observer is not None:
             self.observer.order(order)
@@ -176,8 +192,15 @@ class Store:
     def put_algo(self, algo: AlgoOrder) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO algo_orders VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (algo.algo_id, algo.account_id, algo.symbol, algo.client_algo_id, algo.algo_status,
-             algo.create_ms, algo.to_doc()),
+            (
+                algo.algo_id,
+                algo.account_id,
+                algo.symbol,
+                algo.client_algo_id,
+                algo.algo_status,
+                algo.create_ms,
+                algo.to_doc(),
+            ),
         )
         if self.observer is not None:
             self.observer.algo(algo)
@@ -185,8 +208,14 @@ class Store:
     def put_trade(self, account_id: int, trade: dict[str, Any]) -> None:
         self.conn.execute(
             "INSERT INTO trades VALUES (?, ?, ?, ?, ?, ?)",
-            (trade["id"], account_id, trade["symbol"], trade["orderId"], trade["time"],
-             json.dumps(trade)),
+            (
+                trade["id"],
+                account_id,
+                trade["symbol"],
+                trade["orderId"],
+                trade["time"],
+                json.dumps(trade),
+            ),
         )
         if self.observer is not None:
             self.observer.trade(trade)
@@ -194,8 +223,14 @@ class Store:
     def put_income(self, account_id: int, row: dict[str, Any]) -> None:
         self.conn.execute(
             "INSERT INTO income VALUES (?, ?, ?, ?, ?, ?)",
-            (row["tranId"], account_id, row["symbol"], row["incomeType"], row["time"],
-             json.dumps(row)),
+            (
+                row["tranId"],
+                account_id,
+                row["symbol"],
+                row["incomeType"],
+                row["time"],
+                json.dumps(row),
+            ),
         )
         if self.observer is not None:
             self.observer.income(account_id, row)
@@ -210,14 +245,25 @@ class Store:
         """Accounts with their open state, each with its deposit still to book (or 0)."""
         accounts: dict[int, Account] = {}
         pending: dict[int, Decimal] = {}
-        sql = ("SELECT id, name, api_key, api_secret, wallet, created_ms, update_ms, listen_key,"
-               " deposit, deposited FROM accounts")
-        rows = (self.conn.execute(sql + " WHERE api_key = ?", (api_key,)) if api_key
-                else self.conn.execute(sql))
+        sql = (
+            "SELECT id, name, api_key, api_secret, wallet, created_ms, update_ms, listen_key,"
+            " deposit, deposited FROM accounts"
+        )
+        rows = (
+            self.conn.execute(sql + " WHERE api_key = ?", (api_key,))
+            if api_key
+            else self.conn.execute(sql)
+        )
         for row in rows:
             accounts[row[0]] = Account(
-                id=row[0], name=row[1], api_key=row[2], api_secret=row[3],
-                wallet=Decimal(row[4]), created_ms=row[5], update_ms=row[6], listen_key=row[7],
+                id=row[0],
+                name=row[1],
+                api_key=row[2],
+                api_secret=row[3],
+                wallet=Decimal(row[4]),
+                created_ms=row[5],
+                update_ms=row[6],
+                listen_key=row[7],
             )
             pending[row[0]] = Decimal(0) if row[9] else Decimal(row[8])
         if api_key:
@@ -238,21 +284,32 @@ class Store:
             algo = AlgoOrder.from_doc(doc)
             accounts[algo.account_id].open_algos[algo.algo_id] = algo
         for acc_id, kind, cid in self.conn.execute("SELECT * FROM client_ids"):
-            target = accounts[acc_id].used_client_ids if kind == "order" else (
-                accounts[acc_id].used_algo_ids
+            target = (
+                accounts[acc_id].used_client_ids
+                if kind == "order"
+                else (accounts[acc_id].used_algo_ids)
             )
             target.add(cid)
         return [(a, pending[a.id]) for a in accounts.values()]
 
-    def _find(self, table: str, id_col: str, client_col: str, account_id: int,
-              record_id: int | None, client_id: str | None) -> str | None:
+    def _find(
+        self,
+        table: str,
+        id_col: str,
+        client_col: str,
+        account_id: int,
+        record_id: int | None,
+        client_id: str | None,
+    ) -> str | None:
         if record_id is not None:
             sql = f"SELECT doc FROM {table} WHERE account_id = ? AND {id_col} = ?"  # noqa: S608
             row = self.conn.execute(sql, (account_id, record_id)).fetchone()
         else:
             # The newest with that client id: in loose mode an id may be reused once closed.
-            sql = (f"SELECT doc FROM {table} WHERE account_id = ? AND {client_col} = ?"  # noqa: S608
-                   f" ORDER BY {id_col} DESC LIMIT 1")
+            sql = (
+                f"SELECT doc FROM {table} WHERE account_id = ? AND {client_col} = ?"  # noqa: S608
+                f" ORDER BY {id_col} DESC LIMIT 1"
+            )
             row = self.conn.execute(sql, (account_id, client_id)).fetchone()
         return row[0] if row else None
 
@@ -265,13 +322,20 @@ class Store:
     def find_algo(
         self, account_id: int, *, algo_id: int | None = None, client_id: str | None = None
     ) -> AlgoOrder | None:
-        doc = self._find("algo_orders", "algo_id", "client_algo_id", account_id, algo_id,
-                         client_id)
+        doc = self._find("algo_orders", "algo_id", "client_algo_id", account_id, algo_id, client_id)
         return AlgoOrder.from_doc(doc) if doc else None
 
     def list_orders(
-        self, table: str, id_col: str, account_id: int, symbol: str | None, *,
-        from_id: int | None, start: int | None, end: int | None, limit: int,
+        self,
+        table: str,
+        id_col: str,
+        account_id: int,
+        symbol: str | None,
+        *,
+        from_id: int | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
     ) -> list[str]:
         sql = f"SELECT doc FROM {table} WHERE account_id = ?"  # noqa: S608
         args: list[Any] = [account_id]
@@ -297,8 +361,15 @@ class Store:
         return [r[0] for r in self.conn.execute(sql, args)]
 
     def list_trades(
-        self, account_id: int, symbol: str, *, from_id: int | None, start: int | None,
-        end: int | None, limit: int, order_id: int | None,
+        self,
+        account_id: int,
+        symbol: str,
+        *,
+        from_id: int | None,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        order_id: int | None,
     ) -> list[dict[str, Any]]:
         sql = "SELECT doc FROM trades WHERE account_id = ? AND symbol = ?"
         args: list[Any] = [account_id, symbol]
@@ -323,8 +394,15 @@ class Store:
         return [json.loads(r[0]) for r in self.conn.execute(sql, args)]
 
     def list_income(
-        self, account_id: int, *, symbol: str | None, income_type: str | None, start: int,
-        end: int, limit: int, offset: int,
+        self,
+        account_id: int,
+        *,
+        symbol: str | None,
+        income_type: str | None,
+        start: int,
+        end: int,
+        limit: int,
+        offset: int,
     ) -> list[dict[str, Any]]:
         sql = "SELECT doc FROM income WHERE account_id = ? AND time_ms >= ? AND time_ms <= ?"
         args: list[Any] = [account_id, start, end]

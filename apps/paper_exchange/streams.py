@@ -78,8 +78,9 @@ class Connection:
         return False
 
     def push(self, stream: str, data: Any) -> None:
-        text = json.dumps({"stream": stream, "data": data} if self.combined else data,
-                          separators=(",", ":"))
+        text = json.dumps(
+            {"stream": stream, "data": data} if self.combined else data, separators=(",", ":")
+        )
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
@@ -183,7 +184,8 @@ class StreamHub:
         self.connections.add(conn)
         writer = asyncio.create_task(self._write(conn))
         lifetime = asyncio.get_running_loop().call_later(
-            self.venue.config.ws_lifetime, conn.close_soon)
+            self.venue.config.ws_lifetime, conn.close_soon
+        )
         try:
             while True:
                 text = await ws.receive_text()
@@ -221,21 +223,36 @@ class StreamHub:
         method = doc.get("method")
         params = doc.get("params", [])
         if not isinstance(ident, int | str) or isinstance(ident, bool):
-            return {"error": {"code": 2, "msg": "Invalid request: request ID must be an "
-                              "unsigned integer"}, "id": ident}
+            return {
+                "error": {
+                    "code": 2,
+                    "msg": "Invalid request: request ID must be an unsigned integer",
+                },
+                "id": ident,
+            }
         if method == "LIST_SUBSCRIPTIONS":
             return {"result": list(conn.streams), "id": ident}
         if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
-            return {"error": {"code": 2, "msg": "Invalid request: unknown variant "
-                              f"`{method}`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, "
-                              "`LIST_SUBSCRIPTIONS`"}, "id": ident}
+            return {
+                "error": {
+                    "code": 2,
+                    "msg": "Invalid request: unknown variant "
+                    f"`{method}`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, "
+                    "`LIST_SUBSCRIPTIONS`",
+                },
+                "id": ident,
+            }
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-            return {"error": {"code": 1, "msg": "Invalid value type: expected list of "
-                              "strings"}, "id": ident}
+            return {
+                "error": {"code": 1, "msg": "Invalid value type: expected list of strings"},
+                "id": ident,
+            }
         bad = [p for p in params if category(p) is None]
         if bad:
-            return {"error": {"code": 2, "msg": f"Invalid request: invalid stream name "
-                              f"`{bad[0]}`"}, "id": ident}
+            return {
+                "error": {"code": 2, "msg": f"Invalid request: invalid stream name `{bad[0]}`"},
+                "id": ident,
+            }
         for name in params:
             if method == "SUBSCRIBE":
                 self._add(conn, name)
@@ -337,14 +354,22 @@ class StreamHub:
         market = self.engine.market
         next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
         mark = market.mark(symbol, now)
-        return {"e": "markPriceUpdate", "E": self._now(), "s": symbol, "p": f"{mark:.8f}",
-                "i": f"{market.index(symbol, now):.8f}", "P": f"{mark:.8f}",
-                "r": f"{market.funding_rate(symbol, next_funding):.8f}", "T": next_funding}
+        return {
+            "e": "markPriceUpdate",
+            "E": self._now(),
+            "s": symbol,
+            "p": f"{mark:.8f}",
+            "i": f"{market.index(symbol, now):.8f}",
+            "P": f"{mark:.8f}",
+            "r": f"{market.funding_rate(symbol, next_funding):.8f}",
+            "T": next_funding,
+        }
 
     def _klines(self, stream: str, symbol: str, interval: str, now_wall: float) -> list[Any]:
         sent = self._kline_sent.get(stream)
-        candles = public.candles(self.engine, Params([("interval", interval), ("limit", "2")]),
-                                 symbol)
+        candles = public.candles(
+            self.engine, Params([("interval", interval), ("limit", "2")]), symbol
+        )
         if not candles:
             return []
         current = candles[-1]
@@ -357,18 +382,38 @@ class StreamHub:
         out.append(self._kline(symbol, interval, current, closed=False))
         return out
 
-    def _kline(self, symbol: str, interval: str, candle: public.Candle, *,
-               closed: bool) -> dict[str, Any]:
+    def _kline(
+        self, symbol: str, interval: str, candle: public.Candle, *, closed: bool
+    ) -> dict[str, Any]:
         spec = SYMBOLS[symbol]
         row = candle.bar.row(spec, candle.close_ms)
         now = self._now()
         first = candle.open_ms // POINT_MS + 1
         last = min(candle.close_ms, now) // POINT_MS
-        return {"e": "kline", "E": now, "s": symbol, "k": {
-            "t": candle.open_ms, "T": candle.close_ms, "s": symbol, "i": interval,
-            "f": first, "L": max(first, last), "o": row[1], "c": row[4], "h": row[2],
-            "l": row[3], "v": row[5], "n": row[8], "x": closed, "q": row[7], "V": row[9],
-            "Q": row[10], "B": "0"}}
+        return {
+            "e": "kline",
+            "E": now,
+            "s": symbol,
+            "k": {
+                "t": candle.open_ms,
+                "T": candle.close_ms,
+                "s": symbol,
+                "i": interval,
+                "f": first,
+                "L": max(first, last),
+                "o": row[1],
+                "c": row[4],
+                "h": row[2],
+                "l": row[3],
+                "v": row[5],
+                "n": row[8],
+                "x": closed,
+                "q": row[7],
+                "V": row[9],
+                "Q": row[10],
+                "B": "0",
+            },
+        }
 
     def _agg_trades(self, stream: str, symbol: str) -> list[Any]:
         spec = SYMBOLS[symbol]
@@ -378,9 +423,21 @@ class StreamHub:
         if sent is None or last_id <= sent:
             return []
         ids = range(max(sent + 1, last_id - 20), last_id + 1)  # a long stall sends the recent
-        return [{"e": "aggTrade", "E": self._now(), "s": symbol, "a": i,
-                 "p": spec.fmt_price(price), "q": spec.fmt_qty(qty), "f": i, "l": i, "T": t,
-                 "m": maker} for i, t, price, qty, maker in public._tape(self.engine, spec, ids)]
+        return [
+            {
+                "e": "aggTrade",
+                "E": self._now(),
+                "s": symbol,
+                "a": i,
+                "p": spec.fmt_price(price),
+                "q": spec.fmt_qty(qty),
+                "f": i,
+                "l": i,
+                "T": t,
+                "m": maker,
+            }
+            for i, t, price, qty, maker in public._tape(self.engine, spec, ids)
+        ]
 
     def _book_ticker(self, symbol: str) -> list[Any]:
         spec = SYMBOLS[symbol]
@@ -392,5 +449,16 @@ class StreamHub:
         self._book[symbol] = top
         self._book_id += 1
         qty = spec.fmt_qty(public._level_qty(spec))
-        return [{"e": "bookTicker", "u": self._book_id, "E": self._now(), "T": now,
-                 "s": symbol, "b": top[0], "B": qty, "a": top[1], "A": qty}]
+        return [
+            {
+                "e": "bookTicker",
+                "u": self._book_id,
+                "E": self._now(),
+                "T": now,
+                "s": symbol,
+                "b": top[0],
+                "B": qty,
+                "a": top[1],
+                "A": qty,
+            }
+        ]

@@ -127,8 +127,19 @@ def _fixed(value: Decimal, places: int) -> str:
     return f"{value.quantize(quantum, rounding=ROUND_DOWN):f}"
 
 
-def _spec(symbol: str, base: str, price: str, tick: str, pp: int, step: str, qp: int,
-          max_qty: str, market_max: str, notional: str, vol: float) -> SymbolSpec:
+def _spec(
+    symbol: str,
+    base: str,
+    price: str,
+    tick: str,
+    pp: int,
+    step: str,
+    qp: int,
+    max_qty: str,
+    market_max: str,
+    notional: str,
+    vol: float,
+) -> SymbolSpec:
     return SymbolSpec(
         symbol=symbol,
         base_asset=base,

@@ -468,8 +468,9 @@ def equity_get(*, account: ExchangeAccount | None, window: str) -> list[EquityPo
     if span is not None:
         rows = rows.filter(exchange_time__gte=snapshot.exchange_time - span)
     return [
-        EquityPoint(time=r["exchange_time"], wallet_balance=r["wallet_balance"],
-                    equity=r["margin_balance"])
+        EquityPoint(
+            time=r["exchange_time"], wallet_balance=r["wallet_balance"], equity=r["margin_balance"]
+        )
         for r in rows.order_by("exchange_time", "id").values(
             "exchange_time", "wallet_balance", "margin_balance"
         )

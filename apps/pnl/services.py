@@ -207,9 +207,7 @@ def income_ingest(
 UNION_CHUNK = 100  # SQLite allows 500 terms in a compound SELECT
 
 
-def trades_funding(
-    *, account: ExchangeAccount, realized: list[IncomeReport]
-) -> dict[int, Decimal]:
+def trades_funding(*, account: ExchangeAccount, realized: list[IncomeReport]) -> dict[int, Decimal]:
     """Funding of each new closed trade (by the tranId of its REALIZED_PNL row): the symbol's
     FUNDING_FEE rows after its previous closed trade, up to and including this one. Funding is
     charged per position, not per fill; this gives it to the reduction that follows it, so the

@@ -35,7 +35,6 @@ from apps.trading.signal_sources import Signal, SignalSource, signal_source_defa
 logger = logging.getLogger(__name__)
 
 
-
 # --- the desk's controls ------------------------------------------------------------------------
 
 
@@ -151,9 +150,7 @@ def _scale(
     position = Position.objects.filter(account=account, symbol=signal.symbol).first()
     if signal.confidence < policy.min_confidence:
         last = selectors.last_action(account_id=account.id, symbol=signal.symbol)
-        cut = quantize_step(
-            abs(amount) * settings.TRADING_REDUCE_FRACTION, filters.step_size
-        )
+        cut = quantize_step(abs(amount) * settings.TRADING_REDUCE_FRACTION, filters.step_size)
         if (
             last == IntentAction.REDUCE
             or cut < filters.min_qty

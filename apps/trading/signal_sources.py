@@ -100,12 +100,8 @@ class MaCrossAtr:
         self.fast = fast or settings.TRADING_MA_FAST
         self.slow = slow or settings.TRADING_MA_SLOW
         self.atr_period = atr_period or settings.TRADING_ATR_PERIOD
-        self.atr_min_pct = (
-            atr_min_pct if atr_min_pct is not None else settings.TRADING_ATR_MIN_PCT
-        )
-        self.atr_max_pct = (
-            atr_max_pct if atr_max_pct is not None else settings.TRADING_ATR_MAX_PCT
-        )
+        self.atr_min_pct = atr_min_pct if atr_min_pct is not None else settings.TRADING_ATR_MIN_PCT
+        self.atr_max_pct = atr_max_pct if atr_max_pct is not None else settings.TRADING_ATR_MAX_PCT
         if not 0 < self.fast < self.slow:
             raise ValueError("the fast average must be shorter than the slow one")
 

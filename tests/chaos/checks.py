@@ -38,8 +38,11 @@ class Findings:
         return bool(self.lost or self.duplicated or self.unknown or self.mismatches)
 
     def lines(self) -> list[str]:
-        return [f"{kind}: {what}" for kind in ("lost", "duplicated", "unknown", "mismatches")
-                for what in getattr(self, kind)]
+        return [
+            f"{kind}: {what}"
+            for kind in ("lost", "duplicated", "unknown", "mismatches")
+            for what in getattr(self, kind)
+        ]
 
 
 def verify(evidence: dict[str, Any]) -> Findings:
@@ -66,12 +69,18 @@ def orders_check(desk: dict, venue: dict, found: Findings) -> None:
         if match:
             per_intent[match.group(1)] += 1
         if cid not in intents and cid not in backstops:
-            found.unknown.append(f"order {order['orderId']} {order['symbol']} {cid!r} "
-                                 f"{order['side']} {order['executedQty']}: not the desk's")
-    found.duplicated += [f"intent {i}: {n} orders on the venue"
-                         for i, n in per_intent.items() if n > 1]
-    found.duplicated += [f"client order id {c!r} used by {n} venue orders"
-                         for c, n in per_client_id.items() if n > 1 and not INTENT_ID.match(c)]
+            found.unknown.append(
+                f"order {order['orderId']} {order['symbol']} {cid!r} "
+                f"{order['side']} {order['executedQty']}: not the desk's"
+            )
+    found.duplicated += [
+        f"intent {i}: {n} orders on the venue" for i, n in per_intent.items() if n > 1
+    ]
+    found.duplicated += [
+        f"client order id {c!r} used by {n} venue orders"
+        for c, n in per_client_id.items()
+        if n > 1 and not INTENT_ID.match(c)
+    ]
     for intent in desk["intents"]:
         cid, order = intent["client_order_id"], on_venue.get(intent["client_order_id"] or "")
         what = f"intent {intent['id']} ({intent['symbol']} {intent['action']} {intent['reason']})"
@@ -83,24 +92,33 @@ def orders_check(desk: dict, venue: dict, found: Findings) -> None:
             continue  # its order is the backstop's (clientOrderId qb-<id>), checked below
         if order is None:
             if intent["order_id"] is not None or Decimal(intent["executed_qty"]):
-                found.lost.append(f"{what} records order {intent['order_id']} / filled "
-                                  f"{intent['executed_qty']}, the venue has no order {cid!r}")
+                found.lost.append(
+                    f"{what} records order {intent['order_id']} / filled "
+                    f"{intent['executed_qty']}, the venue has no order {cid!r}"
+                )
             continue
         if intent["order_id"] != order["orderId"]:
-            found.lost.append(f"{what}: venue order {order['orderId']} ({cid}) recorded as "
-                              f"{intent['order_id']} (state {intent['state']})")
+            found.lost.append(
+                f"{what}: venue order {order['orderId']} ({cid}) recorded as "
+                f"{intent['order_id']} (state {intent['state']})"
+            )
         if Decimal(intent["executed_qty"]) != Decimal(order["executedQty"]):
-            found.mismatches.append(f"{what}: executed {intent['executed_qty']} on the desk, "
-                                    f"{order['executedQty']} on the venue")
-    found.unknown += [f"external order recorded by the desk: {c!r}"
-                      for c in desk["external_orders"]]
+            found.mismatches.append(
+                f"{what}: executed {intent['executed_qty']} on the desk, "
+                f"{order['executedQty']} on the venue"
+            )
+    found.unknown += [
+        f"external order recorded by the desk: {c!r}" for c in desk["external_orders"]
+    ]
     per_algo_id = Counter(a["clientAlgoId"] for a in venue["algo_orders"])
     for algo in venue["algo_orders"]:
         if algo["clientAlgoId"] not in backstops:
-            found.unknown.append(f"algo order {algo['algoId']} {algo['clientAlgoId']!r}: "
-                                 "not a backstop of the desk")
-    found.duplicated += [f"backstop {c}: {n} algo orders on the venue"
-                         for c, n in per_algo_id.items() if n > 1]
+            found.unknown.append(
+                f"algo order {algo['algoId']} {algo['clientAlgoId']!r}: not a backstop of the desk"
+            )
+    found.duplicated += [
+        f"backstop {c}: {n} algo orders on the venue" for c, n in per_algo_id.items() if n > 1
+    ]
     for backstop in desk["backstops"]:
         fired = backstop["status"] == "TRIGGERED"
         if fired and backstop["client_algo_id"] not in on_venue:
@@ -127,45 +145,71 @@ def ledger_check(desk: dict, venue: dict, api: dict, found: Findings) -> None:
             found.mismatches.append(f"income row {k} in the ledger, not on the venue")
             continue
         mine, venue_row = rows[0], theirs[k]
-        expected = (Decimal(venue_row["income"]), venue_row["symbol"], int(venue_row["time"]),
-                    str(venue_row.get("tradeId") or ""))
-        got = (Decimal(mine["amount"]), mine["symbol"], int(mine["time_ms"]),
-               str(mine["trade_id"] or ""))
+        expected = (
+            Decimal(venue_row["income"]),
+            venue_row["symbol"],
+            int(venue_row["time"]),
+            str(venue_row.get("tradeId") or ""),
+        )
+        got = (
+            Decimal(mine["amount"]),
+            mine["symbol"],
+            int(mine["time_ms"]),
+            str(mine["trade_id"] or ""),
+        )
         if got != expected:
             found.mismatches.append(f"income row {k}: ledger {got}, venue {expected}")
     for k, row in theirs.items():
         if k in ours:
             continue
         if row["time"] <= as_of_ms:
-            found.lost.append(f"income row {k} {row['symbol']} {row['income']} "
-                              f"(time {row['time']} <= as_of {as_of_ms}) not in the ledger")
+            found.lost.append(
+                f"income row {k} {row['symbol']} {row['income']} "
+                f"(time {row['time']} <= as_of {as_of_ms}) not in the ledger"
+            )
         else:
-            found.mismatches.append(f"income row {k} after the final poll's as_of: "
-                                    "the final poll did not see a quiet venue")
+            found.mismatches.append(
+                f"income row {k} after the final poll's as_of: "
+                "the final poll did not see a quiet venue"
+            )
 
 
 # --- positions: the desk's intents add up to the venue's positions -------------------------------
 def positions_check(evidence: dict, found: Findings) -> None:
-    moments = [("final", evidence["desk"]["ledger_amounts"], evidence["desk"]["positions"],
-                _venue_amounts(evidence["venue"]["positions"]))]
+    moments = [
+        (
+            "final",
+            evidence["desk"]["ledger_amounts"],
+            evidence["desk"]["positions"],
+            _venue_amounts(evidence["venue"]["positions"]),
+        )
+    ]
     halted = evidence.get("halted")
     if halted:
-        moments.insert(0, ("halted", halted["ledger_amounts"], halted["positions"],
-                           _venue_amounts(halted["venue_positions"])))
+        moments.insert(
+            0,
+            (
+                "halted",
+                halted["ledger_amounts"],
+                halted["positions"],
+                _venue_amounts(halted["venue_positions"]),
+            ),
+        )
     for moment, ledger, positions, venue in moments:
         ledger = {s: Decimal(a) for s, a in ledger.items()}
         positions = {s: Decimal(a) for s, a in positions.items()}
         if ledger != venue:
-            found.mismatches.append(f"positions ({moment}): intents add up to {ledger}, "
-                                    f"the venue holds {venue}")
+            found.mismatches.append(
+                f"positions ({moment}): intents add up to {ledger}, the venue holds {venue}"
+            )
         if positions != venue:
-            found.mismatches.append(f"positions ({moment}): the desk's positions {positions}, "
-                                    f"the venue holds {venue}")
+            found.mismatches.append(
+                f"positions ({moment}): the desk's positions {positions}, the venue holds {venue}"
+            )
 
 
 def _venue_amounts(positions: list[dict]) -> dict[str, Decimal]:
-    return {p["symbol"]: Decimal(p["positionAmt"]) for p in positions
-            if Decimal(p["positionAmt"])}
+    return {p["symbol"]: Decimal(p["positionAmt"]) for p in positions if Decimal(p["positionAmt"])}
 
 
 # --- every dashboard figure against its recomputation from the venue ------------------------------
@@ -175,12 +219,12 @@ def figures_check(venue: dict, api: dict, days: int, found: Findings) -> None:
     as_of_ms = iso_ms(boards["all"]["as_of"])
     for window, board in boards.items():
         if board["status"] != "ok":
-            found.mismatches.append(f"dashboard {window}: status {board['status']}: "
-                                    f"{board['message']}")
+            found.mismatches.append(
+                f"dashboard {window}: status {board['status']}: {board['message']}"
+            )
         span = WINDOW_MS[window]
         start_ms = as_of_ms - span if span else None
-        expected = expected_board(income, account, positions, as_of_ms=as_of_ms,
-                                  start_ms=start_ms)
+        expected = expected_board(income, account, positions, as_of_ms=as_of_ms, start_ms=start_ms)
         got_start = iso_ms(board["window_start"]) if board["window_start"] else None
         _same(found, f"{window} window_start", got_start, start_ms)
         _same(found, f"{window} as_of", iso_ms(board["as_of"]), as_of_ms)
@@ -188,8 +232,7 @@ def figures_check(venue: dict, api: dict, days: int, found: Findings) -> None:
         _same(found, f"{window} symbols", sorted(got), sorted(expected["symbols"]))
         for symbol, fields in expected["symbols"].items():
             for name, value in fields.items():
-                _same(found, f"{window} {symbol} {name}",
-                      got.get(symbol, {}).get(name), value)
+                _same(found, f"{window} {symbol} {name}", got.get(symbol, {}).get(name), value)
         for name, value in expected["totals"].items():
             _same(found, f"{window} totals.{name}", board["totals"].get(name), value)
         for name in ("best_performer", "best_reward", "avg_reward"):
@@ -200,14 +243,24 @@ def figures_check(venue: dict, api: dict, days: int, found: Findings) -> None:
         for name, value in day.items():
             _same(found, f"daily {day['date']} {name}", got_day.get(name), value)
     last = api["equity"][-1] if api["equity"] else {}
-    _same(found, "equity last wallet_balance", last.get("wallet_balance"),
-          q8(Decimal(account["totalWalletBalance"])))
-    _same(found, "equity last equity", last.get("equity"),
-          q8(Decimal(account["totalMarginBalance"])))
+    _same(
+        found,
+        "equity last wallet_balance",
+        last.get("wallet_balance"),
+        q8(Decimal(account["totalWalletBalance"])),
+    )
+    _same(
+        found, "equity last equity", last.get("equity"), q8(Decimal(account["totalMarginBalance"]))
+    )
     whole = expected_board(income, account, positions, as_of_ms=as_of_ms, start_ms=None)
     base = Decimal(account["totalWalletBalance"]) - sum(
-        (Decimal(r["income"]) for r in income
-         if r["incomeType"] != "TRANSFER" and r["time"] <= as_of_ms), Decimal(0))
+        (
+            Decimal(r["income"])
+            for r in income
+            if r["incomeType"] != "TRANSFER" and r["time"] <= as_of_ms
+        ),
+        Decimal(0),
+    )
     for symbol, points in api["history"].items():
         fields = whole["symbols"].get(symbol)
         if fields is None:
@@ -215,15 +268,26 @@ def figures_check(venue: dict, api: dict, days: int, found: Findings) -> None:
         point = points[-1] if points else {}
         realized = Decimal(fields["realized_pnl"])
         unrealized = Decimal(fields["unrealized_pnl"])
-        _same(found, f"history {symbol} last realized_pnl", point.get("realized_pnl"),
-              q8(realized))
-        _same(found, f"history {symbol} last unrealized_pnl", point.get("unrealized_pnl"),
-              q8(unrealized))
-        _same(found, f"history {symbol} last total_pnl", point.get("total_pnl"),
-              q8(realized + unrealized))
+        _same(found, f"history {symbol} last realized_pnl", point.get("realized_pnl"), q8(realized))
+        _same(
+            found,
+            f"history {symbol} last unrealized_pnl",
+            point.get("unrealized_pnl"),
+            q8(unrealized),
+        )
+        _same(
+            found,
+            f"history {symbol} last total_pnl",
+            point.get("total_pnl"),
+            q8(realized + unrealized),
+        )
         u_pct = Decimal(fields["unrealized_pct"])
-        _same(found, f"history {symbol} last reward", point.get("reward"),
-              q8(u_pct + pct(realized, base)))
+        _same(
+            found,
+            f"history {symbol} last reward",
+            point.get("reward"),
+            q8(u_pct + pct(realized, base)),
+        )
 
 
 def _same(found: Findings, what: str, got: Any, expected: Any) -> None:
@@ -232,16 +296,19 @@ def _same(found: Findings, what: str, got: Any, expected: Any) -> None:
 
 
 # --- the stack's own health over the run ---------------------------------------------------------
-def stack_failures(*, locked: list[str], loop: dict[str, int] | None, not_back: list[str],
-                   stuck: list[str]) -> list[str]:
+def stack_failures(
+    *, locked: list[str], loop: dict[str, int] | None, not_back: list[str], stuck: list[str]
+) -> list[str]:
     out = [f'"database is locked" in the stack\'s output: {line}' for line in locked[:20]]
     if len(locked) > 20:
         out.append(f'... and {len(locked) - 20} more "database is locked" lines')
     if loop is None:
         # without the bookkeeping the skips cannot be judged, and a check that cannot be made
         # is not a check passed
-        out.append("no loop bookkeeping (quantum:ops:loop:quantum.trading.run_cycle): "
-                   "cycles run / skipped unknown")
+        out.append(
+            "no loop bookkeeping (quantum:ops:loop:quantum.trading.run_cycle): "
+            "cycles run / skipped unknown"
+        )
     elif loop.get("max_skips_in_a_row", 0) > 2:
         out.append(f"a trading cycle was skipped {loop['max_skips_in_a_row']} times in a row")
     out += [f"{name} did not come back after a kill" for name in not_back]

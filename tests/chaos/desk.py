@@ -10,8 +10,14 @@ from typing import Any
 import requests
 
 LOOP_TASK = "quantum.trading.run_cycle"
-LOOP_FIELDS = ("last_ok_ms", "completed", "skipped", "failed", "skips_in_a_row",
-               "max_skips_in_a_row")
+LOOP_FIELDS = (
+    "last_ok_ms",
+    "completed",
+    "skipped",
+    "failed",
+    "skips_in_a_row",
+    "max_skips_in_a_row",
+)
 WINDOWS = ("all", "24h", "7d")
 
 
@@ -24,9 +30,12 @@ class DeskApi:
     def _login(self) -> requests.Session:
         session = requests.Session()
         csrf = session.get(f"{self.base_url}/api/auth/csrf/", timeout=10).json()["csrf_token"]
-        answer = session.post(f"{self.base_url}/api/auth/login/",
-                              json={"username": self.user, "password": self.password},
-                              headers={"X-CSRFToken": csrf, "Referer": self.base_url}, timeout=10)
+        answer = session.post(
+            f"{self.base_url}/api/auth/login/",
+            json={"username": self.user, "password": self.password},
+            headers={"X-CSRFToken": csrf, "Referer": self.base_url},
+            timeout=10,
+        )
         answer.raise_for_status()
         session.headers["X-CSRFToken"] = session.cookies.get("csrftoken", csrf)
         session.headers["Referer"] = self.base_url
@@ -40,8 +49,9 @@ class DeskApi:
             try:
                 if self.session is None:
                     self.session = self._login()
-                answer = self.session.request(method, f"{self.base_url}{path}", timeout=30,
-                                              **kwargs)
+                answer = self.session.request(
+                    method, f"{self.base_url}{path}", timeout=30, **kwargs
+                )
                 if answer.status_code in (401, 403):
                     self.session = None
                     last = RuntimeError(f"{method} {path}: {answer.status_code}")
@@ -63,17 +73,26 @@ class DeskApi:
 
     def figures(self, *, account_id: int, symbols: list[str], days: int) -> dict[str, Any]:
         """Every figure the dashboard serves for the account (docs/figures.md)."""
-        board = {w: self.call("GET", "/api/rl-dashboard/",
-                              params={"window": w, "account": account_id}) for w in WINDOWS}
+        board = {
+            w: self.call("GET", "/api/rl-dashboard/", params={"window": w, "account": account_id})
+            for w in WINDOWS
+        }
         return {
             "dashboard": board,
-            "daily": self.call("GET", "/api/pnl/daily/",
-                               params={"days": days, "account": account_id})["days"],
-            "equity": self.call("GET", "/api/pnl/equity/",
-                                params={"window": "all", "account": account_id})["points"],
-            "history": {s: self.call("GET", f"/api/rl-dashboard/history/{s}/",
-                                     params={"window": "all", "account": account_id})["points"]
-                        for s in symbols},
+            "daily": self.call(
+                "GET", "/api/pnl/daily/", params={"days": days, "account": account_id}
+            )["days"],
+            "equity": self.call(
+                "GET", "/api/pnl/equity/", params={"window": "all", "account": account_id}
+            )["points"],
+            "history": {
+                s: self.call(
+                    "GET",
+                    f"/api/rl-dashboard/history/{s}/",
+                    params={"window": "all", "account": account_id},
+                )["points"]
+                for s in symbols
+            },
         }
 
 
@@ -100,8 +119,10 @@ def ok_polls(account) -> list[tuple[int, float]]:
     """(id, start time) of the account's successful PnL polls."""
     from apps.pnl.models import PollRun
 
-    return [(run.id, run.started_at.timestamp())
-            for run in PollRun.objects.filter(account=account, status="ok").order_by("id")]
+    return [
+        (run.id, run.started_at.timestamp())
+        for run in PollRun.objects.filter(account=account, status="ok").order_by("id")
+    ]
 
 
 def records(account) -> dict[str, Any]:
@@ -111,19 +132,40 @@ def records(account) -> dict[str, Any]:
 
     intents = [
         {**row, "quantity": str(row["quantity"]), "executed_qty": str(row["executed_qty"])}
-        for row in PositionIntent.objects.filter(account=account).order_by("id").values(
-            "id", "symbol", "side", "action", "state", "reason", "reduce_only", "quantity",
-            "client_order_id", "order_id", "executed_qty", "error_code")
+        for row in PositionIntent.objects.filter(account=account)
+        .order_by("id")
+        .values(
+            "id",
+            "symbol",
+            "side",
+            "action",
+            "state",
+            "reason",
+            "reduce_only",
+            "quantity",
+            "client_order_id",
+            "order_id",
+            "executed_qty",
+            "error_code",
+        )
     ]
     backstops = [
-        {"id": b.id, "client_algo_id": b.client_algo_id, "symbol": b.symbol, "status": b.status,
-         "algo_id": b.algo_id, "order_id": b.order_id, "intent_id": b.intent_id}
+        {
+            "id": b.id,
+            "client_algo_id": b.client_algo_id,
+            "symbol": b.symbol,
+            "status": b.status,
+            "algo_id": b.algo_id,
+            "order_id": b.order_id,
+            "intent_id": b.intent_id,
+        }
         for b in Backstop.objects.filter(account=account).order_by("id")
     ]
     ledger = [
         {**row, "amount": str(row["amount"])}
-        for row in IncomeRow.objects.filter(account=account).order_by("time_ms", "tran_id").values(
-            "tran_id", "income_type", "symbol", "amount", "time_ms", "trade_id")
+        for row in IncomeRow.objects.filter(account=account)
+        .order_by("time_ms", "tran_id")
+        .values("tran_id", "income_type", "symbol", "amount", "time_ms", "trade_id")
     ]
     return {
         "account_id": account.id,
@@ -131,10 +173,14 @@ def records(account) -> dict[str, Any]:
         "backstops": backstops,
         "ledger": ledger,
         "ledger_amounts": {s: str(a) for s, a in ledger_amounts(account_id=account.id).items()},
-        "positions": {p.symbol: str(p.amount)
-                      for p in Position.objects.filter(account=account) if p.amount},
-        "external_orders": list(ExchangeOrder.objects.filter(account=account, external=True)
-                                .values_list("client_order_id", flat=True)),
+        "positions": {
+            p.symbol: str(p.amount) for p in Position.objects.filter(account=account) if p.amount
+        },
+        "external_orders": list(
+            ExchangeOrder.objects.filter(account=account, external=True).values_list(
+                "client_order_id", flat=True
+            )
+        ),
     }
 
 

@@ -32,13 +32,16 @@ def _day(ms: int) -> date:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).date()
 
 
-def expected_board(income: list[dict], account: dict, positions: list[dict], *,
-                   as_of_ms: int, start_ms: int | None) -> dict[str, Any]:
+def expected_board(
+    income: list[dict], account: dict, positions: list[dict], *, as_of_ms: int, start_ms: int | None
+) -> dict[str, Any]:
     """The /api/rl-dashboard/ answer of one window, from the venue's payloads."""
-    rows = [r for r in income
-            if r["time"] <= as_of_ms and (start_ms is None or r["time"] >= start_ms)]
-    per: dict[str, dict[str, Any]] = defaultdict(lambda: {
-        "REALIZED_PNL": ZERO, "COMMISSION": ZERO, "FUNDING_FEE": ZERO, "trades": 0})
+    rows = [
+        r for r in income if r["time"] <= as_of_ms and (start_ms is None or r["time"] >= start_ms)
+    ]
+    per: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"REALIZED_PNL": ZERO, "COMMISSION": ZERO, "FUNDING_FEE": ZERO, "trades": 0}
+    )
     for r in rows:
         if r["incomeType"] in TRADING and r["symbol"]:
             per[r["symbol"]][r["incomeType"]] += Decimal(r["income"])
@@ -47,8 +50,7 @@ def expected_board(income: list[dict], account: dict, positions: list[dict], *,
     for symbol in held:
         per[symbol]  # noqa: B018 - a held symbol is listed even without income in the window
     wallet = Decimal(account["totalWalletBalance"])
-    base = wallet - sum((Decimal(r["income"]) for r in rows if r["incomeType"] != "TRANSFER"),
-                        ZERO)
+    base = wallet - sum((Decimal(r["income"]) for r in rows if r["incomeType"] != "TRANSFER"), ZERO)
     symbols = {}
     for symbol, s in sorted(per.items()):
         p = held.get(symbol)
@@ -76,8 +78,10 @@ def expected_board(income: list[dict], account: dict, positions: list[dict], *,
             "funding": q8(s["FUNDING_FEE"]),
             "reward": q8(u_pct + r_pct),
         }
-    total = {f: sum((Decimal(v[f]) for v in symbols.values()), ZERO) for f in
-             ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin")}
+    total = {
+        f: sum((Decimal(v[f]) for v in symbols.values()), ZERO)
+        for f in ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin")
+    }
     rewards = {name: Decimal(v["reward"]) for name, v in symbols.items()}
     best = min(rewards, key=lambda n: (-rewards[n], n)) if rewards else None
     return {
@@ -108,14 +112,17 @@ def expected_daily(income: list[dict], *, as_of_ms: int, days: int) -> list[dict
         if day in out and r["incomeType"] in TRADING and r["symbol"]:
             out[day][r["incomeType"]] += Decimal(r["income"])
             out[day]["trades"] += r["incomeType"] == "REALIZED_PNL"
-    return [{
-        "date": day.isoformat(),
-        "realized_pnl": q8(b["REALIZED_PNL"]),
-        "commission": q8(b["COMMISSION"]),
-        "funding": q8(b["FUNDING_FEE"]),
-        "net_pnl": q8(b["REALIZED_PNL"] + b["COMMISSION"] + b["FUNDING_FEE"]),
-        "trades": int(b["trades"]),
-    } for day, b in out.items()]
+    return [
+        {
+            "date": day.isoformat(),
+            "realized_pnl": q8(b["REALIZED_PNL"]),
+            "commission": q8(b["COMMISSION"]),
+            "funding": q8(b["FUNDING_FEE"]),
+            "net_pnl": q8(b["REALIZED_PNL"] + b["COMMISSION"] + b["FUNDING_FEE"]),
+            "trades": int(b["trades"]),
+        }
+        for day, b in out.items()
+    ]
 
 
 def days_spanned(income: list[dict], as_of_ms: int) -> int:

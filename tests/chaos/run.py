@@ -70,25 +70,31 @@ def schedule(opts: Options, rng: random.Random) -> list[tuple[float, str, Any]]:
     span = opts.minutes * 60
     events: list[tuple[float, str, Any]] = []
     for name in PROGRAMS:
-        events += [(rng.uniform(0.1, 0.85) * span, "kill", name)
-                   for _ in range(opts.kills_per_program)]
+        events += [
+            (rng.uniform(0.1, 0.85) * span, "kill", name) for _ in range(opts.kills_per_program)
+        ]
     t, i = 5.0, 0
     while t < 0.85 * span:
         events.append((t, "fault", FAULTS[i % len(FAULTS)]))
         t, i = t + rng.uniform(18, 32), i + 1
-    events += [(rng.uniform(0.1, 0.8) * span, "429", None)
-               for _ in range(max(1, round(opts.minutes / 5)))]
+    events += [
+        (rng.uniform(0.1, 0.8) * span, "429", None) for _ in range(max(1, round(opts.minutes / 5)))
+    ]
     return sorted(events, key=lambda e: e[0])
 
 
 def run(opts: Options) -> int:
     rng = random.Random(opts.seed)
     database = Database.for_run(opts.database_url)
-    stack = Stack.prepare(base_dir=None, database_url=database.url, speed=opts.speed,
-                          extra_env=DESK_ENV)
-    print(f"chaos: {opts.minutes} min, seed {opts.seed}, {opts.kills_per_program} kill(s) per "
-          f"program, venue speed {opts.speed}, var dir {stack.var_dir}, "
-          f"database {database.created or 'SQLite'}", flush=True)
+    stack = Stack.prepare(
+        base_dir=None, database_url=database.url, speed=opts.speed, extra_env=DESK_ENV
+    )
+    print(
+        f"chaos: {opts.minutes} min, seed {opts.seed}, {opts.kills_per_program} kill(s) per "
+        f"program, venue speed {opts.speed}, var dir {stack.var_dir}, "
+        f"database {database.created or 'SQLite'}",
+        flush=True,
+    )
     tally = Tally()
     passed = False
     try:
@@ -97,8 +103,7 @@ def run(opts: Options) -> int:
         _permissive_policy()
         stack.launch()
         venue = Venue(f"http://127.0.0.1:{stack.ports['paper_exchange']}", stack.venue_token)
-        api = desk.DeskApi(f"http://127.0.0.1:{stack.ports['web']}", "admin",
-                           stack.admin_password)
+        api = desk.DeskApi(f"http://127.0.0.1:{stack.ports['web']}", "admin", stack.admin_password)
         account = wait_for(desk.trading_account, timeout=60, what="the paper account")
         wait_for(lambda: desk.ok_polls(account), timeout=120, interval=1, what="a PnL poll")
         print(f"chaos: stack up, venue clock {venue.clock()}", flush=True)
@@ -107,8 +112,11 @@ def run(opts: Options) -> int:
         evidence = _settle_and_collect(stack, venue, api, account, tally)
         findings = checks.verify(evidence)
         failures = checks.stack_failures(
-            locked=stack.output_lines("database is locked"), loop=evidence["loop"],
-            not_back=tally.not_back, stuck=tally.stuck)
+            locked=stack.output_lines("database is locked"),
+            loop=evidence["loop"],
+            not_back=tally.not_back,
+            stuck=tally.stuck,
+        )
         evidence["kills"], evidence["restarts"] = tally.kills, stack.restarts()
         if opts.evidence:
             opts.evidence.write_text(json.dumps(evidence, indent=1, default=str))
@@ -159,8 +167,13 @@ def _chaos(stack: Stack, venue: Venue, events: list, span: float, tally: Tally) 
             _kill(stack, what, tally)
         elif kind == "fault":
             # the venue may have just been killed: its supervisor brings it back in seconds
-            if _wait(lambda f=what: venue.set_fault(f) or True, f"fault {what['mode']} set",
-                     tally, timeout=20, fatal=False):
+            if _wait(
+                lambda f=what: venue.set_fault(f) or True,
+                f"fault {what['mode']} set",
+                tally,
+                timeout=20,
+                fatal=False,
+            ):
                 tally.faults[what["mode"]] = tally.faults.get(what["mode"], 0) + 1
         else:
             burst = threading.Thread(target=_open_429_window, args=(venue, tally), daemon=True)
@@ -191,10 +204,15 @@ def _open_429_window(venue: Venue, tally: Tally) -> None:
 
 
 # --- the end: halt, settle, collect ---------------------------------------------------------------
-def _settle_and_collect(stack: Stack, venue: Venue, api: desk.DeskApi, account,
-                        tally: Tally) -> dict[str, Any]:
-    wait_for(lambda: _try(lambda: venue.clear_faults() or True), timeout=60, interval=1,
-             what="faults cleared")
+def _settle_and_collect(
+    stack: Stack, venue: Venue, api: desk.DeskApi, account, tally: Tally
+) -> dict[str, Any]:
+    wait_for(
+        lambda: _try(lambda: venue.clear_faults() or True),
+        timeout=60,
+        interval=1,
+        what="faults cleared",
+    )
     try:
         wait_for(stack.all_up, timeout=90, interval=1, what="every program back")
     except TimeoutError:
@@ -214,8 +232,9 @@ def _settle_and_collect(stack: Stack, venue: Venue, api: desk.DeskApi, account,
 
     _wait(flat, "flat, no backstop working, nothing in flight", tally)
     final = _final_poll(venue, keys, account, tally)
-    as_of = api.call("GET", "/api/rl-dashboard/", params={"window": "all",
-                                                          "account": account.id})["as_of"]
+    as_of = api.call("GET", "/api/rl-dashboard/", params={"window": "all", "account": account.id})[
+        "as_of"
+    ]
     days = days_spanned(final["income"], iso_ms(as_of))
     symbols = sorted({r["symbol"] for r in final["income"] if r["symbol"]})
     return {
@@ -244,14 +263,14 @@ def _halted_positions(venue: Venue, keys, account) -> dict[str, Any]:
     while True:
         before = venue.records(*keys)["positions"]
         ours = {s: str(a) for s, a in ledger_amounts(account_id=account.id).items()}
-        held = {p.symbol: str(p.amount) for p in Position.objects.filter(account=account)
-                if p.amount}
+        held = {
+            p.symbol: str(p.amount) for p in Position.objects.filter(account=account) if p.amount
+        }
         after = venue.records(*keys)["positions"]
         reading = {"ledger_amounts": ours, "positions": held, "venue_positions": after}
         stable = _amounts(before) == _amounts(after) and desk.in_flight(account) == 0
         venue_now = {s: Decimal(a) for s, a in _amounts(after).items()}
-        agree = all({s: Decimal(a) for s, a in side.items()} == venue_now
-                    for side in (ours, held))
+        agree = all({s: Decimal(a) for s, a in side.items()} == venue_now for side in (ours, held))
         if (stable and agree) or time.monotonic() > deadline:
             return reading
         time.sleep(2)
@@ -267,8 +286,12 @@ def _final_poll(venue: Venue, keys, account, tally: Tally) -> dict[str, Any]:
     for _ in range(6):
         before = venue.records(*keys)
         started = time.time()
-        _wait(lambda s=started: any(t > s for _, t in desk.ok_polls(account)),
-              "a PnL poll after the desk settled", tally, timeout=120)
+        _wait(
+            lambda s=started: any(t > s for _, t in desk.ok_polls(account)),
+            "a PnL poll after the desk settled",
+            tally,
+            timeout=120,
+        )
         after = venue.records(*keys)
         if _quiet(before) == _quiet(after):
             return after
@@ -280,8 +303,9 @@ def _quiet(records: dict) -> tuple:
     return (len(records["income"]), records["account"], _amounts(records["positions"]))
 
 
-def _wait(predicate, what: str, tally: Tally, timeout: float = SETTLE_SECONDS,
-          fatal: bool = True) -> bool:
+def _wait(
+    predicate, what: str, tally: Tally, timeout: float = SETTLE_SECONDS, fatal: bool = True
+) -> bool:
     """Wait for the predicate (errors while the stack recovers count as not yet); a desk that
     never gets there is a failure of the run, unless `fatal` is off (then a note)."""
     try:
@@ -289,7 +313,8 @@ def _wait(predicate, what: str, tally: Tally, timeout: float = SETTLE_SECONDS,
         return True
     except TimeoutError:
         (tally.stuck if fatal else tally.notes).append(
-            f"timed out after {timeout:.0f} s waiting for {what}")
+            f"timed out after {timeout:.0f} s waiting for {what}"
+        )
         return False
 
 
@@ -301,8 +326,7 @@ def _try(predicate) -> Any:
 
 
 # --- the table ---------------------------------------------------------------------------------
-def table(evidence: dict, tally: Tally, findings: checks.Findings,
-          failures: list[str]) -> str:
+def table(evidence: dict, tally: Tally, findings: checks.Findings, failures: list[str]) -> str:
     d, v, loop = evidence["desk"], evidence["venue"], evidence["loop"] or {}
     restarts = evidence["restarts"]
     lines = ["", f"{'program':<16}{'kills':>6}{'restarts':>10}"]

@@ -29,14 +29,28 @@ from tests.support.processes import ROOT, free_port, wait_for
 # The programs of apps/ops/stack.py the chaos kills; exchange_ref is the cross-exchange
 # reference venue (left alone: the desk never trades on it).
 PROGRAMS = (
-    "worker_trading", "worker", "worker_research", "beat", "web", "frontend", "flower",
-    "redis", "exchange",
+    "worker_trading",
+    "worker",
+    "worker_research",
+    "beat",
+    "web",
+    "frontend",
+    "flower",
+    "redis",
+    "exchange",
 )
 SERVICES = ("web", "frontend", "flower", "redis", "paper_exchange", "paper_exchange_ref")
 # The environment of the developer or the test run must not leak into the stack: it gets
 # `make up`'s embedded defaults and its own generated .env.
-DROPPED_ENV = ("REDIS_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "REDIS_PASSWORD",
-               "QUANTUM_VAR_DIR", "QUANTUM_ENV_FILE", "DJANGO_SETTINGS_MODULE")
+DROPPED_ENV = (
+    "REDIS_URL",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "REDIS_PASSWORD",
+    "QUANTUM_VAR_DIR",
+    "QUANTUM_ENV_FILE",
+    "DJANGO_SETTINGS_MODULE",
+)
 DROPPED_PREFIXES = ("PYTEST", "DJANGO_ADMIN", "QUANTUM_PORT_", "QUANTUM_BIND_", "PAPER_EXCHANGE_")
 
 
@@ -118,59 +132,97 @@ class Stack:
     _known: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def prepare(cls, *, base_dir: Path | None, database_url: str | None, speed: str,
-                extra_env: dict[str, str]) -> Stack:
+    def prepare(
+        cls,
+        *,
+        base_dir: Path | None,
+        database_url: str | None,
+        speed: str,
+        extra_env: dict[str, str],
+    ) -> Stack:
         var_dir = Path(tempfile.mkdtemp(prefix="quantum-chaos-", dir=base_dir))
-        env = {k: v for k, v in os.environ.items()
-               if k not in DROPPED_ENV and not k.startswith(DROPPED_PREFIXES)}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in DROPPED_ENV and not k.startswith(DROPPED_PREFIXES)
+        }
         env.pop("DATABASE_URL", None)
         if database_url:
             env["DATABASE_URL"] = database_url
         ports = {name: free_port() for name in SERVICES}
         env.update({f"QUANTUM_PORT_{name.upper()}": str(port) for name, port in ports.items()})
         admin_password, venue_token = secrets.token_urlsafe(18), secrets.token_urlsafe(24)
-        env.update({
-            "QUANTUM_VAR_DIR": str(var_dir / "var"),
-            "QUANTUM_ENV_FILE": str(var_dir / ".env"),
-            "DJANGO_ADMIN_PASSWORD": admin_password,
-            # the venue's fault switch needs its admin token; the env wins over the file's
-            "PAPER_EXCHANGE_ADMIN_TOKEN": venue_token,
-            "PAPER_EXCHANGE_SPEED": speed,
-            "PYTHONUNBUFFERED": "1",
-            **extra_env,
-        })
-        return cls(var_dir=var_dir, env=env, ports=ports, admin_password=admin_password,
-                   venue_token=venue_token, log_path=var_dir / "stack.log")
+        env.update(
+            {
+                "QUANTUM_VAR_DIR": str(var_dir / "var"),
+                "QUANTUM_ENV_FILE": str(var_dir / ".env"),
+                "DJANGO_ADMIN_PASSWORD": admin_password,
+                # the venue's fault switch needs its admin token; the env wins over the file's
+                "PAPER_EXCHANGE_ADMIN_TOKEN": venue_token,
+                "PAPER_EXCHANGE_SPEED": speed,
+                "PYTHONUNBUFFERED": "1",
+                **extra_env,
+            }
+        )
+        return cls(
+            var_dir=var_dir,
+            env=env,
+            ports=ports,
+            admin_password=admin_password,
+            venue_token=venue_token,
+            log_path=var_dir / "stack.log",
+        )
 
     # --- lifecycle -----------------------------------------------------------------------------
     def install(self) -> None:
         """`make up`'s recipe up to the stack itself, without the system packages and the
         frontend build: the generated .env, migrations, static files, the admin user."""
-        for step in (["-m", "quantum_project.envfile"],
-                     ["manage.py", "migrate", "--noinput", "-v0"],
-                     ["manage.py", "collectstatic", "--noinput", "-v0"],
-                     ["manage.py", "ensure_admin"]):
-            done = subprocess.run([sys.executable, *step], cwd=ROOT, env=self.env,
-                                  capture_output=True, text=True, timeout=600, check=False)
+        for step in (
+            ["-m", "quantum_project.envfile"],
+            ["manage.py", "migrate", "--noinput", "-v0"],
+            ["manage.py", "collectstatic", "--noinput", "-v0"],
+            ["manage.py", "ensure_admin"],
+        ):
+            done = subprocess.run(
+                [sys.executable, *step],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(step)} failed: {done.stderr[-3000:]}")
 
     def launch(self) -> None:
         """`manage.py up` in the foreground, in its own session, until every program is up."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - the stack writes it while it runs
-        self.proc = subprocess.Popen([sys.executable, "manage.py", "up"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "up"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
-        wait_for(lambda: self.ensure_running() and self.all_up(), timeout=180, interval=0.5,
-                 what=f"every program of the stack up (log: {self.log_path})")
+        wait_for(
+            lambda: self.ensure_running() and self.all_up(),
+            timeout=180,
+            interval=0.5,
+            what=f"every program of the stack up (log: {self.log_path})",
+        )
 
     def ensure_running(self) -> bool:
         """True while `manage.py up` runs; raises (with its last output) once it exited."""
         if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"the stack exited ({self.proc.returncode}): "
-                               f"{self.log_path.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"the stack exited ({self.proc.returncode}): "
+                f"{self.log_path.read_text(errors='replace')[-3000:]}"
+            )
         return True
 
     def stop(self) -> None:

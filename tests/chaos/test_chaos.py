@@ -28,9 +28,12 @@ MINUTES = os.environ.get("QUANTUM_CHAOS_TEST_MINUTES", "2")
 def chaos_run(tmp_path_factory):
     evidence = tmp_path_factory.mktemp("chaos") / "evidence.json"
     done = subprocess.run(
-        [sys.executable, "-m", "tests.chaos", "--minutes", MINUTES, "--evidence",
-         str(evidence)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1500, check=False,
+        [sys.executable, "-m", "tests.chaos", "--minutes", MINUTES, "--evidence", str(evidence)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
     )
     data = json.loads(evidence.read_text()) if evidence.exists() else None
     return done, data
@@ -66,8 +69,11 @@ def _double_ledger_row(e: dict) -> None:
 
 def _second_order_for_an_intent(e: dict) -> None:
     order = next(o for o in e["venue"]["orders"] if o["clientOrderId"].startswith("qt-"))
-    twin = {**order, "orderId": order["orderId"] + 10_000_000,
-            "clientOrderId": order["clientOrderId"].rsplit("-", 1)[0] + "-2"}
+    twin = {
+        **order,
+        "orderId": order["orderId"] + 10_000_000,
+        "clientOrderId": order["clientOrderId"].rsplit("-", 1)[0] + "-2",
+    }
     e["venue"]["orders"].append(twin)
 
 
@@ -77,8 +83,9 @@ def _unknown_order(e: dict) -> None:
 
 
 def _intent_forgets_its_order(e: dict) -> None:
-    intent = next(i for i in e["desk"]["intents"] if i["order_id"] is not None
-                  and i["reason"] != "backstop")
+    intent = next(
+        i for i in e["desk"]["intents"] if i["order_id"] is not None and i["reason"] != "backstop"
+    )
     intent["order_id"] = None
 
 
@@ -122,21 +129,31 @@ def test_the_checker_catches_a_planted_discrepancy(chaos_run, plant):
 def test_the_stack_checks_fail_on_a_locked_database_and_on_starved_cycles():
     loop = {"completed": 10, "skipped": 3, "failed": 0, "max_skips_in_a_row": 2}
     assert checks.stack_failures(locked=[], loop=loop, not_back=[], stuck=[]) == []
-    assert checks.stack_failures(locked=["worker: database is locked"], loop=loop,
-                                 not_back=[], stuck=[])
-    assert checks.stack_failures(locked=[], loop={**loop, "max_skips_in_a_row": 3},
-                                 not_back=[], stuck=[])
+    assert checks.stack_failures(
+        locked=["worker: database is locked"], loop=loop, not_back=[], stuck=[]
+    )
+    assert checks.stack_failures(
+        locked=[], loop={**loop, "max_skips_in_a_row": 3}, not_back=[], stuck=[]
+    )
     assert checks.stack_failures(locked=[], loop=None, not_back=[], stuck=[])
     assert checks.stack_failures(locked=[], loop=loop, not_back=["beat"], stuck=[])
 
 
 def test_it_finds_database_is_locked_in_any_log_of_the_stack(tmp_path):
-    stack = Stack(var_dir=tmp_path, env={}, ports={}, admin_password="", venue_token="",
-                  log_path=tmp_path / "stack.log")
+    stack = Stack(
+        var_dir=tmp_path,
+        env={},
+        ports={},
+        admin_password="",
+        venue_token="",
+        log_path=tmp_path / "stack.log",
+    )
     (tmp_path / "stack.log").write_text("web | started\n")
     assert stack.output_lines("database is locked") == []
     (tmp_path / "var" / "log").mkdir(parents=True)
     (tmp_path / "var" / "log" / "worker.log").write_text(
-        "ok\nsqlite3.OperationalError: database is locked\n")
+        "ok\nsqlite3.OperationalError: database is locked\n"
+    )
     assert stack.output_lines("database is locked") == [
-        "worker.log: sqlite3.OperationalError: database is locked"]
+        "worker.log: sqlite3.OperationalError: database is locked"
+    ]

@@ -23,8 +23,12 @@ FAULTS: tuple[dict[str, Any], ...] = (
     {"mode": "drop", "count": 6},
     {"mode": "accept_then_drop", "count": 2, "paths": ORDER_PATHS, "methods": ["POST"]},
     {"mode": "timeout", "count": 2, "paths": ORDER_PATHS + ["/fapi/v1/income"]},
-    {"mode": "accept_then_timeout", "count": 1, "paths": ["/fapi/v1/algoOrder"],
-     "methods": ["POST"]},
+    {
+        "mode": "accept_then_timeout",
+        "count": 1,
+        "paths": ["/fapi/v1/algoOrder"],
+        "methods": ["POST"],
+    },
     {"mode": "error", "status": 502, "count": 10, "paths": ["/fapi/v2/account", "/fapi/v1/time"]},
 )
 
@@ -36,8 +40,13 @@ class Venue:
 
     # --- the fault switch ----------------------------------------------------------------------
     def admin(self, method: str, path: str, body: dict | None = None) -> Any:
-        response = requests.request(method, f"{self.base_url}{path}", json=body, timeout=10,
-                                    headers={"X-PAPER-ADMIN-TOKEN": self.admin_token})
+        response = requests.request(
+            method,
+            f"{self.base_url}{path}",
+            json=body,
+            timeout=10,
+            headers={"X-PAPER-ADMIN-TOKEN": self.admin_token},
+        )
         response.raise_for_status()
         return response.json()
 
@@ -57,9 +66,11 @@ class Venue:
 
         def one(_: int) -> int:
             try:
-                return requests.get(f"{self.base_url}/fapi/v1/klines",
-                                    params={"symbol": "BTCUSDT", "interval": "1m", "limit": 1},
-                                    timeout=10).status_code
+                return requests.get(
+                    f"{self.base_url}/fapi/v1/klines",
+                    params={"symbol": "BTCUSDT", "interval": "1m", "limit": 1},
+                    timeout=10,
+                ).status_code
             except requests.RequestException:
                 return 0
 
@@ -80,21 +91,34 @@ class Venue:
         server_ms = client.futures_time()["serverTime"]
         orders, algo = [], []
         for symbol in SYMBOLS:
-            orders += _all_pages(lambda first_id, s=symbol: client.futures_get_all_orders(
-                symbol=s, limit=1000, orderId=first_id), after=_next_id("orderId"))
-            algo += _all_pages(lambda first_id, s=symbol: client.futures_get_all_algo_orders(
-                symbol=s, limit=1000, algoId=first_id), after=_next_id("algoId"))
-        income = _all_pages(lambda page: client.futures_income_history(
-            startTime=1, endTime=server_ms + 86_400_000, limit=1000, page=page),
-            after=lambda _batch, page: page + 1)
+            orders += _all_pages(
+                lambda first_id, s=symbol: client.futures_get_all_orders(
+                    symbol=s, limit=1000, orderId=first_id
+                ),
+                after=_next_id("orderId"),
+            )
+            algo += _all_pages(
+                lambda first_id, s=symbol: client.futures_get_all_algo_orders(
+                    symbol=s, limit=1000, algoId=first_id
+                ),
+                after=_next_id("algoId"),
+            )
+        income = _all_pages(
+            lambda page: client.futures_income_history(
+                startTime=1, endTime=server_ms + 86_400_000, limit=1000, page=page
+            ),
+            after=lambda _batch, page: page + 1,
+        )
         account = client.futures_account()
         return {
             "server_ms": server_ms,
             "orders": orders,
             "algo_orders": algo,
             "income": income,
-            "account": {k: account[k] for k in
-                        ("totalWalletBalance", "totalMarginBalance", "availableBalance")},
+            "account": {
+                k: account[k]
+                for k in ("totalWalletBalance", "totalMarginBalance", "availableBalance")
+            },
             # account v2's positions carry what the figures are defined on (docs/figures.md)
             "positions": [p for p in account["positions"] if Decimal(p["positionAmt"]) != 0],
         }

@@ -15,17 +15,28 @@ BTC = "BTC/USDT:USDT"
 def ccxt_urls(base_url: str) -> dict[str, str]:
     fapi = f"{base_url}/fapi"
     return {
-        "fapiPublic": f"{fapi}/v1", "fapiPublicV2": f"{fapi}/v2", "fapiPublicV3": f"{fapi}/v3",
-        "fapiPrivate": f"{fapi}/v1", "fapiPrivateV2": f"{fapi}/v2",
-        "fapiPrivateV3": f"{fapi}/v3", "fapiData": f"{base_url}/futures/data",
-        "public": f"{base_url}/api/v3", "private": f"{base_url}/api/v3",
-        "v1": f"{base_url}/api/v1", "sapi": f"{base_url}/sapi/v1",
-        "sapiV2": f"{base_url}/sapi/v2", "dapiPublic": f"{base_url}/dapi/v1",
+        "fapiPublic": f"{fapi}/v1",
+        "fapiPublicV2": f"{fapi}/v2",
+        "fapiPublicV3": f"{fapi}/v3",
+        "fapiPrivate": f"{fapi}/v1",
+        "fapiPrivateV2": f"{fapi}/v2",
+        "fapiPrivateV3": f"{fapi}/v3",
+        "fapiData": f"{base_url}/futures/data",
+        "public": f"{base_url}/api/v3",
+        "private": f"{base_url}/api/v3",
+        "v1": f"{base_url}/api/v1",
+        "sapi": f"{base_url}/sapi/v1",
+        "sapiV2": f"{base_url}/sapi/v2",
+        "dapiPublic": f"{base_url}/dapi/v1",
     }
 
 
-def ccxt_exchange(venue: PaperExchange, account: dict[str, Any] | None = None,
-                  cls: type = ccxt.binanceusdm, **options: Any) -> Any:
+def ccxt_exchange(
+    venue: PaperExchange,
+    account: dict[str, Any] | None = None,
+    cls: type = ccxt.binanceusdm,
+    **options: Any,
+) -> Any:
     config: dict[str, Any] = {"options": options} if options else {}
     if account:
         config |= {"apiKey": account["api_key"], "secret": account["api_secret"]}

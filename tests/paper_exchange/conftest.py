@@ -40,8 +40,7 @@ def venue_factory(tmp_path: Path) -> Iterator[Callable[..., PaperExchange]]:
 
     def make(*args: str, speed: float | None = None, limits: bool = False) -> PaperExchange:
         extra = [*args] if limits else [*NO_RATE_LIMITS, *args]
-        exchange = PaperExchange(tmp_path / f"venue{len(started)}", speed=speed,
-                                 extra_args=extra)
+        exchange = PaperExchange(tmp_path / f"venue{len(started)}", speed=speed, extra_args=extra)
         started.append(exchange.start())
         return exchange
 

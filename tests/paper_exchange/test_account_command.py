@@ -9,9 +9,14 @@ from tests.support.paper_exchange import REPO, _env, wallet
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, str(REPO / "manage.py"), "paper_exchange_account",
-                           *args], cwd=REPO, env=_env(), capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "paper_exchange_account", *args],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_it_creates_a_funded_account_and_prints_its_keys_as_json(venue):

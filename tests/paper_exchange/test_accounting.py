@@ -55,8 +55,11 @@ def test_it_opens_adds_reduces_and_flips_with_binance_accounting(client):
         assert Decimal(trade["commission"]) == fee
         assert trade["buyer"] is (side == "BUY") and trade["maker"] is False
         assert Decimal(order["avgPrice"]) == Decimal(trade["price"])
-        income = [r for r in client.futures_income_history(symbol="BTCUSDT")
-                  if r["tradeId"] == str(trade["id"])]
+        income = [
+            r
+            for r in client.futures_income_history(symbol="BTCUSDT")
+            if r["tradeId"] == str(trade["id"])
+        ]
         by_type = {r["incomeType"]: Decimal(r["income"]) for r in income}
         assert by_type["COMMISSION"] == -fee
         if side == "SELL":
@@ -93,9 +96,9 @@ def test_it_reports_margin_and_unrealized_pnl_from_the_mark(client):
     assert len(account["positions"]) >= 5
     margin = Decimal(account["totalMarginBalance"])
     assert margin == Decimal(account["totalWalletBalance"]) + Decimal(
-        account["totalUnrealizedProfit"])
-    assert Decimal(account["availableBalance"]) == margin - Decimal(
-        account["totalInitialMargin"])
+        account["totalUnrealizedProfit"]
+    )
+    assert Decimal(account["availableBalance"]) == margin - Decimal(account["totalInitialMargin"])
 
 
 def test_it_lists_only_symbols_with_a_position_or_open_orders_in_position_risk(client):
@@ -107,8 +110,7 @@ def test_it_lists_only_symbols_with_a_position_or_open_orders_in_position_risk(c
 
 
 def test_it_acks_orders_by_default_like_binance(client):
-    ack = client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET",
-                                      quantity="0.002")
+    ack = client.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.002")
     assert ack["status"] == "NEW" and ack["executedQty"] == "0.000"
     assert isinstance(ack["orderId"], int) and isinstance(ack["updateTime"], int)
     looked_up = client.futures_get_order(symbol="BTCUSDT", orderId=ack["orderId"])

@@ -38,7 +38,11 @@ def test_load_markets_gives_the_listed_perpetuals_with_their_filters(ex):
     assert set(ex.markets) == SYMBOLS
     btc = ex.market(BTC)
     assert (btc["swap"], btc["linear"], btc["settle"], btc["contractSize"]) == (
-        True, True, "USDT", 1.0)
+        True,
+        True,
+        "USDT",
+        1.0,
+    )
     assert btc["precision"]["price"] == 0.1 and btc["precision"]["amount"] == 0.001
     assert btc["limits"]["cost"]["min"] == 100.0 and btc["limits"]["amount"]["min"] == 0.001
 
@@ -107,8 +111,11 @@ def test_balance_leverage_and_binance_leverage_tiers(ex):
     assert ex.fetch_leverage(BTC)["longLeverage"] == 10
     tiers = ex.fetch_leverage_tiers([BTC])[BTC]
     assert len(tiers) == 12 and tiers[0]["maxLeverage"] == 125
-    assert (tiers[2]["minNotional"], tiers[2]["maxNotional"], tiers[2]["maintenanceMarginRate"]
-            ) == (600_000, 3_000_000, 0.0065)
+    assert (
+        tiers[2]["minNotional"],
+        tiers[2]["maxNotional"],
+        tiers[2]["maintenanceMarginRate"],
+    ) == (600_000, 3_000_000, 0.0065)
     assert tiers[2]["info"]["cum"] == 950
     with pytest.raises(ccxt.BadRequest, match="-4028"):
         ex.set_leverage(101, "SOL/USDT:USDT")  # SOLUSDT's first bracket is 100x
@@ -132,8 +139,7 @@ def test_margin_and_position_modes(ex):
 
 # --- orders, positions, trades and the ledger ------------------------------------------------
 def test_market_order_position_trades_and_ledger(ex, venue):
-    interest = Decimal(raw(venue, "/fapi/v1/openInterest", symbol="BTCUSDT").json()[
-        "openInterest"])
+    interest = Decimal(raw(venue, "/fapi/v1/openInterest", symbol="BTCUSDT").json()["openInterest"])
     order = ex.create_order(BTC, "market", "buy", 0.01)
     assert order["status"] == "closed" and order["filled"] == 0.01
     positions = ex.fetch_positions([BTC])
@@ -148,8 +154,7 @@ def test_market_order_position_trades_and_ledger(ex, venue):
     total = sum(Decimal(e["info"]["income"]) for e in ledger)
     # ccxt's total is the margin balance (wallet + unrealized); the ledger sums to the wallet.
     assert total == Decimal(ex.fetch_balance()["info"]["totalWalletBalance"])
-    after = Decimal(raw(venue, "/fapi/v1/openInterest", symbol="BTCUSDT").json()[
-        "openInterest"])
+    after = Decimal(raw(venue, "/fapi/v1/openInterest", symbol="BTCUSDT").json()["openInterest"])
     assert after - interest == Decimal("0.010")
     # v3 account lists only the symbol with a position; v2 positionRisk lists every symbol.
     assert [p["symbol"] for p in ex.fapiPrivateV3GetAccount()["positions"]] == ["BTCUSDT"]
@@ -178,10 +183,12 @@ def test_stop_and_take_profit_orders_go_to_the_algo_endpoints(ex):
     price = ex.fetch_ticker(BTC)["last"]
     stop_at = float(Decimal(str(price * 0.8)).quantize(Decimal("0.1")))
     take_at = float(Decimal(str(price * 1.2)).quantize(Decimal("0.1")))
-    stop = ex.create_order(BTC, "market", "sell", 0.01, None,
-                           {"stopLossPrice": stop_at, "reduceOnly": True})
-    take = ex.create_order(BTC, "limit", "sell", 0.01, take_at + 10,
-                           {"takeProfitPrice": take_at, "reduceOnly": True})
+    stop = ex.create_order(
+        BTC, "market", "sell", 0.01, None, {"stopLossPrice": stop_at, "reduceOnly": True}
+    )
+    take = ex.create_order(
+        BTC, "limit", "sell", 0.01, take_at + 10, {"takeProfitPrice": take_at, "reduceOnly": True}
+    )
     assert stop["info"]["orderType"] == "STOP_MARKET"
     assert take["info"]["orderType"] == "TAKE_PROFIT"
     triggers = ex.fetch_open_orders(BTC, params={"trigger": True})
@@ -194,31 +201,50 @@ def test_stop_and_take_profit_orders_go_to_the_algo_endpoints(ex):
 def test_batch_place_modify_and_cancel(ex):
     price = ex.fetch_ticker(BTC)["last"]
     lows = [float(Decimal(str(price * f)).quantize(Decimal("0.1"))) for f in (0.8, 0.7)]
-    placed = ex.create_orders([
-        {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": lows[0]},
-        {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": lows[1]},
-        # 0.001 BTC at 70 % of the price is under the 100 USDT minimum notional: -4164
-        {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.001, "price": lows[1]},
-    ])
+    placed = ex.create_orders(
+        [
+            {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": lows[0]},
+            {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.01, "price": lows[1]},
+            # 0.001 BTC at 70 % of the price is under the 100 USDT minimum notional: -4164
+            {"symbol": BTC, "type": "limit", "side": "buy", "amount": 0.001, "price": lows[1]},
+        ]
+    )
     # The venue answers in the order sent (ccxt then sorts its parsed list by time).
     answer = json.loads(ex.last_http_response)
     assert [a.get("price") for a in answer[:2]] == [f"{p:.2f}" for p in lows]
-    assert answer[2] == {"code": -4164, "msg": "Order's notional must be no smaller than 100 "
-                                               "(unless you choose reduce only)."}
+    assert answer[2] == {
+        "code": -4164,
+        "msg": "Order's notional must be no smaller than 100 (unless you choose reduce only).",
+    }
     accepted = [o for o in placed if o["status"] == "open"]
     assert sorted(o["price"] for o in accepted) == sorted(lows)
     assert [o["status"] for o in placed if o["id"] is None] == ["rejected"]
     ids = [o["id"] for o in accepted]
     assert {o["id"] for o in ex.fetch_open_orders(BTC)} == set(ids)
     lower = [round(p - 1000, 1) for p in lows]
-    edited = ex.edit_orders([
-        {"id": ids[0], "symbol": BTC, "type": "limit", "side": "buy", "amount": 0.02,
-         "price": lower[0]},
-        {"id": ids[1], "symbol": BTC, "type": "limit", "side": "sell", "amount": 0.01,
-         "price": lower[1]},  # another side than the order's: refused, the order unchanged
-    ])
+    edited = ex.edit_orders(
+        [
+            {
+                "id": ids[0],
+                "symbol": BTC,
+                "type": "limit",
+                "side": "buy",
+                "amount": 0.02,
+                "price": lower[0],
+            },
+            {
+                "id": ids[1],
+                "symbol": BTC,
+                "type": "limit",
+                "side": "sell",
+                "amount": 0.01,
+                "price": lower[1],
+            },  # another side than the order's: refused, the order unchanged
+        ]
+    )
     assert [(o["id"], o["amount"], o["price"]) for o in edited if o["id"]] == [
-        (ids[0], 0.02, lower[0])]
+        (ids[0], 0.02, lower[0])
+    ]
     assert "-1117" in str([o["info"] for o in edited if not o["id"]])
     assert ex.fetch_open_order(ids[1], BTC)["price"] == lows[1]
     canceled = ex.cancel_orders(ids, BTC)

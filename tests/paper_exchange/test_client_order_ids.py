@@ -17,8 +17,10 @@ def test_it_finds_the_order_by_its_client_order_id(client):
 
 
 def test_it_rejects_illegal_client_order_ids(client):
-    assert api_error(market, client, "BTCUSDT", "BUY", "0.002",
-                     newClientOrderId="bad id!").code == -1100
+    assert (
+        api_error(market, client, "BTCUSDT", "BUY", "0.002", newClientOrderId="bad id!").code
+        == -1100
+    )
 
 
 def test_it_follows_binance_open_orders_rule_in_loose_mode(venue_factory):
@@ -26,9 +28,23 @@ def test_it_follows_binance_open_orders_rule_in_loose_mode(venue_factory):
     client = loose.client(loose.create_account("loose"))
     market(client, "BTCUSDT", "BUY", "0.002", newClientOrderId="again")
     market(client, "BTCUSDT", "BUY", "0.002", newClientOrderId="again")  # closed: reusable
-    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                                quantity="0.010", price="10000.0", newClientOrderId="open-1")
-    err = api_error(client.futures_create_order, symbol="BTCUSDT", side="BUY", type="LIMIT",
-                    timeInForce="GTC", quantity="0.010", price="10000.0",
-                    newClientOrderId="open-1")
+    client.futures_create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.010",
+        price="10000.0",
+        newClientOrderId="open-1",
+    )
+    err = api_error(
+        client.futures_create_order,
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.010",
+        price="10000.0",
+        newClientOrderId="open-1",
+    )
     assert err.code == -4116

@@ -13,13 +13,19 @@ def _at(client, pct):
 
 def test_it_triggers_a_close_position_stop_market_on_the_mark(venue, client):
     market(client, "BTCUSDT", "BUY", "0.010")
-    stop = client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
-                                       stopPrice=str(_at(client, -1)), closePosition="true",
-                                       workingType="MARK_PRICE")
+    stop = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_MARKET",
+        stopPrice=str(_at(client, -1)),
+        closePosition="true",
+        workingType="MARK_PRICE",
+    )
     assert stop["algoType"] == "CONDITIONAL" and stop["algoStatus"] == "NEW"
     assert stop["orderType"] == "STOP_MARKET" and stop["closePosition"] is True
     assert [a["algoId"] for a in client.futures_get_open_orders(conditional=True)] == [
-        stop["algoId"]]
+        stop["algoId"]
+    ]
     venue.set_price("BTCUSDT", str(_at(client, -2)))
     done = client.futures_get_order(symbol="BTCUSDT", algoId=stop["algoId"])
     assert done["algoStatus"] == "FINISHED" and done["actualOrderId"]
@@ -31,9 +37,15 @@ def test_it_triggers_a_close_position_stop_market_on_the_mark(venue, client):
 
 def test_it_triggers_a_take_profit_on_a_short(venue, client):
     market(client, "BTCUSDT", "SELL", "0.010")
-    tp = client.futures_create_order(symbol="BTCUSDT", side="BUY", type="TAKE_PROFIT_MARKET",
-                                     stopPrice=str(_at(client, -1)), quantity="0.004",
-                                     reduceOnly="true", clientAlgoId="tp-1")
+    tp = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="TAKE_PROFIT_MARKET",
+        stopPrice=str(_at(client, -1)),
+        quantity="0.004",
+        reduceOnly="true",
+        clientAlgoId="tp-1",
+    )
     assert tp["clientAlgoId"] == "tp-1" and tp["reduceOnly"] is True
     venue.set_price("BTCUSDT", str(_at(client, -2)))
     done = client.futures_get_order(symbol="BTCUSDT", clientAlgoId="tp-1")
@@ -43,9 +55,14 @@ def test_it_triggers_a_take_profit_on_a_short(venue, client):
 
 def test_it_trails_the_best_mark_and_triggers_on_the_callback(venue, client):
     market(client, "BTCUSDT", "BUY", "0.010")
-    trail = client.futures_create_order(symbol="BTCUSDT", side="SELL",
-                                        type="TRAILING_STOP_MARKET", callbackRate="1",
-                                        quantity="0.010", reduceOnly="true")
+    trail = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="TRAILING_STOP_MARKET",
+        callbackRate="1",
+        quantity="0.010",
+        reduceOnly="true",
+    )
     assert trail["callbackRate"] == "1"
     high = _at(client, 3)
     venue.set_price("BTCUSDT", str(high))
@@ -59,18 +76,31 @@ def test_it_trails_the_best_mark_and_triggers_on_the_callback(venue, client):
 
 
 def test_it_rejects_a_stop_that_would_trigger_immediately_with_2021(client):
-    err = api_error(client.futures_create_order, symbol="BTCUSDT", side="SELL",
-                    type="STOP_MARKET", stopPrice=str(_at(client, 1)), quantity="0.010")
+    err = api_error(
+        client.futures_create_order,
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_MARKET",
+        stopPrice=str(_at(client, 1)),
+        quantity="0.010",
+    )
     assert err.code == -2021
 
 
 def test_it_cancels_conditional_orders(client):
-    algo = client.futures_create_order(symbol="BTCUSDT", side="BUY", type="STOP_MARKET",
-                                       stopPrice=str(_at(client, 5)), quantity="0.010")
+    algo = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="STOP_MARKET",
+        stopPrice=str(_at(client, 5)),
+        quantity="0.010",
+    )
     canceled = client.futures_cancel_order(symbol="BTCUSDT", algoId=algo["algoId"])
     assert canceled["code"] == "200" and canceled["algoId"] == algo["algoId"]
     again = api_error(client.futures_cancel_order, symbol="BTCUSDT", algoId=algo["algoId"])
     assert again.code == -2011
-    assert client.futures_get_order(symbol="BTCUSDT", algoId=algo["algoId"])[
-        "algoStatus"] == "CANCELED"
+    assert (
+        client.futures_get_order(symbol="BTCUSDT", algoId=algo["algoId"])["algoStatus"]
+        == "CANCELED"
+    )
     assert client.futures_get_open_orders(conditional=True) == []

@@ -15,8 +15,7 @@ def _no_fault_left(venue):
 
 
 def test_it_requires_the_admin_token(venue):
-    response = requests.post(f"{venue.base_url}/paper/v1/faults", json={"mode": "error"},
-                             timeout=5)
+    response = requests.post(f"{venue.base_url}/paper/v1/faults", json={"mode": "error"}, timeout=5)
     assert response.status_code == 401
     assert venue.admin("GET", "/paper/v1/faults") == {"fault": None}
 

@@ -45,33 +45,64 @@ def test_multi_assets_mode_is_refused_and_single_asset_is_already_set(ex):
 def test_a_modified_order_that_now_crosses_fills_as_taker(ex):
     order = ex.create_order(BTC, "limit", "buy", 0.01, below_market(ex))
     above = below_market(ex, "1.05")
-    modified = ex.fapiPrivatePutOrder({"symbol": "BTCUSDT", "orderId": order["id"],
-                                       "side": "BUY", "quantity": "0.01", "price": str(above)})
+    modified = ex.fapiPrivatePutOrder(
+        {
+            "symbol": "BTCUSDT",
+            "orderId": order["id"],
+            "side": "BUY",
+            "quantity": "0.01",
+            "price": str(above),
+        }
+    )
     assert modified["status"] == "FILLED" and modified["orderId"] == int(order["id"])
     trade = ex.fetch_my_trades(BTC)[-1]
     assert trade["order"] == order["id"] and trade["takerOrMaker"] == "taker"
     assert Decimal(trade["info"]["price"]) < Decimal(str(above))  # filled at the touch
     with pytest.raises(ccxt.OrderNotFound):  # filled: nothing open to modify
-        ex.fapiPrivatePutOrder({"symbol": "BTCUSDT", "orderId": order["id"], "side": "BUY",
-                                "quantity": "0.02", "price": str(above)})
+        ex.fapiPrivatePutOrder(
+            {
+                "symbol": "BTCUSDT",
+                "orderId": order["id"],
+                "side": "BUY",
+                "quantity": "0.02",
+                "price": str(above),
+            }
+        )
 
 
 def test_a_post_only_order_is_not_moved_across_the_book(ex):
     price = below_market(ex)
     order = ex.create_order(BTC, "limit", "buy", 0.01, price, {"timeInForce": "GTX"})
     with pytest.raises(ccxt.InvalidOrder, match="-5022"):
-        ex.fapiPrivatePutOrder({"symbol": "BTCUSDT", "orderId": order["id"], "side": "BUY",
-                                "quantity": "0.01", "price": str(below_market(ex, "1.05"))})
+        ex.fapiPrivatePutOrder(
+            {
+                "symbol": "BTCUSDT",
+                "orderId": order["id"],
+                "side": "BUY",
+                "quantity": "0.01",
+                "price": str(below_market(ex, "1.05")),
+            }
+        )
     with pytest.raises(ccxt.BaseError, match="-5027"):
-        ex.fapiPrivatePutOrder({"symbol": "BTCUSDT", "orderId": order["id"], "side": "BUY",
-                                "quantity": "0.01", "price": str(price)})
+        ex.fapiPrivatePutOrder(
+            {
+                "symbol": "BTCUSDT",
+                "orderId": order["id"],
+                "side": "BUY",
+                "quantity": "0.01",
+                "price": str(price),
+            }
+        )
     assert ex.fetch_open_order(order["id"], BTC)["price"] == price
 
 
 def test_depth_weighs_by_its_limit(venue):
     def used(limit: int) -> int:
-        response = requests.get(f"{venue.base_url}/fapi/v1/depth",
-                                params={"symbol": "BTCUSDT", "limit": limit}, timeout=10)
+        response = requests.get(
+            f"{venue.base_url}/fapi/v1/depth",
+            params={"symbol": "BTCUSDT", "limit": limit},
+            timeout=10,
+        )
         assert len(response.json()["bids"]) == limit
         return int(response.headers["X-MBX-USED-WEIGHT-1M"])
 
@@ -91,8 +122,17 @@ def test_the_v3_account_lists_only_symbols_in_use_and_no_v2_flags(ex):
     assert [p["symbol"] for p in account["positions"]] == ["BTCUSDT", "ETHUSDT"]
     eth = account["positions"][1]
     assert eth["positionAmt"] == "0.010" and Decimal(eth["maintMargin"]) > 0
-    assert set(eth) == {"symbol", "positionSide", "positionAmt", "unrealizedProfit",
-                        "isolatedMargin", "notional", "isolatedWallet", "initialMargin",
-                        "maintMargin", "updateTime"}
+    assert set(eth) == {
+        "symbol",
+        "positionSide",
+        "positionAmt",
+        "unrealizedProfit",
+        "isolatedMargin",
+        "notional",
+        "isolatedWallet",
+        "initialMargin",
+        "maintMargin",
+        "updateTime",
+    }
     assert "marginAvailable" not in account["assets"][0]
     assert len(ex.fapiPrivateV2GetAccount()["positions"]) == 5  # v2: every symbol

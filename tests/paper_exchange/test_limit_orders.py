@@ -8,9 +8,16 @@ MAKER = Decimal("0.0002")
 
 
 def _limit(client, side, price, tif="GTC", qty="0.010", **extra):
-    return client.futures_create_order(symbol="BTCUSDT", side=side, type="LIMIT",
-                                       timeInForce=tif, quantity=qty, price=str(price),
-                                       newOrderRespType="RESULT", **extra)
+    return client.futures_create_order(
+        symbol="BTCUSDT",
+        side=side,
+        type="LIMIT",
+        timeInForce=tif,
+        quantity=qty,
+        price=str(price),
+        newOrderRespType="RESULT",
+        **extra,
+    )
 
 
 def _below(client, pct):
@@ -22,7 +29,8 @@ def test_it_rests_a_gtc_limit_and_fills_it_as_maker_when_the_price_crosses(venue
     order = _limit(client, "BUY", price)
     assert order["status"] == "NEW"
     assert [o["orderId"] for o in client.futures_get_open_orders(symbol="BTCUSDT")] == [
-        order["orderId"]]
+        order["orderId"]
+    ]
     assert Decimal(client.futures_account()["totalOpenOrderInitialMargin"]) > 0
     venue.set_price("BTCUSDT", str(price - 50))
     done = client.futures_get_order(symbol="BTCUSDT", orderId=order["orderId"])
@@ -30,7 +38,8 @@ def test_it_rests_a_gtc_limit_and_fills_it_as_maker_when_the_price_crosses(venue
     trade = client.futures_account_trades(symbol="BTCUSDT", orderId=order["orderId"])[0]
     assert trade["maker"] is True
     assert Decimal(trade["commission"]) == (price * Decimal("0.010") * MAKER).quantize(
-        Decimal("0.00000001"))
+        Decimal("0.00000001")
+    )
     assert Decimal(position(client, "BTCUSDT")["entryPrice"]) == price
     assert client.futures_get_open_orders(symbol="BTCUSDT") == []
 

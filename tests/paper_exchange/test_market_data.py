@@ -57,8 +57,9 @@ def test_it_serves_klines_for_the_past_days_from_the_start(client):
 def test_it_bounds_klines_by_start_and_end_time(client):
     now = client.futures_time()["serverTime"]
     start = (now - 3_600_000) // 60_000 * 60_000
-    rows = client.futures_klines(symbol="SOLUSDT", interval="5m", startTime=start,
-                                 endTime=start + 30 * 60_000)
+    rows = client.futures_klines(
+        symbol="SOLUSDT", interval="5m", startTime=start, endTime=start + 30 * 60_000
+    )
     assert [r[0] for r in rows] == [start + i * 300_000 for i in range(7)] or (
         rows[0][0] >= start and rows[-1][0] <= start + 30 * 60_000
     )

@@ -8,12 +8,16 @@ START = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 def test_it_replays_binance_kline_files(venue_factory, tmp_path):
     data = tmp_path / "klines"
     data.mkdir()
-    rows = ["open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-            "taker_buy_volume,taker_buy_quote_volume,ignore"]
+    rows = [
+        "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+        "taker_buy_volume,taker_buy_quote_volume,ignore"
+    ]
     for i in range(600):
         close = 42000 + i
-        rows.append(f"{START + i * 60_000},{close - 1}.0,{close + 5}.0,{close - 6}.0,{close}.0,"
-                    f"1.0,{START + i * 60_000 + 59_999},42000.0,10,0.5,21000.0,0")
+        rows.append(
+            f"{START + i * 60_000},{close - 1}.0,{close + 5}.0,{close - 6}.0,{close}.0,"
+            f"1.0,{START + i * 60_000 + 59_999},42000.0,10,0.5,21000.0,0"
+        )
     (data / "BTCUSDT-1m-2024-01-01.csv").write_text("\n".join(rows) + "\n")
     venue = venue_factory("--replay", str(data))
     client = venue.client(venue.create_account("replayer"))

@@ -7,8 +7,10 @@ def _snapshot(client):
     account = client.futures_account()
     return {
         "wallet": account["totalWalletBalance"],
-        "positions": [(p["symbol"], p["positionAmt"], p["entryPrice"], p["leverage"])
-                      for p in account["positions"]],
+        "positions": [
+            (p["symbol"], p["positionAmt"], p["entryPrice"], p["leverage"])
+            for p in account["positions"]
+        ],
         "open": client.futures_get_open_orders(),
         "algos": client.futures_get_open_orders(conditional=True),
         "orders": client.futures_get_all_orders(symbol="BTCUSDT"),
@@ -24,10 +26,18 @@ def test_it_keeps_the_whole_account_across_a_kill_9(venue_factory):
     client.futures_change_leverage(symbol="BTCUSDT", leverage=5)
     market(client, "BTCUSDT", "BUY", "0.010", newClientOrderId="before-crash")
     market(client, "BTCUSDT", "SELL", "0.004")
-    client.futures_create_order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-                                quantity="0.010", price="10000.0", newClientOrderId="resting")
-    client.futures_create_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET",
-                                stopPrice="10000.0", closePosition="true")
+    client.futures_create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.010",
+        price="10000.0",
+        newClientOrderId="resting",
+    )
+    client.futures_create_order(
+        symbol="BTCUSDT", side="SELL", type="STOP_MARKET", stopPrice="10000.0", closePosition="true"
+    )
     history = client.futures_klines(symbol="BTCUSDT", interval="1h", limit=24)
     before = _snapshot(client)
 

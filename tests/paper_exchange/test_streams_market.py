@@ -18,8 +18,25 @@ from tests.support.paper_exchange import PaperExchange
 # "Aggregate Trade Streams", "Individual Symbol Book Ticker Streams").
 MARK_FIELDS = {"e", "E", "s", "p", "i", "P", "r", "T"}
 KLINE_FIELDS = {"e", "E", "s", "k"}
-KLINE_K_FIELDS = {"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V",
-                  "Q", "B"}
+KLINE_K_FIELDS = {
+    "t",
+    "T",
+    "s",
+    "i",
+    "f",
+    "L",
+    "o",
+    "c",
+    "h",
+    "l",
+    "v",
+    "n",
+    "x",
+    "q",
+    "V",
+    "Q",
+    "B",
+}
 AGG_TRADE_FIELDS = {"e", "E", "s", "a", "p", "q", "f", "l", "T", "m"}
 BOOK_TICKER_FIELDS = {"e", "u", "E", "T", "s", "b", "B", "a", "A"}
 
@@ -80,15 +97,21 @@ def test_book_ticker_on_public_route_and_agg_trade(venue: PaperExchange) -> None
 
 def test_wrong_route_delivers_nothing_as_on_binance(venue: PaperExchange) -> None:
     # bookTicker belongs to /public: on /market it is accepted and silent.
-    with connect(ws_url(venue, "/market/ws/btcusdt@bookTicker")) as ws, pytest.raises(
-            TimeoutError):
+    with connect(ws_url(venue, "/market/ws/btcusdt@bookTicker")) as ws, pytest.raises(TimeoutError):
         ws.recv(timeout=1.0)
 
 
 def test_subscribe_list_unsubscribe(venue: PaperExchange) -> None:
     with connect(ws_url(venue, "/ws")) as ws:
-        ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@markPrice@1s",
-                                                              "!markPrice@arr@1s"], "id": 1}))
+        ws.send(
+            json.dumps(
+                {
+                    "method": "SUBSCRIBE",
+                    "params": ["btcusdt@markPrice@1s", "!markPrice@arr@1s"],
+                    "id": 1,
+                }
+            )
+        )
         assert first(ws, lambda m: "id" in m) == {"result": None, "id": 1}
         arr = first(ws, lambda m: isinstance(m, list))
         assert {e["s"] for e in arr} >= {"BTCUSDT", "ETHUSDT"}
@@ -96,10 +119,19 @@ def test_subscribe_list_unsubscribe(venue: PaperExchange) -> None:
         ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 2}))
         listed = first(ws, lambda m: isinstance(m, dict) and m.get("id") == 2)
         assert listed == {"result": ["btcusdt@markPrice@1s", "!markPrice@arr@1s"], "id": 2}
-        ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": ["btcusdt@markPrice@1s",
-                                                                "!markPrice@arr@1s"], "id": 3}))
+        ws.send(
+            json.dumps(
+                {
+                    "method": "UNSUBSCRIBE",
+                    "params": ["btcusdt@markPrice@1s", "!markPrice@arr@1s"],
+                    "id": 3,
+                }
+            )
+        )
         assert first(ws, lambda m: isinstance(m, dict) and m.get("id") == 3) == {
-            "result": None, "id": 3}
+            "result": None,
+            "id": 3,
+        }
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["nosuch@markPrice"], "id": 4}))
         error = first(ws, lambda m: isinstance(m, dict) and m.get("id") == 4)
         assert error["error"]["code"] == 2
@@ -113,9 +145,12 @@ def test_admin_price_move_pushes_mark_within_100ms(venue: PaperExchange) -> None
         next_json(ws)  # the subscription's first event; the next is 3 s away unless pushed
         price = "123.45"
         sent = time.monotonic()
-        requests.post(f"{venue.base_url}/paper/v1/price", json={"symbol": "SOLUSDT",
-                      "price": price}, headers={"X-PAPER-ADMIN-TOKEN": venue.admin_token},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{venue.base_url}/paper/v1/price",
+            json={"symbol": "SOLUSDT", "price": price},
+            headers={"X-PAPER-ADMIN-TOKEN": venue.admin_token},
+            timeout=5,
+        ).raise_for_status()
         event = next_json(ws, timeout=2)
         elapsed = time.monotonic() - sent
     assert elapsed < 0.1 + 0.1, elapsed  # the admin call's own round trip included

@@ -12,11 +12,69 @@ from websockets.sync.client import connect
 from tests.support.paper_exchange import PaperExchange, api_error, market
 
 # Binance's documented ORDER_TRADE_UPDATE "o" fields (USD-M user data streams).
-ORDER_FIELDS = {"s", "c", "S", "o", "f", "q", "p", "ap", "sp", "x", "X", "i", "l", "z", "L",
-                "N", "n", "T", "t", "b", "a", "m", "R", "wt", "ot", "ps", "cp", "rp", "pP",
-                "si", "ss", "V", "pm", "gtd"}
-ALGO_FIELDS = {"caid", "aid", "at", "o", "s", "S", "ps", "f", "q", "X", "ai", "ap", "aq", "act",
-               "tp", "p", "V", "wt", "pm", "cp", "pP", "R", "tt", "gtd", "rm"}
+ORDER_FIELDS = {
+    "s",
+    "c",
+    "S",
+    "o",
+    "f",
+    "q",
+    "p",
+    "ap",
+    "sp",
+    "x",
+    "X",
+    "i",
+    "l",
+    "z",
+    "L",
+    "N",
+    "n",
+    "T",
+    "t",
+    "b",
+    "a",
+    "m",
+    "R",
+    "wt",
+    "ot",
+    "ps",
+    "cp",
+    "rp",
+    "pP",
+    "si",
+    "ss",
+    "V",
+    "pm",
+    "gtd",
+}
+ALGO_FIELDS = {
+    "caid",
+    "aid",
+    "at",
+    "o",
+    "s",
+    "S",
+    "ps",
+    "f",
+    "q",
+    "X",
+    "ai",
+    "ap",
+    "aq",
+    "act",
+    "tp",
+    "p",
+    "V",
+    "wt",
+    "pm",
+    "cp",
+    "pP",
+    "R",
+    "tt",
+    "gtd",
+    "rm",
+}
 
 
 def events(ws: Any, until: Any, timeout: float = 8.0) -> list[dict[str, Any]]:
@@ -32,8 +90,13 @@ def test_fill_pushes_order_and_account_updates(venue: PaperExchange, client: Cli
     assert client.futures_stream_keepalive(key) == {"listenKey": key}
     with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
         order = market(client, "BTCUSDT", "BUY", "0.01")
-        seen = events(ws, lambda s: any(e["e"] == "ACCOUNT_UPDATE" for e in s) and any(
-            e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["x"] == "TRADE" for e in s))
+        seen = events(
+            ws,
+            lambda s: (
+                any(e["e"] == "ACCOUNT_UPDATE" for e in s)
+                and any(e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["x"] == "TRADE" for e in s)
+            ),
+        )
     updates = [e for e in seen if e["e"] == "ORDER_TRADE_UPDATE"]
     assert [u["o"]["x"] for u in updates] == ["NEW", "TRADE"]
     trade = updates[-1]["o"]
@@ -49,8 +112,13 @@ def test_algo_order_pushes_algo_update(venue: PaperExchange, client: Client) -> 
     key = client.futures_stream_get_listen_key()
     with connect(f"ws://127.0.0.1:{venue.port}/ws/{key}") as ws:  # the legacy path
         price = float(client.futures_mark_price(symbol="BTCUSDT")["markPrice"])
-        client.futures_create_order(symbol="BTCUSDT", side="BUY", type="STOP_MARKET",
-                                    quantity="0.01", triggerPrice=f"{price * 1.5:.1f}")
+        client.futures_create_order(
+            symbol="BTCUSDT",
+            side="BUY",
+            type="STOP_MARKET",
+            quantity="0.01",
+            triggerPrice=f"{price * 1.5:.1f}",
+        )
         seen = events(ws, lambda s: any(e["e"] == "ALGO_UPDATE" for e in s))
     algo = seen[-1]["o"]
     assert set(algo) == ALGO_FIELDS and algo["X"] == "NEW" and algo["o"] == "STOP_MARKET"

@@ -31,5 +31,10 @@ def fake_venue(fake_binance):
 def desk_account(db, fake_binance, fake_venue):
     from apps.exchange.services import account_add
 
-    return account_add(name="desk", base_url=fake_binance.base_url, api_key=DESK_API_KEY,
-                       api_secret="s" * 64, paper=True)
+    return account_add(
+        name="desk",
+        base_url=fake_binance.base_url,
+        api_key=DESK_API_KEY,
+        api_secret="s" * 64,
+        paper=True,
+    )

@@ -24,8 +24,9 @@ def _raw_row(account_id: int) -> str:
 
 
 def test_it_stores_credentials_encrypted_and_only_a_masked_key(settings):
-    account = account_add(name="live", base_url="https://fapi.binance.com", api_key=KEY,
-                          api_secret=SECRET)
+    account = account_add(
+        name="live", base_url="https://fapi.binance.com", api_key=KEY, api_secret=SECRET
+    )
     row = _raw_row(account.id)
     assert KEY not in row and SECRET not in row
     assert account.api_key_hint == "AbCd…WxYz"
@@ -49,8 +50,9 @@ def test_it_rotates_to_a_new_first_key_and_then_reads_without_the_old_one(settin
 def test_it_adds_an_account_from_the_environment_never_argv(monkeypatch, capsys):
     monkeypatch.setenv("BINANCE_API_KEY", KEY)
     monkeypatch.setenv("BINANCE_API_SECRET", SECRET)
-    call_command("exchange_account", "add", "paper-1", "--base-url", "http://127.0.0.1:8030",
-                 "--paper")
+    call_command(
+        "exchange_account", "add", "paper-1", "--base-url", "http://127.0.0.1:8030", "--paper"
+    )
     out = capsys.readouterr().out
     assert SECRET not in out and KEY not in out and "AbCd…WxYz" in out
     account = ExchangeAccount.objects.get(name="paper-1")

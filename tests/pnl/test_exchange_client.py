@@ -44,8 +44,9 @@ def test_it_maps_binance_errors(status, code, headers, kind, retry_after):
 
 @pytest.fixture(scope="module")
 def venue(tmp_path_factory):
-    exchange = PaperExchange(tmp_path_factory.mktemp("client-venue"),
-                             extra_args=["--weight-limit", "200"])
+    exchange = PaperExchange(
+        tmp_path_factory.mktemp("client-venue"), extra_args=["--weight-limit", "200"]
+    )
     exchange.start()
     yield exchange
     exchange.stop()
@@ -55,9 +56,13 @@ def venue(tmp_path_factory):
 def client(venue, db):
     name = f"client-{next(_names)}"
     created = venue.create_account(name)
-    account = account_add(name=name, base_url=venue.base_url,
-                          api_key=created["api_key"], api_secret=created["api_secret"],
-                          paper=True)
+    account = account_add(
+        name=name,
+        base_url=venue.base_url,
+        api_key=created["api_key"],
+        api_secret=created["api_secret"],
+        paper=True,
+    )
     venue.clear_faults()
     return ExchangeClient(account=account, timeout=2)
 

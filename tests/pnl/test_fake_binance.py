@@ -20,8 +20,9 @@ def test_it_refuses_signed_calls_without_key_or_signature(fake_binance, fake_ven
     assert (no_key.status_code, no_key.json()["code"]) == (401, -2014)
     unsigned = requests.get(url, headers={"X-MBX-APIKEY": "k" * 64}, timeout=5)
     assert (unsigned.status_code, unsigned.json()["code"]) == (400, -1102)
-    wrong_key = requests.get(url, params={"timestamp": 1, "signature": "x"},
-                             headers={"X-MBX-APIKEY": "other"}, timeout=5)
+    wrong_key = requests.get(
+        url, params={"timestamp": 1, "signature": "x"}, headers={"X-MBX-APIKEY": "other"}, timeout=5
+    )
     assert (wrong_key.status_code, wrong_key.json()["code"]) == (401, -2015)
 
 
@@ -31,8 +32,9 @@ def test_it_answers_the_real_adapter_like_binance(desk_account, fake_venue):
     client = ExchangeClient(account=desk_account, timeout=5)
     page = client.call("futures_income_history", startTime=t, endTime=t + 1, limit=2, page=2)
     assert [r["tranId"] for r in page] == [2, 3]  # t and t + 1 both inside, second page of 2
-    assert fake_venue.calls == [("futures_income_history",
-                                 {"startTime": t, "endTime": t + 1, "limit": 2, "page": 2})]
+    assert fake_venue.calls == [
+        ("futures_income_history", {"startTime": t, "endTime": t + 1, "limit": 2, "page": 2})
+    ]
     assert client.stats.used_weight_1m == 30
     with pytest.raises(FatalExchangeError, match="HTTP 404 code -5000"):
         client.call("futures_position_information")

@@ -29,7 +29,7 @@ def booked(desk_account):
     now = to_ms(utcnow())
     rows = [
         income_row(1, now - 100 * HOUR, "TRANSFER", "10000", symbol=""),
-        income_row(2, now - 50 * HOUR, "REALIZED_PNL", "100", trade_id="7"),   # outside 24h
+        income_row(2, now - 50 * HOUR, "REALIZED_PNL", "100", trade_id="7"),  # outside 24h
         income_row(3, now - 50 * HOUR, "COMMISSION", "-2", trade_id="7"),
         income_row(4, now - 2 * HOUR, "REALIZED_PNL", "30.5", trade_id="8"),
         income_row(5, now - 2 * HOUR, "COMMISSION", "-0.5", trade_id="8"),
@@ -39,10 +39,15 @@ def booked(desk_account):
     ]
     services.income_rows_store(account=desk_account, rows=reports.income_page_parse(rows))
     wallet = sum((Decimal(r["income"]) for r in rows), Decimal(0))  # every row hit the wallet
-    state = reports.account_parse(account_payload(wallet=str(wallet), positions=[
-        position("ETHUSDT", "0.5", "2000", "2050", leverage=5),     # +25, IM 205
-        position("BTCUSDT", "-0.01", "40000", "40100", leverage=10),  # -1, IM 40.1
-    ]))
+    state = reports.account_parse(
+        account_payload(
+            wallet=str(wallet),
+            positions=[
+                position("ETHUSDT", "0.5", "2000", "2050", leverage=5),  # +25, IM 205
+                position("BTCUSDT", "-0.01", "40000", "40100", leverage=10),  # -1, IM 40.1
+            ],
+        )
+    )
     services.snapshot_store(account=desk_account, state=state, exchange_ms=now)
     return {"wallet": wallet}
 
@@ -60,10 +65,12 @@ def test_it_computes_every_figure_of_the_24h_window(api, booked):
     assert btc["realized_pnl"] == "30.50000000" and btc["commission"] == "-0.50000000"
     assert btc["unrealized_pnl"] == "-1.00000000" and btc["side"] == "SHORT"
     assert btc["realized_trades"] == 1 and btc["total_pnl"] == "29.50000000"
-    assert btc["unrealized_pct"] == format((Decimal(-1) / Decimal("40.1") * 100).quantize(
-        Decimal("1E-8")), "f")
-    assert btc["realized_pct"] == format((Decimal("30.5") / base * 100).quantize(
-        Decimal("1E-8")), "f")
+    assert btc["unrealized_pct"] == format(
+        (Decimal(-1) / Decimal("40.1") * 100).quantize(Decimal("1E-8")), "f"
+    )
+    assert btc["realized_pct"] == format(
+        (Decimal("30.5") / base * 100).quantize(Decimal("1E-8")), "f"
+    )
     assert eth["funding"] == "-1.25000000" and eth["unrealized_pct"] == "12.19512195"
     assert eth["mark_price"] == "2050.00000000" and eth["notional"] == "1025.00000000"
     assert sol["side"] == "" and sol["realized_pnl"] == "-10.00000000"
@@ -82,12 +89,20 @@ def test_it_computes_every_figure_of_the_24h_window(api, booked):
 def test_it_adds_the_symbols_up_to_the_totals_in_every_window(api, booked):
     for window in ("24h", "7d", "30d", "all"):
         board = api.get("/api/rl-dashboard/", {"window": window}).json()
-        for field in ("realized_pnl", "unrealized_pnl", "total_pnl", "commission", "funding",
-                      "initial_margin"):
+        for field in (
+            "realized_pnl",
+            "unrealized_pnl",
+            "total_pnl",
+            "commission",
+            "funding",
+            "initial_margin",
+        ):
             total = sum((Decimal(r[field]) for r in board["symbols"]), Decimal(0))
             assert total == Decimal(board["totals"][field]), (window, field)
-        assert sum(r["realized_trades"] for r in board["symbols"]) == board["totals"][
-            "realized_trades"]
+        assert (
+            sum(r["realized_trades"] for r in board["symbols"])
+            == board["totals"]["realized_trades"]
+        )
 
 
 def test_it_counts_older_income_in_the_longer_windows(api, booked):
@@ -100,7 +115,13 @@ def test_it_counts_older_income_in_the_longer_windows(api, booked):
 def test_it_answers_the_daily_equity_and_history_shapes(api, booked):
     days = api.get("/api/pnl/daily/", {"days": 7}).json()["days"]
     assert len(days) == 7 and set(days[0]) == {
-        "date", "realized_pnl", "commission", "funding", "net_pnl", "trades"}
+        "date",
+        "realized_pnl",
+        "commission",
+        "funding",
+        "net_pnl",
+        "trades",
+    }
     assert sum(Decimal(d["realized_pnl"]) for d in days) == Decimal("120.5")
     points = api.get("/api/pnl/equity/", {"window": "24h"}).json()["points"]
     assert points[-1]["wallet_balance"] == format(booked["wallet"].quantize(Decimal("1E-8")), "f")
@@ -162,9 +183,14 @@ def test_it_reuses_computed_figures_until_the_ledger_or_the_snapshot_changes(
     before = Decimal(first["totals"]["realized_pnl"])
     assert Decimal(after["totals"]["realized_pnl"]) == before + Decimal("2.25")
     # a new snapshot (the next poll): its marks
-    state = reports.account_parse(account_payload(wallet=str(booked["wallet"] + 2), positions=[
-        position("ETHUSDT", "0.5", "2000", "2100", leverage=5),
-    ]))
+    state = reports.account_parse(
+        account_payload(
+            wallet=str(booked["wallet"] + 2),
+            positions=[
+                position("ETHUSDT", "0.5", "2000", "2100", leverage=5),
+            ],
+        )
+    )
     services.snapshot_store(account=desk_account, state=state, exchange_ms=now + 1000)
     polled = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
     eth = next(r for r in polled["symbols"] if r["symbol"] == "ETHUSDT")

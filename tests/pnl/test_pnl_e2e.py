@@ -21,8 +21,14 @@ from workers.pnl import poll_account
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-UNLIMITED = ["--weight-limit", "1000000", "--order-limit-10s", "100000",
-             "--order-limit-1m", "100000"]
+UNLIMITED = [
+    "--weight-limit",
+    "1000000",
+    "--order-limit-10s",
+    "100000",
+    "--order-limit-1m",
+    "100000",
+]
 FLAT = {"BTCUSDT": "40000.0", "ETHUSDT": "2000.00", "XRPUSDT": "0.6000", "SOLUSDT": "100.0000"}
 E8 = Decimal("0.00000001")
 REPLAY_START_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
@@ -67,8 +73,13 @@ def api():
 
 def _register(venue: PaperExchange, name: str) -> tuple[Any, Any]:
     created = venue.create_account(name, balance="10000")
-    account = account_add(name=name, base_url=venue.base_url, api_key=created["api_key"],
-                          api_secret=created["api_secret"], paper=True)
+    account = account_add(
+        name=name,
+        base_url=venue.base_url,
+        api_key=created["api_key"],
+        api_secret=created["api_secret"],
+        paper=True,
+    )
     return account, venue.client(created)
 
 
@@ -76,8 +87,9 @@ def _all_income(client) -> list[dict]:
     now = client.futures_time()["serverTime"]
     rows, page = [], 1
     while True:
-        batch = client.futures_income_history(startTime=1, endTime=now + 86_400_000,
-                                              limit=1000, page=page)
+        batch = client.futures_income_history(
+            startTime=1, endTime=now + 86_400_000, limit=1000, page=page
+        )
         rows += batch
         if len(batch) < 1000:
             return rows
@@ -87,8 +99,10 @@ def _all_income(client) -> list[dict]:
 def _account_view(client) -> dict:
     doc = client.futures_account()
     keep = ("totalWalletBalance", "totalMarginBalance", "availableBalance")
-    return {**{k: doc[k] for k in keep},
-            "positions": [p for p in doc["positions"] if Decimal(p["positionAmt"]) != 0]}
+    return {
+        **{k: doc[k] for k in keep},
+        "positions": [p for p in doc["positions"] if Decimal(p["positionAmt"]) != 0],
+    }
 
 
 def _poll_quiescent(account, client, *, attempts: int = 6) -> dict:
@@ -98,25 +112,38 @@ def _poll_quiescent(account, client, *, attempts: int = 6) -> dict:
         before = _account_view(client)
         done = PollRun.objects.filter(account=account, status="ok").count()
         poll_account.delay(account.id)
-        wait_for(lambda d=done: PollRun.objects.filter(account=account, status="ok").count() > d,
-                 timeout=60, interval=0.2, what="a successful poll")
+        wait_for(
+            lambda d=done: PollRun.objects.filter(account=account, status="ok").count() > d,
+            timeout=60,
+            interval=0.2,
+            what="a successful poll",
+        )
         after = _account_view(client)
         if before == after:
             return after
     raise AssertionError("the venue's account state kept moving during every poll")
 
 
-def _expected(income: list[dict], acc: dict, window_start_ms: int | None,
-              as_of_ms: int) -> dict:
+def _expected(income: list[dict], acc: dict, window_start_ms: int | None, as_of_ms: int) -> dict:
     """The dashboard computed from the venue's own payloads (docs/figures.md)."""
-    rows = [r for r in income if r["time"] <= as_of_ms
-            and (window_start_ms is None or r["time"] >= window_start_ms)]
+    rows = [
+        r
+        for r in income
+        if r["time"] <= as_of_ms and (window_start_ms is None or r["time"] >= window_start_ms)
+    ]
     by_symbol: dict[str, dict] = {}
 
     def sym(name: str) -> dict:
-        return by_symbol.setdefault(name, {
-            "realized": Decimal(0), "commission": Decimal(0), "funding": Decimal(0),
-            "trades": 0, "position": None})
+        return by_symbol.setdefault(
+            name,
+            {
+                "realized": Decimal(0),
+                "commission": Decimal(0),
+                "funding": Decimal(0),
+                "trades": 0,
+                "position": None,
+            },
+        )
 
     for r in rows:
         kind, amount = r["incomeType"], Decimal(r["income"])
@@ -130,8 +157,9 @@ def _expected(income: list[dict], acc: dict, window_start_ms: int | None,
     for p in acc["positions"]:
         sym(p["symbol"])["position"] = p
     wallet = Decimal(acc["totalWalletBalance"])
-    base = wallet - sum((Decimal(r["income"]) for r in rows if r["incomeType"] != "TRANSFER"),
-                        Decimal(0))
+    base = wallet - sum(
+        (Decimal(r["income"]) for r in rows if r["incomeType"] != "TRANSFER"), Decimal(0)
+    )
     out = {}
     for name, s in by_symbol.items():
         p = s["position"]
@@ -179,8 +207,10 @@ def _check_dashboard(api, account, client, window: str, acc: dict, income: list[
             assert Decimal(row["notional"]) == amt * mark
             assert Decimal(row["position_size"]) == amt
     totals = board["totals"]
-    sums = {f: sum((Decimal(e[f]) for e in expected.values()), Decimal(0)) for f in
-            ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin")}
+    sums = {
+        f: sum((Decimal(e[f]) for e in expected.values()), Decimal(0))
+        for f in ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin")
+    }
     assert totals["wallet_balance"] == q8(Decimal(acc["totalWalletBalance"]))
     assert totals["equity"] == q8(Decimal(acc["totalMarginBalance"]))
     assert totals["available_balance"] == q8(Decimal(acc["availableBalance"]))
@@ -195,8 +225,14 @@ def _check_dashboard(api, account, client, window: str, acc: dict, income: list[
     assert board["best_reward"] == q8(rewards[best])
     assert board["avg_reward"] == q8(sum(rewards.values()) / len(rewards))
     # Reconciliation: the per-symbol rows add up to the totals.
-    for f in ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin",
-              "total_pnl"):
+    for f in (
+        "realized_pnl",
+        "unrealized_pnl",
+        "commission",
+        "funding",
+        "initial_margin",
+        "total_pnl",
+    ):
         assert q8(sum((Decimal(r[f]) for r in board["symbols"]), Decimal(0))) == totals[f]
     return board
 
@@ -228,8 +264,12 @@ def _pay_funding(venue: PaperExchange, client) -> None:
     venue.stop()
     venue.speed = 3000
     venue.start()
-    wait_for(lambda: any(r["incomeType"] == "FUNDING_FEE" for r in _all_income(client)),
-             timeout=40, interval=0.5, what="a funding settlement")
+    wait_for(
+        lambda: any(r["incomeType"] == "FUNDING_FEE" for r in _all_income(client)),
+        timeout=40,
+        interval=0.5,
+        what="a funding settlement",
+    )
     venue.stop()
     venue.speed = 1
     venue.start()
@@ -248,8 +288,9 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
     assert {"TRANSFER", "REALIZED_PNL", "COMMISSION", "FUNDING_FEE"} <= kinds
 
     # The ledger is the venue's income, once.
-    ledger = sorted(IncomeRow.objects.filter(account=account).values_list(
-        "tran_id", "income_type", "amount"))
+    ledger = sorted(
+        IncomeRow.objects.filter(account=account).values_list("tran_id", "income_type", "amount")
+    )
     assert ledger == sorted((r["tranId"], r["incomeType"], Decimal(r["income"])) for r in income)
 
     for window in ("all", "24h", "7d"):
@@ -264,18 +305,35 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
     for tran_id, row in realized.items():
         entry = published[tran_id]
         assert jsoncodec.loads(entry["realized_pnl"]) == q8(Decimal(row["income"]))
-        fees = sum((Decimal(r["income"]) for r in income if r["incomeType"] == "COMMISSION"
-                    and r["tradeId"] == row["tradeId"] and r["symbol"] == row["symbol"]),
-                   Decimal(0))
+        fees = sum(
+            (
+                Decimal(r["income"])
+                for r in income
+                if r["incomeType"] == "COMMISSION"
+                and r["tradeId"] == row["tradeId"]
+                and r["symbol"] == row["symbol"]
+            ),
+            Decimal(0),
+        )
         assert jsoncodec.loads(entry["fees"]) == q8(fees)
         # funding: the symbol's FUNDING_FEE after its previous closed trade, up to this one
         key = (row["time"], tran_id)
-        before = [(r["time"], t) for t, r in realized.items()
-                  if r["symbol"] == row["symbol"] and (r["time"], t) < key]
+        before = [
+            (r["time"], t)
+            for t, r in realized.items()
+            if r["symbol"] == row["symbol"] and (r["time"], t) < key
+        ]
         since = max(before)[0] if before else -1
-        funding = sum((Decimal(r["income"]) for r in income if r["incomeType"] == "FUNDING_FEE"
-                       and r["symbol"] == row["symbol"] and since < r["time"] <= row["time"]),
-                      Decimal(0))
+        funding = sum(
+            (
+                Decimal(r["income"])
+                for r in income
+                if r["incomeType"] == "FUNDING_FEE"
+                and r["symbol"] == row["symbol"]
+                and since < r["time"] <= row["time"]
+            ),
+            Decimal(0),
+        )
         assert jsoncodec.loads(entry["funding"]) == q8(funding), tran_id
     # The flip closed 0.009 BTC of the long (0.015 - 0.006), not the 0.019 it traded.
     flip = Trade.objects.filter(account=account, symbol="BTCUSDT").order_by("time_ms").last()
@@ -284,16 +342,32 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
     # Redis live state, JSON per field, equal to the 24h dashboard.
     board24 = api.get("/api/rl-dashboard/", {"window": "24h"}).json()
     for row in board24["symbols"]:
-        cached = {k: jsoncodec.loads(v)
-                  for k, v in redis_client.hgetall(keys.rl_reward(row["symbol"])).items()}
-        for field in ("unrealized_pnl", "unrealized_pct", "realized_pnl", "realized_pct",
-                      "total_pnl", "realized_trades", "reward", "side", "entry_price",
-                      "mark_price", "notional", "leverage", "position_size", "commission",
-                      "funding"):
+        cached = {
+            k: jsoncodec.loads(v)
+            for k, v in redis_client.hgetall(keys.rl_reward(row["symbol"])).items()
+        }
+        for field in (
+            "unrealized_pnl",
+            "unrealized_pct",
+            "realized_pnl",
+            "realized_pct",
+            "total_pnl",
+            "realized_trades",
+            "reward",
+            "side",
+            "entry_price",
+            "mark_price",
+            "notional",
+            "leverage",
+            "position_size",
+            "commission",
+            "funding",
+        ):
             assert cached[field] == row[field], field
         assert 0 < redis_client.ttl(keys.rl_reward(row["symbol"])) <= 3600
-    portfolio = {k: jsoncodec.loads(v)
-                 for k, v in redis_client.hgetall(keys.PORTFOLIO_REALTIME).items()}
+    portfolio = {
+        k: jsoncodec.loads(v) for k, v in redis_client.hgetall(keys.PORTFOLIO_REALTIME).items()
+    }
     assert portfolio["total_equity"] == board24["totals"]["equity"]
     assert portfolio["total_pnl"] == board24["totals"]["total_pnl"]
     assert portfolio["total_margin"] == board24["totals"]["initial_margin"]
@@ -305,20 +379,23 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
         redis_client.delete(key)
     _poll_quiescent(account, client)
     assert jsoncodec.loads(redis_client.hget(keys.rl_reward("BTCUSDT"), "reward")) == next(
-        r["reward"] for r in board24["symbols"] if r["symbol"] == "BTCUSDT")
+        r["reward"] for r in board24["symbols"] if r["symbol"] == "BTCUSDT"
+    )
     assert redis_client.hlen(keys.PORTFOLIO_REALTIME) > 0
     assert redis_client.xlen(keys.STREAM_EXITBRAIN_PNL) == 0
 
     # Daily and equity endpoints agree with the ledger.
     daily = api.get("/api/pnl/daily/", {"days": 3}).json()["days"]
     assert sum(Decimal(d["realized_pnl"]) for d in daily) == sum(
-        Decimal(r["income"]) for r in realized.values())
+        Decimal(r["income"]) for r in realized.values()
+    )
     assert sum(d["trades"] for d in daily) == len(realized)
     equity = api.get("/api/pnl/equity/", {"window": "all"}).json()["points"]
     assert equity[-1]["wallet_balance"] == q8(Decimal(acc["totalWalletBalance"]))
     history = api.get("/api/rl-dashboard/history/BTCUSDT/", {"window": "all"}).json()
     assert history["points"][-1]["realized_pnl"] == next(
-        r["realized_pnl"] for r in board["symbols"] if r["symbol"] == "BTCUSDT")
+        r["realized_pnl"] for r in board["symbols"] if r["symbol"] == "BTCUSDT"
+    )
 
 
 KILL_ENV = {
@@ -345,8 +422,12 @@ def test_it_has_no_gap_and_no_duplicate_after_a_worker_is_killed_mid_poll(
 
     doomed = start_worker(queues="pnl", name="pnl-doomed", env=KILL_ENV)
     poll_account.delay(account.id)
-    wait_for(lambda: 40 <= IncomeRow.objects.filter(account=account).count(),
-             timeout=30, interval=0.05, what="two committed pages")
+    wait_for(
+        lambda: 40 <= IncomeRow.objects.filter(account=account).count(),
+        timeout=30,
+        interval=0.05,
+        what="two committed pages",
+    )
     doomed.kill()
     partial = IncomeRow.objects.filter(account=account).count()
     assert partial < len(income)
@@ -358,11 +439,13 @@ def test_it_has_no_gap_and_no_duplicate_after_a_worker_is_killed_mid_poll(
         poll_account.delay(account.id)  # until the dead poll's lock has expired
         time.sleep(3)
 
-    ledger = list(IncomeRow.objects.filter(account=account).values_list(
-        "tran_id", "income_type", "amount"))
+    ledger = list(
+        IncomeRow.objects.filter(account=account).values_list("tran_id", "income_type", "amount")
+    )
     assert len(ledger) == len(set(ledger))
     assert sorted(ledger) == sorted(
-        (r["tranId"], r["incomeType"], Decimal(r["income"])) for r in income)
+        (r["tranId"], r["incomeType"], Decimal(r["income"])) for r in income
+    )
     assert PollRun.objects.filter(account=account, status="abandoned").count() == 1
     trades = Trade.objects.filter(account=account)
     assert trades.count() == sum(1 for r in income if r["incomeType"] == "REALIZED_PNL")

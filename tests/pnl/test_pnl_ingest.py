@@ -71,8 +71,10 @@ def test_it_catches_up_after_a_missed_day_from_the_durable_cursor(
     cursor = IncomeCursor.objects.get(account=desk_account).cursor_ms
     assert cursor == fake_venue.now_ms - settings.PNL_INCOME_SETTLE_SECONDS * 1000
     # A day without polls (and, over 10 days, more than one 7-day request span).
-    later = [income_row(1000 + i, now - 28 * HOUR + i * 60_000, "COMMISSION", "-0.1")
-             for i in range(1500)]
+    later = [
+        income_row(1000 + i, now - 28 * HOUR + i * 60_000, "COMMISSION", "-0.1")
+        for i in range(1500)
+    ]
     fake_venue.rows = first + later
     fake_venue.now_ms = now
     seen = len(fake_venue.calls)
@@ -117,8 +119,10 @@ def test_it_links_each_trade_to_its_commission_even_across_pages(
     rows = []
     for n in range(5):
         t = now - HOUR + n * 1000
-        rows += [income_row(10 * n + 1, t, "REALIZED_PNL", "2.5", trade_id=str(n)),
-                 income_row(10 * n + 2, t, "COMMISSION", "-0.25", trade_id=str(n))]
+        rows += [
+            income_row(10 * n + 1, t, "REALIZED_PNL", "2.5", trade_id=str(n)),
+            income_row(10 * n + 2, t, "COMMISSION", "-0.25", trade_id=str(n)),
+        ]
     fake_venue.rows = rows
     services.account_poll(account_id=desk_account.id)
     trades = list(Trade.objects.order_by("time_ms"))

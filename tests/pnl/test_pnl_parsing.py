@@ -13,10 +13,14 @@ from tests.support.fake_binance import account_payload, income_row, position
 
 
 def test_it_derives_mark_and_notional_exactly_from_account_v2():
-    state = reports.account_parse(account_payload(positions=[
-        position("BTCUSDT", "-0.010", "40300.0", "40288.4"),
-        position("ETHUSDT", "0.300", "2000.00", "2049.87", leverage=5),
-    ]))
+    state = reports.account_parse(
+        account_payload(
+            positions=[
+                position("BTCUSDT", "-0.010", "40300.0", "40288.4"),
+                position("ETHUSDT", "0.300", "2000.00", "2049.87", leverage=5),
+            ]
+        )
+    )
     btc, eth = state.positions
     assert btc.mark_price == Decimal("40288.4") and btc.notional == Decimal("-402.884")
     assert btc.unrealized_pnl == Decimal("0.116")
@@ -24,8 +28,7 @@ def test_it_derives_mark_and_notional_exactly_from_account_v2():
 
 
 def test_it_skips_flat_positions():
-    state = reports.account_parse(account_payload(positions=[
-        position("BTCUSDT", "0", "0", "1")]))
+    state = reports.account_parse(account_payload(positions=[position("BTCUSDT", "0", "0", "1")]))
     assert state.positions == ()
 
 
@@ -35,8 +38,10 @@ def test_it_skips_flat_positions():
         (lambda d: d.pop("totalWalletBalance"), "account.totalWalletBalance: missing"),
         (lambda d: d.update(availableBalance="abc"), "'abc' is not a number"),
         (lambda d: d.update(totalMarginBalance="NaN"), "'NaN' is not finite"),
-        (lambda d: d["positions"][0].update(unrealizedProfit="Infinity"),
-         "positions[0].unrealizedProfit: 'Infinity' is not finite"),
+        (
+            lambda d: d["positions"][0].update(unrealizedProfit="Infinity"),
+            "positions[0].unrealizedProfit: 'Infinity' is not finite",
+        ),
         (lambda d: d["positions"][0].update(positionAmt=1.5), "1.5 is not a decimal string"),
         (lambda d: d["positions"][0].update(leverage="ten"), "leverage: 'ten' is not an integer"),
         (lambda d: d.update(positions="nope"), "positions: 'nope' is not a list"),

@@ -49,7 +49,7 @@ def _random_ledger(rng: random.Random, as_of: int) -> list[dict]:
         t = rng.choice(special) if rng.random() < 0.4 else as_of - rng.randint(0, 100 * DAY)
         kind = rng.choice(KINDS)
         symbol = "" if kind == "TRANSFER" or rng.random() < 0.05 else rng.choice(SYMBOLS)
-        amount = Decimal(rng.randint(-10**10, 10**10)) * E8
+        amount = Decimal(rng.randint(-(10**10), 10**10)) * E8
         rows.append(income_row(tran, t, kind, str(amount), symbol=symbol, trade_id=str(tran)))
         if rng.random() < 0.1:  # a row cancelling the previous one: a listed symbol summing to 0
             rows.append(income_row(10_000 + tran, t, kind, str(-amount), symbol=symbol))
@@ -62,7 +62,7 @@ def _store(account, rows: list[dict], rng: random.Random) -> None:
     i = 0
     while i < len(rows):
         n = rng.randint(1, 60)
-        services.income_rows_store(account=account, rows=reports.income_page_parse(rows[i:i + n]))
+        services.income_rows_store(account=account, rows=reports.income_page_parse(rows[i : i + n]))
         i += n
 
 
@@ -78,13 +78,16 @@ def _brute(rows: list[dict], start: int | None, end: int) -> dict[tuple[str, str
 
 def _rollup_equals_ledger(account) -> None:
     ledger = defaultdict(lambda: [0, 0])
-    for r in IncomeRow.objects.filter(account=account).values("time_ms", "symbol", "income_type",
-                                                              "amount_e8"):
+    for r in IncomeRow.objects.filter(account=account).values(
+        "time_ms", "symbol", "income_type", "amount_e8"
+    ):
         s = ledger[(selectors.utc_day(r["time_ms"] // DAY), r["symbol"], r["income_type"])]
         s[0] += r["amount_e8"]
         s[1] += 1
-    rollup = {(d.day, d.symbol, d.income_type): [d.amount_e8, d.row_count]
-              for d in IncomeDay.objects.filter(account=account)}
+    rollup = {
+        (d.day, d.symbol, d.income_type): [d.amount_e8, d.row_count]
+        for d in IncomeDay.objects.filter(account=account)
+    }
     assert rollup == dict(ledger)
 
 
@@ -100,59 +103,102 @@ def test_it_reads_every_window_as_a_brute_force_sum_of_the_raw_rows(desk_account
     windows = [(as_of - span if span else None, as_of) for span in (DAY, 7 * DAY, 30 * DAY, 0)]
     for _ in range(40):
         end = as_of - rng.randint(0, 40 * DAY)
-        windows.append((end - rng.choice([0, 1, HOUR, DAY - 1, DAY, 3 * DAY + 5,
-                                          rng.randint(0, 20 * DAY)]), end))
+        windows.append(
+            (
+                end - rng.choice([0, 1, HOUR, DAY - 1, DAY, 3 * DAY + 5, rng.randint(0, 20 * DAY)]),
+                end,
+            )
+        )
         midnight = end // DAY * DAY
         windows.append((midnight + rng.choice([0, 1, -1]), end))
     for start, end in windows:
         assert selectors.income_sums(account=desk_account, start_ms=start, end_ms=end) == _brute(
-            rows, start, end), (seed, start, end)
+            rows, start, end
+        ), (seed, start, end)
 
     # The figures: a snapshot at as_of, every window of the dashboard, brute force per symbol.
     wallet = Decimal("25000.5")
-    state = reports.account_parse(account_payload(wallet=str(wallet), positions=[
-        position("ETHUSDT", "0.5", "2000", "2050", leverage=5)]))
+    state = reports.account_parse(
+        account_payload(
+            wallet=str(wallet), positions=[position("ETHUSDT", "0.5", "2000", "2050", leverage=5)]
+        )
+    )
     services.snapshot_store(account=desk_account, state=state, exchange_ms=as_of)
     for window, span in (("24h", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), ("all", None)):
         start = as_of - span if span else None
         inside = [r for r in rows if (start is None or r["time"] >= start) and r["time"] <= as_of]
-        base = wallet - sum((Decimal(r["income"]) for r in inside
-                             if r["incomeType"] != "TRANSFER"), Decimal(0))
+        base = wallet - sum(
+            (Decimal(r["income"]) for r in inside if r["incomeType"] != "TRANSFER"), Decimal(0)
+        )
         expected = {}
         for r in inside:
             if r["symbol"] and r["incomeType"] in ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE"):
-                e = expected.setdefault(r["symbol"], {"realized_pnl": Decimal(0), "trades": 0,
-                                                      "commission": Decimal(0),
-                                                      "funding": Decimal(0)})
-                field = {"REALIZED_PNL": "realized_pnl", "COMMISSION": "commission",
-                         "FUNDING_FEE": "funding"}[r["incomeType"]]
+                e = expected.setdefault(
+                    r["symbol"],
+                    {
+                        "realized_pnl": Decimal(0),
+                        "trades": 0,
+                        "commission": Decimal(0),
+                        "funding": Decimal(0),
+                    },
+                )
+                field = {
+                    "REALIZED_PNL": "realized_pnl",
+                    "COMMISSION": "commission",
+                    "FUNDING_FEE": "funding",
+                }[r["incomeType"]]
                 e[field] += Decimal(r["income"])
                 e["trades"] += r["incomeType"] == "REALIZED_PNL"
-        expected.setdefault("ETHUSDT", {"realized_pnl": Decimal(0), "trades": 0,
-                                        "commission": Decimal(0), "funding": Decimal(0)})
+        expected.setdefault(
+            "ETHUSDT",
+            {
+                "realized_pnl": Decimal(0),
+                "trades": 0,
+                "commission": Decimal(0),
+                "funding": Decimal(0),
+            },
+        )
         board = selectors.dashboard_get(account=desk_account, window=window)
         got = {s["symbol"]: s for s in DashboardOutput(board).data["symbols"]}
         assert sorted(got) == sorted(expected), (seed, window)
         for symbol, e in expected.items():
             pct = (e["realized_pnl"] / base * 100).quantize(E8) if base > 0 else Decimal(0)
-            assert (got[symbol]["realized_pnl"], got[symbol]["commission"],
-                    got[symbol]["funding"], got[symbol]["realized_trades"],
-                    got[symbol]["realized_pct"]) == (
-                _money(e["realized_pnl"]), _money(e["commission"]), _money(e["funding"]),
-                e["trades"], _money(pct)), (seed, window, symbol)
+            assert (
+                got[symbol]["realized_pnl"],
+                got[symbol]["commission"],
+                got[symbol]["funding"],
+                got[symbol]["realized_trades"],
+                got[symbol]["realized_pct"],
+            ) == (
+                _money(e["realized_pnl"]),
+                _money(e["commission"]),
+                _money(e["funding"]),
+                e["trades"],
+                _money(pct),
+            ), (seed, window, symbol)
 
     # Daily: whole UTC days, rows with a symbol of the three trading types.
     days = DailyOutput({"days": selectors.daily_get(account=desk_account, days=40)}).data["days"]
     for day in days:
         index = date.fromisoformat(day["date"]).toordinal() - selectors.utc_day(0).toordinal()
         day_rows = [r for r in rows if r["time"] // DAY == index and r["symbol"]]
-        total = {k: sum((Decimal(r["income"]) for r in day_rows if r["incomeType"] == k),
-                        Decimal(0)) for k in ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")}
-        assert (day["realized_pnl"], day["commission"], day["funding"], day["net_pnl"],
-                day["trades"]) == (
-            _money(total["REALIZED_PNL"]), _money(total["COMMISSION"]),
-            _money(total["FUNDING_FEE"]), _money(sum(total.values(), Decimal(0))),
-            sum(1 for r in day_rows if r["incomeType"] == "REALIZED_PNL")), (seed, day)
+        total = {
+            k: sum((Decimal(r["income"]) for r in day_rows if r["incomeType"] == k), Decimal(0))
+            for k in ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")
+        }
+        assert (
+            day["realized_pnl"],
+            day["commission"],
+            day["funding"],
+            day["net_pnl"],
+            day["trades"],
+        ) == (
+            _money(total["REALIZED_PNL"]),
+            _money(total["COMMISSION"]),
+            _money(total["FUNDING_FEE"]),
+            _money(sum(total.values(), Decimal(0))),
+            sum(1 for r in day_rows if r["incomeType"] == "REALIZED_PNL"),
+        ), (seed, day)
 
 
 @pytest.mark.django_db
@@ -162,8 +208,9 @@ def test_it_rolls_the_rollup_back_with_a_page_that_fails_after_writing_it(
     settings.PNL_INCOME_PAGE_LIMIT = 20
     settings.PNL_INCOME_LOOKBACK_DAYS = 1
     now = fake_venue.now_ms
-    rows = [income_row(i, now - 2 * HOUR + i * 41_000, "REALIZED_PNL", f"{i}.5")
-            for i in range(1, 101)]
+    rows = [
+        income_row(i, now - 2 * HOUR + i * 41_000, "REALIZED_PNL", f"{i}.5") for i in range(1, 101)
+    ]
     fake_venue.rows = rows
     from apps.pnl.models import IncomeCursor
 
@@ -218,11 +265,18 @@ def test_it_never_leaves_rollup_and_ledger_apart_when_the_process_dies_mid_page(
     desk_account, fake_venue, redis_client, subprocess_env
 ):
     now = fake_venue.now_ms
-    rows = [income_row(i, now - 2 * HOUR + i * 41_000, "COMMISSION", f"-0.{i:02d}")
-            for i in range(1, 101)]
+    rows = [
+        income_row(i, now - 2 * HOUR + i * 41_000, "COMMISSION", f"-0.{i:02d}")
+        for i in range(1, 101)
+    ]
     fake_venue.rows = rows
-    child = subprocess.run([sys.executable, "-c", CRASH_MID_PAGE, str(desk_account.id)],
-                           env=subprocess_env, capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CRASH_MID_PAGE, str(desk_account.id)],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     assert IncomeRow.objects.count() == 39  # the two committed pages, nothing of the third
     _rollup_equals_ledger(desk_account)
@@ -236,14 +290,25 @@ def test_it_never_leaves_rollup_and_ledger_apart_when_the_process_dies_mid_page(
 def test_the_migration_backfills_the_same_rollup_the_ingestion_keeps(desk_account):
     rng = random.Random(7)
     _store(desk_account, _random_ledger(rng, 1_700_000_000_000), rng)
-    kept = sorted(IncomeDay.objects.values_list("account_id", "day", "symbol", "income_type",
-                                                "amount_e8", "row_count"))
+    kept = sorted(
+        IncomeDay.objects.values_list(
+            "account_id", "day", "symbol", "income_type", "amount_e8", "row_count"
+        )
+    )
     IncomeDay.objects.all().delete()
     from django.apps import apps
 
     migration = importlib.import_module("apps.pnl.migrations.0002_income_day")
     migration.income_days_backfill(apps, None)
-    assert sorted(IncomeDay.objects.values_list("account_id", "day", "symbol", "income_type",
-                                                "amount_e8", "row_count")) == kept
-    assert IncomeDay.objects.aggregate(n=Sum("row_count"))["n"] == IncomeRow.objects.aggregate(
-        n=Count("id"))["n"]
+    assert (
+        sorted(
+            IncomeDay.objects.values_list(
+                "account_id", "day", "symbol", "income_type", "amount_e8", "row_count"
+            )
+        )
+        == kept
+    )
+    assert (
+        IncomeDay.objects.aggregate(n=Sum("row_count"))["n"]
+        == IncomeRow.objects.aggregate(n=Count("id"))["n"]
+    )

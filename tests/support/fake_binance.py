@@ -43,20 +43,41 @@ SIGNING_PARAMS = {"timestamp", "signature", "recvWindow"}
 # --- Binance-shaped payloads ---------------------------------------------------------------------
 
 
-def income_row(tran_id: int, time_ms: int, kind: str = "REALIZED_PNL", amount: str = "1.5",
-               symbol: str = "BTCUSDT", trade_id: str = "") -> dict[str, Any]:
-    return {"symbol": symbol, "incomeType": kind, "income": amount, "asset": "USDT",
-            "info": "", "time": time_ms, "tranId": tran_id, "tradeId": trade_id}
+def income_row(
+    tran_id: int,
+    time_ms: int,
+    kind: str = "REALIZED_PNL",
+    amount: str = "1.5",
+    symbol: str = "BTCUSDT",
+    trade_id: str = "",
+) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "incomeType": kind,
+        "income": amount,
+        "asset": "USDT",
+        "info": "",
+        "time": time_ms,
+        "tranId": tran_id,
+        "tradeId": trade_id,
+    }
 
 
 def position(symbol: str, amt: str, entry: str, mark: str, leverage: int = 10) -> dict[str, Any]:
     a, e, m = Decimal(amt), Decimal(entry), Decimal(mark)
-    return {"symbol": symbol, "positionAmt": amt, "entryPrice": entry,
-            "unrealizedProfit": str(a * (m - e)),
-            "positionInitialMargin": str(abs(a) * m / leverage),
-            "initialMargin": str(abs(a) * m / leverage), "maintMargin": "0",
-            "leverage": str(leverage), "isolated": False, "positionSide": "BOTH",
-            "updateTime": 0}
+    return {
+        "symbol": symbol,
+        "positionAmt": amt,
+        "entryPrice": entry,
+        "unrealizedProfit": str(a * (m - e)),
+        "positionInitialMargin": str(abs(a) * m / leverage),
+        "initialMargin": str(abs(a) * m / leverage),
+        "maintMargin": "0",
+        "leverage": str(leverage),
+        "isolated": False,
+        "positionSide": "BOTH",
+        "updateTime": 0,
+    }
 
 
 def account_payload(wallet: str = "10000", positions: list[dict] | None = None) -> dict[str, Any]:
@@ -64,11 +85,19 @@ def account_payload(wallet: str = "10000", positions: list[dict] | None = None) 
     unrealized = sum((Decimal(p["unrealizedProfit"]) for p in positions), Decimal(0))
     im = sum((Decimal(p["positionInitialMargin"]) for p in positions), Decimal(0))
     margin = Decimal(wallet) + unrealized
-    return {"totalWalletBalance": wallet, "totalUnrealizedProfit": str(unrealized),
-            "totalMarginBalance": str(margin), "totalInitialMargin": str(im),
-            "totalPositionInitialMargin": str(im), "totalOpenOrderInitialMargin": "0",
-            "totalMaintMargin": "0", "availableBalance": str(margin - im),
-            "maxWithdrawAmount": "0", "assets": [], "positions": positions}
+    return {
+        "totalWalletBalance": wallet,
+        "totalUnrealizedProfit": str(unrealized),
+        "totalMarginBalance": str(margin),
+        "totalInitialMargin": str(im),
+        "totalPositionInitialMargin": str(im),
+        "totalOpenOrderInitialMargin": "0",
+        "totalMaintMargin": "0",
+        "availableBalance": str(margin - im),
+        "maxWithdrawAmount": "0",
+        "assets": [],
+        "positions": positions,
+    }
 
 
 # --- the venue's state and script ----------------------------------------------------------------
@@ -77,8 +106,14 @@ def account_payload(wallet: str = "10000", positions: list[dict] | None = None) 
 class Reply:
     """An HTTP answer: status, JSON body, extra headers; `drop` closes the connection unanswered."""
 
-    def __init__(self, status: int = 200, body: Any = None, headers: dict[str, str] | None = None,
-                 *, drop: bool = False) -> None:
+    def __init__(
+        self,
+        status: int = 200,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        drop: bool = False,
+    ) -> None:
         self.status, self.body, self.headers, self.drop = status, body, headers or {}, drop
 
 
@@ -94,8 +129,14 @@ class FakeVenue:
     n-th request and closes its connection without an answer (the venue crashed, the network
     went away). `error_reply` answers every request with that Binance error."""
 
-    def __init__(self, *, now_ms: int, rows: list[dict] | None = None,
-                 account: dict | None = None, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now_ms: int,
+        rows: list[dict] | None = None,
+        account: dict | None = None,
+        api_key: str | None = None,
+    ) -> None:
         self.now_ms = now_ms
         self.rows = list(rows or [])
         self.account = account or account_payload()
@@ -114,8 +155,9 @@ class FakeVenue:
             self.unexpected.append(f"{verb} {path}")
             return binance_error(404, -5000, f"Path {path}, Method {verb} is invalid")
         name, signed, weight = route
-        params = {k: int(v) if k in INT_PARAMS else v
-                  for k, v in query.items() if k not in SIGNING_PARAMS}
+        params = {
+            k: int(v) if k in INT_PARAMS else v for k, v in query.items() if k not in SIGNING_PARAMS
+        }
         with self._lock:
             self.calls.append((name, params))
             self.used_weight += weight
@@ -131,8 +173,11 @@ class FakeVenue:
             for required in ("timestamp", "signature"):
                 if required not in query:
                     return binance_error(
-                        400, -1102, f"Mandatory parameter '{required}' was not sent, was empty/"
-                        "null, or malformed.")
+                        400,
+                        -1102,
+                        f"Mandatory parameter '{required}' was not sent, was empty/"
+                        "null, or malformed.",
+                    )
         body = getattr(self, "_" + name)(params)
         return Reply(200, body, {"X-MBX-USED-WEIGHT-1M": str(self.used_weight)})
 
@@ -148,15 +193,20 @@ class FakeVenue:
         return self.account
 
     def _futures_account_trades(self, params: dict) -> Any:
-        return [f for f in self.fills if f["symbol"] == params["symbol"]
-                and f["time"] >= params.get("startTime", 0)]
+        return [
+            f
+            for f in self.fills
+            if f["symbol"] == params["symbol"] and f["time"] >= params.get("startTime", 0)
+        ]
 
     def _futures_income_history(self, params: dict) -> Any:
         start, end = params["startTime"], params["endTime"]  # both inclusive
         limit, page = params.get("limit", 100), params.get("page", 1)
-        rows = sorted((r for r in self.rows if start <= r["time"] <= end),
-                      key=lambda r: (r["time"], r["tranId"]))
-        return rows[(page - 1) * limit: page * limit]
+        rows = sorted(
+            (r for r in self.rows if start <= r["time"] <= end),
+            key=lambda r: (r["time"], r["tranId"]),
+        )
+        return rows[(page - 1) * limit : page * limit]
 
 
 # --- the HTTP server -----------------------------------------------------------------------------
@@ -196,9 +246,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         payload = json.dumps(reply.body).encode()
-        head = [f"{self.protocol_version} {reply.status} {HTTPStatus(reply.status).phrase}",
-                "Content-Type: application/json", f"Content-Length: {len(payload)}",
-                *(f"{k}: {v}" for k, v in reply.headers.items())]
+        head = [
+            f"{self.protocol_version} {reply.status} {HTTPStatus(reply.status).phrase}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(payload)}",
+            *(f"{k}: {v}" for k, v in reply.headers.items()),
+        ]
         # One write: headers and body in separate small writes meet Nagle + delayed ACK (~40 ms).
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
 
@@ -217,8 +270,9 @@ class FakeBinance:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._server = _Server((host, 0), _Handler)
         self.base_url = f"http://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="fake-binance")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="fake-binance"
+        )
 
     def start(self) -> FakeBinance:
         self._thread.start()

@@ -32,8 +32,14 @@ from binance.exceptions import BinanceAPIException
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "paper-test-admin"
 # Generous limits for tests that are not about rate limits (Binance's defaults are 2400/1200).
-NO_RATE_LIMITS = ("--weight-limit", "1000000", "--order-limit-10s", "100000",
-                  "--order-limit-1m", "100000")
+NO_RATE_LIMITS = (
+    "--weight-limit",
+    "1000000",
+    "--order-limit-10s",
+    "100000",
+    "--order-limit-1m",
+    "100000",
+)
 
 
 def free_port() -> int:
@@ -59,8 +65,14 @@ def _env() -> dict[str, str]:
 
 
 class PaperExchange:
-    def __init__(self, workdir: Path, *, speed: float | None = None,
-                 extra_args: list[str] | tuple[str, ...] = (), port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        speed: float | None = None,
+        extra_args: list[str] | tuple[str, ...] = (),
+        port: int | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.workdir / "paper_exchange.sqlite3"
@@ -77,14 +89,24 @@ class PaperExchange:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 20.0) -> PaperExchange:
-        args = [sys.executable, str(REPO / "manage.py"), "paper_exchange", "--port",
-                str(self.port), "--db", str(self.db_path), "--admin-token", self.admin_token]
+        args = [
+            sys.executable,
+            str(REPO / "manage.py"),
+            "paper_exchange",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--admin-token",
+            self.admin_token,
+        ]
         if self.speed is not None:
             args += ["--speed", str(self.speed)]
         args += self.extra_args
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
-        self.process = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            args, cwd=REPO, env=_env(), stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -132,9 +154,23 @@ class PaperExchange:
     def create_account(self, name: str, balance: str = "10000") -> dict[str, Any]:
         """`paper_exchange_account create NAME --balance B --db DB --json`, parsed."""
         out = subprocess.run(
-            [sys.executable, str(REPO / "manage.py"), "paper_exchange_account", "create", name,
-             "--balance", balance, "--db", str(self.db_path), "--json"],
-            cwd=REPO, env=_env(), capture_output=True, check=True, timeout=60,
+            [
+                sys.executable,
+                str(REPO / "manage.py"),
+                "paper_exchange_account",
+                "create",
+                name,
+                "--balance",
+                balance,
+                "--db",
+                str(self.db_path),
+                "--json",
+            ],
+            cwd=REPO,
+            env=_env(),
+            capture_output=True,
+            check=True,
+            timeout=60,
         )
         return json.loads(out.stdout)
 
@@ -144,7 +180,10 @@ class PaperExchange:
     # --- paper-only admin endpoints ----------------------------------------------------------
     def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = requests.request(
-            method, f"{self.base_url}{path}", json=body, timeout=30,
+            method,
+            f"{self.base_url}{path}",
+            json=body,
+            timeout=30,
             headers={"X-PAPER-ADMIN-TOKEN": self.admin_token},
         )
         response.raise_for_status()
@@ -187,5 +226,6 @@ def mark_price(client: Client, symbol: str) -> Decimal:
 
 
 def market(client: Client, symbol: str, side: str, qty: str, **extra: Any) -> dict[str, Any]:
-    return client.futures_create_order(symbol=symbol, side=side, type="MARKET", quantity=qty,
-                                       newOrderRespType="RESULT", **extra)
+    return client.futures_create_order(
+        symbol=symbol, side=side, type="MARKET", quantity=qty, newOrderRespType="RESULT", **extra
+    )

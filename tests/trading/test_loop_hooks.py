@@ -99,6 +99,7 @@ def test_without_a_brain_pick_the_snapshot_has_no_strategy(policy, settings):
 
 # --- the brain's pick drives the signal (hook strategy_source) -----------------------------------
 
+
 def _klines(closes: list[str]) -> None:
     from apps.core.timeutil import from_ms
     from apps.market.models import Kline

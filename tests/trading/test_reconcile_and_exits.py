@@ -64,9 +64,7 @@ def test_it_adopts_an_outside_position_and_exits_it(
     assert desk.position_amounts() == {}
     # The exit reason waits under the trade id for the PnL tracker's closed-trade entry.
     (fill,) = desk.client.futures_account_trades(symbol="BTCUSDT", orderId=close.order_id)
-    link = jsoncodec.loads(
-        redis_client.get(keys.exit_reason(desk.account.id, fill["id"]))
-    )
+    link = jsoncodec.loads(redis_client.get(keys.exit_reason(desk.account.id, fill["id"])))
     assert link["reason"] == reason and link["intent_id"] == close.id
     _cycle(desk)
     assert not Position.objects.exists()

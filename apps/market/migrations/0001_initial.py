@@ -4,47 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CrossExchangeAlarm',
+            name="CrossExchangeAlarm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=32)),
-                ('price', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('reference_price', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('basis', models.DecimalField(decimal_places=8, help_text='price - reference price', max_digits=28)),
-                ('divergence_bps', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('threshold_bps', models.DecimalField(decimal_places=4, max_digits=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=32)),
+                ("price", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("reference_price", models.DecimalField(decimal_places=8, max_digits=28)),
+                (
+                    "basis",
+                    models.DecimalField(
+                        decimal_places=8, help_text="price - reference price", max_digits=28
+                    ),
+                ),
+                ("divergence_bps", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("threshold_bps", models.DecimalField(decimal_places=4, max_digits=12)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='Kline',
+            name="Kline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('symbol', models.CharField(max_length=32)),
-                ('interval', models.CharField(max_length=8)),
-                ('open_time_ms', models.BigIntegerField()),
-                ('open_time', models.DateTimeField()),
-                ('open', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('high', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('low', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('close', models.DecimalField(decimal_places=8, max_digits=28)),
-                ('volume', models.DecimalField(decimal_places=8, max_digits=32)),
-                ('close_time_ms', models.BigIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("symbol", models.CharField(max_length=32)),
+                ("interval", models.CharField(max_length=8)),
+                ("open_time_ms", models.BigIntegerField()),
+                ("open_time", models.DateTimeField()),
+                ("open", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("high", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("low", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("close", models.DecimalField(decimal_places=8, max_digits=28)),
+                ("volume", models.DecimalField(decimal_places=8, max_digits=32)),
+                ("close_time_ms", models.BigIntegerField()),
             ],
             options={
-                'ordering': ['symbol', 'interval', 'open_time_ms'],
-                'constraints': [models.UniqueConstraint(fields=('symbol', 'interval', 'open_time_ms'), name='market_kline_once')],
+                "ordering": ["symbol", "interval", "open_time_ms"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("symbol", "interval", "open_time_ms"), name="market_kline_once"
+                    )
+                ],
             },
         ),
     ]

@@ -72,7 +72,11 @@ def opening_qty(*, amt: Decimal, side: str, qty: Decimal) -> Decimal:
 
 
 def liquidation_price(
-    *, amt: Decimal, entry: Decimal, other_equity: Decimal, rate: Decimal,
+    *,
+    amt: Decimal,
+    entry: Decimal,
+    other_equity: Decimal,
+    rate: Decimal,
     cum: Decimal = Decimal(0),
 ) -> Decimal:
     """Mark at which margin balance equals maintenance (|amt| x mark x rate - cum): other_equity

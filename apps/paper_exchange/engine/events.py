@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from .models import AlgoOrder, Order, Position
 
 Sink = Callable[[list[tuple[int, dict[str, Any]]]], None]
-REASONS = {"FUNDING_FEE": "FUNDING_FEE", "INSURANCE_CLEAR": "INSURANCE_CLEAR",
-           "TRANSFER": "DEPOSIT"}
+REASONS = {
+    "FUNDING_FEE": "FUNDING_FEE",
+    "INSURANCE_CLEAR": "INSURANCE_CLEAR",
+    "TRANSFER": "DEPOSIT",
+}
 
 
 class Journal:
@@ -46,12 +49,25 @@ class Journal:
         trade = self._trades.pop(order.order_id, None)
         if order.order_id not in self._seen and order.status != "NEW":
             # Binance announces every order NEW before it trades or ends.
-            self._staged.append((order.account_id, self._order_event(
-                order, {**body, "status": "NEW", "executedQty": "0", "avgPrice": "0"}, None,
-                "NEW")))
+            self._staged.append(
+                (
+                    order.account_id,
+                    self._order_event(
+                        order,
+                        {**body, "status": "NEW", "executedQty": "0", "avgPrice": "0"},
+                        None,
+                        "NEW",
+                    ),
+                )
+            )
         self._seen.add(order.order_id)
-        kind = "TRADE" if trade else {"NEW": "NEW", "CANCELED": "CANCELED",
-                                      "EXPIRED": "EXPIRED"}.get(order.status, "TRADE")
+        kind = (
+            "TRADE"
+            if trade
+            else {"NEW": "NEW", "CANCELED": "CANCELED", "EXPIRED": "EXPIRED"}.get(
+                order.status, "TRADE"
+            )
+        )
         self._staged.append((order.account_id, self._order_event(order, body, trade, kind)))
         if not order.is_open:
             self._seen.discard(order.order_id)
@@ -61,17 +77,43 @@ class Journal:
             return
         a = algo_json(algo)
         t = self.engine.clock.now_ms()
-        self._staged.append((algo.account_id, {"e": "ALGO_UPDATE", "T": a["updateTime"],
-                                               "E": t, "o": {
-            "caid": a["clientAlgoId"], "aid": a["algoId"], "at": a["algoType"],
-            "o": a["orderType"], "s": a["symbol"], "S": a["side"], "ps": a["positionSide"],
-            "f": a["timeInForce"], "q": a["quantity"], "X": a["algoStatus"],
-            "ai": a["actualOrderId"], "ap": a["actualPrice"], "aq": "0",
-            "act": "MARKET" if a["orderType"].endswith("MARKET") else "LIMIT",
-            "tp": a["triggerPrice"], "p": a["price"], "V": a["selfTradePreventionMode"],
-            "wt": a["workingType"], "pm": a["priceMatch"], "cp": a["closePosition"],
-            "pP": a["priceProtect"], "R": a["reduceOnly"], "tt": a["triggerTime"],
-            "gtd": a["goodTillDate"], "rm": ""}}))
+        self._staged.append(
+            (
+                algo.account_id,
+                {
+                    "e": "ALGO_UPDATE",
+                    "T": a["updateTime"],
+                    "E": t,
+                    "o": {
+                        "caid": a["clientAlgoId"],
+                        "aid": a["algoId"],
+                        "at": a["algoType"],
+                        "o": a["orderType"],
+                        "s": a["symbol"],
+                        "S": a["side"],
+                        "ps": a["positionSide"],
+                        "f": a["timeInForce"],
+                        "q": a["quantity"],
+                        "X": a["algoStatus"],
+                        "ai": a["actualOrderId"],
+                        "ap": a["actualPrice"],
+                        "aq": "0",
+                        "act": "MARKET" if a["orderType"].endswith("MARKET") else "LIMIT",
+                        "tp": a["triggerPrice"],
+                        "p": a["price"],
+                        "V": a["selfTradePreventionMode"],
+                        "wt": a["workingType"],
+                        "pm": a["priceMatch"],
+                        "cp": a["closePosition"],
+                        "pP": a["priceProtect"],
+                        "R": a["reduceOnly"],
+                        "tt": a["triggerTime"],
+                        "gtd": a["goodTillDate"],
+                        "rm": "",
+                    },
+                },
+            )
+        )
 
     def position(self, account_id: int, pos: Position) -> None:
         self._accounts.setdefault(account_id, set()).add(pos.symbol)
@@ -80,8 +122,7 @@ class Journal:
         self._accounts.setdefault(account_id, set())
 
     def income(self, account_id: int, row: dict[str, Any]) -> None:
-        self._incomes.setdefault(account_id, []).append((row["incomeType"],
-                                                         Decimal(row["income"])))
+        self._incomes.setdefault(account_id, []).append((row["incomeType"], Decimal(row["income"])))
 
     # --- transactions ------------------------------------------------------------------------
     def commit(self) -> None:
@@ -102,22 +143,51 @@ class Journal:
         self._trades.clear()
 
     # --- payloads ----------------------------------------------------------------------------
-    def _order_event(self, order: Order, o: dict[str, Any], trade: dict[str, Any] | None,
-                     kind: str) -> dict[str, Any]:
+    def _order_event(
+        self, order: Order, o: dict[str, Any], trade: dict[str, Any] | None, kind: str
+    ) -> dict[str, Any]:
         t = self.engine.clock.now_ms()
-        return {"e": "ORDER_TRADE_UPDATE", "E": t, "T": o["updateTime"], "o": {
-            "s": o["symbol"], "c": o["clientOrderId"], "S": o["side"], "o": o["type"],
-            "f": o["timeInForce"], "q": o["origQty"], "p": o["price"], "ap": o["avgPrice"],
-            "sp": o["stopPrice"], "x": kind, "X": o["status"], "i": o["orderId"],
-            "l": trade["qty"] if trade else "0", "z": o["executedQty"],
-            "L": trade["price"] if trade else "0", "N": "USDT",
-            "n": trade["commission"] if trade else "0", "T": o["updateTime"],
-            "t": trade["id"] if trade else 0, "b": "0", "a": "0",
-            "m": trade["maker"] if trade else False, "R": o["reduceOnly"],
-            "wt": o["workingType"], "ot": o["origType"], "ps": o["positionSide"],
-            "cp": o["closePosition"], "rp": trade["realizedPnl"] if trade else "0",
-            "pP": o["priceProtect"], "si": 0, "ss": 0, "V": o["selfTradePreventionMode"],
-            "pm": o["priceMatch"], "gtd": o["goodTillDate"]}}
+        return {
+            "e": "ORDER_TRADE_UPDATE",
+            "E": t,
+            "T": o["updateTime"],
+            "o": {
+                "s": o["symbol"],
+                "c": o["clientOrderId"],
+                "S": o["side"],
+                "o": o["type"],
+                "f": o["timeInForce"],
+                "q": o["origQty"],
+                "p": o["price"],
+                "ap": o["avgPrice"],
+                "sp": o["stopPrice"],
+                "x": kind,
+                "X": o["status"],
+                "i": o["orderId"],
+                "l": trade["qty"] if trade else "0",
+                "z": o["executedQty"],
+                "L": trade["price"] if trade else "0",
+                "N": "USDT",
+                "n": trade["commission"] if trade else "0",
+                "T": o["updateTime"],
+                "t": trade["id"] if trade else 0,
+                "b": "0",
+                "a": "0",
+                "m": trade["maker"] if trade else False,
+                "R": o["reduceOnly"],
+                "wt": o["workingType"],
+                "ot": o["origType"],
+                "ps": o["positionSide"],
+                "cp": o["closePosition"],
+                "rp": trade["realizedPnl"] if trade else "0",
+                "pP": o["priceProtect"],
+                "si": 0,
+                "ss": 0,
+                "V": o["selfTradePreventionMode"],
+                "pm": o["priceMatch"],
+                "gtd": o["goodTillDate"],
+            },
+        }
 
     def _account_event(self, account_id: int, symbols: set[str]) -> dict[str, Any]:
         engine = self.engine
@@ -134,14 +204,33 @@ class Journal:
                 continue
             mark = engine.market.mark(symbol, t)
             setting = acc.settings.get(symbol)
-            positions.append({
-                "s": symbol, "pa": SYMBOLS[symbol].fmt_qty(pos.amt), "ep": f"{pos.entry}",
-                "bep": f"{pos.entry}",
-                "cr": "0", "up": money_str(pos.amt * (mark - pos.entry)),
-                "mt": "isolated" if setting and setting.margin_type == "ISOLATED" else "cross",
-                "iw": "0", "ps": "BOTH"})
-        return {"e": "ACCOUNT_UPDATE", "E": t, "T": acc.update_ms or t, "a": {
-            "m": reason,
-            "B": [{"a": "USDT", "wb": money_str(acc.wallet), "cw": money_str(acc.wallet),
-                   "bc": money_str(change)}],
-            "P": positions}}
+            positions.append(
+                {
+                    "s": symbol,
+                    "pa": SYMBOLS[symbol].fmt_qty(pos.amt),
+                    "ep": f"{pos.entry}",
+                    "bep": f"{pos.entry}",
+                    "cr": "0",
+                    "up": money_str(pos.amt * (mark - pos.entry)),
+                    "mt": "isolated" if setting and setting.margin_type == "ISOLATED" else "cross",
+                    "iw": "0",
+                    "ps": "BOTH",
+                }
+            )
+        return {
+            "e": "ACCOUNT_UPDATE",
+            "E": t,
+            "T": acc.update_ms or t,
+            "a": {
+                "m": reason,
+                "B": [
+                    {
+                        "a": "USDT",
+                        "wb": money_str(acc.wallet),
+                        "cw": money_str(acc.wallet),
+                        "bc": money_str(change),
+                    }
+                ],
+                "P": positions,
+            },
+        }

@@ -37,15 +37,35 @@ from .views import algo_json, money_str, order_json
 log = logging.getLogger(__name__)
 
 CLIENT_ID_RE = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
-CONDITIONAL_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
-                     "TRAILING_STOP_MARKET")
+CONDITIONAL_TYPES = (
+    "STOP",
+    "STOP_MARKET",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_MARKET",
+    "TRAILING_STOP_MARKET",
+)
 TIME_IN_FORCE = ("GTC", "IOC", "FOK", "GTX")
-INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COMMISSION",
-                "INSURANCE_CLEAR", "REFERRAL_KICKBACK", "COMMISSION_REBATE", "API_REBATE",
-                "CONTEST_REWARD", "CROSS_COLLATERAL_TRANSFER", "OPTIONS_PREMIUM_FEE",
-                "OPTIONS_SETTLE_PROFIT", "INTERNAL_TRANSFER", "AUTO_EXCHANGE",
-                "DELIVERED_SETTELMENT", "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW",
-                "POSITION_LIMIT_INCREASE_FEE")
+INCOME_TYPES = (
+    "TRANSFER",
+    "WELCOME_BONUS",
+    "REALIZED_PNL",
+    "FUNDING_FEE",
+    "COMMISSION",
+    "INSURANCE_CLEAR",
+    "REFERRAL_KICKBACK",
+    "COMMISSION_REBATE",
+    "API_REBATE",
+    "CONTEST_REWARD",
+    "CROSS_COLLATERAL_TRANSFER",
+    "OPTIONS_PREMIUM_FEE",
+    "OPTIONS_SETTLE_PROFIT",
+    "INTERNAL_TRANSFER",
+    "AUTO_EXCHANGE",
+    "DELIVERED_SETTELMENT",
+    "COIN_SWAP_DEPOSIT",
+    "COIN_SWAP_WITHDRAW",
+    "POSITION_LIMIT_INCREASE_FEE",
+)
 SEVEN_DAYS_MS = 7 * 86_400_000
 # A tick that finds a long gap (a restart after downtime) evaluates only the latest marks.
 MAX_GRID_POINTS = 5_000
@@ -85,8 +105,15 @@ class AccountRisk:
 
 
 class Engine:
-    def __init__(self, *, config: ExchangeConfig, store: Store, market: Market,
-                 clock: ExchangeClock, funding_done_ms: int) -> None:
+    def __init__(
+        self,
+        *,
+        config: ExchangeConfig,
+        store: Store,
+        market: Market,
+        clock: ExchangeClock,
+        funding_done_ms: int,
+    ) -> None:
         self.config = config
         self.store = store
         self.market = market
@@ -135,21 +162,28 @@ class Engine:
         # Exchange time never runs backwards across a restart, even after a kill -9.
         start_ms = max(start_ms, saved, latest_record + 1)
         shifts = store.meta_get("price_shifts")
-        market = Market(seed=seed, genesis_ms=genesis_ms, replay=replay,
-                        shifts=json.loads(shifts) if shifts else None)
+        market = Market(
+            seed=seed,
+            genesis_ms=genesis_ms,
+            replay=replay,
+            shifts=json.loads(shifts) if shifts else None,
+        )
         clock = ExchangeClock(start_ms=start_ms, speed=config.speed)
         funding_done = store.meta_get("funding_done_ms")
         # A fresh venue charges no funding for the interval it was not running in.
-        funding_done_ms = int(funding_done) if funding_done else (
-            start_ms // FUNDING_INTERVAL_MS * FUNDING_INTERVAL_MS
+        funding_done_ms = (
+            int(funding_done)
+            if funding_done
+            else (start_ms // FUNDING_INTERVAL_MS * FUNDING_INTERVAL_MS)
         )
         with store.tx():
             store.meta_set("seed", str(seed))
             store.meta_set("genesis_ms", str(genesis_ms))
             store.meta_set("clock_ms", str(start_ms))
             store.meta_set("funding_done_ms", str(funding_done_ms))
-        return cls(config=config, store=store, market=market, clock=clock,
-                   funding_done_ms=funding_done_ms)
+        return cls(
+            config=config, store=store, market=market, clock=clock, funding_done_ms=funding_done_ms
+        )
 
     def close(self) -> None:
         with self.lock:
@@ -174,8 +208,9 @@ class Engine:
     def _adopt(self, acc: Account, deposit: Decimal) -> None:
         if deposit:
             with self.store.tx():
-                self._income(acc, "TRANSFER", deposit, self.clock.now_ms(), symbol="",
-                             info="TRANSFER")
+                self._income(
+                    acc, "TRANSFER", deposit, self.clock.now_ms(), symbol="", info="TRANSFER"
+                )
                 self.store.put_account(acc)
                 self.store.mark_deposited(acc.id)
         self.accounts[acc.id] = acc
@@ -253,18 +288,21 @@ class Engine:
             return acct.maint_margin(amt=amt, mark=mark, rate=rate)
         return brackets.maint_margin(symbol, amt * mark)
 
-    def liquidation_price(self, symbol: str, amt: Decimal, entry: Decimal,
-                          other_equity: Decimal) -> Decimal:
+    def liquidation_price(
+        self, symbol: str, amt: Decimal, entry: Decimal, other_equity: Decimal
+    ) -> Decimal:
         rate = self.config.maint_margin_rate
         if rate is not None:
-            return acct.liquidation_price(amt=amt, entry=entry, other_equity=other_equity,
-                                          rate=rate)
+            return acct.liquidation_price(
+                amt=amt, entry=entry, other_equity=other_equity, rate=rate
+            )
         # The bracket depends on the notional at the liquidation price: the first bracket whose
         # solution lands inside it (the smallest positions' bracket when none does).
         found = None
         for bracket in brackets.BRACKETS[symbol]:
-            price = acct.liquidation_price(amt=amt, entry=entry, other_equity=other_equity,
-                                           rate=bracket.mmr, cum=bracket.cum)
+            price = acct.liquidation_price(
+                amt=amt, entry=entry, other_equity=other_equity, rate=bracket.mmr, cum=bracket.cum
+            )
             if brackets.bracket_for(symbol, abs(amt) * price) == bracket:
                 return price
             if found is None:
@@ -272,34 +310,49 @@ class Engine:
         return found if found is not None else Decimal(0)
 
     # --- ledger ------------------------------------------------------------------------------
-    def _income(self, acc: Account, kind: str, amount: Decimal, t: int, *, symbol: str,
-                trade_id: int | None = None, info: str = "") -> None:
+    def _income(
+        self,
+        acc: Account,
+        kind: str,
+        amount: Decimal,
+        t: int,
+        *,
+        symbol: str,
+        trade_id: int | None = None,
+        info: str = "",
+    ) -> None:
         amount = acct.money(amount)
         acc.wallet += amount
         acc.update_ms = t
-        self.store.put_income(acc.id, {
-            "symbol": symbol,
-            "incomeType": kind,
-            "income": money_str(amount),
-            "asset": "USDT",
-            "info": info,
-            "time": t,
-            "tranId": self._next_tran_id(),
-            "tradeId": str(trade_id) if trade_id is not None else "",
-        })
+        self.store.put_income(
+            acc.id,
+            {
+                "symbol": symbol,
+                "incomeType": kind,
+                "income": money_str(amount),
+                "asset": "USDT",
+                "info": info,
+                "time": t,
+                "tranId": self._next_tran_id(),
+                "tradeId": str(trade_id) if trade_id is not None else "",
+            },
+        )
 
-    def _fill(self, acc: Account, order: Order, qty: Decimal, price: Decimal, *, maker: bool,
-              t: int) -> None:
+    def _fill(
+        self, acc: Account, order: Order, qty: Decimal, price: Decimal, *, maker: bool, t: int
+    ) -> None:
         """One execution: position, wallet, trade and income rows (inside the caller's tx)."""
         pos = self._position(acc, order.symbol)
-        effect = acct.apply_fill(amt=pos.amt, entry=pos.entry, side=order.side, qty=qty,
-                                 price=price)
+        effect = acct.apply_fill(
+            amt=pos.amt, entry=pos.entry, side=order.side, qty=qty, price=price
+        )
         rate = self.config.maker_fee if maker else self.config.taker_fee
         fee = acct.commission(price=price, qty=qty, rate=rate)
         trade_id = self._next_trade_id()
         if effect.closed_qty > 0:
-            self._income(acc, "REALIZED_PNL", effect.realized, t, symbol=order.symbol,
-                         trade_id=trade_id)
+            self._income(
+                acc, "REALIZED_PNL", effect.realized, t, symbol=order.symbol, trade_id=trade_id
+            )
         if fee:
             self._income(acc, "COMMISSION", -fee, t, symbol=order.symbol, trade_id=trade_id)
         pos.amt, pos.entry, pos.update_ms = effect.amt, effect.entry, t
@@ -310,22 +363,25 @@ class Engine:
         order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
         order.update_ms = t
         spec = SYMBOLS[order.symbol]
-        self.store.put_trade(acc.id, {
-            "buyer": order.side == "BUY",
-            "commission": money_str(fee),
-            "commissionAsset": "USDT",
-            "id": trade_id,
-            "maker": maker,
-            "orderId": order.order_id,
-            "price": spec.fmt_price(price),
-            "qty": spec.fmt_qty(qty),
-            "quoteQty": money_str(qty * price),
-            "realizedPnl": money_str(effect.realized),
-            "side": order.side,
-            "positionSide": "BOTH",
-            "symbol": order.symbol,
-            "time": t,
-        })
+        self.store.put_trade(
+            acc.id,
+            {
+                "buyer": order.side == "BUY",
+                "commission": money_str(fee),
+                "commissionAsset": "USDT",
+                "id": trade_id,
+                "maker": maker,
+                "orderId": order.order_id,
+                "price": spec.fmt_price(price),
+                "qty": spec.fmt_qty(qty),
+                "quoteQty": money_str(qty * price),
+                "realizedPnl": money_str(effect.realized),
+                "side": order.side,
+                "positionSide": "BOTH",
+                "symbol": order.symbol,
+                "time": t,
+            },
+        )
         self.store.put_account(acc)
 
     # --- order entry -------------------------------------------------------------------------
@@ -334,8 +390,11 @@ class Engine:
             return secrets.token_hex(11)
         if not CLIENT_ID_RE.match(value):
             name = "clientAlgoId" if algo else "newClientOrderId"
-            raise ApiError(-1100, f"Illegal characters found in parameter '{name}'; legal range"
-                                  r" is '^[\.A-Z\:/a-z0-9_-]{1,36}$'.")
+            raise ApiError(
+                -1100,
+                f"Illegal characters found in parameter '{name}'; legal range"
+                r" is '^[\.A-Z\:/a-z0-9_-]{1,36}$'.",
+            )
         if self.config.loose_client_order_ids:
             live = acc.open_algos.values() if algo else acc.open_orders.values()
             taken = any(
@@ -348,8 +407,9 @@ class Engine:
             raise duplicate_client_id()
         return value
 
-    def _check_margin(self, acc: Account, *, symbol: str, side: str, qty: Decimal,
-                      price: Decimal, t: int) -> None:
+    def _check_margin(
+        self, acc: Account, *, symbol: str, side: str, qty: Decimal, price: Decimal, t: int
+    ) -> None:
         pos = acc.positions.get(symbol)
         opening = acct.opening_qty(amt=pos.amt if pos else Decimal(0), side=side, qty=qty)
         if opening == 0:
@@ -358,8 +418,9 @@ class Engine:
         after = abs((pos.amt if pos else Decimal(0)) + (qty if side == "BUY" else -qty))
         if after * price > brackets.max_notional(symbol, lev):
             raise ApiError(-2027, "Exceeded the maximum allowable position at current leverage.")
-        need = opening * price / lev + acct.commission(price=price, qty=qty,
-                                                       rate=self.config.taker_fee)
+        need = opening * price / lev + acct.commission(
+            price=price, qty=qty, rate=self.config.taker_fee
+        )
         if need > self.risk(acc, t).available:
             raise margin_insufficient()
 
@@ -371,8 +432,11 @@ class Engine:
             raise ApiError(-1117, "Invalid side.")
         otype = p.str("type", required=True)
         if otype in CONDITIONAL_TYPES:
-            raise ApiError(-4120, "Order type not supported for this endpoint. Please use the "
-                                  "Algo Order API endpoints instead.")
+            raise ApiError(
+                -4120,
+                "Order type not supported for this endpoint. Please use the "
+                "Algo Order API endpoints instead.",
+            )
         if otype not in ("LIMIT", "MARKET"):
             raise ApiError(-1116, "Invalid orderType.")
         if p.str("positionSide") not in (None, "BOTH"):
@@ -401,8 +465,11 @@ class Engine:
             price = Decimal(0)
         ref = price if otype == "LIMIT" else (ask if side == "BUY" else bid)
         if not reduce_only and qty * ref < spec.min_notional:
-            raise ApiError(-4164, f"Order's notional must be no smaller than "
-                                  f"{spec.min_notional} (unless you choose reduce only).")
+            raise ApiError(
+                -4164,
+                f"Order's notional must be no smaller than "
+                f"{spec.min_notional} (unless you choose reduce only).",
+            )
         client_id = self._client_id(acc, p.str("newClientOrderId"), algo=False)
         pos = acc.positions.get(spec.symbol)
         amt = pos.amt if pos else Decimal(0)
@@ -413,10 +480,19 @@ class Engine:
                 qty = min(qty, abs(amt))
         self._check_margin(acc, symbol=spec.symbol, side=side, qty=qty, price=ref, t=t)
         order = Order(
-            order_id=self._next_order_id(), account_id=acc.id, symbol=spec.symbol,
-            client_order_id=client_id, side=side, type=otype, orig_type=otype,
-            time_in_force=tif, price=price, orig_qty=qty, reduce_only=reduce_only,
-            time_ms=t, update_ms=t,
+            order_id=self._next_order_id(),
+            account_id=acc.id,
+            symbol=spec.symbol,
+            client_order_id=client_id,
+            side=side,
+            type=otype,
+            orig_type=otype,
+            time_in_force=tif,
+            price=price,
+            orig_qty=qty,
+            reduce_only=reduce_only,
+            time_ms=t,
+            update_ms=t,
         )
         with self.store.tx():
             acc.used_client_ids.add(client_id)
@@ -433,9 +509,12 @@ class Engine:
         else:
             crosses = order.price >= ask if order.side == "BUY" else order.price <= bid
             if crosses and order.time_in_force == "GTX":
-                raise ApiError(-5022, "Due to the order could not be executed as maker, the "
-                                      "Post Only order will be rejected. The order will not be "
-                                      "recorded in the order history")
+                raise ApiError(
+                    -5022,
+                    "Due to the order could not be executed as maker, the "
+                    "Post Only order will be rejected. The order will not be "
+                    "recorded in the order history",
+                )
             if crosses:
                 self._fill(acc, order, order.orig_qty, touch, maker=False, t=t)
             elif order.time_in_force in ("IOC", "FOK"):
@@ -481,8 +560,11 @@ class Engine:
         if otype in ("STOP", "TAKE_PROFIT"):
             price = p.decimal("price", required=True)
             spec.check_price(price)
-        ref = (self.market.mark(spec.symbol, t) if working == "MARK_PRICE"
-               else self.market.last(spec.symbol, t))
+        ref = (
+            self.market.mark(spec.symbol, t)
+            if working == "MARK_PRICE"
+            else self.market.last(spec.symbol, t)
+        )
         trigger = Decimal(0)
         callback = activate = None
         extreme = None
@@ -504,17 +586,33 @@ class Engine:
                 raise ApiError(-2021, "Order would immediately trigger.")
         notional_ref = price or trigger or activate or ref
         if not (reduce_only or close_position) and qty * notional_ref < spec.min_notional:
-            raise ApiError(-4164, f"Order's notional must be no smaller than "
-                                  f"{spec.min_notional} (unless you choose reduce only).")
+            raise ApiError(
+                -4164,
+                f"Order's notional must be no smaller than "
+                f"{spec.min_notional} (unless you choose reduce only).",
+            )
         client_id = self._client_id(acc, p.str("clientAlgoId"), algo=True)
         self._algo_id += 1
         algo = AlgoOrder(
-            algo_id=self._algo_id, account_id=acc.id, symbol=spec.symbol,
-            client_algo_id=client_id, order_type=otype, side=side, time_in_force=tif,
-            quantity=qty, trigger_price=trigger, price=price, working_type=working,
-            close_position=close_position, price_protect=p.bool("priceProtect"),
-            reduce_only=reduce_only, activate_price=activate, callback_rate=callback,
-            extreme=extreme, create_ms=t, update_ms=t,
+            algo_id=self._algo_id,
+            account_id=acc.id,
+            symbol=spec.symbol,
+            client_algo_id=client_id,
+            order_type=otype,
+            side=side,
+            time_in_force=tif,
+            quantity=qty,
+            trigger_price=trigger,
+            price=price,
+            working_type=working,
+            close_position=close_position,
+            price_protect=p.bool("priceProtect"),
+            reduce_only=reduce_only,
+            activate_price=activate,
+            callback_rate=callback,
+            extreme=extreme,
+            create_ms=t,
+            update_ms=t,
         )
         with self.store.tx():
             acc.used_algo_ids.add(client_id)
@@ -527,8 +625,9 @@ class Engine:
         algo_id = p.int("algoId")
         client_id = p.str("clientAlgoId")
         if algo_id is None and client_id is None:
-            raise ApiError(-1102, "Param 'clientAlgoId' or 'algoId' must be sent, but both were "
-                                  "empty/null!")
+            raise ApiError(
+                -1102, "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!"
+            )
         for algo in acc.open_algos.values():
             if algo.algo_id == algo_id or (algo_id is None and algo.client_algo_id == client_id):
                 return algo
@@ -538,11 +637,15 @@ class Engine:
         algo = self._find_algo(acc, p)
         if algo is None:
             raise unknown_order()
-        actual = (self.store.find_order(acc.id, order_id=algo.actual_order_id)
-                  if algo.actual_order_id else None)
+        actual = (
+            self.store.find_order(acc.id, order_id=algo.actual_order_id)
+            if algo.actual_order_id
+            else None
+        )
         doc = algo_json(algo, actual)
-        doc["executedQty"] = SYMBOLS[algo.symbol].fmt_qty(actual.executed_qty if actual
-                                                         else Decimal(0))
+        doc["executedQty"] = SYMBOLS[algo.symbol].fmt_qty(
+            actual.executed_qty if actual else Decimal(0)
+        )
         return doc
 
     def cancel_algo(self, acc: Account, p: Params) -> dict[str, Any]:
@@ -550,8 +653,12 @@ class Engine:
         if algo is None or not algo.is_open:
             raise cancel_rejected()
         self._close_algo(acc, algo, "CANCELED", self.clock.now_ms())
-        return {"algoId": algo.algo_id, "clientAlgoId": algo.client_algo_id, "code": "200",
-                "msg": "success"}
+        return {
+            "algoId": algo.algo_id,
+            "clientAlgoId": algo.client_algo_id,
+            "code": "200",
+            "msg": "success",
+        }
 
     def _close_algo(self, acc: Account, algo: AlgoOrder, status: str, t: int) -> None:
         algo.algo_status = status
@@ -564,14 +671,23 @@ class Engine:
         symbol = p.str("symbol")
         if symbol:
             get_spec(symbol)
-        return [algo_json(a) for a in sorted(acc.open_algos.values(), key=lambda a: a.algo_id)
-                if not symbol or a.symbol == symbol]
+        return [
+            algo_json(a)
+            for a in sorted(acc.open_algos.values(), key=lambda a: a.algo_id)
+            if not symbol or a.symbol == symbol
+        ]
 
     def all_algos(self, acc: Account, p: Params) -> list[dict[str, Any]]:
         symbol = get_spec(p.str("symbol")).symbol
         docs = self.store.list_orders(
-            "algo_orders", "algo_id", acc.id, symbol, from_id=p.int("algoId"),
-            start=p.int("startTime"), end=p.int("endTime"), limit=p.limit(500, 1000),
+            "algo_orders",
+            "algo_id",
+            acc.id,
+            symbol,
+            from_id=p.int("algoId"),
+            start=p.int("startTime"),
+            end=p.int("endTime"),
+            limit=p.limit(500, 1000),
         )
         return [algo_json(AlgoOrder.from_doc(d)) for d in docs]
 
@@ -587,11 +703,14 @@ class Engine:
         order_id = p.int("orderId")
         client_id = p.str("origClientOrderId")
         if order_id is None and client_id is None:
-            raise ApiError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but "
-                                  "both were empty/null!")
+            raise ApiError(
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            )
         for order in acc.open_orders.values():
-            if order.order_id == order_id or (order_id is None
-                                              and order.client_order_id == client_id):
+            if order.order_id == order_id or (
+                order_id is None and order.client_order_id == client_id
+            ):
                 return order if order.symbol == symbol else None
         found = self.store.find_order(acc.id, order_id=order_id, client_id=client_id)
         return found if found and found.symbol == symbol else None
@@ -629,22 +748,36 @@ class Engine:
         symbol = p.str("symbol")
         if symbol:
             get_spec(symbol)
-        return [order_json(o) for o in sorted(acc.open_orders.values(), key=lambda o: o.order_id)
-                if not symbol or o.symbol == symbol]
+        return [
+            order_json(o)
+            for o in sorted(acc.open_orders.values(), key=lambda o: o.order_id)
+            if not symbol or o.symbol == symbol
+        ]
 
     def all_orders(self, acc: Account, p: Params) -> list[dict[str, Any]]:
         symbol = get_spec(p.str("symbol")).symbol
         docs = self.store.list_orders(
-            "orders", "order_id", acc.id, symbol, from_id=p.int("orderId"),
-            start=p.int("startTime"), end=p.int("endTime"), limit=p.limit(500, 1000),
+            "orders",
+            "order_id",
+            acc.id,
+            symbol,
+            from_id=p.int("orderId"),
+            start=p.int("startTime"),
+            end=p.int("endTime"),
+            limit=p.limit(500, 1000),
         )
         return [order_json(Order.from_doc(d)) for d in docs]
 
     def user_trades(self, acc: Account, p: Params) -> list[dict[str, Any]]:
         symbol = get_spec(p.str("symbol")).symbol
         return self.store.list_trades(
-            acc.id, symbol, from_id=p.int("fromId"), start=p.int("startTime"),
-            end=p.int("endTime"), limit=p.limit(500, 1000), order_id=p.int("orderId"),
+            acc.id,
+            symbol,
+            from_id=p.int("fromId"),
+            start=p.int("startTime"),
+            end=p.int("endTime"),
+            limit=p.limit(500, 1000),
+            order_id=p.int("orderId"),
         )
 
     # --- settings ----------------------------------------------------------------------------
@@ -655,15 +788,21 @@ class Engine:
             raise ApiError(-4028, f"Leverage {leverage} is not valid")
         setting = self._setting(acc, spec.symbol)
         pos = acc.positions.get(spec.symbol)
-        if pos and pos.amt != 0 and abs(pos.amt) * self.market.mark(
-                spec.symbol, self.clock.now_ms()) > brackets.max_notional(spec.symbol, leverage):
+        if (
+            pos
+            and pos.amt != 0
+            and abs(pos.amt) * self.market.mark(spec.symbol, self.clock.now_ms())
+            > brackets.max_notional(spec.symbol, leverage)
+        ):
             raise ApiError(-2027, "Exceeded the maximum allowable position at current leverage.")
         setting.leverage = leverage
         with self.store.tx():
             self.store.put_setting(acc.id, spec.symbol, setting)
-        return {"leverage": leverage,
-                "maxNotionalValue": str(brackets.max_notional(spec.symbol, leverage)),
-                "symbol": spec.symbol}
+        return {
+            "leverage": leverage,
+            "maxNotionalValue": str(brackets.max_notional(spec.symbol, leverage)),
+            "symbol": spec.symbol,
+        }
 
     def change_margin_type(self, acc: Account, p: Params) -> dict[str, Any]:
         spec = get_spec(p.str("symbol"))
@@ -711,8 +850,7 @@ class Engine:
         deadline = self.listen_deadlines.get(key)
         # A key from before a restart lives a full TTL from the first look.
         if deadline is None and any(a.listen_key == key for a in self.accounts.values()):
-            deadline = self.listen_deadlines[key] = (time.monotonic()
-                                                     + self.config.listen_key_ttl)
+            deadline = self.listen_deadlines[key] = time.monotonic() + self.config.listen_key_ttl
         return deadline is not None and time.monotonic() < deadline
 
     def account_for_listen_key(self, key: str) -> Account | None:
@@ -729,24 +867,26 @@ class Engine:
         for symbol in SYMBOLS:
             setting = self._setting(acc, symbol)
             s = risk.symbols.get(symbol)
-            positions.append({
-                "symbol": symbol,
-                "initialMargin": money_str(s.position_im + s.order_im if s else Decimal(0)),
-                "maintMargin": money_str(s.maint if s else Decimal(0)),
-                "unrealizedProfit": money_str(s.unrealized if s else Decimal(0)),
-                "positionInitialMargin": money_str(s.position_im if s else Decimal(0)),
-                "openOrderInitialMargin": money_str(s.order_im if s else Decimal(0)),
-                "leverage": str(setting.leverage),
-                "isolated": setting.margin_type == "ISOLATED",
-                "entryPrice": money_str(s.entry if s else Decimal(0)),
-                "breakEvenPrice": money_str(self._break_even(s) if s else Decimal(0)),
-                "maxNotional": str(brackets.max_notional(symbol, setting.leverage)),
-                "bidNotional": "0",
-                "askNotional": "0",
-                "positionSide": "BOTH",
-                "positionAmt": SYMBOLS[symbol].fmt_qty(s.amt if s else Decimal(0)),
-                "updateTime": s.update_ms if s else 0,
-            })
+            positions.append(
+                {
+                    "symbol": symbol,
+                    "initialMargin": money_str(s.position_im + s.order_im if s else Decimal(0)),
+                    "maintMargin": money_str(s.maint if s else Decimal(0)),
+                    "unrealizedProfit": money_str(s.unrealized if s else Decimal(0)),
+                    "positionInitialMargin": money_str(s.position_im if s else Decimal(0)),
+                    "openOrderInitialMargin": money_str(s.order_im if s else Decimal(0)),
+                    "leverage": str(setting.leverage),
+                    "isolated": setting.margin_type == "ISOLATED",
+                    "entryPrice": money_str(s.entry if s else Decimal(0)),
+                    "breakEvenPrice": money_str(self._break_even(s) if s else Decimal(0)),
+                    "maxNotional": str(brackets.max_notional(symbol, setting.leverage)),
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                    "positionSide": "BOTH",
+                    "positionAmt": SYMBOLS[symbol].fmt_qty(s.amt if s else Decimal(0)),
+                    "updateTime": s.update_ms if s else 0,
+                }
+            )
         asset = self._asset(acc, risk)
         return {
             "feeTier": 0,
@@ -794,17 +934,19 @@ class Engine:
     def balance_v3(self, acc: Account) -> list[dict[str, Any]]:
         risk = self.risk(acc, self.clock.now_ms())
         asset = self._asset(acc, risk)
-        return [{
-            "accountAlias": f"paper{acc.id}",
-            "asset": "USDT",
-            "balance": asset["walletBalance"],
-            "crossWalletBalance": asset["crossWalletBalance"],
-            "crossUnPnl": asset["crossUnPnl"],
-            "availableBalance": asset["availableBalance"],
-            "maxWithdrawAmount": asset["maxWithdrawAmount"],
-            "marginAvailable": True,
-            "updateTime": acc.update_ms,
-        }]
+        return [
+            {
+                "accountAlias": f"paper{acc.id}",
+                "asset": "USDT",
+                "balance": asset["walletBalance"],
+                "crossWalletBalance": asset["crossWalletBalance"],
+                "crossUnPnl": asset["crossUnPnl"],
+                "availableBalance": asset["availableBalance"],
+                "maxWithdrawAmount": asset["maxWithdrawAmount"],
+                "marginAvailable": True,
+                "updateTime": acc.update_ms,
+            }
+        ]
 
     def _break_even(self, s: SymbolRisk) -> Decimal:
         # Entry moved by the taker fee paid to open and to close (an approximation of Binance's).
@@ -830,28 +972,30 @@ class Engine:
             )
             liq = self.liquidation_price(name, s.amt, s.entry, other)
             spec = SYMBOLS[name]
-            rows.append({
-                "symbol": name,
-                "positionSide": "BOTH",
-                "positionAmt": spec.fmt_qty(s.amt),
-                "entryPrice": money_str(s.entry),
-                "breakEvenPrice": money_str(self._break_even(s)),
-                "markPrice": money_str(s.mark),
-                "unRealizedProfit": money_str(s.unrealized),
-                "liquidationPrice": money_str(liq),
-                "isolatedMargin": "0",
-                "notional": money_str(s.amt * s.mark),
-                "marginAsset": "USDT",
-                "isolatedWallet": "0",
-                "initialMargin": money_str(s.position_im + s.order_im),
-                "maintMargin": money_str(s.maint),
-                "positionInitialMargin": money_str(s.position_im),
-                "openOrderInitialMargin": money_str(s.order_im),
-                "adl": 0,
-                "bidNotional": "0",
-                "askNotional": "0",
-                "updateTime": s.update_ms,
-            })
+            rows.append(
+                {
+                    "symbol": name,
+                    "positionSide": "BOTH",
+                    "positionAmt": spec.fmt_qty(s.amt),
+                    "entryPrice": money_str(s.entry),
+                    "breakEvenPrice": money_str(self._break_even(s)),
+                    "markPrice": money_str(s.mark),
+                    "unRealizedProfit": money_str(s.unrealized),
+                    "liquidationPrice": money_str(liq),
+                    "isolatedMargin": "0",
+                    "notional": money_str(s.amt * s.mark),
+                    "marginAsset": "USDT",
+                    "isolatedWallet": "0",
+                    "initialMargin": money_str(s.position_im + s.order_im),
+                    "maintMargin": money_str(s.maint),
+                    "positionInitialMargin": money_str(s.position_im),
+                    "openOrderInitialMargin": money_str(s.order_im),
+                    "adl": 0,
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                    "updateTime": s.update_ms,
+                }
+            )
         return rows
 
     def income(self, acc: Account, p: Params) -> list[dict[str, Any]]:
@@ -871,8 +1015,15 @@ class Engine:
             start = end - SEVEN_DAYS_MS  # type: ignore[operator]
         elif end is None:
             end = max(now, start)
-        return self.store.list_income(acc.id, symbol=symbol, income_type=kind, start=start,
-                                      end=end, limit=limit, offset=(page - 1) * limit)
+        return self.store.list_income(
+            acc.id,
+            symbol=symbol,
+            income_type=kind,
+            start=start,
+            end=end,
+            limit=limit,
+            offset=(page - 1) * limit,
+        )
 
     # --- the clock: resting orders, triggers, funding, liquidation -----------------------------
     def tick(self) -> None:
@@ -934,8 +1085,9 @@ class Engine:
                 order.status = "EXPIRED"  # a reduce-only remainder past the position
             self.store.put_order(order)
 
-    def _evaluate_algo(self, acc: Account, algo: AlgoOrder, last: Decimal, mark: Decimal,
-                       t: int) -> None:
+    def _evaluate_algo(
+        self, acc: Account, algo: AlgoOrder, last: Decimal, mark: Decimal, t: int
+    ) -> None:
         ref = mark if algo.working_type == "MARK_PRICE" else last
         if algo.order_type == "TRAILING_STOP_MARKET":
             if not self._trail(algo, ref, t):
@@ -979,20 +1131,35 @@ class Engine:
         market = algo.order_type.endswith("MARKET")
         bid, ask = self.market.bid_ask(algo.symbol, t)
         try:
-            self._check_margin(acc, symbol=algo.symbol, side=algo.side, qty=qty,
-                               price=ask if algo.side == "BUY" else bid, t=t)
+            self._check_margin(
+                acc,
+                symbol=algo.symbol,
+                side=algo.side,
+                qty=qty,
+                price=ask if algo.side == "BUY" else bid,
+                t=t,
+            )
         except ApiError:
             self._close_algo(acc, algo, "REJECTED", t)
             return
         order = Order(
-            order_id=self._next_order_id(), account_id=acc.id, symbol=algo.symbol,
-            client_order_id=algo.client_algo_id, side=algo.side,
-            type="MARKET" if market else "LIMIT", orig_type=algo.order_type,
+            order_id=self._next_order_id(),
+            account_id=acc.id,
+            symbol=algo.symbol,
+            client_order_id=algo.client_algo_id,
+            side=algo.side,
+            type="MARKET" if market else "LIMIT",
+            orig_type=algo.order_type,
             time_in_force=algo.time_in_force if not market else "GTC",
-            price=algo.price, orig_qty=qty, stop_price=algo.trigger_price,
-            reduce_only=algo.reduce_only, close_position=algo.close_position,
-            working_type=algo.working_type, price_protect=algo.price_protect,
-            time_ms=t, update_ms=t,
+            price=algo.price,
+            orig_qty=qty,
+            stop_price=algo.trigger_price,
+            reduce_only=algo.reduce_only,
+            close_position=algo.close_position,
+            working_type=algo.working_type,
+            price_protect=algo.price_protect,
+            time_ms=t,
+            update_ms=t,
         )
         algo.actual_order_id = order.order_id
         algo.algo_status = "FINISHED" if market else "TRIGGERED"
@@ -1035,10 +1202,18 @@ class Engine:
                 if s.amt == 0:
                     continue
                 order = Order(
-                    order_id=self._next_order_id(), account_id=acc.id, symbol=symbol,
-                    client_order_id=f"autoclose-{t}", side="SELL" if s.amt > 0 else "BUY",
-                    type="LIQUIDATION", orig_type="LIQUIDATION", time_in_force="IOC",
-                    price=s.mark, orig_qty=abs(s.amt), time_ms=t, update_ms=t,
+                    order_id=self._next_order_id(),
+                    account_id=acc.id,
+                    symbol=symbol,
+                    client_order_id=f"autoclose-{t}",
+                    side="SELL" if s.amt > 0 else "BUY",
+                    type="LIQUIDATION",
+                    orig_type="LIQUIDATION",
+                    time_in_force="IOC",
+                    price=s.mark,
+                    orig_qty=abs(s.amt),
+                    time_ms=t,
+                    update_ms=t,
                 )
                 self._fill(acc, order, abs(s.amt), s.mark, maker=False, t=t)
                 self.store.put_order(order)
@@ -1055,8 +1230,12 @@ class Engine:
         with self.store.tx():
             self.store.meta_set("price_shifts", _json(self.market.shifts_doc()))
         self.tick()
-        return {"symbol": symbol, "price": spec.fmt_price(self.market.last(symbol, t)),
-                "markPrice": spec.fmt_price(self.market.mark(symbol, t)), "time": t}
+        return {
+            "symbol": symbol,
+            "price": spec.fmt_price(self.market.last(symbol, t)),
+            "markPrice": spec.fmt_price(self.market.mark(symbol, t)),
+            "time": t,
+        }
 
 
 def _would_trigger(otype: str, side: str, trigger: Decimal, ref: Decimal) -> bool:

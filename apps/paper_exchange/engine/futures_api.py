@@ -69,17 +69,20 @@ def change_multi_assets_mode(engine: Engine, acc: Account, p: Params) -> dict[st
     if p.str("multiAssetsMargin") is None:
         raise missing("multiAssetsMargin")
     if not p.bool("multiAssetsMargin"):
-        raise ApiError(-4171, "Adjusted Multi-Assets mode is same as user's current "
-                              "Multi-Assets mode.")
+        raise ApiError(
+            -4171, "Adjusted Multi-Assets mode is same as user's current Multi-Assets mode."
+        )
     raise bad_param("multiAssetsMargin")
 
 
 def commission_rate(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     spec = get_spec(p.str("symbol"))
-    return {"symbol": spec.symbol,
-            "makerCommissionRate": f"{engine.config.maker_fee:f}",
-            "takerCommissionRate": f"{engine.config.taker_fee:f}",
-            "rpiCommissionRate": "0"}
+    return {
+        "symbol": spec.symbol,
+        "makerCommissionRate": f"{engine.config.maker_fee:f}",
+        "takerCommissionRate": f"{engine.config.taker_fee:f}",
+        "rpiCommissionRate": "0",
+    }
 
 
 def symbol_config(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
@@ -88,20 +91,29 @@ def symbol_config(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any
     rows = []
     for name in names:
         setting = engine._setting(acc, name)
-        rows.append({
-            "symbol": name,
-            "marginType": setting.margin_type,
-            "isAutoAddMargin": "false",  # a string in Binance's answer
-            "leverage": setting.leverage,
-            "maxNotionalValue": str(brackets.max_notional(name, setting.leverage)),
-        })
+        rows.append(
+            {
+                "symbol": name,
+                "marginType": setting.margin_type,
+                "isAutoAddMargin": "false",  # a string in Binance's answer
+                "leverage": setting.leverage,
+                "maxNotionalValue": str(brackets.max_notional(name, setting.leverage)),
+            }
+        )
     return rows
 
 
 def account_config(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
-    return {"feeTier": 0, "canTrade": True, "canDeposit": True, "canWithdraw": True,
-            "dualSidePosition": False, "updateTime": 0, "multiAssetsMargin": False,
-            "tradeGroupId": -1}
+    return {
+        "feeTier": 0,
+        "canTrade": True,
+        "canDeposit": True,
+        "canWithdraw": True,
+        "dualSidePosition": False,
+        "updateTime": 0,
+        "multiAssetsMargin": False,
+        "tradeGroupId": -1,
+    }
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -135,20 +147,27 @@ def modify_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     if qty == order.orig_qty and price == order.price:
         raise ApiError(-5027, "No need to modify the order.")
     if not order.reduce_only and qty * price < spec.min_notional:
-        raise ApiError(-4164, f"Order's notional must be no smaller than {spec.min_notional} "
-                              "(unless you choose reduce only).")
+        raise ApiError(
+            -4164,
+            f"Order's notional must be no smaller than {spec.min_notional} "
+            "(unless you choose reduce only).",
+        )
     t = engine.clock.now_ms()
     if order.time_in_force == "GTX":
         bid, ask = engine.market.bid_ask(spec.symbol, t)
         if (price >= ask) if order.side == "BUY" else (price <= bid):
-            raise ApiError(-5022, "Due to the order could not be executed as maker, the Post "
-                                  "Only order will be rejected. The order will not be recorded "
-                                  "in the order history")
+            raise ApiError(
+                -5022,
+                "Due to the order could not be executed as maker, the Post "
+                "Only order will be rejected. The order will not be recorded "
+                "in the order history",
+            )
     acc.open_orders.pop(order.order_id)
     try:
         if not order.reduce_only:
-            engine._check_margin(acc, symbol=spec.symbol, side=order.side, qty=qty,
-                                 price=price, t=t)
+            engine._check_margin(
+                acc, symbol=spec.symbol, side=order.side, qty=qty, price=price, t=t
+            )
     except ApiError:
         acc.open_orders[order.order_id] = order
         raise
@@ -174,8 +193,9 @@ def _batch_list(p: Params, name: str, maximum: int, error: ApiError) -> list[Any
 def _each_in_batch(p: Params, run: Callable[[Params], dict[str, Any]]) -> list[dict[str, Any]]:
     """Up to 5 orders from the JSON list `batchOrders`, each run on its own; the answer lists
     each result or its error, in the order sent."""
-    items = _batch_list(p, "batchOrders", MAX_BATCH_PLACE,
-                        ApiError(-4082, "Invalid number of batch place orders."))
+    items = _batch_list(
+        p, "batchOrders", MAX_BATCH_PLACE, ApiError(-4082, "Invalid number of batch place orders.")
+    )
     out: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, dict):
@@ -203,17 +223,25 @@ def cancel_batch(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]
     spec = get_spec(p.str("symbol"))
     # Binance reads these two names case-insensitively; ccxt sends them in lower case.
     by_id = next((n for n in ("orderIdList", "orderidlist") if p.str(n) is not None), None)
-    by_client = next((n for n in ("origClientOrderIdList", "origclientorderidlist")
-                      if p.str(n) is not None), None)
+    by_client = next(
+        (n for n in ("origClientOrderIdList", "origclientorderidlist") if p.str(n) is not None),
+        None,
+    )
     if by_id:
-        keys = [("orderId", str(v)) for v in _batch_list(p, by_id, MAX_BATCH_CANCEL,
-                                                          bad_param(by_id))]
+        keys = [
+            ("orderId", str(v)) for v in _batch_list(p, by_id, MAX_BATCH_CANCEL, bad_param(by_id))
+        ]
     elif by_client:
-        keys = [("origClientOrderId", str(v)) for v in _batch_list(
-            p, by_client, MAX_BATCH_CANCEL, bad_param(by_client))]
+        keys = [
+            ("origClientOrderId", str(v))
+            for v in _batch_list(p, by_client, MAX_BATCH_CANCEL, bad_param(by_client))
+        ]
     else:
-        raise ApiError(-1102, "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but "
-                              "both were empty/null!")
+        raise ApiError(
+            -1102,
+            "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but "
+            "both were empty/null!",
+        )
     out: list[dict[str, Any]] = []
     for key, value in keys:
         order = engine._find_order(acc, Params([(key, value)]), spec.symbol)
@@ -244,47 +272,54 @@ def position_risk_v2(engine: Engine, acc: Account, p: Params) -> list[dict[str, 
         setting = engine._setting(acc, name)
         row = live.get(name)
         zero = money_str(Decimal(0))
-        rows.append({
-            "symbol": name,
-            "positionAmt": row["positionAmt"] if row else spec.fmt_qty(Decimal(0)),
-            "entryPrice": row["entryPrice"] if row else zero,
-            "breakEvenPrice": row["breakEvenPrice"] if row else zero,
-            "markPrice": row["markPrice"] if row else money_str(engine.market.mark(name, t)),
-            "unRealizedProfit": row["unRealizedProfit"] if row else zero,
-            "liquidationPrice": row["liquidationPrice"] if row else zero,
-            "leverage": str(setting.leverage),
-            "maxNotionalValue": str(brackets.max_notional(name, setting.leverage)),
-            "marginType": "isolated" if setting.margin_type == "ISOLATED" else "cross",
-            "isolatedMargin": zero,
-            "isAutoAddMargin": "false",
-            "positionSide": "BOTH",
-            "notional": row["notional"] if row else zero,
-            "isolatedWallet": "0",
-            "updateTime": row["updateTime"] if row else 0,
-        })
+        rows.append(
+            {
+                "symbol": name,
+                "positionAmt": row["positionAmt"] if row else spec.fmt_qty(Decimal(0)),
+                "entryPrice": row["entryPrice"] if row else zero,
+                "breakEvenPrice": row["breakEvenPrice"] if row else zero,
+                "markPrice": row["markPrice"] if row else money_str(engine.market.mark(name, t)),
+                "unRealizedProfit": row["unRealizedProfit"] if row else zero,
+                "liquidationPrice": row["liquidationPrice"] if row else zero,
+                "leverage": str(setting.leverage),
+                "maxNotionalValue": str(brackets.max_notional(name, setting.leverage)),
+                "marginType": "isolated" if setting.margin_type == "ISOLATED" else "cross",
+                "isolatedMargin": zero,
+                "isAutoAddMargin": "false",
+                "positionSide": "BOTH",
+                "notional": row["notional"] if row else zero,
+                "isolatedWallet": "0",
+                "updateTime": row["updateTime"] if row else 0,
+            }
+        )
     return rows
 
 
 def account_v3(engine: Engine, acc: Account) -> dict[str, Any]:
     """v3: totals, assets, and positions only for symbols with a position or open orders."""
     v2 = engine.account_v2(acc)
-    totals = {k: v for k, v in v2.items() if k.startswith("total")
-              or k in ("availableBalance", "maxWithdrawAmount")}
+    totals = {
+        k: v
+        for k, v in v2.items()
+        if k.startswith("total") or k in ("availableBalance", "maxWithdrawAmount")
+    }
     assets = [{k: v for k, v in a.items() if k != "marginAvailable"} for a in v2["assets"]]
     risk = engine.risk(acc, engine.clock.now_ms())
     positions = []
     for name in sorted(risk.symbols):
         s = risk.symbols[name]
-        positions.append({
-            "symbol": name,
-            "positionSide": "BOTH",
-            "positionAmt": SYMBOLS[name].fmt_qty(s.amt),
-            "unrealizedProfit": money_str(s.unrealized),
-            "isolatedMargin": money_str(Decimal(0)),
-            "notional": money_str(s.amt * s.mark),
-            "isolatedWallet": "0",
-            "initialMargin": money_str(s.position_im + s.order_im),
-            "maintMargin": money_str(s.maint),
-            "updateTime": s.update_ms,
-        })
+        positions.append(
+            {
+                "symbol": name,
+                "positionSide": "BOTH",
+                "positionAmt": SYMBOLS[name].fmt_qty(s.amt),
+                "unrealizedProfit": money_str(s.unrealized),
+                "isolatedMargin": money_str(Decimal(0)),
+                "notional": money_str(s.amt * s.mark),
+                "isolatedWallet": "0",
+                "initialMargin": money_str(s.position_im + s.order_im),
+                "maintMargin": money_str(s.maint),
+                "updateTime": s.update_ms,
+            }
+        )
     return {**totals, "assets": assets, "positions": positions}

@@ -24,8 +24,19 @@ if TYPE_CHECKING:
     from .exchange import Engine
 
 INTERVALS_MS = {
-    "1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240,
-    "6h": 360, "8h": 480, "12h": 720, "1d": 1440, "3d": 4320,
+    "1m": 1,
+    "3m": 3,
+    "5m": 5,
+    "15m": 15,
+    "30m": 30,
+    "1h": 60,
+    "2h": 120,
+    "4h": 240,
+    "6h": 360,
+    "8h": 480,
+    "12h": 720,
+    "1d": 1440,
+    "3d": 4320,
 }
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 DAY_MS = 86_400_000
@@ -58,14 +69,21 @@ def candles(engine: Engine, p: Params, symbol: str) -> list[Candle]:
         first = max(last - (limit - 1) * size, floor)
     out: list[Candle] = []
     for open_ms in range(first, last + 1, size):
-        bars = [market.bar(symbol, m, now) for m in range(
-            open_ms // MINUTE_MS, min(open_ms + size, now + 1) // MINUTE_MS + 1)
-            if m * MINUTE_MS <= now and m * MINUTE_MS < open_ms + size]
+        bars = [
+            market.bar(symbol, m, now)
+            for m in range(open_ms // MINUTE_MS, min(open_ms + size, now + 1) // MINUTE_MS + 1)
+            if m * MINUTE_MS <= now and m * MINUTE_MS < open_ms + size
+        ]
         if not bars:
             continue
-        merged = Bar(open_ms=open_ms, open=bars[0].open, high=max(b.high for b in bars),
-                     low=min(b.low for b in bars), close=bars[-1].close,
-                     volume=sum((b.volume for b in bars), Decimal(0)))
+        merged = Bar(
+            open_ms=open_ms,
+            open=bars[0].open,
+            high=max(b.high for b in bars),
+            low=min(b.low for b in bars),
+            close=bars[-1].close,
+            volume=sum((b.volume for b in bars), Decimal(0)),
+        )
         out.append(Candle(open_ms, open_ms + size - 1, merged))
     return out
 
@@ -75,9 +93,13 @@ def klines(engine: Engine, p: Params) -> list[list[object]]:
     return [c.bar.row(spec, c.close_ms) for c in candles(engine, p, spec.symbol)]
 
 
-def _derived_klines(engine: Engine, p: Params, param: str,
-                    value: Callable[[SymbolSpec, Decimal, int], Decimal],
-                    fmt: Callable[[SymbolSpec, Decimal], str]) -> list[list[object]]:
+def _derived_klines(
+    engine: Engine,
+    p: Params,
+    param: str,
+    value: Callable[[SymbolSpec, Decimal, int], Decimal],
+    fmt: Callable[[SymbolSpec, Decimal], str],
+) -> list[list[object]]:
     """Klines of a price derived from the last price at each bar's open and close instants
     (mark = last x (1 + premium), index = last x (1 + premium / 2)): the premium is a slow
     wave, so a bar's extremes are the last price's extremes under the premium of its ends."""
@@ -89,8 +111,22 @@ def _derived_klines(engine: Engine, p: Params, param: str,
         o, cl = value(spec, c.bar.open, c.open_ms), value(spec, c.bar.close, end)
         hi = max(value(spec, c.bar.high, c.open_ms), value(spec, c.bar.high, end), o, cl)
         lo = min(value(spec, c.bar.low, c.open_ms), value(spec, c.bar.low, end), o, cl)
-        rows.append([c.open_ms, fmt(spec, o), fmt(spec, hi), fmt(spec, lo), fmt(spec, cl), "0",
-                     c.close_ms, "0", max(1, (end - c.open_ms) // 1000 + 1), "0", "0", "0"])
+        rows.append(
+            [
+                c.open_ms,
+                fmt(spec, o),
+                fmt(spec, hi),
+                fmt(spec, lo),
+                fmt(spec, cl),
+                "0",
+                c.close_ms,
+                "0",
+                max(1, (end - c.open_ms) // 1000 + 1),
+                "0",
+                "0",
+                "0",
+            ]
+        )
     return rows
 
 
@@ -139,8 +175,7 @@ def ticker_24hr(engine: Engine, p: Params) -> Any:
     def one(symbol: str) -> dict[str, Any]:
         spec = SYMBOLS[symbol]
         start = max(now - DAY_MS, market.genesis_ms)
-        bars = [market.bar(symbol, m, now)
-                for m in range(start // MINUTE_MS, now // MINUTE_MS + 1)]
+        bars = [market.bar(symbol, m, now) for m in range(start // MINUTE_MS, now // MINUTE_MS + 1)]
         open_ = market.last(symbol, start)
         last = market.last(symbol, now)
         volume = sum((b.volume for b in bars), Decimal(0))
@@ -181,9 +216,15 @@ def book_ticker(engine: Engine, p: Params) -> Any:
         spec = SYMBOLS[symbol]
         bid, ask = engine.market.bid_ask(symbol, now)
         qty = spec.fmt_qty(_level_qty(spec))
-        return {"symbol": symbol, "bidPrice": spec.fmt_price(bid), "bidQty": qty,
-                "askPrice": spec.fmt_price(ask), "askQty": qty, "time": now,
-                "lastUpdateId": now}
+        return {
+            "symbol": symbol,
+            "bidPrice": spec.fmt_price(bid),
+            "bidQty": qty,
+            "askPrice": spec.fmt_price(ask),
+            "askQty": qty,
+            "time": now,
+            "lastUpdateId": now,
+        }
 
     return _one_or_all(p, one)
 
@@ -225,17 +266,30 @@ def funding_rate_history(engine: Engine, p: Params) -> list[dict[str, Any]]:
         else:
             times = list(range(first_mark, last_mark + 1, FUNDING_INTERVAL_MS))[-limit:]
         spec = SYMBOLS[symbol]
-        rows += [{"symbol": symbol, "fundingRate": f"{market.funding_rate(symbol, t):.8f}",
-                  "fundingTime": t, "markPrice": spec.fmt_price(market.mark(symbol, t))}
-                 for t in times]
+        rows += [
+            {
+                "symbol": symbol,
+                "fundingRate": f"{market.funding_rate(symbol, t):.8f}",
+                "fundingTime": t,
+                "markPrice": spec.fmt_price(market.mark(symbol, t)),
+            }
+            for t in times
+        ]
     rows.sort(key=lambda r: (r["fundingTime"], r["symbol"]))
     return rows[:limit] if start is not None else rows[-limit:]
 
 
 def funding_info(engine: Engine, p: Params) -> list[dict[str, Any]]:
-    return [{"symbol": s, "adjustedFundingRateCap": f"{FUNDING_RATE_CAP:.8f}",
-             "adjustedFundingRateFloor": f"{-FUNDING_RATE_CAP:.8f}", "fundingIntervalHours": 8,
-             "disclaimer": False} for s in SYMBOLS]
+    return [
+        {
+            "symbol": s,
+            "adjustedFundingRateCap": f"{FUNDING_RATE_CAP:.8f}",
+            "adjustedFundingRateFloor": f"{-FUNDING_RATE_CAP:.8f}",
+            "fundingIntervalHours": 8,
+            "disclaimer": False,
+        }
+        for s in SYMBOLS
+    ]
 
 
 def open_interest(engine: Engine, p: Params) -> dict[str, Any]:
@@ -247,8 +301,11 @@ def open_interest(engine: Engine, p: Params) -> dict[str, Any]:
         pos = acc.positions.get(spec.symbol)
         if pos and pos.amt > 0:
             total += pos.amt
-    return {"symbol": spec.symbol, "openInterest": spec.fmt_qty(total),
-            "time": engine.clock.now_ms()}
+    return {
+        "symbol": spec.symbol,
+        "openInterest": spec.fmt_qty(total),
+        "time": engine.clock.now_ms(),
+    }
 
 
 # --- the public tape: one trade per 5-second point of the path -------------------------------
@@ -258,8 +315,9 @@ def _tape_qty(engine: Engine, spec: SymbolSpec, t: int) -> Decimal:
     return max(share.quantize(spec.step_size), spec.step_size)
 
 
-def _tape(engine: Engine, spec: SymbolSpec, ids: range) -> list[tuple[int, int, Decimal,
-                                                                    Decimal, bool]]:
+def _tape(
+    engine: Engine, spec: SymbolSpec, ids: range
+) -> list[tuple[int, int, Decimal, Decimal, bool]]:
     out = []
     for trade_id in ids:
         t = trade_id * POINT_MS
@@ -269,8 +327,9 @@ def _tape(engine: Engine, spec: SymbolSpec, ids: range) -> list[tuple[int, int, 
     return out
 
 
-def _tape_ids(engine: Engine, p: Params, *, default: int, maximum: int,
-              from_name: str | None) -> tuple[SymbolSpec, range]:
+def _tape_ids(
+    engine: Engine, p: Params, *, default: int, maximum: int, from_name: str | None
+) -> tuple[SymbolSpec, range]:
     spec = get_spec(p.str("symbol"))
     now = engine.clock.now_ms()
     first_id = engine.market.genesis_ms // POINT_MS + 1
@@ -294,23 +353,46 @@ def _tape_ids(engine: Engine, p: Params, *, default: int, maximum: int,
 
 def agg_trades(engine: Engine, p: Params) -> list[dict[str, Any]]:
     spec, ids = _tape_ids(engine, p, default=500, maximum=1000, from_name="fromId")
-    return [{"a": i, "p": spec.fmt_price(price), "q": spec.fmt_qty(qty), "f": i, "l": i,
-             "T": t, "m": maker} for i, t, price, qty, maker in _tape(engine, spec, ids)]
+    return [
+        {
+            "a": i,
+            "p": spec.fmt_price(price),
+            "q": spec.fmt_qty(qty),
+            "f": i,
+            "l": i,
+            "T": t,
+            "m": maker,
+        }
+        for i, t, price, qty, maker in _tape(engine, spec, ids)
+    ]
 
 
 def trades(engine: Engine, p: Params) -> list[dict[str, Any]]:
     spec, ids = _tape_ids(engine, p, default=500, maximum=1000, from_name=None)
-    return [{"id": i, "price": spec.fmt_price(price), "qty": spec.fmt_qty(qty),
-             "quoteQty": money_str(price * qty), "time": t, "isBuyerMaker": maker}
-            for i, t, price, qty, maker in _tape(engine, spec, ids)]
+    return [
+        {
+            "id": i,
+            "price": spec.fmt_price(price),
+            "qty": spec.fmt_qty(qty),
+            "quoteQty": money_str(price * qty),
+            "time": t,
+            "isBuyerMaker": maker,
+        }
+        for i, t, price, qty, maker in _tape(engine, spec, ids)
+    ]
 
 
 # --- outside USD-M: what ccxt calls by default ------------------------------------------------
 def empty_exchange_info(engine: Engine, p: Params) -> dict[str, Any]:
     """Spot (/api/v3) and COIN-M (/dapi/v1) exchangeInfo: the venue lists none of those
     markets, but ccxt's `binance` class loads all three kinds by default."""
-    return {"timezone": "UTC", "serverTime": engine.clock.now_ms(), "rateLimits": [],
-            "exchangeFilters": [], "symbols": []}
+    return {
+        "timezone": "UTC",
+        "serverTime": engine.clock.now_ms(),
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "symbols": [],
+    }
 
 
 def system_status(engine: Engine, p: Params) -> dict[str, Any]:
@@ -320,20 +402,50 @@ def system_status(engine: Engine, p: Params) -> dict[str, Any]:
 def capital_config(engine: Engine, p: Params) -> list[dict[str, Any]]:
     """`GET /sapi/v1/capital/config/getall`: the assets the venue knows, none of them
     depositable or withdrawable (there is no wallet outside the futures account)."""
-    names = {"USDT": "TetherUS", "BTC": "Bitcoin", "ETH": "Ethereum", "SOL": "Solana",
-             "BNB": "BNB", "XRP": "XRP"}
-    return [{
-        "coin": coin, "name": name, "depositAllEnable": False, "withdrawAllEnable": False,
-        "free": "0", "locked": "0", "freeze": "0", "withdrawing": "0", "ipoing": "0",
-        "ipoable": "0", "storage": "0", "isLegalMoney": False, "trading": True,
-        "networkList": [{
-            "network": coin if coin != "USDT" else "BSC", "coin": coin, "name": name,
-            "isDefault": True, "depositEnable": False, "withdrawEnable": False,
-            "withdrawFee": "0", "withdrawMin": "0", "withdrawMax": "0",
-            "withdrawIntegerMultiple": "0.00000001", "minConfirm": 1, "unLockConfirm": 0,
-            "depositDesc": "Paper venue: no deposits", "withdrawDesc": "Paper venue: no "
-            "withdrawals", "specialTips": "", "busy": False, "sameAddress": False,
-        }],
-    } for coin, name in names.items()]
-
-
+    names = {
+        "USDT": "TetherUS",
+        "BTC": "Bitcoin",
+        "ETH": "Ethereum",
+        "SOL": "Solana",
+        "BNB": "BNB",
+        "XRP": "XRP",
+    }
+    return [
+        {
+            "coin": coin,
+            "name": name,
+            "depositAllEnable": False,
+            "withdrawAllEnable": False,
+            "free": "0",
+            "locked": "0",
+            "freeze": "0",
+            "withdrawing": "0",
+            "ipoing": "0",
+            "ipoable": "0",
+            "storage": "0",
+            "isLegalMoney": False,
+            "trading": True,
+            "networkList": [
+                {
+                    "network": coin if coin != "USDT" else "BSC",
+                    "coin": coin,
+                    "name": name,
+                    "isDefault": True,
+                    "depositEnable": False,
+                    "withdrawEnable": False,
+                    "withdrawFee": "0",
+                    "withdrawMin": "0",
+                    "withdrawMax": "0",
+                    "withdrawIntegerMultiple": "0.00000001",
+                    "minConfirm": 1,
+                    "unLockConfirm": 0,
+                    "depositDesc": "Paper venue: no deposits",
+                    "withdrawDesc": "Paper venue: no withdrawals",
+                    "specialTips": "",
+                    "busy": False,
+                    "sameAddress": False,
+                }
+            ],
+        }
+        for coin, name in names.items()
+    ]

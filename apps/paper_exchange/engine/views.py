@@ -73,7 +73,8 @@ def algo_json(algo: AlgoOrder, actual: Order | None = None) -> dict[str, Any]:
         "priceProtect": algo.price_protect,
         "reduceOnly": algo.reduce_only,
         "activatePrice": spec.fmt_price(algo.activate_price)
-        if trailing and algo.activate_price is not None else "",
+        if trailing and algo.activate_price is not None
+        else "",
         "callbackRate": str(algo.callback_rate) if trailing and algo.callback_rate else "",
         "createTime": algo.create_ms,
         "updateTime": algo.update_ms,

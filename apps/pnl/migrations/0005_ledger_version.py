@@ -5,18 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0001_initial'),
-        ('pnl', '0004_trade_funding_indexes'),
+        ("exchange", "0001_initial"),
+        ("pnl", "0004_trade_funding_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerVersion',
+            name="LedgerVersion",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='exchange.exchangeaccount')),
-                ('version', models.PositiveBigIntegerField(default=0)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="exchange.exchangeaccount",
+                    ),
+                ),
+                ("version", models.PositiveBigIntegerField(default=0)),
             ],
         ),
     ]

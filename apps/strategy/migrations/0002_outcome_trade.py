@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('pnl', '0001_initial'),
-        ('strategy', '0001_initial'),
+        ("pnl", "0001_initial"),
+        ("strategy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='strategyoutcome',
-            name='trade',
-            field=models.OneToOneField(blank=True, help_text='the closed trade of the ledger it came from (once per trade)', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='strategy_outcome', to='pnl.trade'),
+            model_name="strategyoutcome",
+            name="trade",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="the closed trade of the ledger it came from (once per trade)",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="strategy_outcome",
+                to="pnl.trade",
+            ),
         ),
     ]

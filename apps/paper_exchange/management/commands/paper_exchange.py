@@ -34,17 +34,36 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=None)
         parser.add_argument("--port", type=int, default=None)
-        parser.add_argument("--db", type=Path, default=None,
-                            help="SQLite file (default $PAPER_EXCHANGE_DB or "
-                                 "var/paper_exchange.sqlite3)")
-        parser.add_argument("--speed", type=float, default=None,
-                            help="exchange seconds per wall second (funding every 8h/speed)")
-        parser.add_argument("--seed", type=int, default=None,
-                            help="price-process seed (fixed when the database is created)")
-        parser.add_argument("--replay", type=Path, default=None,
-                            help="directory of Binance public-data 1m kline files")
-        parser.add_argument("--loose-client-order-ids", action="store_true", default=None,
-                            help="Binance's rule: client order ids unique among open orders")
+        parser.add_argument(
+            "--db",
+            type=Path,
+            default=None,
+            help="SQLite file (default $PAPER_EXCHANGE_DB or var/paper_exchange.sqlite3)",
+        )
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=None,
+            help="exchange seconds per wall second (funding every 8h/speed)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="price-process seed (fixed when the database is created)",
+        )
+        parser.add_argument(
+            "--replay",
+            type=Path,
+            default=None,
+            help="directory of Binance public-data 1m kline files",
+        )
+        parser.add_argument(
+            "--loose-client-order-ids",
+            action="store_true",
+            default=None,
+            help="Binance's rule: client order ids unique among open orders",
+        )
         parser.add_argument("--admin-token", default=None)
         parser.add_argument("--taker-fee", type=Decimal, default=None)
         parser.add_argument("--maker-fee", type=Decimal, default=None)
@@ -52,46 +71,90 @@ class Command(BaseCommand):
         parser.add_argument("--weight-limit", type=int, default=None, dest="weight_limit_1m")
         parser.add_argument("--order-limit-10s", type=int, default=None)
         parser.add_argument("--order-limit-1m", type=int, default=None)
-        parser.add_argument("--sync", choices=["full", "normal"], default=None,
-                            help="SQLite synchronous mode (full: fsync per mutation)")
-        parser.add_argument("--ws-ping-interval", type=float, default=None,
-                            help="seconds between WebSocket pings (Binance: 180)")
-        parser.add_argument("--ws-ping-timeout", type=float, default=None,
-                            help="seconds a connection may leave a ping unanswered (600)")
-        parser.add_argument("--ws-lifetime", type=float, default=None,
-                            help="seconds before any stream connection is closed (86400)")
-        parser.add_argument("--listen-key-ttl", type=float, default=None,
-                            help="seconds a listen key lives without a keepalive (3600)")
-        parser.add_argument("--http", choices=["httptools", "h11"], default="httptools",
-                            help="uvicorn's HTTP parser")
+        parser.add_argument(
+            "--sync",
+            choices=["full", "normal"],
+            default=None,
+            help="SQLite synchronous mode (full: fsync per mutation)",
+        )
+        parser.add_argument(
+            "--ws-ping-interval",
+            type=float,
+            default=None,
+            help="seconds between WebSocket pings (Binance: 180)",
+        )
+        parser.add_argument(
+            "--ws-ping-timeout",
+            type=float,
+            default=None,
+            help="seconds a connection may leave a ping unanswered (600)",
+        )
+        parser.add_argument(
+            "--ws-lifetime",
+            type=float,
+            default=None,
+            help="seconds before any stream connection is closed (86400)",
+        )
+        parser.add_argument(
+            "--listen-key-ttl",
+            type=float,
+            default=None,
+            help="seconds a listen key lives without a keepalive (3600)",
+        )
+        parser.add_argument(
+            "--http",
+            choices=["httptools", "h11"],
+            default="httptools",
+            help="uvicorn's HTTP parser",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         config = ExchangeConfig.from_settings(
-            host=opts["host"], port=opts["port"], db_path=opts["db"], speed=opts["speed"],
-            seed=opts["seed"], replay_dir=opts["replay"],
+            host=opts["host"],
+            port=opts["port"],
+            db_path=opts["db"],
+            speed=opts["speed"],
+            seed=opts["seed"],
+            replay_dir=opts["replay"],
             loose_client_order_ids=opts["loose_client_order_ids"],
-            admin_token=opts["admin_token"], taker_fee=opts["taker_fee"],
-            maker_fee=opts["maker_fee"], maint_margin_rate=opts["maint_margin_rate"],
-            weight_limit_1m=opts["weight_limit_1m"], order_limit_10s=opts["order_limit_10s"],
+            admin_token=opts["admin_token"],
+            taker_fee=opts["taker_fee"],
+            maker_fee=opts["maker_fee"],
+            maint_margin_rate=opts["maint_margin_rate"],
+            weight_limit_1m=opts["weight_limit_1m"],
+            order_limit_10s=opts["order_limit_10s"],
             order_limit_1m=opts["order_limit_1m"],
             synchronous=opts["sync"].upper() if opts["sync"] else None,
-            ws_ping_interval=opts["ws_ping_interval"], ws_ping_timeout=opts["ws_ping_timeout"],
-            ws_lifetime=opts["ws_lifetime"], listen_key_ttl=opts["listen_key_ttl"],
+            ws_ping_interval=opts["ws_ping_interval"],
+            ws_ping_timeout=opts["ws_ping_timeout"],
+            ws_lifetime=opts["ws_lifetime"],
+            listen_key_ttl=opts["listen_key_ttl"],
         )
         if not config.speed > 0:
             raise CommandError(f"paper exchange speed must be > 0, got {config.speed}")
         engine = Engine.open(config)
         venue = Venue(config, engine)
         hub = StreamHub(venue)
-        server = VenueServer(uvicorn.Config(
-            build_app(venue, hub), host=config.host, port=config.port,
-            # One process (the engine is in it), no access log (a line per request is most of
-            # a ping's cost), uvloop and httptools where installed.
-            workers=1, access_log=False, log_level="warning", loop="auto",
-            http=opts["http"], ws="websockets-sansio", lifespan="on",
-            ws_ping_interval=config.ws_ping_interval, ws_ping_timeout=config.ws_ping_timeout,
-            server_header=False, timeout_keep_alive=120,
-        ))
+        server = VenueServer(
+            uvicorn.Config(
+                build_app(venue, hub),
+                host=config.host,
+                port=config.port,
+                # One process (the engine is in it), no access log (a line per request is most of
+                # a ping's cost), uvloop and httptools where installed.
+                workers=1,
+                access_log=False,
+                log_level="warning",
+                loop="auto",
+                http=opts["http"],
+                ws="websockets-sansio",
+                lifespan="on",
+                ws_ping_interval=config.ws_ping_interval,
+                ws_ping_timeout=config.ws_ping_timeout,
+                server_header=False,
+                timeout_keep_alive=120,
+            )
+        )
         ticker = Ticker(engine, config.tick_seconds, after=hub.wake)
         ticker.start()
         # The admin token guards the fault switch: never in the log. A generated one is kept in
@@ -110,5 +173,4 @@ class Command(BaseCommand):
             engine.close()
             self.stdout.write("paper exchange stopped")
         if not server.started:
-            raise CommandError(f"paper exchange could not listen on {config.host}:"
-                               f"{config.port}")
+            raise CommandError(f"paper exchange could not listen on {config.host}:{config.port}")

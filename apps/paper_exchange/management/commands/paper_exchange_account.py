@@ -56,5 +56,7 @@ class Command(BaseCommand):
             return
         for row in rows:
             pending = "" if row["deposited"] else f" (deposit {row['deposit']} pending)"
-            self.stdout.write(f"{row['id']:>4} {row['name']:<20} {row['api_key'][:12]}... "
-                              f"wallet {row['wallet']}{pending}")
+            self.stdout.write(
+                f"{row['id']:>4} {row['name']:<20} {row['api_key'][:12]}... "
+                f"wallet {row['wallet']}{pending}"
+            )
