@@ -49,6 +49,7 @@ chaos: $(VENV)/.installed system-deps
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf var .venv
