@@ -189,6 +189,10 @@ CACHES = {
     }
 }
 
+# Locks of jobs that must not overlap are leases renewed while the holder runs (apps/core/locks.py):
+# a holder killed outright frees its lock within this many seconds.
+LOCK_LEASE_SECONDS = env.int("LOCK_LEASE_SECONDS", default=10)
+
 # --- Exchange ------------------------------------------------------------------------------------
 # How long the health check waits for workers to answer "which queues do you consume".
 OPS_INSPECT_TIMEOUT_SECONDS = env.float("OPS_INSPECT_TIMEOUT_SECONDS", default=2.0)
@@ -422,6 +426,11 @@ STREAM_USER_MAXLEN = env.int("STREAM_USER_MAXLEN", default=10000)
 # /api/health/ is 503 when the stream process runs and its market connection is this silent
 # (marks come every second).
 STREAM_SILENT_SECONDS = env.int("STREAM_SILENT_SECONDS", default=30)
+# `manage.py stream` reconnects after a delay doubling from the first to the cap, jittered.
+STREAM_BACKOFF_FIRST_SECONDS = env.float("STREAM_BACKOFF_FIRST_SECONDS", default=0.5)
+STREAM_BACKOFF_MAX_SECONDS = env.float("STREAM_BACKOFF_MAX_SECONDS", default=30)
+# The listen key PUT (Binance: a key lives 60 min after its last one).
+STREAM_KEEPALIVE_SECONDS = env.float("STREAM_KEEPALIVE_SECONDS", default=1800)
 
 # --- Intelligence ---
 # Regimes, signal models, supervisor and ensemble, RL sizing, strategies (docs/intelligence.md).

@@ -4,6 +4,7 @@
 CANCEL_REJECTED = -2011  # the order is not open (filled, cancelled, or never there)
 ORDER_NOT_FOUND = -2013
 DUPLICATE_CLIENT_ID = -4116
+LISTEN_KEY_MISSING = -1125  # PUT /listenKey on a key that lapsed: a new one is needed
 
 
 class ExchangeError(Exception):

@@ -108,6 +108,12 @@ class Gateway(Protocol):
 
     def tickers(self) -> list[TickerReport]: ...
 
+    def listen_key_create(self) -> str: ...
+
+    def listen_key_keepalive(self, *, listen_key: str) -> None: ...
+
+    def listen_key_close(self, *, listen_key: str) -> None: ...
+
 
 # process memory for the filters, per account: they are read on every order
 _filters_local: dict[int, dict[str, SymbolFilters]] = {}
@@ -301,6 +307,17 @@ class BinanceGateway:
 
     def tickers(self) -> list[TickerReport]:
         return reports.tickers_parse(self._t.call("futures_symbol_ticker"))
+
+    # The user data stream's key (POST /fapi/v1/listenKey returns the live one, PUT extends it by
+    # 60 min or fails -1125 once it lapsed, DELETE ends it): signed sessions only.
+    def listen_key_create(self) -> str:
+        return reports.listen_key_parse(self._t.call("futures_stream_get_listen_key"))
+
+    def listen_key_keepalive(self, *, listen_key: str) -> None:
+        self._t.call("futures_stream_keepalive", listenKey=listen_key)
+
+    def listen_key_close(self, *, listen_key: str) -> None:
+        self._t.call("futures_stream_close", listenKey=listen_key)
 
 
 def gateway_for(

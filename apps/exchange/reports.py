@@ -230,6 +230,13 @@ def _list(payload: object, where: str) -> list:
 # --- parsers -------------------------------------------------------------------------------------
 
 
+def listen_key_parse(payload: object) -> str:
+    """python-binance hands back the key itself (it unwraps {"listenKey": ...})."""
+    if not isinstance(payload, str) or not payload:
+        raise PayloadError(f"listenKey: {payload!r} is not a key")
+    return payload
+
+
 def server_time_parse(payload: object) -> int:
     return _int(payload, "serverTime", "time")
 

@@ -316,7 +316,7 @@ def cross_exchange_check(
     return out
 
 
-def market_venue() -> Gateway:
+def market_base_url() -> str:
     """Market data comes from the venue the desk trades on: the trading account's, or
     EXCHANGE_BASE_URL when no account is registered yet."""
     from apps.exchange.models import ExchangeAccount
@@ -325,7 +325,11 @@ def market_venue() -> Gateway:
     if settings.TRADING_ACCOUNT:
         accounts = accounts.filter(name=settings.TRADING_ACCOUNT)
     account = accounts.order_by("id").first()
-    return public_gateway(base_url=account.base_url if account else settings.EXCHANGE_BASE_URL)
+    return account.base_url if account else settings.EXCHANGE_BASE_URL
+
+
+def market_venue() -> Gateway:
+    return public_gateway(base_url=market_base_url())
 
 
 def cross_exchange_run(*, symbols: list[str]) -> list[dict]:

@@ -68,6 +68,10 @@ def program_of(cmdline: list[str], ports: dict[str, int]) -> str | None:
         bind = re.search(r"--bind \S+:(\d+)", text)
         if bind:
             return "web" if int(bind.group(1)) == ports["web"] else "frontend"
+    if "manage.py" in text and "stream" in cmdline:  # the stream process (one per stack)
+        return "stream"
+    if "manage.py" in text and "react" in cmdline and "--name" in cmdline:
+        return cmdline[cmdline.index("--name") + 1].split("@")[0]  # react1, react2
     if "apps.ops.flower" in text:  # Flower's launcher (apps/ops/flower.py) runs celery inside
         return "flower"
     if "celery" in text:

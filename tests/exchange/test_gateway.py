@@ -4,7 +4,6 @@ rule rests on it)."""
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 import pytest
@@ -19,8 +18,7 @@ from apps.exchange.reports import (
     mark_parse,
     order_parse,
 )
-from apps.exchange.services import account_add
-from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
+from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange, desk_account
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -36,15 +34,7 @@ def venue(tmp_path_factory):
 
 @pytest.fixture
 def gateway(venue, redis_client):
-    name = f"gw-{secrets.token_hex(3)}"
-    created = venue.create_account(name, balance="10000")
-    account = account_add(
-        name=name,
-        base_url=venue.base_url,
-        api_key=created["api_key"],
-        api_secret=created["api_secret"],
-        paper=True,
-    )
+    account, _ = desk_account(venue, "gw")
     return gateway_for(account=account)
 
 

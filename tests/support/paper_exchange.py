@@ -199,6 +199,25 @@ class PaperExchange:
         return self.admin("DELETE", "/paper/v1/faults")
 
 
+def desk_account(venue: PaperExchange, prefix: str, balance: str = "10000") -> tuple[Any, dict]:
+    """A venue account registered as the desk's ExchangeAccount: (the row, the venue's reply
+    with its keys). Imported late: this module is loaded before Django is set up."""
+    import secrets
+
+    from apps.exchange.services import account_add
+
+    name = f"{prefix}-{secrets.token_hex(3)}"
+    created = venue.create_account(name, balance=balance)
+    account = account_add(
+        name=name,
+        base_url=venue.base_url,
+        api_key=created["api_key"],
+        api_secret=created["api_secret"],
+        paper=True,
+    )
+    return account, created
+
+
 # --- small readers for tests ---------------------------------------------------------------
 def api_error(call: Callable[..., Any], *args: Any, **kwargs: Any) -> BinanceAPIException:
     try:

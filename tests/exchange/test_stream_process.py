@@ -1,0 +1,205 @@
+"""`manage.py stream` as a real process against the real paper venue and a real Redis: marks and
+closed klines reach the Redis streams, a price move is streamed within a second, a killed or
+dropped process comes back and backfills so that no kline is missing or doubled, and an order
+fill reaches the account's user data stream.
+
+The venue runs at 60x (a 1m kline closes every wall second), so closes come quickly."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from apps.core import keys
+from apps.exchange.reports import OrderUpdateReport, report_loads
+from apps.market.models import Kline
+from apps.market.services import INTERVAL_MS, kline_gaps
+from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange, desk_account, market
+from tests.support.processes import wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP = INTERVAL_MS["1m"]
+
+
+@pytest.fixture(scope="module")
+def venue(tmp_path_factory):
+    exchange = PaperExchange(
+        tmp_path_factory.mktemp("stream-venue"), speed=60, extra_args=list(NO_RATE_LIMITS)
+    )
+    exchange.start()
+    yield exchange
+    exchange.stop()
+
+
+@pytest.fixture
+def desk(venue):
+    account, created = desk_account(venue, "stream", balance="100000")
+    return account, venue.client(created)
+
+
+@pytest.fixture
+def stream_process(desk, subprocess_env, redis_client, tmp_path):
+    account, _ = desk
+    env = {
+        **subprocess_env,
+        "TRADING_ACCOUNT": account.name,
+        "TRADING_SYMBOLS": "BTCUSDT",
+        "MARKET_KLINE_INTERVAL": "1m",
+        "MARKET_KLINE_HISTORY": "20",
+        "STREAM_BACKOFF_FIRST_SECONDS": "0.2",
+        "STREAM_BACKOFF_MAX_SECONDS": "1",
+    }
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = open(tmp_path / f"stream-{len(started)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "stream"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _klines_streamed(redis_client) -> list[int]:
+    return [int(i.split("-")[0]) for i, _ in redis_client.xrange(keys.stream_kline("BTCUSDT"))]
+
+
+def _klines_stored() -> list[int]:
+    return list(
+        Kline.objects.filter(symbol="BTCUSDT", interval="1m")
+        .order_by("open_time_ms")
+        .values_list("open_time_ms", flat=True)
+    )
+
+
+def _state(redis_client, name: str) -> dict[str, str]:
+    return redis_client.hgetall(keys.exchange_stream_state(name))
+
+
+def _assert_gapless(redis_client) -> None:
+    stored, streamed = _klines_stored(), _klines_streamed(redis_client)
+    assert kline_gaps(symbol="BTCUSDT", interval="1m", start_ms=stored[0], end_ms=stored[-1]) == []
+    assert len(stored) == len(set(stored))
+    # the stream is the DB's tail, in order, each minute once
+    assert streamed == stored[-len(streamed) :]
+    assert all(b - a == STEP for a, b in zip(streamed, streamed[1:], strict=False))
+
+
+def test_marks_and_closed_klines_stream_and_a_price_move_arrives_within_a_second(
+    venue, stream_process, redis_client
+):
+    proc = stream_process()
+    wait_for(
+        lambda: redis_client.xlen(keys.STREAM_MARK) >= 3, timeout=30, what="marks in the stream"
+    )
+    backfilled = len(_klines_streamed(redis_client))
+    assert backfilled >= 15  # the kept window (20 klines) backfilled at connect
+    wait_for(
+        lambda: len(_klines_streamed(redis_client)) >= backfilled + 3,
+        timeout=15,
+        what="closed klines pushed live",
+    )
+    state = _state(redis_client, "market")
+    assert state["state"] == "connected"
+    assert int(state["reconnects"]) == 0
+
+    latencies = []
+    for price in ("41000.0", "39000.0", "40500.0"):
+        last_id = redis_client.xrevrange(keys.STREAM_MARK, count=1)[0][0]
+        started = time.monotonic()
+        moved = venue.set_price("BTCUSDT", price)["markPrice"]
+
+        def arrived(last_id=last_id, moved=moved):
+            for _, fields in redis_client.xrange(keys.STREAM_MARK, min=f"({last_id}"):
+                # the venue's clock runs at 60x: by the push the mark has drifted a few ticks
+                # from the admin reply's, never by the 1000+ between the moves
+                if abs(Decimal(fields["mark_price"]) - Decimal(moved)) < 50:
+                    return True
+            return False
+
+        wait_for(arrived, timeout=1, interval=0.005, what=f"the mark {moved}")
+        latencies.append(time.monotonic() - started)
+    print(f"price move -> mark entry in Redis: {[round(s * 1000, 1) for s in latencies]} ms")
+
+    # The venue drops the market socket: the process reconnects, counts it, and backfills.
+    venue.set_fault("drop", paths=["/market/"], count=1)
+    wait_for(
+        lambda: int(_state(redis_client, "market").get("reconnects", 0)) >= 1,
+        timeout=20,
+        what="a reconnect after the drop",
+    )
+    venue.clear_faults()
+    count = len(_klines_streamed(redis_client))
+    wait_for(
+        lambda: len(_klines_streamed(redis_client)) >= count + 2,
+        timeout=15,
+        what="klines after the reconnect",
+    )
+    assert proc.poll() is None
+    _assert_gapless(redis_client)
+
+
+def test_a_killed_stream_process_restarted_backfills_without_gap_or_double(
+    venue, stream_process, redis_client
+):
+    first = stream_process()
+    # the kept window (20) backfilled at connect, then a few pushed live before the kill
+    wait_for(lambda: len(_klines_streamed(redis_client)) >= 23, timeout=40, what="klines")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed_at = _klines_stored()[-1]
+    time.sleep(4)  # four minutes of the venue's clock pass unseen
+
+    stream_process()
+    wait_for(
+        lambda: _klines_stored()[-1] >= killed_at + 6 * STEP,
+        timeout=30,
+        what="klines past the outage",
+    )
+    _assert_gapless(redis_client)
+
+
+def test_an_order_fill_reaches_the_user_data_stream(desk, stream_process, redis_client):
+    account, client = desk
+    stream_process()
+    wait_for(
+        lambda: _state(redis_client, f"user:{account.id}").get("state") == "connected",
+        timeout=30,
+        what="the user data connection",
+    )
+    order = market(client, "BTCUSDT", "BUY", "0.010")
+    stream = keys.stream_exchange_user(account.id)
+
+    def fill():
+        for _, fields in redis_client.xrange(stream):
+            report = report_loads(fields["report"])
+            if isinstance(report, OrderUpdateReport) and report.fill is not None:
+                return report
+        return None
+
+    report = wait_for(fill, timeout=5, what="ORDER_TRADE_UPDATE TRADE in the user stream")
+    assert report.order.order_id == order["orderId"]
+    assert report.fill.qty == Decimal("0.010")
+    assert report.order.status == "FILLED"
