@@ -1,11 +1,15 @@
 """Redis locks for jobs that must never overlap (a 15 s poll that overruns, say)."""
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from redis.exceptions import LockError
+from django.conf import settings
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 
 from apps.core import keys
 from apps.core.loops import LoopOutcome, loop_record
@@ -24,24 +28,52 @@ def exclusive(name: str, *, timeout: float, wait: float = 0) -> Iterator[None]:
     """Hold `quantum:lock:<name>` for at most `timeout` seconds, waiting up to `wait` seconds for
     it (0: not at all), or raise LockHeld.
 
-    The timeout frees the lock if the holder dies; it must exceed the job's hard time limit.
+    The lock is a lease of LOCK_LEASE_SECONDS, renewed by a thread of the holder while the job
+    runs (up to `timeout`, which must exceed the job's hard time limit). A holder killed with
+    kill -9 stops renewing, so its lock lapses within a lease, not after the whole timeout:
+    before, every trading cycle of the next minute was skipped after a worker died in one.
     """
+    lease = min(timeout, settings.LOCK_LEASE_SECONDS)
     lock = get_redis().lock(
         keys.lock(name),
-        timeout=timeout,
+        timeout=lease,
         blocking=wait > 0,
         blocking_timeout=wait if wait > 0 else None,
         sleep=0.05,
+        thread_local=False,  # the renewing thread must see the holder's token
     )
     if not lock.acquire():
         raise LockHeld(name)
+    stop = threading.Event()
+    renewer = None
+    if lease < timeout:
+        renewer = threading.Thread(
+            target=_renew, args=(lock, name, lease, timeout, stop), daemon=True
+        )
+        renewer.start()
     try:
         yield
     finally:
+        stop.set()
+        if renewer is not None:
+            renewer.join(lease)
         try:
             lock.release()
         except LockError:
             pass  # expired and perhaps taken by another run: nothing of ours left to free
+
+
+def _renew(lock: Lock, name: str, lease: float, timeout: float, stop: threading.Event) -> None:
+    deadline = time.monotonic() + timeout
+    while not stop.wait(lease / 3):
+        if time.monotonic() >= deadline:
+            return  # past the job's bound: let the lease lapse
+        try:
+            lock.reacquire()
+        except (LockError, RedisError) as exc:
+            # Lost (it lapsed and another run took it) or Redis away: nothing left to renew.
+            logger.warning("%s: lease not renewed: %s", name, exc)
+            return
 
 
 def run_exclusive(
