@@ -84,6 +84,9 @@ def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, 
     # restarting) leaves the other reacting while it claims the dead one's pending entries.
     for n in (1, 2):
         lines[f"react{n}"] = f"{python} manage.py react --name react{n}@{os.uname().nodename}"
+    # Their source: the venue's websockets (marks, closed klines, user data) into those streams.
+    # One per desk: two would write every mark twice.
+    lines["stream"] = f"{python} manage.py stream"
     flower = ports["flower"]
     # `celery flower` with a lockout on its basic auth and /metrics behind it (apps/ops/flower.py)
     lines["flower"] = (
