@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 
 from apps.core.locks import LockHeld
-from apps.exchange.errors import ExchangeError
 from apps.trading import services
 from apps.trading.models import (
     Backstop,
@@ -153,7 +152,7 @@ class DeskStateAdmin(admin.ModelAdmin):
     def flatten(self, request, queryset) -> None:
         try:
             intents = services.desk_flatten(reason="flatten", user=request.user)
-        except (LockHeld, ExchangeError) as exc:
+        except LockHeld as exc:
             self.message_user(request, f"Not flattened, try again: {exc}", messages.ERROR)
             return
         self.message_user(request, f"{len(intents)} close intents created", messages.WARNING)

@@ -12,6 +12,8 @@ from django.db import transaction
 from apps.core.locks import exclusive
 from apps.core.money import ZERO, money_str, quantize_step
 from apps.core.timeutil import utcnow
+from apps.exchange.crypto import DecryptionFailed
+from apps.exchange.errors import ExchangeError
 from apps.exchange.gateway import Gateway, gateway_for, session_gateway
 from apps.exchange.models import ExchangeAccount
 from apps.market.selectors import klines_recent
@@ -68,19 +70,29 @@ def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
 
     What to close is read from the exchange, not the desk's table, which can lag it by a
     monitor pass (a stop or a liquidation may have closed a position since): each account is
-    reconciled first, under its cycle lock, and closed from the result. The venue unreachable,
-    the flatten fails with the exchange's error rather than act on a stale table."""
+    reconciled first, under its cycle lock, and closed from the result. A flatten is the
+    emergency exit, so an account whose exchange cannot be read right now is still closed, from
+    its table, and the audit trail says so: reduce-only closes cannot open anything, and they
+    go out as soon as the exchange answers again."""
     intents = []
+    sources: dict[str, str] = {}
     for account in selectors.trading_accounts():
         with exclusive(
             f"trading:cycle:{account.id}",
             timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
             wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS,
         ):
-            # a session of its own: the cached one belongs to a worker process, and this may run
-            # in a threaded web process
-            gateway = gateway_for(account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS)
-            positions_reconcile(account=account, gateway=gateway)
+            try:
+                # a session of its own: the cached one belongs to a worker process, and this
+                # may run in a threaded web process
+                gateway = gateway_for(
+                    account=account, timeout=settings.TRADING_ORDER_TIMEOUT_SECONDS
+                )
+                positions_reconcile(account=account, gateway=gateway)
+                sources[account.name] = "exchange"
+            except (ExchangeError, DecryptionFailed) as exc:
+                logger.warning("flatten %s: the exchange was not read (%s)", account.name, exc)
+                sources[account.name] = f"table: the exchange was not read ({exc})"[:300]
             in_flight = selectors.in_flight_symbols(account_id=account.id)
             for pos in Position.objects.filter(account=account).exclude(amount=0):
                 if pos.symbol in in_flight:
@@ -89,7 +101,7 @@ def desk_flatten(*, reason: str = "flatten", user=None) -> list[PositionIntent]:
                 intents.append(close_intent(position=pos, reason=reason))
     DeskEvent.objects.create(
         action="flatten",
-        detail={"reason": reason, "intents": [i.id for i in intents]},
+        detail={"reason": reason, "intents": [i.id for i in intents], "sources": sources},
         user=user if getattr(user, "pk", None) else None,
     )
     return intents

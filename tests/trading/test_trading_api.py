@@ -172,19 +172,39 @@ def test_flatten_closes_what_the_exchange_holds_not_what_the_desk_table_says(
     assert desk.position_amounts() == {}
 
 
-def test_a_flatten_the_exchange_cannot_answer_changes_nothing(settings):
+def test_a_flatten_the_exchange_cannot_answer_closes_from_the_table_and_says_so(settings):
+    """The emergency exit still works while the exchange is away: reduce-only closes from the
+    desk's table (they cannot open anything and go out once it answers), and the audit trail
+    names where what to close came from."""
+    from apps.core.timeutil import utcnow
     from apps.exchange.services import account_add
+    from apps.trading.models import Position
 
-    account_add(
+    account = account_add(
         name="unreachable",
         base_url="http://127.0.0.1:9",
         api_key="k" * 64,
         api_secret="s" * 64,
         paper=True,
     )
+    Position.objects.create(
+        account=account,
+        symbol="BTCUSDT",
+        amount=Decimal("-0.004"),
+        entry_price=Decimal("60000"),
+        mark_price=Decimal("60100"),
+        unrealized_pnl=Decimal("-0.4"),
+        opened_at=utcnow(),
+    )
     settings.TRADING_ACCOUNT = "unreachable"
     answer = _client(staff=True).post("/api/trading/desk/", {"flatten": True}, format="json")
-    assert answer.status_code == 502, answer.content
-    assert "the exchange did not answer" in answer.json()["detail"]
-    assert PositionIntent.objects.count() == 0
-    assert not DeskEvent.objects.filter(action="flatten").exists()
+    assert answer.status_code == 200, answer.content
+    (close,) = PositionIntent.objects.filter(id__in=answer.json()["flatten_intents"])
+    assert (close.symbol, close.side, close.quantity, close.reduce_only) == (
+        "BTCUSDT",
+        "BUY",
+        Decimal("0.004"),
+        True,
+    )
+    event = DeskEvent.objects.get(action="flatten")
+    assert event.detail["sources"]["unreachable"].startswith("table: the exchange was not read")

@@ -219,5 +219,5 @@ class PositionPageOut(serializers.Serializer):
     results = PositionOut(many=True)
 
 
-# The detail of a refused or failed desk change (409 lock busy, 502 exchange unreachable).
+# The detail of a refused or failed desk change (409: a cycle holds the account).
 ErrorOut = inline_serializer("FlattenError", {"detail": serializers.CharField()})

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from apps.api.permissions import IsStaffToWrite
 from apps.core.locks import LockHeld
-from apps.exchange.errors import ExchangeError
 from apps.trading import selectors, services
 from apps.trading.api import serializers as s
 
@@ -18,12 +17,6 @@ class DeskBusy(APIException):
     status_code = 409
     default_detail = "a trading cycle holds the account's positions: try the flatten again"
     default_code = "desk_busy"
-
-
-class ExchangeUnavailable(APIException):
-    status_code = 502
-    default_detail = "the exchange did not answer"
-    default_code = "exchange_unavailable"
 
 
 def _params(serializer_class, request: Request) -> dict:
@@ -85,9 +78,7 @@ class DeskView(APIView):
     def get(self, request: Request) -> Response:
         return Response(_desk_out())
 
-    @extend_schema(
-        request=s.DeskIn, responses={200: s.DeskChangeOut, 409: s.ErrorOut, 502: s.ErrorOut}
-    )
+    @extend_schema(request=s.DeskIn, responses={200: s.DeskChangeOut, 409: s.ErrorOut})
     def post(self, request: Request) -> Response:
         data = s.DeskIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -105,8 +96,5 @@ class DeskView(APIView):
                 intents = services.desk_flatten(reason="flatten", user=request.user)
             except LockHeld:
                 raise DeskBusy() from None
-            except ExchangeError as exc:
-                detail = f"the exchange did not answer the flatten: {exc}"
-                raise ExchangeUnavailable(detail) from None
             flattened = [i.id for i in intents]
         return Response({**_desk_out(), "flatten_intents": flattened})
