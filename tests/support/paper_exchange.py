@@ -88,7 +88,7 @@ class PaperExchange:
         return f"http://127.0.0.1:{self.port}"
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self, timeout: float = 20.0) -> PaperExchange:
+    def start(self, timeout: float = 60.0) -> PaperExchange:
         args = [
             sys.executable,
             str(REPO / "manage.py"),
