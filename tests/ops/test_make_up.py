@@ -114,14 +114,14 @@ def test_it_runs_the_stack_and_ctrl_c_stops_every_process(stack_env, tmp_path):
             assert Decimal("9000") < Decimal(pnl["totals"]["wallet_balance"]) <= Decimal("10000")
 
             dashboard = f"http://127.0.0.1:{stack_env['QUANTUM_PORT_FRONTEND']}"
-            page = requests.get(f"{dashboard}/", timeout=5)
+            page = requests.get(f"{dashboard}/", timeout=30)
             assert page.status_code == 200 and "<script" in page.text
-            assert requests.get(f"{dashboard}/api/health/", timeout=5).status_code == 403
+            assert requests.get(f"{dashboard}/api/health/", timeout=30).status_code == 403
 
             admin = session.get(f"{web}/admin/")
             assert admin.status_code == 200 and "Site administration" in admin.text
-            assert requests.get(f"{flower}/", timeout=5).status_code == 401
-            flower_ok = requests.get(f"{flower}/", auth=("admin", password), timeout=5)
+            assert requests.get(f"{flower}/", timeout=30).status_code == 401
+            flower_ok = requests.get(f"{flower}/", auth=("admin", password), timeout=30)
             assert flower_ok.status_code == 200
 
             # Embedded Redis: loopback only, and refuses clients without the password.

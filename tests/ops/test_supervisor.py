@@ -10,6 +10,7 @@ import subprocess
 
 import psutil
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from apps.ops import stack
 from quantum_project.celery import app as celery_app
@@ -37,7 +38,11 @@ def _pids(conf) -> dict[str, int]:
 
 
 def _answers(name: str) -> bool:
-    replies = celery_app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1)
+    try:
+        replies = celery_app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1)
+    except RedisConnectionError:
+        # a pooled broker connection the server closed meanwhile: the next poll reconnects
+        return False
     return bool(replies)
 
 
