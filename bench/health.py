@@ -61,6 +61,10 @@ def main() -> None:
 
         django.setup()
         from django.conf import settings
+        from django.core.management import call_command
+
+        # health reads the schedule (django-celery-beat's table) to judge the loops
+        call_command("migrate", verbosity=0)
 
         from apps.core import keys
         from apps.core.redis import get_redis
@@ -70,12 +74,16 @@ def main() -> None:
 
         redis_client = get_redis()
         redis_client.set(keys.BEAT_LAST_TICK, to_ms(utcnow()))
-        wait_for(
-            lambda: selectors.stack_health(app)["down"] == [],
-            timeout=60,
-            interval=0.5,
-            what="every queue served",
-        )
+        last: list = []
+
+        def all_up() -> bool:
+            last[:] = selectors.stack_health(app)["down"]
+            return not last
+
+        try:
+            wait_for(all_up, timeout=60, interval=0.5, what="every queue served")
+        except TimeoutError:
+            raise SystemExit(f"the stack never got healthy; down: {last}") from None
 
         def naive():
             redis_client.delete(keys.OPS_WORKERS_SEEN)  # nothing to go on: the full wait
