@@ -5,12 +5,13 @@ alive from outside."""
 from datetime import timedelta
 
 import pytest
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from apps.core import keys
 from apps.core.locks import exclusive, run_exclusive
 from apps.core.loops import loop_state
 from apps.core.timeutil import to_ms, utcnow
+from apps.ops.services import interval_for
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,7 @@ CYCLE = "quantum.trading.run_cycle"
 
 
 def schedule(task: str, seconds: int) -> None:
-    every, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
-    PeriodicTask.objects.create(name=f"test {task}", task=task, interval=every)
+    PeriodicTask.objects.create(name=f"test {task}", task=task, interval=interval_for(seconds))
 
 
 def test_each_run_of_a_loop_is_recorded_with_its_outcome(redis_client):

@@ -63,10 +63,8 @@ def test_it_lets_only_staff_change_the_desk():
     assert DeskEvent.objects.filter(action="desk_set").count() == 1
 
 
-@pytest.mark.e2e
-def test_halt_rejects_new_risk_and_flatten_closes_everything(
-    desk, aggressive_policy, trading_queue, redis_client
-):
+def _open_btc_and_eth_longs(desk) -> None:
+    """BTC 0.010 and ETH 0.100 long on the venue, each through an intent like the desk's own."""
     for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
         intent = intent_create(
             account=desk.account,
@@ -80,6 +78,13 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
             reference_price=Decimal("1"),
         )
         intent_execute(intent_id=intent.id)
+
+
+@pytest.mark.e2e
+def test_halt_rejects_new_risk_and_flatten_closes_everything(
+    desk, aggressive_policy, trading_queue, redis_client
+):
+    _open_btc_and_eth_longs(desk)
     # One approved before the halt, not yet sent: halt applies at once, at send time too.
     late = intent_create(
         account=desk.account,
@@ -140,19 +145,7 @@ def test_flatten_closes_what_the_exchange_holds_not_what_the_desk_table_says(
     """Between two monitor passes the table lags the venue: a position closed on the venue (a
     stop, a liquidation, a person) is still listed, one opened there is not yet. A flatten from
     the table sent a reduce-only close for the first (-2022) and missed the second."""
-    for symbol, qty in (("BTCUSDT", "0.010"), ("ETHUSDT", "0.100")):
-        intent = intent_create(
-            account=desk.account,
-            symbol=symbol,
-            side=Side.BUY,
-            action=IntentAction.OPEN,
-            quantity=Decimal(qty),
-            reason="test",
-            leverage=5,
-            confidence=Decimal("0.9"),
-            reference_price=Decimal("1"),
-        )
-        intent_execute(intent_id=intent.id)
+    _open_btc_and_eth_longs(desk)
     trading_cycle(account_id=desk.account.id, with_signals=False)
     # behind the desk's back, on the venue: BTC closed, SOL opened
     desk.client.futures_create_order(
