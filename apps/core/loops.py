@@ -41,7 +41,21 @@ def loop_record(task: str, outcome: LoopOutcome) -> None:
 
 
 def loop_state(task: str) -> dict[str, int]:
-    raw = get_redis().hgetall(keys.ops_loop(task))
+    return _ints(get_redis().hgetall(keys.ops_loop(task)))
+
+
+def loop_states_watched(tasks: list[str], *, now_ms: int) -> dict[str, dict[str, int]]:
+    """Each task's state, stamping `watched_since_ms` on those never seen: one round trip for
+    all, since the health check asks this on every dashboard poll."""
+    with get_redis().pipeline(transaction=False) as pipe:
+        for task in tasks:
+            pipe.hsetnx(keys.ops_loop(task), "watched_since_ms", now_ms)
+            pipe.hgetall(keys.ops_loop(task))
+        replies = pipe.execute()
+    return {task: _ints(raw) for task, raw in zip(tasks, replies[1::2], strict=True)}
+
+
+def _ints(raw: dict[str, str]) -> dict[str, int]:
     state: dict[str, int] = {}
     for field, value in raw.items():
         try:

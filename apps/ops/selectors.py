@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from apps.core import keys
 from apps.core.consumers import group_health
-from apps.core.loops import loop_state
+from apps.core.loops import loop_states_watched
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
 from apps.ops.services import queue_probe_send
@@ -155,13 +155,12 @@ def loop_health() -> dict[str, dict[str, Any]]:
     completed for OPS_LOOP_STALE_INTERVALS of its intervals is down, whatever the reason (its
     lock always held, a failure every run, no worker, a stopped consumer). A loop is watched
     from the first time health saw it scheduled, so a fresh desk gets its intervals too."""
-    client = get_redis()
     now = to_ms(utcnow())
+    loops = sorted(_scheduled_loops().items())
+    states = loop_states_watched([task for task, _ in loops], now_ms=now)
     health: dict[str, dict[str, Any]] = {}
-    for task, interval in sorted(_scheduled_loops().items()):
-        key = keys.ops_loop(task)
-        client.hsetnx(key, "watched_since_ms", now)
-        state = loop_state(task)
+    for task, interval in loops:
+        state = states[task]
         since = state.get("last_ok_ms") or state.get("watched_since_ms") or now
         age = (now - since) / 1000
         limit = max(
