@@ -9,6 +9,7 @@ import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../c
 import { Choice, Figure, formatTime } from "../components/ui";
 import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
 import { usePoll } from "../hooks/usePoll";
+import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 
 const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
 
@@ -205,6 +206,8 @@ const REWARD_COLUMNS: Column<RewardRow>[] = [
 export function RewardsCard() {
   const rewards = useList<RewardRow>("/api/rl/rewards/");
   const { symbols, points } = rewardSeries(rewards.rows);
+  const x = timeAxis(points.map((p) => p.t));
+  const y = valueAxis(rewards.rows.map((r) => Number(r.reward)));
   return (
     <PollCard
       title="Rewards per closed trade (RL feedback)"
@@ -217,11 +220,10 @@ export function RewardsCard() {
     >
       <div className="chart">
         <ResponsiveContainer width="100%" height={200}>
-          <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+          <LineChart data={points} margin={{ top: 8, right: edgeMargin(x), bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#223" strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} stroke="#8b98a9"
-              tickFormatter={(v) => new Date(v).toISOString().slice(5, 16).replace("T", " ")} />
-            <YAxis width={56} stroke="#8b98a9" tickFormatter={(v) => Number(v).toFixed(2)} />
+            <XAxis dataKey="t" {...timeAxisProps(x)} stroke="#8b98a9" />
+            <YAxis {...valueAxisProps(y)} stroke="#8b98a9" />
             <Tooltip contentStyle={{ background: "#131a24", border: "1px solid #2a3546" }}
               labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
             <Legend />

@@ -5,13 +5,9 @@ import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker } 
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, useEquity, usePollFreshness } from "../hooks/pnl";
 import { useNow } from "../hooks/usePoll";
+import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { chartNumber } from "../lib/money";
 import { toMs } from "../lib/staleness";
-
-function shortTime(ms: number, window: Window): string {
-  const iso = new Date(ms).toISOString();
-  return window === "24h" ? iso.slice(11, 16) : iso.slice(5, 10) + " " + iso.slice(11, 16);
-}
 
 const tooltipStyle = { background: "#131a24", border: "1px solid #2a3546", color: "#e6edf3" };
 
@@ -33,6 +29,9 @@ export function PnlPage() {
   }));
   const days = daily.data?.days ?? [];
   const bars = days.map((d) => ({ date: d.date.slice(5), net: chartNumber(d.net_pnl) ?? 0 }));
+  const eqX = timeAxis(eqPoints.map((p) => p.t));
+  const eqY = valueAxis(eqPoints.flatMap((p) => [p.equity, p.wallet]));
+  const barY = valueAxis([0, ...bars.map((b) => b.net)]);
 
   return (
     <div className="page" data-page="pnl">
@@ -47,10 +46,10 @@ export function PnlPage() {
         {eqPoints.length > 0 && (
           <div className="chart">
             <ResponsiveContainer width="100%" height={280}>
-              <LineChart data={eqPoints} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+              <LineChart data={eqPoints} margin={{ top: 8, right: edgeMargin(eqX), bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="#223" strokeDasharray="3 3" />
-                <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(v) => shortTime(v, window)} stroke="#8b98a9" />
-                <YAxis domain={["auto", "auto"]} width={70} stroke="#8b98a9" />
+                <XAxis dataKey="t" {...timeAxisProps(eqX)} stroke="#8b98a9" />
+                <YAxis {...valueAxisProps(eqY)} stroke="#8b98a9" />
                 <Tooltip contentStyle={tooltipStyle} labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
                 <Legend />
                 <Line type="monotone" dataKey="equity" name="Equity" stroke="#4cc9f0" dot={false} isAnimationActive={false} />
@@ -71,7 +70,7 @@ export function PnlPage() {
                 <BarChart data={bars} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
                   <CartesianGrid stroke="#223" strokeDasharray="3 3" />
                   <XAxis dataKey="date" stroke="#8b98a9" />
-                  <YAxis width={70} stroke="#8b98a9" />
+                  <YAxis {...valueAxisProps(barY)} stroke="#8b98a9" />
                   <Tooltip contentStyle={tooltipStyle} />
                   <Bar dataKey="net" name="Net PnL" isAnimationActive={false}>
                     {bars.map((b) => (

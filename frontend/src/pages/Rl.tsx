@@ -6,6 +6,7 @@ import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker }
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/usePoll";
+import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { chartNumber, formatPct, signClass } from "../lib/money";
 import { toMs } from "../lib/staleness";
 
@@ -15,6 +16,8 @@ function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
   const health = useHealth();
   const fresh = usePollFreshness(history, now, pnlBlockers(health.data));
   const points = (history.data?.points ?? []).map((p) => ({ t: toMs(p.time) ?? 0, reward: chartNumber(p.reward) }));
+  const x = timeAxis(points.map((p) => p.t));
+  const y = valueAxis(points.map((p) => p.reward));
   return (
     <Card title={`${symbol} · reward`} fresh={fresh} testId={`reward-${symbol}`}>
       {history.notAvailable && <NotAvailableState endpoint={`/api/rl-dashboard/history/${symbol}/`} what="The reward history" />}
@@ -23,11 +26,10 @@ function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
       {points.length > 0 && (
         <div className="chart">
           <ResponsiveContainer width="100%" height={180}>
-            <LineChart data={points} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+            <LineChart data={points} margin={{ top: 8, right: edgeMargin(x), bottom: 0, left: 0 }}>
               <CartesianGrid stroke="#223" strokeDasharray="3 3" />
-              <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} stroke="#8b98a9"
-                tickFormatter={(v) => new Date(v).toISOString().slice(11, 16)} />
-              <YAxis width={64} stroke="#8b98a9" tickFormatter={(v) => Number(v).toFixed(2)} />
+              <XAxis dataKey="t" {...timeAxisProps(x)} stroke="#8b98a9" />
+              <YAxis {...valueAxisProps(y)} stroke="#8b98a9" />
               <Tooltip contentStyle={{ background: "#131a24", border: "1px solid #2a3546" }}
                 labelFormatter={(v) => new Date(Number(v)).toISOString().replace("T", " ").slice(0, 19)} />
               <Line type="monotone" dataKey="reward" name="reward %" stroke="#f4a261" dot={false} isAnimationActive={false} />
