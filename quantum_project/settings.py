@@ -211,6 +211,11 @@ OPS_LOOP_STALE_FLOOR_SECONDS = env.int("OPS_LOOP_STALE_FLOOR_SECONDS", default=6
 EXCHANGE_BASE_URL = env(
     "EXCHANGE_BASE_URL", default=f"http://127.0.0.1:{PORTS['paper_exchange']['port']}"
 )
+# The factory of an account's signed session, `(account=, timeout=) -> Gateway`
+# (apps/exchange/gateway.py). Not from the environment: the desk speaks Binance over HTTP; the
+# rule tests name an in-process venue here (tests/support/fake_gateway.py), as Django's tests
+# swap EMAIL_BACKEND.
+EXCHANGE_GATEWAY = "apps.exchange.gateway.binance_session"
 
 # --- Celery (read by quantum_project/celery.py with the CELERY_ namespace) ---------------------
 CELERY_BROKER_URL = REDIS_URL

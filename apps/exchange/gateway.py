@@ -4,9 +4,11 @@ The desk's apps (pnl, market, trading) ask this gateway and take reports (apps/e
 no other desk module names a python-binance method or a Binance field. Underneath, python-binance
 is the transport (apps/exchange/client.py: error mapping, clock re-sync, rate-limit headers).
 
-`Gateway` is the interface; `BinanceGateway` the implementation over HTTP. The trading-rule tests
-use an in-process fake of the same Protocol (tests/support/fake_gateway.py); everything that is
-about the venue (idempotency, reconciliation, e2e) runs on the paper venue through this class.
+`Gateway` is the interface; `BinanceGateway` the implementation over HTTP. Account sessions are
+built by the factory settings.EXCHANGE_GATEWAY names (`binance_session`). The trading-rule tests
+point it at an in-process fake of the same Protocol (tests/support/fake_gateway.py); everything
+that is about the venue (idempotency after timeouts, the event path, e2e on a worker) runs on
+the paper venue through this class.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
 from apps.core import jsoncodec, keys
@@ -320,11 +323,18 @@ class BinanceGateway:
         self._t.call("futures_stream_close", listenKey=listen_key)
 
 
-def gateway_for(
-    *, account: ExchangeAccount, timeout: float = DEFAULT_TIMEOUT_SECONDS
-) -> BinanceGateway:
-    """A fresh signed session for the account (the PnL poll: its call stats are the run's)."""
+def binance_session(*, account: ExchangeAccount, timeout: float) -> BinanceGateway:
+    """The account's signed session over HTTP: the default of settings.EXCHANGE_GATEWAY."""
     return BinanceGateway(ExchangeClient(account=account, timeout=timeout))
+
+
+def gateway_for(*, account: ExchangeAccount, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Gateway:
+    """A fresh signed session for the account (the PnL poll: its call stats are the run's),
+    built by the factory settings.EXCHANGE_GATEWAY names (Django's swappable-backend idiom, as
+    EMAIL_BACKEND): every account session of the desk is made here, so one setting decides
+    what the desk talks to."""
+    factory = import_string(settings.EXCHANGE_GATEWAY)
+    return factory(account=account, timeout=timeout)
 
 
 def public_gateway(*, base_url: str, timeout: float = 5) -> BinanceGateway:
@@ -332,16 +342,17 @@ def public_gateway(*, base_url: str, timeout: float = 5) -> BinanceGateway:
     return BinanceGateway(PublicClient(base_url=base_url, timeout=timeout))
 
 
-_sessions: dict[tuple[int, object, float], BinanceGateway] = {}
+_sessions: dict[tuple[int, object, float, str], Gateway] = {}
 
 
-def session_gateway(*, account: ExchangeAccount) -> BinanceGateway:
+def session_gateway(*, account: ExchangeAccount) -> Gateway:
     """One session per account and process, reused: a new python-binance Client per order costs
     two Fernet decryptions and a fresh TCP connection (several ms on the order path). Keyed by
-    the account's updated_at so rotated keys take effect. Celery's prefork pool runs one task per
+    the account's updated_at so rotated keys take effect, and by the factory, so a session is
+    never reused across a change of EXCHANGE_GATEWAY. Celery's prefork pool runs one task per
     process at a time, which the transport (not thread-safe) needs."""
     timeout = settings.TRADING_ORDER_TIMEOUT_SECONDS
-    key = (account.id, account.updated_at, timeout)
+    key = (account.id, account.updated_at, timeout, settings.EXCHANGE_GATEWAY)
     gateway = _sessions.get(key)
     if gateway is None:
         for stale in [k for k in _sessions if k[0] == account.id]:

@@ -29,7 +29,7 @@ from apps.core import keys
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 from apps.exchange.errors import LISTEN_KEY_MISSING, FatalExchangeError, PayloadError
-from apps.exchange.gateway import BinanceGateway
+from apps.exchange.gateway import Gateway
 from apps.exchange.reports import (
     AccountUpdateReport,
     ListenKeyExpired,
@@ -217,7 +217,7 @@ class UserStream:
         *,
         account_id: int,
         base_url: str,
-        gateway: BinanceGateway,
+        gateway: Gateway,
         stop: threading.Event,
         keepalive_seconds: float,
     ) -> None:

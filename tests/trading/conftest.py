@@ -1,18 +1,25 @@
 """Trading fixtures: paper venues in both client-order-id modes, a registered desk account,
-a permissive risk policy, and readers of the venue's own truth (allOrders, positionRisk)."""
+a permissive risk policy, and readers of the venue's own truth (allOrders, positionRisk).
+
+`fake_desk` is the same desk on an in-process venue (tests/support/fake_gateway.py) for the
+tests of trading rules (risk, exits, sizing, intents): every account session the desk builds
+is a FakeGateway while it is active. The venue's own behaviour is tested on `desk`."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from apps.exchange.reports import OrderReport
 from apps.exchange.services import account_add
 from apps.trading.models import RiskPolicy, RiskTier
+from tests.support.fake_gateway import FakeVenue, fake_gateways
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
 
 MODES = {"strict": [], "loose": ["--loose-client-order-ids"]}
@@ -66,6 +73,50 @@ def desk(venue, settings) -> Desk:
     d = Desk(venue)
     settings.TRADING_ACCOUNT = d.account.name
     return d
+
+
+class FakeDesk:
+    """A desk account on a FakeVenue, read like `Desk`: the venue's orders and positions."""
+
+    def __init__(self, venue: FakeVenue) -> None:
+        self.venue = venue
+        self.account = account_add(
+            name=f"desk-{secrets.token_hex(3)}",
+            base_url="http://fake-venue.invalid",  # never dialled: the sessions are the fake's
+            api_key="k" * 16,
+            api_secret="s" * 16,
+            paper=True,
+        )
+        self._manual = itertools.count(1)
+
+    def market(
+        self, symbol: str, side: str, quantity: str, *, reduce_only: bool = False
+    ) -> OrderReport:
+        """An operator's manual order, outside the desk (a client id the desk does not own)."""
+        return self.venue.gateway(self.account.id).order_place(
+            symbol=symbol,
+            side=side,
+            quantity=Decimal(quantity),
+            client_order_id=f"manual-{next(self._manual)}",
+            reduce_only=reduce_only,
+        )
+
+    def orders(self, symbol: str) -> list[OrderReport]:
+        book = self.venue.book(self.account.id)
+        mine = (o for o in book.orders.values() if o.symbol == symbol)
+        return sorted(mine, key=lambda o: o.order_id)
+
+    def position_amounts(self) -> dict[str, Decimal]:
+        return self.venue.book(self.account.id).amounts()
+
+
+@pytest.fixture
+def fake_desk(db, settings) -> Iterator[FakeDesk]:
+    venue = FakeVenue(prices={"BTCUSDT": "40000.0", "ETHUSDT": "2000.00", "SOLUSDT": "150.0000"})
+    with fake_gateways(venue, settings):
+        d = FakeDesk(venue)
+        settings.TRADING_ACCOUNT = d.account.name
+        yield d
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 Beat sends both within milliseconds; with two non-blocking attempts at one lock the cycle lost
 that race for minutes on end. Now the cycle waits for a monitor pass to end, and the monitor gives
-way to a waiting cycle (it does a subset of the cycle's work)."""
+way to a waiting cycle (it does a subset of the cycle's work). About locks, not the venue: the
+cycles run on the in-process venue (fake_desk)."""
 
 import threading
 import time
@@ -29,9 +30,9 @@ def hold_lock(name: str, seconds: float, held: threading.Event) -> threading.Thr
     return thread
 
 
-def test_the_cycle_waits_for_a_monitor_pass_instead_of_being_skipped(desk, redis_client):
+def test_the_cycle_waits_for_a_monitor_pass_instead_of_being_skipped(fake_desk, redis_client):
     held = threading.Event()
-    monitor_pass = hold_lock(f"trading:cycle:{desk.account.id}", 1.5, held)
+    monitor_pass = hold_lock(f"trading:cycle:{fake_desk.account.id}", 1.5, held)
     started = time.monotonic()
     run_cycle()
     waited = time.monotonic() - started
@@ -42,14 +43,14 @@ def test_the_cycle_waits_for_a_monitor_pass_instead_of_being_skipped(desk, redis
     assert waited >= 1.0, "the cycle ran while the lock was held"
 
 
-def test_the_monitor_gives_way_to_a_waiting_cycle(desk, redis_client):
-    redis_client.set(keys.trading_cycle_wanted(desk.account.id), 1, ex=10)
+def test_the_monitor_gives_way_to_a_waiting_cycle(fake_desk, redis_client):
+    redis_client.set(keys.trading_cycle_wanted(fake_desk.account.id), 1, ex=10)
     monitor_positions()
     state = loop_state(monitor_positions.name)
     assert state.get("skipped") == 1 and state.get("completed", 0) == 0, state
 
 
-def test_sent_together_the_cycle_is_never_skipped(desk, redis_client):
+def test_sent_together_the_cycle_is_never_skipped(fake_desk, redis_client):
     """Beat's race, ten times over: monitor and cycle started at the same moment."""
     for _ in range(10):
         threads = [threading.Thread(target=task) for task in (monitor_positions, run_cycle)]

@@ -1,6 +1,7 @@
 """The monitor: a position opened outside the desk is adopted (an intent with reason "adopted"),
 levels are set from the entry, and the exit brain closes at take profit, stop loss or the
-trailing stop, reduce-only, with the exit's realized PnL on the intent."""
+trailing stop, reduce-only, with the exit's realized PnL on the intent. Rules, so on the
+in-process venue (fake_desk): fills at the mark, so levels and PnL are exact."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from apps.trading.exits import exit_reason
 from apps.trading.models import ExchangeOrder, IntentState, Position, PositionIntent
 from apps.trading.selectors import ledger_amounts
 from apps.trading.services import trading_cycle
-from tests.support.paper_exchange import market
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+# transaction=True: intents are published to the broker on commit
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _cycle(desk) -> dict:
@@ -27,13 +28,14 @@ def _cycle(desk) -> dict:
 
 @pytest.mark.parametrize(("move", "reason"), [("40800.0", "take_profit"), ("39500.0", "stop_loss")])
 def test_it_adopts_an_outside_position_and_exits_it(
-    desk, trading_queue, redis_client, settings, move, reason
+    fake_desk, trading_queue, redis_client, settings, move, reason
 ):
+    desk = fake_desk
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_TAKE_PROFIT_PCT = Decimal("1.5")
     settings.TRADING_STOP_LOSS_PCT = Decimal("1.0")
     desk.venue.set_price("BTCUSDT", "40000.0")
-    market(desk.client, "BTCUSDT", "BUY", "0.010")  # an operator's manual order
+    desk.market("BTCUSDT", "BUY", "0.010")  # an operator's manual order
 
     summary = _cycle(desk)
     adopted = PositionIntent.objects.get(id__in=summary["adopted"])
@@ -45,8 +47,7 @@ def test_it_adopts_an_outside_position_and_exits_it(
     assert ExchangeOrder.objects.filter(external=True, symbol="BTCUSDT").count() == 1
     assert ledger_amounts(account_id=desk.account.id) == desk.position_amounts()
     pos = Position.objects.get(symbol="BTCUSDT")
-    # The generated path keeps moving after set_price: levels are checked against the entry.
-    assert abs(pos.entry_price - Decimal("40000")) < 20
+    assert pos.entry_price == Decimal("40000")
     tick = Decimal("0.1")
     assert pos.take_profit == quantize_step(pos.entry_price * Decimal("1.015"), tick, rounding=UP)
     assert pos.stop_loss == quantize_step(pos.entry_price * Decimal("0.99"), tick, rounding=UP)
@@ -59,12 +60,11 @@ def test_it_adopts_an_outside_position_and_exits_it(
     intent_execute(intent_id=close.id)
     close.refresh_from_db()
     assert close.state == IntentState.FILLED
-    expected = (Decimal(move) - pos.entry_price) * Decimal("0.010")
-    assert abs(close.realized_pnl - expected) < Decimal("1")  # the mark vs last spread aside
+    assert close.realized_pnl == (Decimal(move) - pos.entry_price) * Decimal("0.010")
     assert desk.position_amounts() == {}
     # The exit reason waits under the trade id for the PnL tracker's closed-trade entry.
-    (fill,) = desk.client.futures_account_trades(symbol="BTCUSDT", orderId=close.order_id)
-    link = jsoncodec.loads(redis_client.get(keys.exit_reason(desk.account.id, fill["id"])))
+    (fill,) = desk.venue.gateway(desk.account.id).fills(symbol="BTCUSDT", order_id=close.order_id)
+    link = jsoncodec.loads(redis_client.get(keys.exit_reason(desk.account.id, fill.trade_id)))
     assert link["reason"] == reason and link["intent_id"] == close.id
     _cycle(desk)
     assert not Position.objects.exists()

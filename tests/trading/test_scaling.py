@@ -1,7 +1,7 @@
-"""Decisions while holding, on the paper venue: the signal still with the position and sure of
-it adds to a winner (within the per-symbol exposure and entries); no longer sure of it, the desk
-halves the position once per entry. Each decision is an intent first, executed like any other,
-and the desk's ledger stays equal to the venue's position."""
+"""Decisions while holding: the signal still with the position and sure of it adds to a winner
+(within the per-symbol exposure and entries); no longer sure of it, the desk halves the position
+once per entry. Each decision is an intent first, executed like any other, and the desk's ledger
+stays equal to the venue's position. Rules, so on the in-process venue (fake_desk)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from apps.trading.selectors import ledger_amounts
 from apps.trading.services import signals_evaluate, trading_cycle
 from apps.trading.signal_sources import Signal
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+# transaction=True: intents are published to the broker on commit
+pytestmark = [pytest.mark.django_db(transaction=True)]
 D = Decimal
 
 
@@ -37,17 +38,17 @@ class Scripted:
 
 
 @pytest.fixture
-def book(desk, aggressive_policy, trading_queue, redis_client, settings):
+def book(fake_desk, aggressive_policy, trading_queue, redis_client, settings):
     """Long 0.010 BTCUSDT at about 40000, opened by a signal and reconciled."""
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
     settings.TRADING_RL_SIZING = False
     settings.TRADING_ORDER_NOTIONAL = Decimal("400")
     settings.TRADING_BACKSTOP_PCT = Decimal("0")
-    desk.venue.set_price("BTCUSDT", "40000.0")
-    (opened,) = _decide(desk, Scripted(1, "0.9", "40000"))
+    fake_desk.venue.set_price("BTCUSDT", "40000.0")
+    (opened,) = _decide(fake_desk, Scripted(1, "0.9", "40000"))
     assert opened.action == IntentAction.OPEN and opened.quantity == D("0.010")
-    _execute(desk, opened)
-    return desk
+    _execute(fake_desk, opened)
+    return fake_desk
 
 
 def _decide(desk, source: Scripted) -> list:

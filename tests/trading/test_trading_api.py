@@ -1,5 +1,6 @@
 """The trading API: reads for authenticated users, desk changes for staff only; halt stops new
-risk at once and flatten closes every position reduce-only, through intents."""
+risk at once and flatten closes every position reduce-only, through intents (rules: on the
+in-process venue, fake_desk)."""
 
 from __future__ import annotations
 
@@ -80,10 +81,10 @@ def _open_btc_and_eth_longs(desk) -> None:
         intent_execute(intent_id=intent.id)
 
 
-@pytest.mark.e2e
 def test_halt_rejects_new_risk_and_flatten_closes_everything(
-    desk, aggressive_policy, trading_queue, redis_client
+    fake_desk, aggressive_policy, trading_queue, redis_client
 ):
+    desk = fake_desk
     _open_btc_and_eth_longs(desk)
     # One approved before the halt, not yet sent: halt applies at once, at send time too.
     late = intent_create(
@@ -138,20 +139,18 @@ def test_halt_rejects_new_risk_and_flatten_closes_everything(
     }
 
 
-@pytest.mark.e2e
 def test_flatten_closes_what_the_exchange_holds_not_what_the_desk_table_says(
-    desk, aggressive_policy, trading_queue, redis_client
+    fake_desk, aggressive_policy, trading_queue, redis_client
 ):
     """Between two monitor passes the table lags the venue: a position closed on the venue (a
     stop, a liquidation, a person) is still listed, one opened there is not yet. A flatten from
     the table sent a reduce-only close for the first (-2022) and missed the second."""
+    desk = fake_desk
     _open_btc_and_eth_longs(desk)
     trading_cycle(account_id=desk.account.id, with_signals=False)
     # behind the desk's back, on the venue: BTC closed, SOL opened
-    desk.client.futures_create_order(
-        symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.010", reduceOnly="true"
-    )
-    desk.client.futures_create_order(symbol="SOLUSDT", side="SELL", type="MARKET", quantity="1")
+    desk.market("BTCUSDT", "SELL", "0.010", reduce_only=True)
+    desk.market("SOLUSDT", "SELL", "1")
     assert set(desk.position_amounts()) == {"ETHUSDT", "SOLUSDT"}
 
     answer = _client(staff=True).post("/api/trading/desk/", {"flatten": True}, format="json")
