@@ -18,7 +18,7 @@ from apps.exchange.errors import (
 )
 from apps.exchange.gateway import BinanceGateway, Gateway
 from apps.exchange.reports import AlgoOrderReport, OrderReport
-from tests.support.fake_gateway import FakeGateway, FakeVenue
+from tests.support.fake_gateway import FakeExchange, FakeGateway
 
 D = Decimal
 
@@ -34,7 +34,7 @@ def test_it_has_every_gateway_method_with_its_signature(name):
 
 
 def _gateway(**kw) -> FakeGateway:
-    return FakeVenue(prices={"BTCUSDT": "40000.0", "ETHUSDT": "2000.00"}, **kw).gateway(7)
+    return FakeExchange(prices={"BTCUSDT": "40000.0", "ETHUSDT": "2000.00"}, **kw).gateway(7)
 
 
 def _buy(gw: FakeGateway, qty: str, cid: str, **kw) -> OrderReport:

@@ -6,7 +6,8 @@ per module and nothing they check. Anything about the venue itself (idempotency 
 timeouts, client-id rules under faults, the event path, e2e on a worker) stays on the paper
 venue over HTTP.
 
-`FakeVenue` is the exchange's side: one book per account (wallet, positions, leverage, orders,
+`FakeExchange` is the exchange's side (not fake_binance.py's FakeVenue, which fakes Binance's
+HTTP replies for the PnL tests): one book per account (wallet, positions, leverage, orders,
 conditional orders, fills, income), a mark per symbol that the test sets, and a log of every
 call. Market orders fill at once at the mark, with the paper venue's taker fee; a mark moved
 through a STOP_MARKET closePosition fires it, as the venue does. `FakeGateway` is one account's
@@ -14,7 +15,7 @@ session on it and returns the same report types as apps.exchange.gateway.Binance
 input raises the same typed errors with Binance's codes (FatalExchangeError), and a test may
 queue a fault for a method (`venue.fail_next("order_place", RetryableExchangeError(...))`).
 
-    venue = FakeVenue(prices={"BTCUSDT": "40000"})
+    venue = FakeExchange(prices={"BTCUSDT": "40000"})
     with fake_gateways(venue, settings):  # every account session is now the fake's
         ...
 """
@@ -104,7 +105,7 @@ class Book:
         return {s: p.amt for s, p in sorted(self.positions.items()) if p.amt}
 
 
-class FakeVenue:
+class FakeExchange:
     def __init__(
         self,
         *,
@@ -159,7 +160,7 @@ class FakeVenue:
         if symbol not in self.symbol_filters:
             raise _refused(-1121, "Invalid symbol.")
         if symbol not in self.marks:
-            raise AssertionError(f"FakeVenue: no mark for {symbol}; set_price it first")
+            raise AssertionError(f"FakeExchange: no mark for {symbol}; set_price it first")
         return self.marks[symbol]
 
     def _crossed(self, algo: AlgoOrderReport) -> bool:
@@ -261,16 +262,16 @@ class FakeVenue:
 
 
 class FakeGateway:
-    """One account's session on a FakeVenue: the Gateway Protocol, answered from the book."""
+    """One account's session on a FakeExchange: the Gateway Protocol, answered from the book."""
 
     def __init__(
         self,
         *,
-        venue: FakeVenue | None = None,
+        venue: FakeExchange | None = None,
         account_id: int | None = None,
         prices: dict[str, str] | None = None,
     ) -> None:
-        self.venue = venue if venue is not None else FakeVenue(prices=prices)
+        self.venue = venue if venue is not None else FakeExchange(prices=prices)
         self.account_id = account_id
         self._stats = CallStats()
 
@@ -551,17 +552,17 @@ class FakeGateway:
 # keys its cached sessions by it); while `fake_gateways` is active it names `connect` below,
 # which hands out sessions on the venue installed last.
 
-_installed: list[FakeVenue] = []
+_installed: list[FakeExchange] = []
 
 
 def connect(*, account: ExchangeAccount, timeout: float) -> FakeGateway:
     if not _installed:
-        raise AssertionError("settings.EXCHANGE_GATEWAY names the fake, but no FakeVenue is set")
+        raise AssertionError("settings.EXCHANGE_GATEWAY names the fake, but no FakeExchange is set")
     return _installed[-1].gateway(account.id)
 
 
 @contextmanager
-def fake_gateways(venue: FakeVenue, settings) -> Iterator[FakeVenue]:
+def fake_gateways(venue: FakeExchange, settings) -> Iterator[FakeExchange]:
     """Every account session built while active is a FakeGateway on `venue`. `settings` is
     pytest-django's fixture: it restores EXCHANGE_GATEWAY when the test ends, in one stack with
     the test's own overrides (a separate override_settings would unwind out of order)."""

@@ -19,7 +19,7 @@ import pytest
 from apps.exchange.reports import OrderReport
 from apps.exchange.services import account_add
 from apps.trading.models import RiskPolicy, RiskTier
-from tests.support.fake_gateway import FakeVenue, fake_gateways
+from tests.support.fake_gateway import FakeExchange, fake_gateways
 from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
 
 MODES = {"strict": [], "loose": ["--loose-client-order-ids"]}
@@ -76,9 +76,9 @@ def desk(venue, settings) -> Desk:
 
 
 class FakeDesk:
-    """A desk account on a FakeVenue, read like `Desk`: the venue's orders and positions."""
+    """A desk account on a FakeExchange, read like `Desk`: the venue's orders and positions."""
 
-    def __init__(self, venue: FakeVenue) -> None:
+    def __init__(self, venue: FakeExchange) -> None:
         self.venue = venue
         self.account = account_add(
             name=f"desk-{secrets.token_hex(3)}",
@@ -112,7 +112,7 @@ class FakeDesk:
 
 @pytest.fixture
 def fake_desk(db, settings) -> Iterator[FakeDesk]:
-    venue = FakeVenue(prices={"BTCUSDT": "40000.0", "ETHUSDT": "2000.00", "SOLUSDT": "150.0000"})
+    venue = FakeExchange(prices={"BTCUSDT": "40000.0", "ETHUSDT": "2000.00", "SOLUSDT": "150.0000"})
     with fake_gateways(venue, settings):
         d = FakeDesk(venue)
         settings.TRADING_ACCOUNT = d.account.name
