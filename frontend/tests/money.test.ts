@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MINUS, formatBalance, formatMoney, formatPct, formatPlain, formatPrice, roundDecimal, signClass } from "../src/lib/money";
+import { MINUS, formatBalance, formatMoney, formatPct, formatPlain, formatPrice, formatQty, roundDecimal, signClass } from "../src/lib/money";
 
 describe("formatMoney", () => {
   it.each([
@@ -70,5 +70,17 @@ describe("formatPrice", () => {
     ["0E-8", "0.00"],
   ])("%s -> %s", (raw, shown) => {
     expect(formatPrice(raw)).toBe(shown);
+  });
+});
+
+describe("formatQty: one way to show a quantity", () => {
+  it("drops trailing zeros, whatever precision the API sent", () => {
+    expect(formatQty("0.0020000000")).toBe("0.002");
+    expect(formatQty("0.002")).toBe("0.002");
+    expect(formatQty("-0.5000000000")).toBe(`${MINUS}0.5`);
+    expect(formatQty("3.0000000000")).toBe("3");
+    expect(formatQty("0E-10")).toBe("0");
+    expect(formatQty("1500.25")).toBe("1,500.25");
+    expect(formatQty(null)).toBe("—");
   });
 });

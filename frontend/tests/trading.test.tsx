@@ -175,7 +175,7 @@ describe("intents and orders", () => {
     expect(cell(row, "realized_pnl").textContent).toBe(`${MINUS}1.23 USDT`);
     expect(cell(row, "realized_pnl").getAttribute("data-raw")).toBe("-1.23450000");
     expect(cell(row, "avg_price").textContent).toBe("60,000.50");
-    expect(cell(row, "quantity").textContent).toBe("0.0100000000");
+    expect(cell(row, "quantity").textContent).toBe("0.01");
     expect(cell(row, "state").textContent).toBe("FILLED");
     const rejected = container.querySelector('tr[data-intent="2"]')!;
     expect(cell(rejected, "risk_verdict").textContent).toBe("rejected: exposure 1505 > 1000 per symbol");

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import type { Row } from "../api/types";
-import { formatBalance, formatMoney, formatPct, formatPlain, formatPrice, signClass } from "../lib/money";
+import { formatBalance, formatMoney, formatPct, formatPrice, formatQty, signClass } from "../lib/money";
 import { formatTime } from "./ui";
 
 /** One column of a typed table: how to show a row's value, and the raw API value kept in
@@ -39,7 +39,7 @@ export const col = {
   }),
   balance: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatBalance(get(r, key)) }),
   price: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatPrice(get(r, key)) }),
-  qty: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatPlain(get(r, key)) }),
+  qty: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatQty(get(r, key)) }),
   pct: <T,>(key: string, label: string, signed = false): Column<T> => ({
     key,
     label,

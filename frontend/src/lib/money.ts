@@ -133,6 +133,13 @@ export function formatPrice(value: unknown, minPlaces = 2): string {
   return text.slice(0, end);
 }
 
+/** A quantity, the one way every table shows it: the API's digits without trailing zeros,
+ * grouped ("0.0020000000" and "0.002" -> "0.002", "-0.5000000000" -> "−0.5", "0E-10" -> "0"). */
+export function formatQty(value: unknown): string {
+  const text = formatPrice(value, 0);
+  return text.endsWith(".") ? text.slice(0, -1) : text;
+}
+
 /** -1, 0 or 1 from the decimal string's digits (no float arithmetic). */
 export function signOf(value: unknown): -1 | 0 | 1 {
   const d = parseDecimal(value);

@@ -9,6 +9,15 @@ import { useNow, usePoll } from "../hooks/usePoll";
 import { useAuth } from "../hooks/auth";
 import { formatBalance, formatPrice } from "../lib/money";
 import { freshness } from "../lib/staleness";
+import { isOpen } from "./Positions";
+
+/** "Open positions · 1 open · 1 flat": a symbol with only realized PnL in the window is tracked
+ * but flat, and is not counted as an open position. */
+export function openTitle(symbols: Array<{ side: string; position_size: string }>): string {
+  const open = symbols.filter(isOpen).length;
+  const flat = symbols.length - open;
+  return `Open positions · ${open} open${flat ? ` · ${flat} flat` : ""}`;
+}
 
 function todayUtc(now: number): string {
   return new Date(now).toISOString().slice(0, 10);
@@ -284,7 +293,7 @@ export function OverviewPage() {
         </Card>
 
         {data && (
-          <Card title={`Open positions · ${data.symbols_tracked} tracked`} fresh={fresh} testId="positions-card" className="wide">
+          <Card title={openTitle(data.symbols)} fresh={fresh} testId="positions-card" className="wide">
             {data.symbols.length === 0 ? (
               <EmptyState title="No symbols tracked">No open position and no realized PnL in this window.</EmptyState>
             ) : (

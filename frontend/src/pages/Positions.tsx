@@ -5,7 +5,13 @@ import { ColumnTable, col, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/usePoll";
-import { formatPct, formatPlain, formatPrice, signClass, signOf } from "../lib/money";
+import { formatPct, formatPrice, formatQty, signClass, signOf } from "../lib/money";
+
+/** A symbol of the PnL tracker with an open position (its side is LONG or SHORT; a symbol with
+ * only realized PnL in the window is flat, not an open position). */
+export function isOpen(s: { side: string; position_size: string }): boolean {
+  return Boolean(s.side) && signOf(s.position_size) !== 0;
+}
 
 /** LONG / SHORT from the signed amount's digits (no float). */
 export function sideOf(amount: string): string {
@@ -76,24 +82,24 @@ export function PositionsPage() {
                 </tr>
               </thead>
               <tbody>
-                {symbols.map((s) => (
-                  <tr key={s.symbol} data-symbol={s.symbol}>
+                {symbols.map((s) => {
+                  // a flat symbol (realized PnL in the window, no position) has no entry, mark,
+                  // leverage or margin: the API's zeros there are "none", not prices
+                  const open = isOpen(s);
+                  return (
+                  <tr key={s.symbol} data-symbol={s.symbol} data-open={open ? "1" : "0"}>
                     <td className="sym">{s.symbol}</td>
-                    <td className={`side side-${(s.side || "").toLowerCase()}`}>{s.side || "flat"}</td>
-                    <td>{formatPlain(s.position_size)}</td>
-                    <td>{formatPrice(s.entry_price)}</td>
-                    <td>{formatPrice(s.mark_price)}</td>
-                    <td>{s.leverage ? `${s.leverage}×` : "—"}</td>
-                    <td>
-                      <Money value={s.notional} sign={false} />
-                    </td>
-                    <td>
-                      <Money value={s.initial_margin} sign={false} />
-                    </td>
+                    <td className={`side side-${(s.side || "flat").toLowerCase()}`}>{s.side || "flat"}</td>
+                    <td data-cell="position_size">{open ? formatQty(s.position_size) : "—"}</td>
+                    <td data-cell="entry_price">{open ? formatPrice(s.entry_price) : "—"}</td>
+                    <td data-cell="mark_price">{open ? formatPrice(s.mark_price) : "—"}</td>
+                    <td>{open && s.leverage ? `${s.leverage}×` : "—"}</td>
+                    <td>{open ? <Money value={s.notional} sign={false} /> : "—"}</td>
+                    <td>{open ? <Money value={s.initial_margin} sign={false} /> : "—"}</td>
                     <td data-cell="unrealized_pnl" data-raw={s.unrealized_pnl}>
                       <Money value={s.unrealized_pnl} />
                     </td>
-                    <td className={signClass(s.unrealized_pct)}>{formatPct(s.unrealized_pct)}</td>
+                    <td className={open ? signClass(s.unrealized_pct) : undefined}>{open ? formatPct(s.unrealized_pct) : "—"}</td>
                     <td data-cell="realized_pnl" data-raw={s.realized_pnl}>
                       <Money value={s.realized_pnl} />
                     </td>
@@ -102,7 +108,8 @@ export function PositionsPage() {
                     </td>
                     <td>{s.realized_trades}</td>
                   </tr>
-                ))}
+                  );
+                })}
               </tbody>
             </table>
           </div>
