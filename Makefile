@@ -26,7 +26,7 @@ system-deps:
 	@if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then systemctl stop redis-server; fi
 
 # The dashboard's built assets, rebuilt when its sources change.
-frontend/dist/index.html: frontend/package-lock.json $(shell find frontend/src frontend/index.html -type f 2>/dev/null)
+frontend/dist/index.html: frontend/package-lock.json $(shell find frontend/src frontend/public frontend/index.html -type f 2>/dev/null)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 frontend: frontend/dist/index.html

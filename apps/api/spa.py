@@ -4,6 +4,7 @@
 - `/assets/<file>`: Vite's content-hashed bundles, cached for a year (immutable).
 - `/` and every SPA route (`/positions`, `/pnl`, ...): dist/index.html, never cached, no data
   in it; the SPA logs in through /api/auth/ and fetches everything from /api/.
+- `/favicon.ico`: the desk's icon (frontend/public, copied into dist by the build), a day's cache.
 - No build: `/` answers 503 "frontend not built: run make frontend".
 """
 
@@ -49,10 +50,18 @@ def asset(request, path: str):
     return response
 
 
+@require_safe
+def favicon(request):
+    response = serve(request, "favicon.ico", document_root=str(dist_dir()))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # Appended after /api/ and /admin/ in quantum_project/urls.py. SPA routes are paths without a
 # file extension outside api/, admin/, static/ and assets/; a missing file is a 404, not the SPA.
 urlpatterns = [
     path("assets/<path:path>", asset, name="spa-asset"),
+    path("favicon.ico", favicon, name="spa-favicon"),
     path("", index, name="spa-index"),
     re_path(r"^(?!api/|admin/|static/|assets/)(?P<route>[\w\-/]*)$", index, name="spa-route"),
 ]

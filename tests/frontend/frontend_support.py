@@ -25,6 +25,7 @@ LOCK_MARK = NODE_MODULES / ".qt-package-lock.sha256"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SOURCES = (
     "src",
+    "public",
     "index.html",
     "vite.config.ts",
     "tsconfig.json",

@@ -27,8 +27,19 @@ def test_assets_are_served_with_immutable_caching(client, frontend_dist):
 
 def test_api_and_missing_files_are_not_swallowed_by_the_spa(client, frontend_dist):
     assert client.get("/api/auth/me/").status_code == 403  # JSON API, not index.html
-    assert client.get("/favicon.ico").status_code == 404
+    assert client.get("/favicon.svg").status_code == 404  # a file name: never the SPA
     assert client.post("/").status_code == 405  # GET only
+
+
+def test_favicon_is_served(client, frontend_dist):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert response["Content-Type"] in {"image/vnd.microsoft.icon", "image/x-icon"}
+    assert "max-age" in response["Cache-Control"]
+    index = b"".join(client.get("/").streaming_content)
+    assert b'rel="icon" href="/favicon.ico"' in index
 
 
 def test_missing_build_is_a_clear_503(client, settings, tmp_path):
