@@ -1,4 +1,5 @@
-"""Tasks of the PnL context: thin wrappers that lock, call one service and retry."""
+"""Tasks of the PnL context: thin wrappers that lock and call one service; retries are
+declared (workers/base.py, EXCHANGE_RETRY)."""
 
 import logging
 
@@ -7,23 +8,23 @@ from django.conf import settings
 
 from apps.core.locks import LockHeld, exclusive, run_exclusive
 from apps.core.loops import LoopOutcome, loop_record
-from apps.exchange.errors import RetryableExchangeError
 from apps.pnl import services
+from workers.base import EXCHANGE_RETRY
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_CAP_SECONDS = 30
 
 
 @shared_task(
     bind=True,
     name="quantum.pnl.poll_account",
     # Idempotent (unique ledger keys, a durable cursor, publish-once markers): a message whose
-    # worker died goes back to the queue and simply runs again.
+    # worker died goes back to the queue and simply runs again, and so may a poll the venue
+    # did not answer (backoff 1, 2, 4 ... 30 s, never sooner than its Retry-After).
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.PNL_POLL_SOFT_TIME_LIMIT,
     time_limit=settings.PNL_POLL_HARD_TIME_LIMIT,
+    **EXCHANGE_RETRY,
     max_retries=settings.PNL_POLL_MAX_RETRIES,
     ignore_result=True,
 )
@@ -36,14 +37,8 @@ def poll_account(self, account_id: int) -> None:
     except LockHeld:
         logger.info("pnl poll account_id=%s skipped: the previous poll still runs", account_id)
         loop_record(self.name, LoopOutcome.SKIPPED)
-        return
-    except RetryableExchangeError as exc:
-        loop_record(self.name, LoopOutcome.FAILED)
-        backoff = min(BACKOFF_CAP_SECONDS, 2**self.request.retries)
-        countdown = max(backoff, exc.retry_after or 0)  # the venue's Retry-After wins
-        raise self.retry(exc=exc, countdown=countdown) from None
     except Exception:
-        loop_record(self.name, LoopOutcome.FAILED)
+        loop_record(self.name, LoopOutcome.FAILED)  # each failed attempt, retried or not
         raise
 
 

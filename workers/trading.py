@@ -12,6 +12,7 @@ from apps.core.loops import LoopOutcome, loop_record
 from apps.core.redis import get_redis
 from apps.trading import selectors, services
 from apps.trading.execution import Outcome, intent_execute
+from workers.base import EXCHANGE_RETRY, RunAgain
 
 logger = logging.getLogger(__name__)
 
@@ -72,19 +73,21 @@ def monitor_positions() -> None:
 
 @shared_task(
     name="quantum.trading.execute_intent",
-    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
+    **EXCHANGE_RETRY,
     max_retries=20,
     soft_time_limit=settings.TRADING_CYCLE_SOFT_TIME_LIMIT,
     time_limit=settings.TRADING_CYCLE_HARD_TIME_LIMIT,
 )
-def execute_intent(self, intent_id: int) -> None:
+def execute_intent(intent_id: int) -> None:
     """One intent -> at most one order. Idempotent (the claim is conditional), so acks_late and
-    redelivery after a worker death are safe."""
+    redelivery after a worker death are safe, and so is running it again: the executor looks
+    the order up before any resend (its own rule, apps/trading/execution.py)."""
     outcome = intent_execute(intent_id=intent_id)
     if outcome == Outcome.RETRY:
-        raise self.retry(countdown=min(2**self.request.retries, 30))
+        # the venue did not answer and the lease is released
+        raise RunAgain(f"intent {intent_id}: the exchange did not answer")
 
 
 @shared_task(name="quantum.trading.flatten")
