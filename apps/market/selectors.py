@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from apps.core import keys
@@ -9,6 +10,8 @@ from apps.core.money import to_decimal
 from apps.core.redis import get_redis
 from apps.exchange.reports import KlineReport, MarkReport
 from apps.market.models import BasisObservation, FundingRate, Kline
+
+logger = logging.getLogger(__name__)
 
 
 def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
@@ -19,6 +22,27 @@ def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
 def mark_latest(*, symbol: str) -> Decimal | None:
     value = get_redis().hget(keys.market_mark(symbol), "mark_price")
     return to_decimal(value) if value else None
+
+
+def marks_latest(*, symbols: list[str]) -> dict[str, MarkReport]:
+    """The newest mark of each symbol (one round trip), as the stream process or the market poll
+    last wrote it. A symbol with no mark yet, or whose hash is damaged, is left out: the caller
+    keeps the figure it had, rather than showing one built from a bad entry."""
+    pipe = get_redis().pipeline(transaction=False)
+    for symbol in symbols:
+        pipe.hgetall(keys.market_mark(symbol))
+    marks: dict[str, MarkReport] = {}
+    for symbol, fields in zip(symbols, pipe.execute(), strict=True):
+        if not fields:
+            continue
+        try:
+            mark = mark_from_entry(fields)
+        except (KeyError, ValueError, ArithmeticError) as exc:
+            logger.warning("damaged mark hash for %s ignored: %r", symbol, exc)
+            continue
+        if mark.symbol == symbol.upper():
+            marks[symbol] = mark
+    return marks
 
 
 def funding_history(*, symbol: str, until_ms: int, since_ms: int | None = None) -> list[tuple]:

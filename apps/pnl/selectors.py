@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +14,8 @@ from django.db.models import Count, Sum
 from apps.core.money import HUNDRED, ZERO, from_e8, q8
 from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
+from apps.exchange.reports import MarkReport
+from apps.market.selectors import marks_latest
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeDay,
@@ -230,6 +232,8 @@ class Board:
     best_reward: Decimal | None
     avg_reward: Decimal | None
     totals: Totals
+    # the newest live mark the open positions were re-marked at, when newer than the snapshot
+    marks_as_of: datetime | None = None
 
     @property
     def symbols_tracked(self) -> int:
@@ -246,7 +250,7 @@ class Dashboard:
 
 # Bumped whenever Board's shape changes: a pickle of the old shape in the shared cache must not
 # meet the new code during a rolling restart.
-BOARD_CACHE_SHAPE = 1
+BOARD_CACHE_SHAPE = 2
 
 
 def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
@@ -260,6 +264,10 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
     its key, never older."""
     snapshot = snapshot_latest(account=account) if account else None
     board = board_get(account=account, window=window, snapshot=snapshot)
+    # Marks move every second, the snapshot every poll: the cached board is re-marked per request.
+    open_symbols = [f.symbol for f in board.symbols if f.position_size != 0]
+    if open_symbols:
+        board = board_marked(board=board, marks=marks_latest(symbols=open_symbols))
     now = utcnow()
     age = int((now - snapshot.taken_at).total_seconds()) if snapshot else None
     if snapshot is None:
@@ -304,10 +312,6 @@ def _board_compute(
     *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
 ) -> Board:
     figures = figures_compute(account=account, window=window, snapshot=snapshot)
-    rewards = [(f.reward, f.symbol) for f in figures.symbols]
-    # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
-    best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
-    avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
     snapshot = figures.snapshot
     totals = Totals(
         wallet_balance=snapshot.wallet_balance if snapshot else ZERO,
@@ -320,15 +324,89 @@ def _board_compute(
         realized_trades=figures.realized_trades,
         initial_margin=figures.total("initial_margin"),
     )
-    return Board(
+    return _board_from(
         window=window,
         window_start=figures.window_start,
         as_of=figures.as_of,
         symbols=figures.symbols,
+        totals=totals,
+        marks_as_of=None,
+    )
+
+
+def _board_from(
+    *,
+    window: str,
+    window_start: datetime | None,
+    as_of: datetime | None,
+    symbols: list[SymbolFigures],
+    totals: Totals,
+    marks_as_of: datetime | None,
+) -> Board:
+    rewards = [(f.reward, f.symbol) for f in symbols]
+    # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
+    best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
+    avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
+    return Board(
+        window=window,
+        window_start=window_start,
+        as_of=as_of,
+        symbols=symbols,
         best_performer=best[1] if best else None,
         best_reward=best[0] if best else None,
         avg_reward=avg,
         totals=totals,
+        marks_as_of=marks_as_of,
+    )
+
+
+def board_marked(*, board: Board, marks: dict[str, MarkReport]) -> Board:
+    """The board with each open position re-marked at the symbol's latest mark, where that mark
+    is newer than the snapshot the board was computed from (docs/figures.md, "live marks").
+
+    Binance's own definitions on the new mark: unrealized PnL = amount x (mark - entry),
+    notional = amount x mark, initial margin = |notional| / leverage; the equity moves by the
+    change in unrealized PnL. The ledger's figures (realized, commission, funding, the wallet)
+    stay the poll's: only the 15 s poll writes the ledger."""
+    if board.as_of is None:
+        return board
+    as_of_ms = to_ms(board.as_of)
+    symbols, newest_ms = [], None
+    for fig in board.symbols:
+        mark = marks.get(fig.symbol)
+        if fig.position_size == 0 or mark is None or mark.time_ms <= as_of_ms:
+            symbols.append(fig)
+            continue
+        notional = fig.position_size * mark.mark_price
+        initial_margin = abs(notional) / fig.leverage if fig.leverage else fig.initial_margin
+        unrealized = fig.position_size * (mark.mark_price - fig.entry_price)
+        symbols.append(
+            replace(
+                fig,
+                mark_price=mark.mark_price,
+                notional=notional,
+                initial_margin=initial_margin,
+                unrealized_pnl=unrealized,
+                unrealized_pct=_pct(unrealized, initial_margin),
+            )
+        )
+        newest_ms = max(newest_ms or 0, mark.time_ms)
+    if newest_ms is None:
+        return board
+    unrealized = sum((f.unrealized_pnl for f in symbols), ZERO)
+    totals = replace(
+        board.totals,
+        unrealized_pnl=unrealized,
+        equity=board.totals.equity + unrealized - board.totals.unrealized_pnl,
+        initial_margin=sum((f.initial_margin for f in symbols), ZERO),
+    )
+    return _board_from(
+        window=board.window,
+        window_start=board.window_start,
+        as_of=board.as_of,
+        symbols=symbols,
+        totals=totals,
+        marks_as_of=from_ms(newest_ms),
     )
 
 

@@ -15,7 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "exchange": {"core"},
     "market": {"core", "exchange"},
-    "pnl": {"core", "exchange", "api"},
+    "pnl": {"core", "exchange", "market", "api"},
     "trading": {"core", "exchange", "market", "pnl", "api"},
     "models": {"core", "exchange", "market", "pnl", "trading", "api"},
     "rl": {"core", "exchange", "market", "pnl", "trading", "api"},

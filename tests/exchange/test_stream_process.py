@@ -11,16 +11,24 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from apps.core import keys
+from apps.core.timeutil import to_ms
 from apps.exchange.reports import OrderUpdateReport, report_loads
 from apps.market.models import Kline
 from apps.market.services import INTERVAL_MS, kline_gaps
-from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange, desk_account, market
+from tests.support.paper_exchange import (
+    NO_RATE_LIMITS,
+    PaperExchange,
+    desk_account,
+    market,
+    position,
+)
 from tests.support.processes import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -203,3 +211,49 @@ def test_an_order_fill_reaches_the_user_data_stream(desk, stream_process, redis_
     assert report.order.order_id == order["orderId"]
     assert report.fill.qty == Decimal("0.010")
     assert report.order.status == "FILLED"
+
+
+def _board(api) -> dict:
+    return api.get("/api/rl-dashboard/", {"window": "24h"}).json()
+
+
+def test_the_dashboards_unrealized_pnl_is_the_venues_within_one_mark_interval(
+    desk, stream_process, redis_client, django_user_model
+):
+    """The poll's snapshot is taken once; after it only the streamed marks move the dashboard:
+    each answer is the venue's unrealized PnL (amount x (mark - the venue's entry)) at a mark the
+    venue sent at most one mark interval (1 s, 60 s of this 60x venue's time) before, plus
+    slack for a loaded machine (docs/figures.md, live marks)."""
+    from rest_framework.test import APIClient
+
+    from apps.pnl.services import account_poll
+
+    account, client = desk
+    api = APIClient()
+    api.force_authenticate(django_user_model.objects.create_user("t", password="pw-long-1"))
+    market(client, "BTCUSDT", "BUY", "0.010")
+    account_poll(account_id=account.id)  # the ledger's snapshot: the last poll of the test
+    stream_process()
+    wait_for(
+        lambda: redis_client.exists(keys.market_mark("BTCUSDT")), timeout=60, what="a streamed mark"
+    )
+    venue_pos = position(client, "BTCUSDT")
+    entry, amount = Decimal(venue_pos["entryPrice"]), Decimal(venue_pos["positionAmt"])
+    snapshot_mark = Decimal(
+        next(r for r in _board(api)["symbols"] if r["symbol"] == "BTCUSDT")["mark_price"]
+    )
+    time.sleep(2)  # marks newer than the snapshot have been streamed (the 60x venue moves fast)
+    marks = set()
+    for _ in range(5):
+        board = _board(api)
+        venue_now = client.futures_time()["serverTime"]
+        ours = next(r for r in board["symbols"] if r["symbol"] == "BTCUSDT")
+        mark_ms = to_ms(datetime.fromisoformat(board["marks_as_of"].replace("Z", "+00:00")))
+        assert venue_now - mark_ms <= 3 * 60_000  # at most 3 wall seconds old
+        mark = Decimal(ours["mark_price"])
+        assert Decimal(ours["unrealized_pnl"]) == amount * (mark - entry)
+        marks.add(mark)
+        assert Decimal(board["totals"]["unrealized_pnl"]) == amount * (mark - entry)
+        assert board["as_of"] < board["marks_as_of"]  # still the one poll's snapshot
+        time.sleep(0.5)
+    assert marks - {snapshot_mark}  # the figures moved with the venue, not with the poll

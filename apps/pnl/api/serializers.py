@@ -89,6 +89,7 @@ class DashboardOutput(serializers.Serializer):
     window = serializers.CharField(source="board.window")
     window_start = serializers.DateTimeField(source="board.window_start", allow_null=True)
     as_of = serializers.DateTimeField(source="board.as_of", allow_null=True)
+    marks_as_of = serializers.DateTimeField(source="board.marks_as_of", allow_null=True)
     poll_age_seconds = serializers.IntegerField(allow_null=True)
     symbols_tracked = serializers.IntegerField(source="board.symbols_tracked")
     symbols = SymbolOutput(source="board.symbols", many=True)

@@ -76,6 +76,7 @@ export interface RlDashboard {
   window: Window;
   window_start: string | null;
   as_of: string | null;
+  marks_as_of: string | null;
   poll_age_seconds: number | null;
   symbols_tracked: number;
   symbols: SymbolPnl[];
