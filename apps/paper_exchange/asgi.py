@@ -25,7 +25,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from .server import LOCK_FREE, Reply, Venue, admin, admit, dispatch, fault_reply, is_admin
+from .eventclock import now_ms
+from .server import (
+    EVENTS_PATH,
+    LOCK_FREE,
+    Reply,
+    Venue,
+    admin,
+    admit,
+    dispatch,
+    events,
+    fault_reply,
+    is_admin,
+)
 from .streams import StreamHub
 
 log = logging.getLogger(__name__)
@@ -65,11 +77,16 @@ def build_app(venue: Venue, hub: StreamHub) -> ASGIApp:
         return await asyncio.get_running_loop().run_in_executor(engine_thread, call)
 
     async def http(request: Request) -> Response:
+        arrived = now_ms()  # before the body and the engine queue: the order's arrival
         method, path = request.method, request.url.path
         query = request.scope.get("query_string", b"").decode("latin-1")
         body = (await request.body()).decode() if method != "GET" else ""
+        if method == "POST" and path == "/fapi/v1/order":
+            venue.events.order_received(arrived, query, body)
         if is_admin(path):
             token = request.headers.get("X-PAPER-ADMIN-TOKEN", "")
+            if path == EVENTS_PATH and method == "GET":
+                return _response(events(venue, query, token))
             reply = await on_engine(lambda: admin(venue, method, path, body, token))
             if path == "/paper/v1/price" and reply.status == 200:
                 hub.marks_moved()  # an admin move reaches mark subscribers now, not next beat

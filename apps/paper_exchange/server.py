@@ -22,6 +22,7 @@ from .engine import public
 from .engine.exchange import Engine
 from .engine.models import Account
 from .errors import TOO_MANY_REQUESTS, ApiError, missing
+from .eventclock import EventClock
 from .faults import Fault, FaultSwitch
 from .market import FUNDING_INTERVAL_MS
 from .params import Params
@@ -54,6 +55,7 @@ class Venue:
             orders_1m=config.order_limit_1m,
         )
         self.faults = FaultSwitch()
+        self.events = EventClock()  # event sent / order received stamps (GET /paper/v1/events)
         token = config.admin_token or engine.store.meta_get("admin_token")
         if not token:
             token = secrets.token_hex(16)
@@ -392,6 +394,26 @@ def fault_reply(fault: Fault, headers: dict[str, str]) -> Reply | None:
         {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."},
         headers,
     )
+
+
+EVENTS_PATH = "/paper/v1/events"
+
+
+def events(venue: Venue, query: str, token: str) -> Reply:
+    """GET /paper/v1/events?symbol=&since=: the venue's stamps of events sent and orders
+    received for a symbol (apps/paper_exchange/eventclock.py). Answered on the event loop, the
+    thread that records them, so it never waits for the engine."""
+    if not secrets.compare_digest(token, venue.admin_token):
+        return Reply(401, {"code": -2015, "msg": "Invalid admin token."})
+    params = dict(parse_qsl(query))
+    symbol = params.get("symbol", "")
+    if not symbol:
+        return Reply(400, missing("symbol").body())
+    try:
+        since = float(params.get("since", "0"))
+    except ValueError:
+        return Reply(400, {"code": -1102, "msg": "since must be a number of milliseconds."})
+    return Reply(200, venue.events.doc(symbol, since))
 
 
 def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:

@@ -321,7 +321,18 @@ class StreamHub:
             for item in data:
                 for conn in conns:
                     conn.push(stream, item)
+                self._stamp(item)
         self._forget(set(wanted))
+
+    def _stamp(self, item: Any) -> None:
+        """A symbol's mark or closed kline just queued for its sockets: the venue's clock
+        notes it (eventclock.py), once per event however many connections carry it."""
+        if not isinstance(item, dict):
+            return  # !markPrice@arr: the desk reads per-symbol streams
+        if item.get("e") == "markPriceUpdate":
+            self.venue.events.sent(item["s"], "mark", item["p"])
+        elif item.get("e") == "kline" and item["k"]["x"]:
+            self.venue.events.sent(item["s"], "kline", str(item["k"]["t"]))
 
     def _forget(self, live: set[str]) -> None:
         for cache in (self._mark_sent, self._kline_sent, self._tape_sent):

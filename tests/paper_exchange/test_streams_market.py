@@ -159,6 +159,29 @@ def test_admin_price_move_pushes_mark_within_100ms(venue: PaperExchange) -> None
     assert 0 <= clock - event["E"] < 2000  # E is the venue clock's time of sending
 
 
+def test_the_venue_stamps_the_mark_it_sent_and_the_order_it_received(
+    venue: PaperExchange, account: dict[str, Any]
+) -> None:
+    since = venue.events("ETHUSDT")["now"]
+    with connect(ws_url(venue, "/market/ws/ethusdt@markPrice")) as ws:
+        next_json(ws)
+        venue.set_price("ETHUSDT", "2500.00")
+        event = next_json(ws, timeout=2)  # pushed by the move (the next beat is 3 s away)
+        client = venue.client(account)
+        client.futures_create_order(
+            symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.010", newClientOrderId="e-1"
+        )
+    doc = venue.events("ETHUSDT", since)
+    marks = [e for e in doc["sent"] if e["kind"] == "mark"]
+    assert Decimal(event["p"]) in [Decimal(e["detail"]) for e in marks]
+    (order,) = doc["orders"]
+    assert (order["clientOrderId"], order["side"], order["reduceOnly"]) == ("e-1", "BUY", "false")
+    assert since < marks[-1]["ms"] < order["ms"] <= doc["now"]  # one clock, in order
+    assert venue.events("ETHUSDT", doc["now"])["orders"] == []  # `since` leaves the read out
+    unauthorised = requests.get(f"{venue.base_url}/paper/v1/events?symbol=ETHUSDT", timeout=5)
+    assert unauthorised.status_code == 401
+
+
 def test_drop_fault_closes_stream_sockets(venue: PaperExchange) -> None:
     with connect(ws_url(venue, "/market/ws/btcusdt@markPrice@1s")) as ws:
         next_json(ws)

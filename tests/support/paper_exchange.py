@@ -192,6 +192,11 @@ class PaperExchange:
     def set_price(self, symbol: str, price: str) -> dict[str, Any]:
         return self.admin("POST", "/paper/v1/price", {"symbol": symbol, "price": price})
 
+    def events(self, symbol: str, since: float = 0.0) -> dict[str, Any]:
+        """The venue's stamps of mark / closed kline events sent and orders received for
+        `symbol` after `since` (ms on the venue's monotonic clock; `now` of an earlier read)."""
+        return self.admin("GET", f"/paper/v1/events?symbol={symbol}&since={since}")
+
     def set_fault(self, mode: str, **options: Any) -> dict[str, Any]:
         return self.admin("POST", "/paper/v1/faults", {"mode": mode, **options})
 
