@@ -351,10 +351,17 @@ REFERENCE_EXCHANGE_BASE_URL = env(
 CROSS_EXCHANGE_ALARM_BPS = env_decimal("CROSS_EXCHANGE_ALARM_BPS", default="50")
 MARKET_KLINE_INTERVAL = env("MARKET_KLINE_INTERVAL", default="1m")
 MARKET_KLINE_HISTORY = env.int("MARKET_KLINE_HISTORY", default=120)  # klines kept warm per symbol
-MARKET_PUBLISH_INTERVAL_SECONDS = env.int("MARKET_PUBLISH_INTERVAL_SECONDS", default=5)
+# The desk is event-driven (docs/trading.md): the stream process and the reactors act on every
+# mark and closed kline as the venue pushes it. The beat's jobs below are the REST safety net,
+# on slower beats: the market poll (marks and klines a dropped stream missed), the monitor
+# (reconcile, exits on the REST marks, resume, backstops) and the full cycle (the same, waiting
+# its turn). TRADING_SIGNALS_ON_BEAT: the full cycle evaluates signals too, for a desk run
+# without the stream process and reactors (with them, a closed kline's reactor does it).
+MARKET_PUBLISH_INTERVAL_SECONDS = env.int("MARKET_PUBLISH_INTERVAL_SECONDS", default=15)
 MARKET_STREAM_MAXLEN = env.int("MARKET_STREAM_MAXLEN", default=10000)
-TRADING_CYCLE_INTERVAL_SECONDS = env.int("TRADING_CYCLE_INTERVAL_SECONDS", default=10)
-TRADING_MONITOR_INTERVAL_SECONDS = env.int("TRADING_MONITOR_INTERVAL_SECONDS", default=5)
+TRADING_CYCLE_INTERVAL_SECONDS = env.int("TRADING_CYCLE_INTERVAL_SECONDS", default=30)
+TRADING_MONITOR_INTERVAL_SECONDS = env.int("TRADING_MONITOR_INTERVAL_SECONDS", default=15)
+TRADING_SIGNALS_ON_BEAT = env.bool("TRADING_SIGNALS_ON_BEAT", default=False)
 # Strategy (trend following, two moving averages and an ATR filter) and sizing.
 # auto | rule | ensemble (or a dotted path "module:Class"): auto = the ensemble once at least one
 # model is live, else the rule (docs/trading.md, Signals).

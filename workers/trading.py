@@ -17,19 +17,19 @@ from workers.base import EXCHANGE_RETRY, RunAgain
 logger = logging.getLogger(__name__)
 
 
-def _cycle(*, loop: str, with_signals: bool) -> None:
+def _cycle(*, loop: str, full: bool) -> None:
     accounts = list(selectors.trading_accounts().values_list("id", flat=True))
     if not accounts:
         loop_record(loop, LoopOutcome.COMPLETED)  # nothing to trade is a completed run
     for account_id in accounts:
         # One lock per account for both the full cycle and the monitor-only pass: decisions
         # about an account's positions are never taken by two runs at once. The full cycle does
-        # all the monitor does and more, so it waits for a monitor pass to end and the monitor
-        # gives way to a waiting cycle: beat sends both within milliseconds, and with two
-        # non-blocking locks the cycle lost that race for minutes on end.
+        # all the monitor does (and signals, when on the beat), so it waits for a monitor pass
+        # to end and the monitor gives way to a waiting cycle: beat sends both within
+        # milliseconds, and with two non-blocking locks the cycle lost that race for minutes.
         wanted = keys.trading_cycle_wanted(account_id)
         client = get_redis()
-        if with_signals:
+        if full:
             client.set(wanted, 1, ex=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS + 5)
         elif client.exists(wanted):
             loop_record(loop, LoopOutcome.SKIPPED)
@@ -38,14 +38,16 @@ def _cycle(*, loop: str, with_signals: bool) -> None:
             summary = run_exclusive(
                 f"trading:cycle:{account_id}",
                 timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
-                wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS if with_signals else 0,
+                wait=settings.TRADING_CYCLE_LOCK_WAIT_SECONDS if full else 0,
                 loop=loop,
                 job=partial(
-                    services.trading_cycle, account_id=account_id, with_signals=with_signals
+                    services.trading_cycle,
+                    account_id=account_id,
+                    with_signals=full and settings.TRADING_SIGNALS_ON_BEAT,
                 ),
             )
         finally:
-            if with_signals:
+            if full:
                 client.delete(wanted)
         if summary is not None:
             logger.info("trading cycle account %s: %s", account_id, summary)
@@ -57,8 +59,9 @@ def _cycle(*, loop: str, with_signals: bool) -> None:
     time_limit=settings.TRADING_CYCLE_HARD_TIME_LIMIT,
 )
 def run_cycle() -> None:
-    """Reconcile, exits, resume stuck intents, then signals -> intents."""
-    _cycle(loop=run_cycle.name, with_signals=True)
+    """The REST safety net's full pass: reconcile, exits, resume stuck intents, backstops, and
+    signals -> intents when TRADING_SIGNALS_ON_BEAT (closed klines' reactors do it otherwise)."""
+    _cycle(loop=run_cycle.name, full=True)
 
 
 @shared_task(
@@ -68,7 +71,7 @@ def run_cycle() -> None:
 )
 def monitor_positions() -> None:
     """Reconcile, exits and resume only: runs more often than the strategy."""
-    _cycle(loop=monitor_positions.name, with_signals=False)
+    _cycle(loop=monitor_positions.name, full=False)
 
 
 @shared_task(

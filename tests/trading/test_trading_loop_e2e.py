@@ -31,6 +31,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
 LOOP_ENV = {
+    # the loop is driven by the beat's cycle here (no stream process): it evaluates signals too
+    "TRADING_SIGNALS_ON_BEAT": "true",
     "TRADING_SYMBOLS": SYMBOLS,
     "TRADING_MA_FAST": "3",
     "TRADING_MA_SLOW": "8",
