@@ -11,6 +11,8 @@ export interface Column<T> {
   render?: (row: T) => ReactNode;
   /** class of the cell (sign colour, side) */
   cls?: (row: T) => string;
+  /** the cell may wrap onto more lines (times, ids, free text), so the table fits its card */
+  wrap?: boolean;
 }
 
 const get = (row: unknown, key: string): unknown => (row as Record<string, unknown>)[key];
@@ -22,9 +24,10 @@ export function rawOf(value: unknown): string | undefined {
 
 /** Column factories: every figure is formatted from the API's decimal string, never a float. */
 export const col = {
-  text: <T,>(key: string, label: string): Column<T> => ({
+  text: <T,>(key: string, label: string, wrap = false): Column<T> => ({
     key,
     label,
+    wrap,
     render: (r) => {
       const v = get(r, key);
       return v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v);
@@ -46,7 +49,17 @@ export const col = {
     render: (r) => (signed ? formatPct(get(r, key)) : formatMoney(get(r, key), { sign: false, unit: "%" })),
     cls: (r) => (signed ? signClass(get(r, key)) : ""),
   }),
-  time: <T,>(key: string, label: string): Column<T> => ({ key, label, render: (r) => formatTime(get(r, key) as string) }),
+  /** "2026-01-10 12:00:00 UTC", allowed to break between the date and the time */
+  time: <T,>(key: string, label: string): Column<T> => ({
+    key,
+    label,
+    wrap: true,
+    render: (r) => {
+      const text = formatTime(get(r, key) as string);
+      const cut = text.indexOf(" ");
+      return cut < 0 ? text : <><span className="nowrap">{text.slice(0, cut)}</span> <span className="nowrap">{text.slice(cut + 1)}</span></>;
+    },
+  }),
   bool: <T,>(key: string, label: string): Column<T> => ({
     key,
     label,
@@ -93,7 +106,7 @@ export function ColumnTable<T extends object>({
           {rows.map((r, i) => (
             <tr key={rowKey(r, i)} {...(rowAttrs ? rowAttrs(r) : {})}>
               {columns.map((c) => (
-                <td key={c.key} data-cell={c.key} data-raw={rawOf(get(r, c.key))} className={c.cls ? c.cls(r) : undefined}>
+                <td key={c.key} data-cell={c.key} data-raw={rawOf(get(r, c.key))} className={[c.cls ? c.cls(r) : "", c.wrap ? "wrap" : ""].filter(Boolean).join(" ") || undefined}>
                   {c.render ? c.render(r) : rawOf(get(r, c.key)) ?? "—"}
                 </td>
               ))}

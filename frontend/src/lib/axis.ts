@@ -54,7 +54,7 @@ export function valueAxis(values: Array<number | null | undefined>, count = 6): 
   let lo = finite.length ? Math.min(...finite) : 0;
   let hi = finite.length ? Math.max(...finite) : 1;
   if (hi === lo) {
-    const pad = Math.abs(lo) * 0.001 || 1;
+    const pad = Math.abs(lo) * 0.05 || 1; // a flat line: ±5 % of its value
     lo -= pad;
     hi += pad;
   }

@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type ListPage, type Order } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
-import { ColumnTable, col, type Column } from "../components/Table";
+import { ColumnTable, col, rawOf, type Column } from "../components/Table";
+import { formatQty } from "../lib/money";
 import { useDebounced } from "../hooks/useDebounced";
 import { Choice } from "../components/ui";
 
@@ -13,23 +14,34 @@ const INTENT_COLUMNS: Column<Intent>[] = [
   { ...col.text("symbol", "Symbol"), cls: () => "sym" },
   col.side("side", "Side"),
   col.text("action", "Action"),
-  col.qty("quantity", "Qty"),
+  {
+    // the quantity asked and, under it, what was filled: one column, so the table fits its card
+    key: "qty",
+    label: "Qty / filled",
+    render: (r) => (
+      <span className="stack">
+        <span data-cell="quantity" data-raw={rawOf(r.quantity)}>{formatQty(r.quantity)}</span>
+        <span data-cell="executed_qty" data-raw={rawOf(r.executed_qty)} className="muted">{formatQty(r.executed_qty)}</span>
+      </span>
+    ),
+  },
   { key: "leverage", label: "Lev.", render: (r) => `${r.leverage}×` },
   col.text("state", "State"),
   {
     key: "risk_verdict",
     label: "Risk",
+    wrap: true,
     render: (r) => (r.risk_verdict ? `${r.risk_verdict}${r.risk_reason ? `: ${r.risk_reason}` : ""}` : "—"),
   },
-  col.text("reason", "Reason"),
+  col.text("reason", "Reason", true),
   col.text("confidence", "Conf."),
-  col.qty("executed_qty", "Filled"),
   col.price("avg_price", "Avg price"),
   col.pnl("realized_pnl", "Realized"),
-  col.text("client_order_id", "Client order id"),
+  col.text("client_order_id", "Client order id", true),
   {
     key: "error_message",
     label: "Error",
+    wrap: true,
     render: (r) => (r.error_code !== null || r.error_message ? `${r.error_code ?? ""} ${r.error_message}`.trim() : "—"),
   },
   col.time("finished_at", "Finished"),
@@ -47,7 +59,7 @@ const ORDER_COLUMNS: Column<Order>[] = [
   col.price("avg_price", "Avg price"),
   col.bool("reduce_only", "Reduce only"),
   col.text("intent", "Intent"),
-  col.text("client_order_id", "Client order id"),
+  col.text("client_order_id", "Client order id", true),
   { key: "external", label: "Placed by", render: (r) => (r.external ? "outside the desk" : "desk") },
 ];
 

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { TradingPosition, Window } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
-import { ColumnTable, col, type Column } from "../components/Table";
+import { ColumnTable, col, rawOf, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/usePoll";
@@ -29,15 +29,31 @@ const POSITION_COLUMNS: Column<TradingPosition>[] = [
   { key: "leverage", label: "Lev.", render: (r) => `${r.leverage}×` },
   col.price("take_profit", "Take profit"),
   col.price("stop_loss", "Stop loss"),
-  { key: "trailing_pct", label: "Trailing", render: (r) => (r.trailing_pct === null ? "—" : `${formatPrice(r.trailing_pct)} %`) },
-  col.price("trailing_stop", "Trail stop"),
+  {
+    // the trailing stop and, under it, its trailing %: one column, so the table fits its card
+    key: "trailing",
+    label: "Trail stop (trailing %)",
+    render: (r) => (
+      <span className="stack">
+        <span data-cell="trailing_stop" data-raw={rawOf(r.trailing_stop)}>{formatPrice(r.trailing_stop)}</span>
+        <span data-cell="trailing_pct" data-raw={rawOf(r.trailing_pct)} className="muted">
+          {r.trailing_pct === null ? "" : `${formatPrice(r.trailing_pct)} %`}
+        </span>
+      </span>
+    ),
+  },
   col.price("backstop_price", "Backstop"),
   col.price("best_price", "Best price"),
   col.text("entries", "Entries"),
   col.time("opened_at", "Opened"),
   col.time("updated_at", "Reconciled"),
-  col.text("account", "Account"),
+  col.text("account", "Account", true),
 ];
+
+/** The account column only when the rows span more than one account (else the card says it). */
+function positionColumns(rows: TradingPosition[]): Column<TradingPosition>[] {
+  return new Set(rows.map((r) => r.account)).size > 1 ? POSITION_COLUMNS : POSITION_COLUMNS.filter((c) => c.key !== "account");
+}
 
 export function PositionsPage() {
   const [window, setWindow] = useState<Window>("24h");
@@ -127,11 +143,12 @@ export function PositionsPage() {
       >
         <ColumnTable
           rows={exits.rows}
-          columns={POSITION_COLUMNS}
+          columns={positionColumns(exits.rows)}
           rowKey={(r) => `${r.account}-${r.symbol}`}
           rowAttrs={(r) => ({ "data-position": r.symbol })}
         />
         <div className="muted small">
+          {new Set(exits.rows.map((r) => r.account)).size === 1 && <>Account {exits.rows[0].account}. </>}
           TP / SL are price levels; the trailing stop follows the best price by the trailing %, and the exit brain
           closes reduce-only when a level is crossed.
         </div>
