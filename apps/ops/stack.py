@@ -220,8 +220,32 @@ def urls() -> dict[str, str]:
     return {
         "Dashboard": f"{base('frontend')}/",
         "Admin": f"{base('web')}/admin/",
+        "Liveness": f"{base('web')}/api/health/live",
         "API health": f"{base('web')}/api/health/",
         "OpenAPI schema": f"{base('web')}/api/schema/",
         "Flower": f"{base('flower')}/",
         "Paper exchange": f"{base('paper_exchange')}/fapi/v1/ping",
     }
+
+
+def api_howto(*, user: str, paper_account: str | None) -> list[str]:
+    """What `make up` prints after the URLs: how to call the API from a shell (the liveness
+    probe answers anyone; everything else wants a session or a token) and how to see the paper
+    account's credentials. Commands only: no secret is printed here."""
+    web = urls()["API health"].removesuffix("/api/health/")
+    python = Path(sys.executable)
+    if python.is_relative_to(settings.BASE_DIR):  # .venv/bin/python, as the README says it
+        python = python.relative_to(settings.BASE_DIR)
+    manage = f"{python} manage.py"
+    lines = [
+        "Calling the API:",
+        f"  curl {web}/api/health/live                 (no login: is the app up?)",
+        f"  {manage} drf_create_token {user}    (prints {user}'s API token)",
+        f'  curl -H "Authorization: Token <token>" {web}/api/health/',
+    ]
+    if paper_account:
+        lines.append(
+            f"  {manage} exchange_account credentials {paper_account} --secret"
+            "    (the paper account's API key and secret)"
+        )
+    return lines

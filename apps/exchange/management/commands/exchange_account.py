@@ -1,6 +1,8 @@
 """`exchange_account add NAME --base-url URL [--paper]` (key and secret from the environment:
 BINANCE_API_KEY / BINANCE_API_SECRET, never argv), `list`, `deactivate NAME`, `activate NAME`,
-`rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`."""
+`rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`, `credentials NAME [--secret]`
+(the account's API key; with --secret its secret too, decrypted for this one print and never
+logged)."""
 
 import os
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
-from apps.exchange import services
+from apps.exchange import crypto, services
 from apps.exchange.models import ExchangeAccount
 
 
@@ -33,6 +35,13 @@ class Command(BaseCommand):
         paper.add_argument("--base-url", required=True)
         paper.add_argument("--balance", default="10000")
         paper.add_argument("--venue-db", type=Path, default=None)
+        creds = sub.add_parser(
+            "credentials", help="show an account's API key (and, with --secret, its secret)"
+        )
+        creds.add_argument("name", nargs="?", default="paper-desk")
+        creds.add_argument(
+            "--secret", action="store_true", help="print the API secret too (to this terminal)"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
@@ -82,3 +91,26 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             verb = "created and registered" if created else "already registered"
             self.stdout.write(f"paper account {account.name} {verb} (key {account.api_key_hint})")
+        elif action == "credentials":
+            self._credentials(opts["name"], show_secret=opts["secret"])
+
+    def _credentials(self, name: str, *, show_secret: bool) -> None:
+        """Decrypted here for this print only: stdout, never the log (the key is a credential
+        too, so it is printed only in this command's answer)."""
+        account = ExchangeAccount.objects.filter(name=name).first()
+        if account is None:
+            raise CommandError(f"no account {name!r} (`exchange_account list` shows them)")
+        try:
+            api_key = crypto.decrypt(account.api_key_encrypted)
+            api_secret = crypto.decrypt(account.api_secret_encrypted) if show_secret else None
+        except crypto.DecryptionFailed as exc:
+            raise CommandError(f"account {name!r}: {exc}") from None
+        self.stdout.write(f"account {account.name} ({account.venue}) at {account.base_url}")
+        self.stdout.write(f"API key:    {api_key}")
+        if api_secret is None:
+            self.stdout.write(
+                "API secret: encrypted at rest; add --secret to print it (to this terminal only)"
+            )
+        else:
+            self.stdout.write(f"API secret: {api_secret}")
+            self.stdout.write("Keep it out of shell history, logs and tickets.")

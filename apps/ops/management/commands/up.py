@@ -46,6 +46,8 @@ class Command(BaseCommand):
         self.stdout.write("\nURLs (log in as the admin user):")
         for name, url in stack.urls().items():
             self.stdout.write(f"  {name:<16}{url}")
+        paper = "paper-desk" if "exchange" in lines else None
+        self.stdout.write("\n" + "\n".join(stack.api_howto(user=user, paper_account=paper)))
         self.stdout.write(
             f"\nProcesses: {', '.join(lines)}. A crashed one is restarted; Ctrl-C stops them all."
             f"\nStatus: {bindir / 'supervisorctl'} -c {conf} status\n"
