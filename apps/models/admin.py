@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.models import selectors
 from apps.models.models import ModelEvent, ModelVersion, Prediction, RegimeObservation, TrainingRun
 
 
@@ -11,9 +12,46 @@ class RegimeObservationAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "status", "weight", "metrics", "live_metrics", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "weight",
+        "holdout_accuracy",
+        "best_base_rate",
+        "holdout_log_loss",
+        "holdout_brier_skill",
+        "verdict",
+        "live_metrics",
+        "created_at",
+    )
     list_filter = ("kind", "status")
     readonly_fields = ("artifact_path", "artifact_sha256")
+
+    # The hold-out figures beside the base rates they must beat (apps.models.evaluation), so an
+    # accuracy is never read without the one "always up/down" would have scored.
+    @admin.display(description="hold-out accuracy (95 % CI)")
+    def holdout_accuracy(self, obj: ModelVersion) -> str:
+        m = obj.metrics
+        ci = m.get("accuracy_ci")
+        return f"{m.get('accuracy')} [{ci[0]}, {ci[1]}]" if ci else str(m.get("accuracy", "-"))
+
+    @admin.display(description="best base rate")
+    def best_base_rate(self, obj: ModelVersion) -> str:
+        best = obj.metrics.get("best_base")
+        return f"{best['accuracy']} ({best['name']})" if best else "-"
+
+    @admin.display(description="log loss (coin flip 0.69315)")
+    def holdout_log_loss(self, obj: ModelVersion) -> str:
+        return str(obj.metrics.get("log_loss", "-"))
+
+    @admin.display(description="Brier skill (vs 0.25)")
+    def holdout_brier_skill(self, obj: ModelVersion) -> str:
+        return str(obj.metrics.get("brier_skill", "-"))
+
+    @admin.display(description="verdict")
+    def verdict(self, obj: ModelVersion) -> str:
+        return selectors.model_verdict(version=obj)
 
 
 @admin.register(TrainingRun)

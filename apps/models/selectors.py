@@ -40,6 +40,12 @@ def models_live() -> list[ModelVersion]:
     return list(ModelVersion.objects.filter(status=ModelStatus.LIVE).order_by("id"))
 
 
+def model_verdict(*, version: ModelVersion) -> str:
+    """'edge' / 'no edge' from the hold-out report (apps.models.evaluation); versions trained
+    before base rates were stored have no verdict rather than a guessed one."""
+    return version.metrics.get("verdict") or "not evaluated"
+
+
 def models_list() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.all()
 

@@ -22,8 +22,8 @@ from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import utcnow
 from apps.market.models import Kline
+from apps.models import evaluation, selectors
 from apps.models import features as F
-from apps.models import selectors
 from apps.models.artifacts import artifact_save
 from apps.models.models import (
     ModelEvent,
@@ -162,18 +162,6 @@ def _estimator(kind: str, params: dict):
     )
 
 
-def holdout_metrics(prob_up: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Accuracy, Brier and its skill against always saying 0.5, on data never fitted."""
-    brier = np.mean((prob_up - y) ** 2)
-    return {
-        "n": int(len(y)),
-        "accuracy": round(np.mean((prob_up > 0.5) == (y == 1)).item(), 4),
-        "brier": round(brier.item(), 5),
-        "brier_skill": round(1 - brier.item() / BRIER_REFERENCE, 5),
-        "base_rate_up": round(np.mean(y).item(), 4),
-    }
-
-
 def model_train(*, run_id: int) -> ModelVersion:
     """Fit one model kind on the desk's market history, evaluate it on the hold-out, save the
     artifact, register the version as live and supersede the previous live one of its kind."""
@@ -205,7 +193,13 @@ def model_train(*, run_id: int) -> ModelVersion:
         else:
             model.fit(data["x_fit"], data["y_fit"])
             _progress(run, 80, "fitted")
-        metrics = holdout_metrics(model.predict_proba(data["x_hold"])[:, 1], data["y_hold"])
+        # Beside the base rates it must beat, with an interval and a verdict (evaluation.py).
+        metrics = evaluation.holdout_report(
+            model.predict_proba(data["x_hold"])[:, 1],
+            data["y_hold"],
+            horizon=params["horizon"],
+            fit_base_rate=float(np.mean(data["y_fit"])),
+        )
         metrics["n_fit"] = int(len(data["y_fit"]))
         _progress(run, 90, "evaluated")
         path, sha = artifact_save(

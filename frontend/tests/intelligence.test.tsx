@@ -43,7 +43,7 @@ describe("RL page on the intelligence API", () => {
       "/api/rl/rewards/": () => json(REWARDS),
       "/api/models/": () =>
         json({
-          models: [{ id: 3, kind: "logit", status: "live", weight: 0.62, params: {}, metrics: { accuracy: 0.5612, brier: 0.2431 },
+          models: [{ id: 3, kind: "logit", status: "live", weight: 0.62, params: {}, metrics: { accuracy: 0.5612, brier: 0.2431 }, verdict: "not evaluated",
             live_metrics: { accuracy: 0.55, n: 120 }, artifact_sha256: "ab", created_at: "2026-01-10T08:00:00Z", status_changed_at: null }],
           training_runs: [{ id: 9, kind: "gbm", status: "running", progress: 40, stage: "fitting", model_version: null, error: "",
             created_at: "2026-01-10T11:50:00Z", started_at: "2026-01-10T11:50:01Z", finished_at: null }],
@@ -64,6 +64,47 @@ describe("RL page on the intelligence API", () => {
     expect(container.querySelector('tr[data-model="3"] [data-cell="metrics"]')!.textContent).toBe("accuracy=0.5612, brier=0.2431");
     expect(screen.getByRole("progressbar", { name: "training 9 progress" }).getAttribute("aria-valuenow")).toBe("40");
     await screen.findByText("No predictions yet");
+  });
+
+  it("shows each model's hold-out figures beside its base rates, with the verdict", async () => {
+    // As apps/models/evaluation.py stores them (tests/models/test_models_baselines.py's trap:
+    // 0.567 where always-down scored 0.588), and a model whose interval clears its best base.
+    const baselines = (up: number) => ({
+      always_up: { accuracy: up, brier: 1 - up, log_loss: null },
+      always_down: { accuracy: 1 - up, brier: up, log_loss: null },
+      coin_flip: { accuracy: 0.5, brier: 0.25, log_loss: 0.69315 },
+      base_rate: { p_up: 0.48, accuracy: Math.max(up, 1 - up), brier: 0.2434, log_loss: 0.68011 },
+    });
+    const trap = { n: 1000, n_effective: 200, accuracy: 0.567, accuracy_ci: [0.4977, 0.6338], ci_level: 0.95, brier: 0.2468,
+      brier_skill: 0.0128, log_loss: 0.6868, base_rate_up: 0.412, baselines: baselines(0.412),
+      best_base: { name: "always_down", accuracy: 0.588 }, edge: false, probability_skill: false, verdict: "no edge",
+      log_loss_vs: { baseline: "base_rate", diff: 0.0067, ci: [-0.01, 0.02] } };
+    const good = { ...trap, n: 4000, n_effective: 800, accuracy: 0.58, accuracy_ci: [0.5454, 0.6138], base_rate_up: 0.5,
+      baselines: baselines(0.5), best_base: { name: "always_up", accuracy: 0.5 }, edge: true, probability_skill: true, verdict: "edge" };
+    const row = (id: number, metrics: object, verdict: string) => ({ id, kind: "hgb", status: "live", weight: 0.01, params: {}, metrics, verdict,
+      live_metrics: {}, artifact_sha256: "ab", created_at: "2026-01-10T08:00:00Z", status_changed_at: null });
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/models/": () => json({ models: [row(5, trap, "no edge"), row(6, good, "edge")], training_runs: [] }),
+    });
+    const { container } = renderAt("/rl");
+    await waitFor(() => expect(container.querySelector('tr[data-model="5"]')).not.toBeNull());
+    const verdict = container.querySelector('tr[data-model="5"] [data-cell="verdict"]')!;
+    expect(verdict.textContent).toBe("no edge · no probability skill");
+    expect(verdict.className).toBe("neg");
+    const lines = [...container.querySelectorAll('tr[data-model="5"] [data-cell="metrics"] li')].map((li) => li.textContent);
+    expect(lines).toEqual([
+      "model: accuracy 0.5670 (95 % CI 0.4977–0.6338, n 1000, effective 200) vs best base 0.5880 (always down)",
+      "model: log loss 0.6868, Brier 0.2468, Brier skill 0.0128",
+      "always up: accuracy 0.4120, log loss ∞, Brier 0.5880",
+      "always down: accuracy 0.5880, log loss ∞, Brier 0.4120",
+      "coin flip: accuracy 0.5000, log loss 0.6932, Brier 0.2500",
+      "base rate (P(up) 0.4800): accuracy 0.5880, log loss 0.6801, Brier 0.2434",
+    ]);
+    const edge = container.querySelector('tr[data-model="6"] [data-cell="verdict"]')!;
+    expect([edge.textContent, edge.className]).toEqual(["edge", "pos"]);
   });
 
   it("keeps the explained 404 state per card, nothing invented", async () => {

@@ -48,6 +48,12 @@ def test_it_trains_both_kinds_on_a_worker_and_the_ensemble_uses_them(
     assert sorted(v.kind for v in versions) == ["hgb", "logreg"]
     for v in versions:
         assert v.metrics["n"] > 500 and 0.3 < v.metrics["accuracy"] < 0.8
+        # Stored beside its base rates, with an interval and a verdict (test_models_baselines).
+        lo, hi = v.metrics["accuracy_ci"]
+        assert lo <= v.metrics["accuracy"] <= hi
+        assert v.metrics["baselines"]["always_up"]["accuracy"] == v.metrics["base_rate_up"]
+        edge = lo > v.metrics["best_base"]["accuracy"]
+        assert v.metrics["verdict"] == ("edge" if edge else "no edge")
         assert (model_dir() / v.artifact_path).is_file() and len(v.artifact_sha256) == 64
 
     # The ensemble on a past bar: one prediction per model, scored once the horizon closed.

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from apps.api.fields import symbol_filter
+from apps.models import selectors
 from apps.models.models import ModelKind, ModelVersion, Prediction, RegimeObservation, TrainingRun
 
 
@@ -24,6 +25,12 @@ class TrainingRunOutput(serializers.ModelSerializer):
 
 
 class ModelOutput(serializers.ModelSerializer):
+    verdict = serializers.SerializerMethodField(
+        help_text="hold-out verdict: 'edge' when the accuracy interval's lower bound is above the"
+        " best base rate (always-up, always-down, coin flip; metrics.baselines), else 'no edge';"
+        " 'not evaluated' for versions trained before base rates were stored"
+    )
+
     class Meta:
         model = ModelVersion
         fields = [
@@ -33,11 +40,15 @@ class ModelOutput(serializers.ModelSerializer):
             "weight",
             "params",
             "metrics",
+            "verdict",
             "live_metrics",
             "artifact_sha256",
             "created_at",
             "status_changed_at",
         ]
+
+    def get_verdict(self, version: ModelVersion) -> str:
+        return selectors.model_verdict(version=version)
 
 
 class PredictionOutput(serializers.ModelSerializer):

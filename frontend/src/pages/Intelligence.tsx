@@ -239,12 +239,58 @@ export function RewardsCard() {
   );
 }
 
+const BASELINE_LABELS: Record<string, string> = {
+  always_up: "always up",
+  always_down: "always down",
+  coin_flip: "coin flip",
+  base_rate: "base rate",
+};
+
+/** A log loss as stored: null is the unbounded loss of a certain forecast that is ever wrong. */
+const lossText = (v: number | null | undefined) => (v === null ? "∞" : score(v));
+
+/** The hold-out figures beside the base rates they must beat (apps/models/evaluation.py), one
+ * line each: the model with its accuracy interval, then every base rate. Versions trained
+ * before base rates were stored show their raw metrics, nothing inferred. */
+export function holdoutLines(m: ModelVersionRow["metrics"]): string[] {
+  if (!m.baselines || !m.accuracy_ci || !m.best_base) return [compact(m)];
+  const [lo, hi] = m.accuracy_ci;
+  const pct = Math.round((m.ci_level ?? 0.95) * 100);
+  const best = BASELINE_LABELS[m.best_base.name] ?? m.best_base.name;
+  const lines = [
+    `model: accuracy ${score(m.accuracy)} (${pct} % CI ${score(lo)}–${score(hi)}, n ${m.n}, effective ${m.n_effective}) vs best base ${score(m.best_base.accuracy)} (${best})`,
+    `model: log loss ${lossText(m.log_loss)}, Brier ${score(m.brier)}, Brier skill ${score(m.brier_skill)}`,
+  ];
+  for (const [name, b] of Object.entries(m.baselines)) {
+    const p = b.p_up === undefined ? "" : ` (P(up) ${score(b.p_up)})`;
+    lines.push(`${BASELINE_LABELS[name] ?? name}${p}: accuracy ${score(b.accuracy)}, log loss ${lossText(b.log_loss)}, Brier ${score(b.brier)}`);
+  }
+  return lines;
+}
+
+function HoldoutCell({ metrics }: { metrics: ModelVersionRow["metrics"] }) {
+  return (
+    <ul className="mini-list small">
+      {holdoutLines(metrics).map((line) => (
+        <li key={line}>{line}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** The verdict, and whether its probabilities (not only its side) beat the better baseline. */
+function verdictText(r: ModelVersionRow): string {
+  if (r.verdict === "not evaluated" || r.metrics.probability_skill === undefined) return r.verdict;
+  return `${r.verdict}${r.metrics.probability_skill ? "" : " · no probability skill"}`;
+}
+
 const MODEL_COLUMNS: Column<ModelVersionRow>[] = [
   col.text("id", "#"),
   { ...col.text("kind", "Kind"), cls: () => "sym" },
   { key: "status", label: "Status", render: (r) => r.status, cls: (r) => (r.status === "live" ? "pos" : "muted") },
   { key: "weight", label: "Ensemble weight", render: (r) => score(r.weight, 3) },
-  { key: "metrics", label: "Hold-out skill", render: (r) => compact(r.metrics) },
+  { key: "verdict", label: "Beats its base rates?", render: verdictText, cls: (r) => (r.verdict === "edge" ? "pos" : r.verdict === "no edge" ? "neg" : "muted") },
+  { key: "metrics", label: "Hold-out skill vs base rates", render: (r) => <HoldoutCell metrics={r.metrics} />, wrap: true },
   { key: "live_metrics", label: "Live skill (supervisor)", render: (r) => compact(r.live_metrics) },
   col.time("created_at", "Trained"),
   col.time("status_changed_at", "Status changed"),
