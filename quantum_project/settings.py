@@ -431,6 +431,10 @@ REACT_CLAIM_IDLE_SECONDS = env.float("REACT_CLAIM_IDLE_SECONDS", default=30)
 # pending mark must not close a position at a price that has moved on.
 REACT_MARK_MAX_AGE_SECONDS = env.float("REACT_MARK_MAX_AGE_SECONDS", default=60)
 REACT_BLOCK_MS = env.int("REACT_BLOCK_MS", default=1000)
+# A reactor sends the orders of the intents it made itself, at once, instead of through the
+# Celery trading queue (a broker round trip and two process wake-ups fewer between an event and
+# its order); a send that must be retried still goes to Celery. False: every order via Celery.
+REACT_EXECUTE_INLINE = env.bool("REACT_EXECUTE_INLINE", default=True)
 # Drills and tests only: a pause after an event was handled and before it is acknowledged.
 REACT_PAUSE_BEFORE_ACK_SECONDS = env.float("REACT_PAUSE_BEFORE_ACK_SECONDS", default=0)
 # Entries kept per user data stream (one per order or account update).

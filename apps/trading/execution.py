@@ -210,8 +210,10 @@ def exit_link_record(gateway: Gateway, intent: PositionIntent) -> None:
         logger.warning("intent %s: exit PnL link not recorded: %s", intent.id, exc)
 
 
-def intent_execute(*, intent_id: int) -> str:
-    """Run one intent to an order, at most once. Returns an Outcome."""
+def intent_execute(*, intent_id: int, attempts: int | None = None) -> str:
+    """Run one intent to an order, at most once. Returns an Outcome. `attempts` bounds the sends
+    (TRADING_EXECUTE_RETRIES by default): a reactor executing inline tries once and hands a
+    RETRY to Celery, rather than sleep through backoffs while events wait."""
     claimed, recovering = _claim(intent_id)
     if not claimed:
         return Outcome.SKIPPED
@@ -224,14 +226,15 @@ def intent_execute(*, intent_id: int) -> str:
                 intent = order_apply(intent=intent, order=found.order)
                 exit_link_record(gateway, intent)
                 return Outcome.DONE
-        desk = selectors.desk_get()
-        if not intent.reduce_only and not desk.allows_new_risk:
-            # Halt means at once: an intent approved a moment ago does not go out now.
-            _reject_at_send(intent, f"desk {desk.mode}, kill switch {desk.kill_switch} at send")
-            return Outcome.DONE
+        if not intent.reduce_only:  # an exit goes out whatever the mode: no desk read
+            desk = selectors.desk_get()
+            if not desk.allows_new_risk:
+                # Halt means at once: an intent approved a moment ago does not go out now.
+                _reject_at_send(intent, f"desk {desk.mode}, kill switch {desk.kill_switch} at send")
+                return Outcome.DONE
         if intent.action in (IntentAction.OPEN, IntentAction.ADD):
             _leverage_ensure(gateway, intent)
-        for attempt in range(settings.TRADING_EXECUTE_RETRIES):
+        for attempt in range(attempts or settings.TRADING_EXECUTE_RETRIES):
             try:
                 order = _send(gateway, intent)
             except FatalExchangeError as exc:

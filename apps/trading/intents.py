@@ -4,6 +4,9 @@ given its client order id before anything is sent; only then, after commit, is i
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from celery import current_app
@@ -15,15 +18,33 @@ from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
 from apps.trading.execution import client_order_id_for
 from apps.trading.models import IntentState, PositionIntent
-from apps.trading.risk import Proposal, risk_evaluate
+from apps.trading.risk import Proposal, risk_evaluate, verdict_unconditional
 
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "quantum.trading.execute_intent"  # named, not imported: workers/ sits above us
 
 
+# Set by intents_collected: where approved intents go instead of the Celery queue.
+_collected: ContextVar[list[int] | None] = ContextVar("intents_collected", default=None)
+
+
 def intent_enqueue(*, intent_id: int) -> None:
     current_app.send_task(EXECUTE_TASK, kwargs={"intent_id": intent_id})
+
+
+@contextmanager
+def intents_collected() -> Iterator[list[int]]:
+    """Intents approved (and committed) inside the block are not published to Celery: their ids
+    are collected for the caller to execute at once (the reactor: one process hop and a broker
+    round trip fewer between an event and its order). The caller owes each one an execution or
+    an intent_enqueue; one it never reaches stays APPROVED and the monitor re-enqueues it."""
+    ids: list[int] = []
+    token = _collected.set(ids)
+    try:
+        yield ids
+    finally:
+        _collected.reset(token)
 
 
 @transaction.atomic
@@ -59,15 +80,16 @@ def intent_create(
         state=IntentState.NEW,
     )
     if reject_reason is None:
-        verdict = risk_evaluate(
-            proposal=Proposal(
-                symbol=symbol,
-                action=action,
-                notional=quantity * (reference_price or ZERO),
-                leverage=leverage,
-                confidence=confidence,
-                reduce_only=reduce_only,
-            ),
+        proposal = Proposal(
+            symbol=symbol,
+            action=action,
+            notional=quantity * (reference_price or ZERO),
+            leverage=leverage,
+            confidence=confidence,
+            reduce_only=reduce_only,
+        )
+        verdict = verdict_unconditional(proposal) or risk_evaluate(
+            proposal=proposal,
             policy=selectors.policy_get(),
             desk=selectors.desk_get(),
             # The book without this intent (it is NEW, and NEW counts as in flight).
@@ -85,5 +107,9 @@ def intent_create(
         logger.info("intent %s rejected: %s", intent.id, why)
     intent.save()
     if approved:
-        transaction.on_commit(lambda: intent_enqueue(intent_id=intent.id))
+        collected = _collected.get()
+        if collected is not None:
+            transaction.on_commit(lambda: collected.append(intent.id))
+        else:
+            transaction.on_commit(lambda: intent_enqueue(intent_id=intent.id))
     return intent

@@ -18,14 +18,15 @@ last one acted on for the account and symbol is ignored.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 
 from apps.core import keys
 from apps.core.consumers import Retry
 from apps.core.locks import LockHeld, exclusive
-from apps.core.money import ZERO
 from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 from apps.exchange.gateway import session_gateway
@@ -33,14 +34,16 @@ from apps.exchange.models import ExchangeAccount
 from apps.exchange.reports import KlineReport, MarkReport, OrderUpdateReport, report_loads
 from apps.market.selectors import kline_from_entry, mark_from_entry
 from apps.trading import selectors
-from apps.trading.execution import exit_link_record, order_apply
+from apps.trading.execution import Outcome, exit_link_record, intent_execute, order_apply
 from apps.trading.exits import best_mark_follow, close_intent, exit_reason
+from apps.trading.intents import intent_enqueue, intents_collected
 from apps.trading.models import IntentState, Position, PositionIntent
 from apps.trading.services import signals_evaluate
 
 logger = logging.getLogger(__name__)
 
 GROUP = "trading"  # the reactors' consumer group on every stream they read
+MARK_FIELDS = ["mark_price", "unrealized_pnl", "best_price", "trailing_stop", "updated_at"]
 
 
 def _locked(account_id: int):
@@ -49,6 +52,26 @@ def _locked(account_id: int):
         timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
         wait=settings.REACT_LOCK_WAIT_SECONDS,
     )
+
+
+def _dispatched() -> AbstractContextManager[list[int] | None]:
+    """Collect the intents approved in the block for _execute (REACT_EXECUTE_INLINE), or let
+    them go to Celery as anywhere else (yields None then)."""
+    return intents_collected() if settings.REACT_EXECUTE_INLINE else nullcontext()
+
+
+def _execute(intent_ids: list[int] | None) -> None:
+    """Send the collected intents' orders now, outside the account's lock (the executor's claim
+    is what makes one intent one order, not the lock). One attempt each: a send to retry, or a
+    failure here, goes to the Celery executor, whose claim and look-up make it safe."""
+    for intent_id in intent_ids or []:
+        try:
+            outcome = intent_execute(intent_id=intent_id, attempts=1)
+        except Exception:
+            logger.exception("intent %s: inline execution failed, handed to Celery", intent_id)
+            outcome = Outcome.RETRY
+        if outcome == Outcome.RETRY:
+            intent_enqueue(intent_id=intent_id)
 
 
 def _newer(account_id: int, symbol: str, what: str, time_ms: int) -> bool:
@@ -65,7 +88,9 @@ def _newer(account_id: int, symbol: str, what: str, time_ms: int) -> bool:
 
 def position_mark(*, account: ExchangeAccount, mark: MarkReport) -> PositionIntent | None:
     """One position takes a mark: trailing stop follows, an exit reached -> a close intent.
-    The caller holds the account's cycle lock."""
+    The caller holds the account's cycle lock. The row's update and the close intent commit
+    together (one commit on the exit path, not two), and the ledger is read only when an exit
+    is reached: the common mark costs one read and one write."""
     pos = Position.objects.filter(account=account, symbol=mark.symbol).exclude(amount=0).first()
     if pos is None or not _newer(account.id, mark.symbol, "mark_ms", mark.time_ms):
         return None
@@ -73,23 +98,19 @@ def position_mark(*, account: ExchangeAccount, mark: MarkReport) -> PositionInte
     pos.mark_price = mark.mark_price
     pos.unrealized_pnl = (mark.mark_price - pos.entry_price) * pos.amount
     best_mark_follow(pos, tick)
-    pos.save(
-        update_fields=[
-            "mark_price",
-            "unrealized_pnl",
-            "best_price",
-            "trailing_stop",
-            "updated_at",
-        ]
-    )
-    if mark.symbol in selectors.in_flight_symbols(account_id=account.id):
-        return None  # a close (or any order) already on its way: the next mark decides again
-    if selectors.ledger_amounts(account_id=account.id).get(mark.symbol, ZERO) != pos.amount:
-        # The intents moved the position since the row was reconciled (a close filled): the
-        # row is stale, and acting on it would close twice. The reconcile decides first.
-        return None
     reason = exit_reason(pos)
-    return close_intent(position=pos, reason=reason) if reason else None
+    with transaction.atomic():
+        pos.save(update_fields=MARK_FIELDS)
+        if reason is None:
+            return None
+        amount, in_flight = selectors.symbol_ledger(account_id=account.id, symbol=mark.symbol)
+        if in_flight:
+            return None  # a close (or any order) already on its way: the next mark decides again
+        if amount != pos.amount:
+            # The intents moved the position since the row was reconciled (a close filled): the
+            # row is stale, and acting on it would close twice. The reconcile decides first.
+            return None
+        return close_intent(position=pos, reason=reason)
 
 
 def mark_react(*, mark: MarkReport) -> list[int]:
@@ -100,16 +121,21 @@ def mark_react(*, mark: MarkReport) -> list[int]:
         logger.info("mark %s %s is %.1f s old: not acted on", mark.symbol, mark.time_ms, age_s)
         return []
     made = []
-    holders = Position.objects.filter(
-        account__in=selectors.trading_accounts(), symbol=mark.symbol
-    ).exclude(amount=0)
-    for account_id in sorted(set(holders.values_list("account_id", flat=True))):
-        account = ExchangeAccount.objects.get(id=account_id)
+    holders = {
+        pos.account_id: pos.account
+        for pos in Position.objects.filter(
+            account__in=selectors.trading_accounts(), symbol=mark.symbol
+        )
+        .exclude(amount=0)
+        .select_related("account")
+    }
+    for account_id, account in sorted(holders.items()):
         try:
-            with _locked(account_id):
+            with _locked(account_id), _dispatched() as ids:
                 intent = position_mark(account=account, mark=mark)
         except LockHeld:
             raise Retry(f"trading:cycle:{account_id}") from None
+        _execute(ids)
         if intent is not None:
             logger.info(
                 "mark %s %s: %s -> intent %s",
@@ -130,7 +156,7 @@ def kline_react(*, kline: KlineReport) -> list[int]:
     made = []
     for account in selectors.trading_accounts():
         try:
-            with _locked(account.id):
+            with _locked(account.id), _dispatched() as ids:
                 if not _newer(account.id, kline.symbol, "kline_ms", kline.open_time_ms):
                     continue
                 intents = signals_evaluate(
@@ -140,6 +166,7 @@ def kline_react(*, kline: KlineReport) -> list[int]:
                 )
         except LockHeld:
             raise Retry(f"trading:cycle:{account.id}") from None
+        _execute(ids)
         made.extend(i.id for i in intents)
     return made
 

@@ -42,13 +42,22 @@ class Verdict:
     reason: str
 
 
+def verdict_unconditional(proposal: Proposal) -> Verdict | None:
+    """The verdict that needs neither policy, desk nor book, or None. Reduce-only proposals only
+    take risk off and pass every limit (a halted desk must still be able to get flat), so an
+    exit is judged without reading them: three fewer queries on the reactor's hot path."""
+    if proposal.reduce_only:
+        return Verdict(True, "reduce-only")
+    return None
+
+
 def risk_evaluate(
     *, proposal: Proposal, policy: RiskPolicy, desk: DeskState, book: Book
 ) -> Verdict:
-    """The first limit a proposal breaks, or approval. Reduce-only proposals only take risk off
-    and pass every limit (a halted desk must still be able to get flat)."""
-    if proposal.reduce_only:
-        return Verdict(True, "reduce-only")
+    """The first limit a proposal breaks, or approval (verdict_unconditional first)."""
+    unconditional = verdict_unconditional(proposal)
+    if unconditional is not None:
+        return unconditional
     if desk.kill_switch:
         return Verdict(False, "kill switch is on")
     if desk.mode == DeskMode.HALT:

@@ -56,6 +56,22 @@ def ledger_amounts(*, account_id: int) -> dict[str, Decimal]:
     return {s: a for s, a in amounts.items() if a != 0}
 
 
+def symbol_ledger(*, account_id: int, symbol: str) -> tuple[Decimal, bool]:
+    """(the symbol's signed amount as the intents add up, whether one of its intents is in
+    flight), in one query over that symbol's intents only: the reactor asks on every exit."""
+    amount, in_flight = ZERO, False
+    rows = PositionIntent.objects.filter(
+        account_id=account_id,
+        symbol=symbol,
+        state__in={*FILLED_STATES, *IN_FLIGHT_STATES},
+    ).values_list("state", "side", "executed_qty")
+    for state, side, qty in rows:
+        in_flight = in_flight or state in IN_FLIGHT_STATES
+        if state in FILLED_STATES:
+            amount += qty if side == Side.BUY else -qty
+    return amount, in_flight
+
+
 def last_action(*, account_id: int, symbol: str) -> str | None:
     """The action of the symbol's latest intent that changed (or may change) the position."""
     return (

@@ -72,6 +72,7 @@ def _consumer(redis_client, name: str) -> GroupConsumer:
 def test_a_mark_delivered_twice_makes_one_close_and_a_later_mark_none(
     desk, aggressive_policy, redis_client, settings, trading_queue
 ):
+    settings.REACT_EXECUTE_INLINE = False  # the test runs the executor itself, in between
     pos = _open_long(desk, settings)
     consumer = _consumer(redis_client, "r1")
     consumer.poll(reactions.streams_read())  # the group exists before the marks arrive
@@ -111,6 +112,41 @@ def test_a_mark_delivered_twice_makes_one_close_and_a_later_mark_none(
     assert (group["pending"], group["lag"]) == (0, 0)
 
 
+def test_a_reactor_sends_the_close_it_made_itself_with_no_celery_hop(
+    desk, aggressive_policy, redis_client, settings, trading_queue
+):
+    pos = _open_long(desk, settings)
+    consumer = _consumer(redis_client, "r1")
+    consumer.poll(reactions.streams_read())
+    mark_publish(mark=_mark("BTCUSDT", pos.take_profit + Decimal("10")))
+    wait_for(lambda: consumer.poll(reactions.streams_read()), timeout=10, what="the mark")
+
+    (close,) = _closes(desk)
+    assert close.state == IntentState.FILLED  # sent and recorded by the reactor's own handling
+    assert trading_queue() == []
+    assert desk.position_amounts() == {}
+
+
+def test_a_reactor_hands_a_send_that_failed_to_the_celery_executor(
+    desk, aggressive_policy, redis_client, settings, trading_queue
+):
+    pos = _open_long(desk, settings)
+    consumer = _consumer(redis_client, "r1")
+    consumer.poll(reactions.streams_read())
+    desk.venue.set_fault("error", status=503, paths=["/fapi/v1/order"])
+    mark_publish(mark=_mark("BTCUSDT", pos.take_profit + Decimal("10")))
+    wait_for(lambda: consumer.poll(reactions.streams_read()), timeout=10, what="the mark")
+
+    (close,) = _closes(desk)
+    assert close.state == IntentState.SUBMITTING and close.lease_until <= utcnow()  # given back
+    assert trading_queue() == [close.id]  # once, to the executor that retries with backoff
+    desk.venue.clear_faults()
+    assert intent_execute(intent_id=close.id) == "done"  # what that task does: look up, send
+    closes = [o for o in desk.orders("BTCUSDT") if o["reduceOnly"]]
+    assert [o["clientOrderId"] for o in closes] == [close.client_order_id]
+    assert desk.position_amounts() == {}
+
+
 def test_a_reactor_killed_before_xack_loses_nothing_and_sends_nothing_twice(
     desk, aggressive_policy, redis_client, settings, subprocess_env, start_worker, tmp_path
 ):
@@ -144,7 +180,11 @@ def test_a_reactor_killed_before_xack_loses_nothing_and_sends_nothing_twice(
         )
         mark_publish(mark=_mark("BTCUSDT", pos.take_profit + Decimal("10")))
         wait_for(lambda: _closes(desk), timeout=30, what="the close intent")
-        # the drill's gap is after the handling (lock released) and before the XACK
+        # the drill's gap is after the handling (the reactor sent the close itself, lock
+        # released) and before the XACK
+        wait_for(
+            lambda: _closes(desk)[0].state == IntentState.FILLED, timeout=30, what="close sent"
+        )
         lock = keys.lock(f"trading:cycle:{desk.account.id}")
         wait_for(lambda: not redis_client.exists(lock), timeout=10, what="the lock released")
         (group,) = group_health(redis_client, keys.STREAM_MARK)
