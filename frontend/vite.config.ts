@@ -21,5 +21,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["tests/**/*.test.{ts,tsx}"],
     setupFiles: ["tests/setup.ts"],
+    // a loaded 2-core CI machine: a page's lazy chunk alone can take seconds to import
+    testTimeout: 30_000,
   },
 });
