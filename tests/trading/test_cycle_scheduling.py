@@ -7,7 +7,6 @@ cycles run on the in-process venue (fake_desk)."""
 
 import threading
 import time
-from decimal import Decimal
 
 import pytest
 
@@ -15,7 +14,6 @@ from apps.core import keys
 from apps.core.locks import exclusive
 from apps.core.loops import loop_state
 from apps.trading.models import IntentAction, PositionIntent
-from apps.trading.signal_sources import Signal
 from workers.trading import monitor_positions, run_cycle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,19 +65,6 @@ def test_sent_together_the_cycle_is_never_skipped(fake_desk, redis_client):
     assert monitor.get("failed", 0) == 0 and cycle.get("failed", 0) == 0
 
 
-class AlwaysLong:
-    """A signal source that wants a long on every evaluation (plugged in by dotted path, as an
-    operator plugs in theirs): which run evaluates signals is then visible as an intent."""
-
-    name = "always-long"
-
-    def history_needed(self) -> int:
-        return 0
-
-    def evaluate(self, *, symbol: str, klines: list) -> Signal:
-        return Signal(symbol, 1, Decimal("0.9"), Decimal("40000"), self.name)
-
-
 @pytest.mark.parametrize("on_beat", [False, True])
 def test_the_beats_cycle_evaluates_signals_only_when_told(
     fake_desk, redis_client, aggressive_policy, settings, on_beat
@@ -88,7 +73,7 @@ def test_the_beats_cycle_evaluates_signals_only_when_told(
     is the REST safety net and sends nothing new (TRADING_SIGNALS_ON_BEAT for a desk without
     the stream process)."""
     settings.TRADING_SYMBOLS = ["BTCUSDT"]
-    settings.TRADING_SIGNAL_SOURCE = f"{__name__}:AlwaysLong"
+    settings.TRADING_SIGNAL_SOURCE = "tests.support.signal_sources:AlwaysLong"
     settings.TRADING_SIGNALS_ON_BEAT = on_beat
     run_cycle()
     assert loop_state(run_cycle.name).get("completed") == 1
