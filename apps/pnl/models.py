@@ -214,3 +214,38 @@ class Trade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.realized_pnl} @{self.time_ms}"
+
+
+class LedgerCheck(models.Model):
+    """The last check of the account's ledger and positions against the exchange's own records
+    (services.ledger_verify; defined in docs/figures.md, "Checked against the exchange"). One
+    row per account, replaced by each completed check; a check that failed (the venue down, a
+    bad payload) records only `error` and `error_at`, so the last comparison stays as it was."""
+
+    class Status(models.TextChoices):
+        MATCH = "match"
+        DIFFERS = "differs"
+
+    account = models.OneToOneField(
+        ExchangeAccount, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="desk clock")
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    # income compared: rows with since_ms <= time < until_ms (until: the ledger's cursor)
+    since_ms = models.BigIntegerField(null=True, blank=True)
+    until_ms = models.BigIntegerField(null=True, blank=True)
+    snapshot_time = models.DateTimeField(
+        null=True, blank=True, help_text="venue time of the snapshot whose positions were compared"
+    )
+    # JSON of the figures both sides gave, decimal strings (services.LedgerVerdict)
+    income = models.JSONField(default=list)
+    positions = models.JSONField(default=list)
+    differences = models.JSONField(default=list)
+    unsettled = models.JSONField(default=list, help_text="symbols traded since the snapshot")
+    http_calls = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.status or 'never'} @ {self.checked_at}"

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, Sum
 
 from apps.core import jsoncodec, keys
 from apps.core.money import ZERO, from_e8, money8_str, q8, qty_str
@@ -31,6 +32,7 @@ from apps.pnl.models import (
     IncomeCursor,
     IncomeDay,
     IncomeRow,
+    LedgerCheck,
     LedgerVersion,
     PollRun,
     PositionSnapshot,
@@ -151,13 +153,55 @@ def income_ingest(
     next page starts at the last row's time (inclusive); if a whole page shares one
     millisecond, Binance's `page` parameter walks through it.
     """
-    limit = settings.PNL_INCOME_PAGE_LIMIT
-    span_ms = settings.PNL_INCOME_MAX_SPAN_DAYS * DAY_MS
     settle_ms = settings.PNL_INCOME_SETTLE_SECONDS * 1000
     pause = settings.PNL_INCOME_PAGE_PAUSE_SECONDS
     cursor = IncomeCursor.objects.filter(account=account).first()
     start = cursor.cursor_ms if cursor else until_ms - settings.PNL_INCOME_LOOKBACK_DAYS * DAY_MS
     result = IngestResult(cursor_ms=cursor.cursor_ms if cursor else None)
+    for page in income_pages(gateway=gateway, start_ms=start, until_ms=until_ms):
+        rows = page.rows
+        # Rows may be published a little after their time: re-read the settle window.
+        new_cursor = min(page.done_before, until_ms - settle_ms)
+        with transaction.atomic():
+            inserted = income_rows_store(account=account, rows=rows)
+            if result.cursor_ms is None or new_cursor > result.cursor_ms:
+                IncomeCursor.objects.update_or_create(
+                    account=account, defaults={"cursor_ms": new_cursor}
+                )
+                result.cursor_ms = new_cursor
+            if run is not None:
+                # The run's progress commits with the page: it never counts a page that
+                # rolled back, and never misses one that committed.
+                PollRun.objects.filter(id=run.id).update(
+                    rows_ingested=result.rows_inserted + inserted, pages=result.pages + 1
+                )
+        result.rows_seen += len(rows)
+        result.rows_inserted += inserted
+        result.pages += 1
+        if run is not None:
+            run.rows_ingested, run.pages = result.rows_inserted, result.pages
+        if pause:
+            time.sleep(pause)
+    return result
+
+
+@dataclass(frozen=True)
+class IncomePage:
+    rows: list[IncomeReport]
+    # every row with time < done_before (from the first page's start) has been read; rows of
+    # a page may be read again on the next one (a continuation starts at the last row's time)
+    done_before: int
+
+
+def income_pages(*, gateway: Gateway, start_ms: int, until_ms: int) -> Iterator[IncomePage]:
+    """GET /fapi/v1/income from `start_ms` to `until_ms` (both inclusive), page by page, in
+    request spans of at most PNL_INCOME_MAX_SPAN_DAYS. A full page continues at its last row's
+    time (inclusive); a full page whose rows all share one millisecond continues with Binance's
+    `page` parameter; a short page ends the span. Rows at a continuation's millisecond come
+    twice: the ledger's unique key (ingest) or the reader (ledger_verify) drops them."""
+    limit = settings.PNL_INCOME_PAGE_LIMIT
+    span_ms = settings.PNL_INCOME_MAX_SPAN_DAYS * DAY_MS
+    start = start_ms
     while start <= until_ms:
         end = min(start + span_ms - 1, until_ms)
         page_start, page_no = start, 1
@@ -175,33 +219,11 @@ def income_ingest(
             else:
                 next_start, next_page = end + 1, 1
                 done_before = end + 1
-            # Rows may be published a little after their time: re-read the settle window.
-            new_cursor = min(done_before, until_ms - settle_ms)
-            with transaction.atomic():
-                inserted = income_rows_store(account=account, rows=rows)
-                if result.cursor_ms is None or new_cursor > result.cursor_ms:
-                    IncomeCursor.objects.update_or_create(
-                        account=account, defaults={"cursor_ms": new_cursor}
-                    )
-                    result.cursor_ms = new_cursor
-                if run is not None:
-                    # The run's progress commits with the page: it never counts a page that
-                    # rolled back, and never misses one that committed.
-                    PollRun.objects.filter(id=run.id).update(
-                        rows_ingested=result.rows_inserted + inserted, pages=result.pages + 1
-                    )
-            result.rows_seen += len(rows)
-            result.rows_inserted += inserted
-            result.pages += 1
-            if run is not None:
-                run.rows_ingested, run.pages = result.rows_inserted, result.pages
-            if pause:
-                time.sleep(pause)
+            yield IncomePage(rows=rows, done_before=done_before)
             if not full:
                 break
             page_start, page_no = next_start, next_page
         start = end + 1
-    return result
 
 
 UNION_CHUNK = 100  # SQLite allows 500 terms in a compound SELECT
@@ -591,6 +613,233 @@ def _publish_batch(account: ExchangeAccount, trades: list[Trade], publish) -> in
     pipe.execute()  # every marker and entry is in Redis before the ledger says "published"
     Trade.objects.filter(id__in=[t.id for t in trades]).update(published_at=utcnow())
     return len(trades)
+
+
+# --- the check against the exchange -------------------------------------------------------------
+
+# A fill leaves one of these rows: a symbol with one after the snapshot may have moved since.
+POSITION_MOVERS = frozenset({selectors.REALIZED, selectors.COMMISSION})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One figure on which our records and the exchange disagree; delta = ours - exchange."""
+
+    kind: str  # "income" | "position"
+    key: str  # the income type or the symbol
+    figure: str  # "count" | "sum" (income), "amount" | "entry" (position)
+    record: str  # ours: "ledger" (IncomeRow), "rollup" (IncomeDay, what figures read), "snapshot"
+    ours: str
+    exchange: str
+    delta: str
+
+
+def _income_differences(
+    income_type: str, record: str, ours: tuple[int, int], exchange: tuple[int, int]
+) -> list[Difference]:
+    """(count, Σ amount_e8) of one income type, ours against the exchange's."""
+    out = []
+    if ours[0] != exchange[0]:
+        out.append(
+            Difference(
+                "income",
+                income_type,
+                "count",
+                record,
+                str(ours[0]),
+                str(exchange[0]),
+                str(ours[0] - exchange[0]),
+            )
+        )
+    if ours[1] != exchange[1]:
+        out.append(
+            Difference(
+                "income",
+                income_type,
+                "sum",
+                record,
+                money8_str(from_e8(ours[1])),
+                money8_str(from_e8(exchange[1])),
+                money8_str(from_e8(ours[1] - exchange[1])),
+            )
+        )
+    return out
+
+
+def _exchange_income(
+    *, gateway: Gateway, since_ms: int, until_ms: int, server_ms: int, snapshot_ms: int
+) -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """The exchange's (count, Σ amount_e8) per income type over since_ms <= time < until_ms,
+    and the symbols with a fill (REALIZED_PNL or COMMISSION row) at or after the snapshot's
+    time, read in one pass from since_ms to the venue's now. Rows at a continuation's
+    millisecond come twice (income_pages); they are told apart by (tranId, incomeType), the
+    ledger's own key, kept for the latest millisecond only: the venue answers in time order."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    movers: set[str] = set()
+    edge_ms, edge_keys = -1, set()
+    for page in income_pages(gateway=gateway, start_ms=since_ms, until_ms=server_ms):
+        for row in page.rows:
+            key = (row.tran_id, row.income_type)
+            if row.time_ms < edge_ms:
+                raise PayloadError(
+                    f"income: row {row.tran_id} at {row.time_ms} after one at {edge_ms}: "
+                    "not in time order, cannot be paged"
+                )
+            if row.time_ms > edge_ms:
+                edge_ms, edge_keys = row.time_ms, set()
+            elif key in edge_keys:
+                continue  # read again at the start of the next page
+            edge_keys.add(key)
+            if row.time_ms < until_ms:
+                total = totals[row.income_type]
+                total[0] += 1
+                total[1] += row.amount_e8
+            if row.time_ms >= snapshot_ms and row.income_type in POSITION_MOVERS:
+                movers.add(row.symbol)
+    return {t: (n, e8) for t, (n, e8) in totals.items()}, movers
+
+
+def ledger_verify(*, account: ExchangeAccount) -> LedgerCheck | None:
+    """Check the account's ledger and last snapshot against the exchange's own records and
+    store the result (LedgerCheck; defined in docs/figures.md, "Checked against the exchange"):
+    - income, per type, rows with `since <= time < cursor` (since: the venue's now minus
+      PNL_INCOME_LOOKBACK_DAYS, Binance's retention; the cursor: every earlier row is in the
+      ledger, so later ones are not yet owed): count and sum of the ledger rows, of the daily
+      rollup the figures read, and of GET /fapi/v1/income;
+    - positions, per symbol: amount and entry of the latest snapshot against GET
+      /fapi/v2/account now. A symbol filled since the snapshot is `unsettled`, compared next time.
+    Reads only; a failed check (venue error, bad payload) records its error and raises, the
+    last comparison stays. None when no poll has stored a cursor and a snapshot yet."""
+    cursor = IncomeCursor.objects.filter(account=account).first()
+    snapshot = selectors.snapshot_latest(account=account)
+    if cursor is None or snapshot is None:
+        logger.info("ledger check account=%s skipped: no poll stored yet", account.name)
+        return None
+    started = time.perf_counter()
+    # Its own session: its call count is this check's (session_gateway's is shared).
+    gateway = gateway_for(account=account)
+    until_ms, snapshot_ms = cursor.cursor_ms, to_ms(snapshot.exchange_time)
+    try:
+        # Positions first, the clock second: a fill before the account read has a time before
+        # server_ms, so the income read up to server_ms sees it (and marks its symbol).
+        state = gateway.account()
+        server_ms = gateway.server_time()
+        since_ms = server_ms - settings.PNL_INCOME_LOOKBACK_DAYS * DAY_MS
+        exchange, movers = _exchange_income(
+            gateway=gateway,
+            since_ms=since_ms,
+            until_ms=until_ms,
+            server_ms=server_ms,
+            snapshot_ms=snapshot_ms,
+        )
+    except Exception as exc:
+        logger.error("ledger check account=%s failed, nothing compared: %s", account.name, exc)
+        LedgerCheck.objects.update_or_create(
+            account=account,
+            defaults={"error": f"{type(exc).__name__}: {exc}"[:4000], "error_at": utcnow()},
+        )
+        raise
+    # Raw rows, counted and summed exactly in integers (a row deleted or altered shows here).
+    ledger = {
+        r["income_type"]: (r["n"], r["e8"] or 0)
+        for r in IncomeRow.objects.filter(
+            account=account, time_ms__gte=since_ms, time_ms__lt=until_ms
+        )
+        .values("income_type")
+        .annotate(n=Count("id"), e8=Sum("amount_e8"))
+    }
+    rollup: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    sums = selectors.income_sums(account=account, start_ms=since_ms, end_ms=until_ms - 1)
+    for (_symbol, income_type), (e8, n) in sums.items():
+        rollup[income_type][0] += n
+        rollup[income_type][1] += e8
+    income, differences = [], []
+    for income_type in sorted(set(ledger) | set(rollup) | set(exchange)):
+        theirs = exchange.get(income_type, (0, 0))
+        mine = ledger.get(income_type, (0, 0))
+        rolled = tuple(rollup.get(income_type, (0, 0)))
+        income.append(
+            {
+                "income_type": income_type,
+                "exchange_count": theirs[0],
+                "exchange_sum": money8_str(from_e8(theirs[1])),
+                "ledger_count": mine[0],
+                "ledger_sum": money8_str(from_e8(mine[1])),
+                "rollup_count": rolled[0],
+                "rollup_sum": money8_str(from_e8(rolled[1])),
+            }
+        )
+        differences += _income_differences(income_type, "ledger", mine, theirs)
+        differences += _income_differences(income_type, "rollup", rolled, theirs)
+    ours_pos = {p.symbol: (p.position_amt, p.entry_price) for p in snapshot.positions.all()}
+    theirs_pos = {p.symbol: (p.amt, p.entry_price) for p in state.positions}
+    positions, unsettled = [], []
+    for symbol in sorted(set(ours_pos) | set(theirs_pos)):
+        (amt, entry), (x_amt, x_entry) = (
+            ours_pos.get(symbol, (ZERO, ZERO)),
+            theirs_pos.get(symbol, (ZERO, ZERO)),
+        )
+        positions.append(
+            {
+                "symbol": symbol,
+                "snapshot_amount": qty_str(amt),
+                "snapshot_entry": money8_str(entry),
+                "exchange_amount": qty_str(x_amt),
+                "exchange_entry": money8_str(x_entry),
+            }
+        )
+        if symbol in movers:
+            unsettled.append(symbol)
+            continue
+        if amt != x_amt:
+            differences.append(
+                Difference(
+                    "position",
+                    symbol,
+                    "amount",
+                    "snapshot",
+                    qty_str(amt),
+                    qty_str(x_amt),
+                    qty_str(amt - x_amt),
+                )
+            )
+        if entry != x_entry:
+            differences.append(
+                Difference(
+                    "position",
+                    symbol,
+                    "entry",
+                    "snapshot",
+                    money8_str(entry),
+                    money8_str(x_entry),
+                    money8_str(entry - x_entry),
+                )
+            )
+    check, _ = LedgerCheck.objects.update_or_create(
+        account=account,
+        defaults={
+            "checked_at": utcnow(),
+            "status": LedgerCheck.Status.DIFFERS if differences else LedgerCheck.Status.MATCH,
+            "since_ms": since_ms,
+            "until_ms": until_ms,
+            "snapshot_time": snapshot.exchange_time,
+            "income": income,
+            "positions": positions,
+            "differences": [asdict(d) for d in differences],
+            "unsettled": unsettled,
+            "http_calls": gateway.stats.calls,
+            "duration_ms": int((time.perf_counter() - started) * 1000),
+            "error": "",
+            "error_at": None,
+        },
+    )
+    if differences:
+        logger.warning(
+            "ledger check account=%s differs from the exchange: %s",
+            account.name,
+            "; ".join(f"{d.key} {d.figure} ({d.record}) {d.delta}" for d in differences),
+        )
+    return check
 
 
 # --- the live state in Redis ---------------------------------------------------------------------
