@@ -338,6 +338,11 @@ PNL_DASHBOARD_CACHE_SECONDS = env.int("PNL_DASHBOARD_CACHE_SECONDS", default=300
 PNL_REWARD_WINDOW = env("PNL_REWARD_WINDOW", default="24h")
 PNL_REWARD_TTL_SECONDS = env.int("PNL_REWARD_TTL_SECONDS", default=3600)
 
+# The check of every active account's ledger and positions against the exchange's own records
+# (services.ledger_verify): how often. Each check pages the income of the last
+# PNL_INCOME_LOOKBACK_DAYS (weight 30 per page of PNL_INCOME_PAGE_LIMIT rows, docs/pnl.md).
+PNL_VERIFY_INTERVAL_SECONDS = env.int("PNL_VERIFY_INTERVAL_SECONDS", default=300)
+
 # --- Trading -------------------------------------------------------------------------------------
 # Market data, the trading loop, risk and execution (docs/trading.md).
 TRADING_SYMBOLS = [s.upper() for s in env.list("TRADING_SYMBOLS", default=["BTCUSDT", "ETHUSDT"])]

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from apps.core.locks import LockHeld, exclusive, run_exclusive
 from apps.core.loops import LoopOutcome, loop_record
+from apps.exchange.models import ExchangeAccount
 from apps.pnl import services
 from workers.base import EXCHANGE_RETRY
 
@@ -49,4 +50,37 @@ def downsample_snapshots() -> None:
         timeout=3600,
         job=services.snapshots_downsample,
         loop=downsample_snapshots.name,
+    )
+
+
+# soft < hard < lock = the interval: a check still running when the next is due is skipped,
+# and one cut by its time limit frees its lock before the next.
+_VERIFY = settings.PNL_VERIFY_INTERVAL_SECONDS
+
+
+@shared_task(name="quantum.pnl.verify_ledgers", ignore_result=True)
+def verify_ledgers() -> None:
+    """The beat entry: one check per active account, each its own task (one account's slow
+    or failing venue does not hold up another's), dropped if it cannot start within the
+    interval."""
+    for account_id in ExchangeAccount.objects.filter(is_active=True).values_list("id", flat=True):
+        verify_account.apply_async(args=[account_id], expires=_VERIFY)
+    loop_record(verify_ledgers.name, LoopOutcome.COMPLETED)
+
+
+@shared_task(
+    name="quantum.pnl.verify_account",
+    soft_time_limit=int(_VERIFY * 0.8),
+    time_limit=int(_VERIFY * 0.9),
+    ignore_result=True,
+)
+def verify_account(account_id: int) -> None:
+    """No retries: the check changes nothing on the venue or in the ledger, and the next
+    interval's check is its retry."""
+    account = ExchangeAccount.objects.get(id=account_id)
+    run_exclusive(
+        f"pnl:verify:{account_id}",
+        timeout=_VERIFY,
+        job=lambda: services.ledger_verify(account=account),
+        loop=verify_account.name,
     )

@@ -22,6 +22,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },
+    # PnL: every active account's ledger and positions against the exchange's own records.
+    "pnl: verify ledgers against the exchange": {
+        "task": "quantum.pnl.verify_ledgers",
+        "schedule": timedelta(seconds=settings.PNL_VERIFY_INTERVAL_SECONDS),
+        "options": {"expires": settings.PNL_VERIFY_INTERVAL_SECONDS},
+    },
     # Trading (docs/trading.md): market data, the loop, the monitor, the cross-exchange check.
     "market: publish": {
         "task": "quantum.market.publish",
