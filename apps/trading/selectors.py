@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from apps.core.money import ZERO
 from apps.exchange.models import ExchangeAccount
+from apps.market.models import Kline
+from apps.market.selectors import klines_recent
 from apps.trading.models import (
     FILLED_STATES,
     IN_FLIGHT_STATES,
@@ -155,4 +159,56 @@ def positions_open() -> QuerySet[Position]:
         Position.objects.select_related("account")
         .exclude(amount=0)
         .annotate(backstop_price=Subquery(working.values("trigger_price")[:1]))
+    )
+
+
+# The newest fills a symbol's chart carries (markers; more would only crowd the candles).
+CHART_MAX_FILLS = 200
+
+
+@dataclass(frozen=True)
+class SymbolChart:
+    """A symbol's price chart: the stored closed klines (oldest first), its open positions with
+    their exit levels and working backstop (`positions_open`), and the desk's fills in the
+    candles' time range (intents with an executed quantity and a price, oldest first, each with
+    `filled_at`). `known` is false for a symbol the desk neither trades nor has any record of."""
+
+    symbol: str
+    interval: str
+    traded: bool
+    candles: list[Kline]
+    positions: list[Position]
+    fills: list[PositionIntent]
+    known: bool
+
+
+def symbol_chart(*, symbol: str, interval: str, count: int) -> SymbolChart:
+    symbol = symbol.upper()
+    candles = klines_recent(symbol=symbol, interval=interval, count=count)
+    positions = list(positions_open().filter(symbol=symbol).order_by("account_id"))
+    fills = (
+        PositionIntent.objects.select_related("account")
+        .filter(symbol=symbol, state__in=FILLED_STATES, executed_qty__gt=0, avg_price__isnull=False)
+        .annotate(filled_at=Coalesce("finished_at", "submitted_at", "created_at"))
+    )
+    if candles:
+        fills = fills.filter(filled_at__gte=candles[0].open_time)
+    newest = list(fills.order_by("-filled_at", "-id")[:CHART_MAX_FILLS])
+    traded = symbol in settings.TRADING_SYMBOLS
+    known = bool(
+        traded
+        or candles
+        or positions
+        or newest
+        or PositionIntent.objects.filter(symbol=symbol).exists()
+        or Kline.objects.filter(symbol=symbol).exists()
+    )
+    return SymbolChart(
+        symbol=symbol,
+        interval=interval,
+        traded=traded,
+        candles=candles,
+        positions=positions,
+        fills=newest[::-1],
+        known=known,
     )

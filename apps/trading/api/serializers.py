@@ -46,11 +46,11 @@ class UpperChoiceField(serializers.ChoiceField):
         return self.choice_strings_to_values[value]
 
 
-def _symbol_field() -> serializers.RegexField:
+def _symbol_field(*, required: bool = False) -> serializers.RegexField:
     return serializers.RegexField(
         r"^[A-Za-z0-9]{2,32}$",
-        required=False,
-        allow_blank=True,
+        required=required,
+        allow_blank=not required,
         help_text="Exact symbol, e.g. BTCUSDT (case-insensitive).",
         error_messages={"invalid": "A symbol is 2-32 letters or digits, e.g. BTCUSDT."},
     )
@@ -219,5 +219,82 @@ class PositionPageOut(serializers.Serializer):
     results = PositionOut(many=True)
 
 
+MAX_CANDLES = 1500
+
+
+class SymbolChartIn(serializers.Serializer):
+    symbol = _symbol_field(required=True)
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_CANDLES,
+        help_text=f"Candles to return, the newest (1-{MAX_CANDLES}); default MARKET_KLINE_HISTORY.",
+    )
+
+
+class CandleOut(serializers.Serializer):
+    time_ms = serializers.IntegerField(
+        source="open_time_ms", help_text="open time, ms since the epoch (UTC)"
+    )
+    open = serializers.DecimalField(max_digits=28, decimal_places=8)
+    high = serializers.DecimalField(max_digits=28, decimal_places=8)
+    low = serializers.DecimalField(max_digits=28, decimal_places=8)
+    close = serializers.DecimalField(max_digits=28, decimal_places=8)
+    volume = serializers.DecimalField(max_digits=32, decimal_places=8)
+
+
+def _level(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=28, decimal_places=8, allow_null=True, help_text=f"{help_text}; null if none"
+    )
+
+
+class ChartPositionOut(serializers.Serializer):
+    account = serializers.CharField(source="account.name")
+    amount = serializers.DecimalField(
+        max_digits=28, decimal_places=10, help_text="signed: + long, - short"
+    )
+    entry_price = serializers.DecimalField(max_digits=28, decimal_places=8)
+    mark_price = serializers.DecimalField(max_digits=28, decimal_places=8)
+    take_profit = _level("take profit")
+    stop_loss = _level("stop loss")
+    trailing_stop = _level("trailing stop")
+    backstop_price = _level("trigger (mark) of the working exchange-side backstop")
+
+
+class ChartFillOut(serializers.Serializer):
+    intent_id = serializers.IntegerField(source="id")
+    account = serializers.CharField(source="account.name")
+    time = serializers.DateTimeField(
+        source="filled_at", help_text="when the desk recorded the fill (finished, else submitted)"
+    )
+    side = serializers.CharField()
+    action = serializers.CharField()
+    reason = serializers.CharField()
+    price = serializers.DecimalField(
+        source="avg_price", max_digits=28, decimal_places=8, help_text="average fill price"
+    )
+    qty = serializers.DecimalField(
+        source="executed_qty", max_digits=28, decimal_places=10, help_text="executed quantity"
+    )
+
+
+class SymbolChartOut(serializers.Serializer):
+    symbol = serializers.CharField()
+    interval = serializers.CharField(help_text="the klines' interval (MARKET_KLINE_INTERVAL)")
+    traded = serializers.BooleanField(help_text="the symbol is in TRADING_SYMBOLS")
+    candles = CandleOut(many=True, help_text="the desk's stored closed klines, oldest first")
+    positions = ChartPositionOut(
+        many=True, help_text="open positions in the symbol (one per account), with their levels"
+    )
+    fills = ChartFillOut(
+        many=True,
+        help_text="the desk's fills since the first candle (all, without candles), oldest first, "
+        "the newest 200 at most",
+    )
+
+
 # The detail of a refused or failed desk change (409: a cycle holds the account).
 ErrorOut = inline_serializer("FlattenError", {"detail": serializers.CharField()})
+# A symbol the desk neither trades nor has any record of (404).
+UnknownSymbolOut = inline_serializer("UnknownSymbol", {"detail": serializers.CharField()})

@@ -1,8 +1,9 @@
 """Trading API: one operation per view. Reads for any authenticated user; changing the desk
 (mode, kill switch, flatten) needs a staff user."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import APIException
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,8 +20,8 @@ class DeskBusy(APIException):
     default_code = "desk_busy"
 
 
-def _params(serializer_class, request: Request) -> dict:
-    data = serializer_class(data=request.query_params)
+def _params(serializer_class, query) -> dict:
+    data = serializer_class(data=query)
     data.is_valid(raise_exception=True)  # 400 naming the field and what it accepts
     return data.validated_data
 
@@ -28,7 +29,7 @@ def _params(serializer_class, request: Request) -> dict:
 class IntentListView(APIView):
     @extend_schema(parameters=[s.IntentFilterIn], responses={200: s.IntentPageOut})
     def get(self, request: Request) -> Response:
-        params = _params(s.IntentFilterIn, request)
+        params = _params(s.IntentFilterIn, request.query_params)
         qs = selectors.intents_list(
             symbol=params.get("symbol"), side=params.get("side"), state=params.get("state")
         )
@@ -39,7 +40,7 @@ class IntentListView(APIView):
 class OrderListView(APIView):
     @extend_schema(parameters=[s.OrderFilterIn], responses={200: s.OrderPageOut})
     def get(self, request: Request) -> Response:
-        params = _params(s.OrderFilterIn, request)
+        params = _params(s.OrderFilterIn, request.query_params)
         qs = selectors.orders_list(
             symbol=params.get("symbol"), side=params.get("side"), status=params.get("status")
         )
@@ -52,6 +53,43 @@ class PositionListView(APIView):
     def get(self, request: Request) -> Response:
         qs = selectors.positions_open()
         return Response(s.PositionPageOut({"count": qs.count(), "results": qs}).data)
+
+
+class SymbolChartView(APIView):
+    """One symbol's price chart: candles, the open position's levels and the desk's fills."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "symbol",
+                str,
+                OpenApiParameter.PATH,
+                description="The symbol, e.g. BTCUSDT (2-32 letters or digits, any case).",
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=f"Candles, the newest (1-{s.MAX_CANDLES}); default "
+                "MARKET_KLINE_HISTORY.",
+            ),
+        ],
+        responses={200: s.SymbolChartOut, 404: s.UnknownSymbolOut},
+    )
+    def get(self, request: Request, symbol: str) -> Response:
+        params = _params(s.SymbolChartIn, {**request.query_params.dict(), "symbol": symbol})
+        chart = selectors.symbol_chart(
+            symbol=params["symbol"],
+            interval=settings.MARKET_KLINE_INTERVAL,
+            count=params.get("limit") or settings.MARKET_KLINE_HISTORY,
+        )
+        if not chart.known:
+            raise NotFound(
+                f"{chart.symbol} is not traded on this desk and it has no klines, position or "
+                f"fills here (traded: {', '.join(settings.TRADING_SYMBOLS)})."
+            )
+        return Response(s.SymbolChartOut(chart).data)
 
 
 def _desk_out() -> dict:
