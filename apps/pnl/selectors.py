@@ -20,6 +20,7 @@ from apps.pnl.models import (
     AccountSnapshot,
     IncomeDay,
     IncomeRow,
+    LedgerCheck,
     LedgerVersion,
     PositionSnapshot,
 )
@@ -553,3 +554,23 @@ def equity_get(*, account: ExchangeAccount | None, window: str) -> list[EquityPo
             "exchange_time", "wallet_balance", "margin_balance"
         )
     ]
+
+
+@dataclass(frozen=True)
+class LedgerCheckState:
+    """The last check against the exchange (services.ledger_verify) and how old it is."""
+
+    status: str  # "match", "differs" or "never" (no completed check yet)
+    age_seconds: int | None  # since the last completed check, desk clock
+    interval_seconds: int  # how often it runs: an age well past this is an old answer
+    check: LedgerCheck  # unsaved and empty when the account was never checked
+
+
+def ledger_check_get(*, account: ExchangeAccount | None) -> LedgerCheckState:
+    check = LedgerCheck.objects.filter(account=account).first() if account else None
+    check = check or LedgerCheck()
+    interval = settings.PNL_VERIFY_INTERVAL_SECONDS
+    if check.checked_at is None:  # never checked, or only failed checks so far
+        return LedgerCheckState("never", None, interval, check)
+    age = max(0, int((utcnow() - check.checked_at).total_seconds()))
+    return LedgerCheckState(check.status, age, interval, check)

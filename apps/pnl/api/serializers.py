@@ -5,6 +5,7 @@ trailing zeros (apps.core.money.money8_str / qty_str, which the Redis live state
 from rest_framework import serializers
 
 from apps.core.money import money8_str, qty_str
+from apps.core.timeutil import from_ms
 from apps.pnl.selectors import WINDOWS
 
 # The database's largest id: a bigger number would overflow its integer, not just miss.
@@ -133,3 +134,83 @@ class EquityPointOutput(serializers.Serializer):
 
 class EquityOutput(serializers.Serializer):
     points = EquityPointOutput(many=True)
+
+
+class LedgerCheckInput(serializers.Serializer):
+    account = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Exchange account id (default: the first active account).",
+    )
+
+
+class IncomeTallyOutput(serializers.Serializer):
+    income_type = serializers.CharField()
+    exchange_count = serializers.IntegerField()
+    exchange_sum = serializers.CharField(help_text="USDT, decimal string")
+    ledger_count = serializers.IntegerField(help_text="rows in the ledger (IncomeRow)")
+    ledger_sum = serializers.CharField(help_text="USDT, decimal string")
+    rollup_count = serializers.IntegerField(help_text="rows counted by the daily rollup")
+    rollup_sum = serializers.CharField(help_text="USDT, decimal string")
+
+
+class PositionPairOutput(serializers.Serializer):
+    symbol = serializers.CharField()
+    snapshot_amount = serializers.CharField(help_text="signed quantity, decimal string")
+    snapshot_entry = serializers.CharField()
+    exchange_amount = serializers.CharField()
+    exchange_entry = serializers.CharField()
+
+
+class DifferenceOutput(serializers.Serializer):
+    # a plain string: an enum named "kind" collides with other apps' in the OpenAPI schema
+    kind = serializers.CharField(help_text='"income" or "position"')
+    key = serializers.CharField(help_text="the income type or the symbol")
+    figure = serializers.ChoiceField(choices=["count", "sum", "amount", "entry"])
+    record = serializers.ChoiceField(
+        choices=["ledger", "rollup", "snapshot"], help_text="which of our records differs"
+    )
+    ours = serializers.CharField()
+    exchange = serializers.CharField()
+    delta = serializers.CharField(help_text="ours - exchange, decimal string")
+
+
+class MsDateTimeField(serializers.DateTimeField):
+    """A time the model keeps in ms since the epoch (the venue's clock), as ISO 8601."""
+
+    def to_representation(self, value: int) -> str:
+        return super().to_representation(from_ms(value))
+
+
+class LedgerCheckOutput(serializers.Serializer):
+    """apps.pnl.selectors.LedgerCheckState; the comparison's fields are null or empty until
+    the first completed check (docs/figures.md, "Checked against the exchange")."""
+
+    status = serializers.ChoiceField(choices=["match", "differs", "never"])
+    age_seconds = serializers.IntegerField(
+        allow_null=True, help_text="since the last completed check"
+    )
+    interval_seconds = serializers.IntegerField(help_text="how often the check runs")
+    checked_at = serializers.DateTimeField(source="check.checked_at", allow_null=True)
+    since = MsDateTimeField(
+        source="check.since_ms", allow_null=True, help_text="income compared from (venue time)"
+    )
+    until = MsDateTimeField(
+        source="check.until_ms",
+        allow_null=True,
+        help_text="income compared before (the ledger's cursor, venue time)",
+    )
+    snapshot_time = serializers.DateTimeField(source="check.snapshot_time", allow_null=True)
+    income = IncomeTallyOutput(source="check.income", many=True)
+    positions = PositionPairOutput(source="check.positions", many=True)
+    differences = DifferenceOutput(source="check.differences", many=True)
+    unsettled = serializers.ListField(
+        child=serializers.CharField(),
+        source="check.unsettled",
+        help_text="symbols filled since the compared snapshot: compared at the next check",
+    )
+    error = serializers.CharField(
+        source="check.error", help_text="the last failed check's error, cleared by a good one"
+    )
+    error_at = serializers.DateTimeField(source="check.error_at", allow_null=True)

@@ -68,3 +68,11 @@ class EquityView(APIView):
             account=_account(params.get("account")), window=params["window"]
         )
         return Response(s.EquityOutput({"points": equity}).data)
+
+
+class LedgerCheckView(APIView):
+    @extend_schema(parameters=[s.LedgerCheckInput], responses={200: s.LedgerCheckOutput})
+    def get(self, request: Request) -> Response:
+        params = _input(s.LedgerCheckInput, request)
+        state = selectors.ledger_check_get(account=_account(params.get("account")))
+        return Response(s.LedgerCheckOutput(state).data)
