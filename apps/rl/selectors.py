@@ -15,22 +15,32 @@ def agent_state() -> dict:
     """Parameters, the hard cap, every context's arms with their value and the greedy pick."""
     config = agent_config()
     cap, cap_source = hard_cap()
-    contexts: dict[str, list[dict]] = {}
+    views: dict[str, list[bandit.ArmView]] = {}
     for arm in ArmStat.objects.all():
-        view = bandit.ArmView(arm.multiplier, arm.n, arm.mean, arm.m2)
-        contexts.setdefault(arm.context, []).append(
-            {
-                "multiplier": arm.multiplier,
-                "n": arm.n,
-                "mean": round(arm.mean, 6),
-                "std": round(view.var**0.5, 6),
-                "value": round(bandit.arm_value(view, config.risk_aversion), 6),
-            }
+        views.setdefault(arm.context, []).append(
+            bandit.ArmView(arm.multiplier, arm.n, arm.mean, arm.m2)
         )
     rows = []
-    for context, arms in sorted(contexts.items()):
-        best = max(arms, key=lambda a: (a["value"], -a["multiplier"]))
-        rows.append({"context": context, "best_multiplier": best["multiplier"], "arms": arms})
+    for context, arms in sorted(views.items()):
+        # The values the policy acts on: each arm at the context's pooled per-unit estimates
+        # (apps/rl/bandit.py); mean and std stay the arm's own rewards.
+        values = bandit.arm_values(arms, config.risk_aversion)
+        rows.append(
+            {
+                "context": context,
+                "best_multiplier": bandit.greedy(arms, config.risk_aversion),
+                "arms": [
+                    {
+                        "multiplier": a.multiplier,
+                        "n": a.n,
+                        "mean": round(a.mean, 6),
+                        "std": round(a.var**0.5, 6),
+                        "value": round(values[a.multiplier], 6),
+                    }
+                    for a in arms
+                ],
+            }
+        )
     last = CalibrationRun.objects.first()
     return {
         "epsilon": config.epsilon,

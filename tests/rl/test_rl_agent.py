@@ -1,5 +1,6 @@
-"""The sizing agent learns: on a seeded market where one multiplier is better per context, its
-choices move to it; its state lives in the DB; the hard cap always holds."""
+"""The sizing agent's state lives in the DB; the hard cap always holds; every arm is tried
+before the posterior decides. That it settles on the better arm, through the real reward path
+over 20 seeds, is tests/rl/test_rl_convergence.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.rl import bandit, selectors, services
+from apps.rl import bandit, services
 from apps.rl.models import ArmStat, SizingDecision
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,6 @@ MARKET = {
     # Weak signal in a range: negative edge, so the smallest size loses least.
     ("0.55", "range"): (-0.04, 0.10),
 }
-BEST = {("0.80", "trend_up"): Decimal("2.0"), ("0.55", "range"): Decimal("0.5")}
 
 
 def _play(rounds: int, env: random.Random) -> dict[tuple, list[Decimal]]:
@@ -44,26 +44,6 @@ def _play(rounds: int, env: random.Random) -> dict[tuple, list[Decimal]]:
         )
         chosen[key].append(decision.multiplier)
     return chosen
-
-
-def test_it_moves_toward_the_better_multiplier_in_each_context():
-    chosen = _play(500, random.Random(42))
-
-    for key, picks in chosen.items():
-        early = sum(p == BEST[key] for p in picks[:40]) / 40
-        late = sum(p == BEST[key] for p in picks[-100:]) / 100
-        print(key, "early", early, "late", late)
-        assert late >= 0.7
-        assert late > early
-    # The 2.0 arm is tried last (smallest first), so this context shows the move best.
-    trend = chosen[("0.80", "trend_up")]
-    assert sum(p == Decimal("2.0") for p in trend[-100:]) / 100 >= (
-        sum(p == Decimal("2.0") for p in trend[:40]) / 40 + 0.5
-    )
-    state = selectors.agent_state()
-    best = {row["context"]: row["best_multiplier"] for row in state["contexts"]}
-    assert best["conf_high|trend_up|vol_normal"] == Decimal("2.0")
-    assert best["conf_low|range|vol_normal"] == Decimal("0.5")
 
 
 def test_its_state_is_the_database_so_a_restart_changes_nothing():
