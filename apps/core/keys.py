@@ -140,6 +140,9 @@ STREAM_EXCHANGE_USER = "quantum:stream:exchange.user:{account_id}"
 # connected_ms, last_event_ms, reconnects, last_error. Its existence says the process is deployed.
 EXCHANGE_STREAM_STATE = "quantum:exchange:stream:{name}"
 EXCHANGE_STREAM_STATE_PREFIX = "quantum:exchange:stream:"
+# hash per account: symbol -> the newest order id its user data stream published, where the
+# backfill after a (re)connect reads allOrders from (apps.exchange.streams.UserStream).
+EXCHANGE_ORDER_CURSOR = "quantum:exchange:order-cursor:{account_id}"
 # hash per account and symbol: the newest mark and closed kline a reactor acted on (mark_ms,
 # kline_ms), so a redelivered or late event never acts twice or moves a position back in time.
 TRADING_REACTED = "quantum:trading:reacted:{account_id}:{symbol}"
@@ -151,6 +154,10 @@ def stream_exchange_user(account_id: int) -> str:
 
 def exchange_stream_state(name: str) -> str:
     return EXCHANGE_STREAM_STATE.format(name=name)
+
+
+def exchange_order_cursor(account_id: int) -> str:
+    return EXCHANGE_ORDER_CURSOR.format(account_id=account_id)
 
 
 def trading_reacted(account_id: int, symbol: str) -> str:

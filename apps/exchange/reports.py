@@ -511,7 +511,9 @@ class OrderUpdateReport:
 
     order: OrderReport
     fill: FillReport | None
-    execution_type: str  # NEW, TRADE, CANCELED, EXPIRED, AMENDMENT, CALCULATED (liquidation)
+    # NEW, TRADE, CANCELED, EXPIRED, AMENDMENT, CALCULATED (liquidation), and BACKFILL: the
+    # order's state read over REST after a gap in the socket (apps.exchange.streams.UserStream)
+    execution_type: str
     event_ms: int
 
 

@@ -207,10 +207,17 @@ def user_report_publish(*, account_id: int, report: OrderUpdateReport | AccountU
     )
 
 
+# What the first connect of an account (no cursor yet) publishes per symbol: its latest orders.
+BACKFILL_FIRST_ORDERS = 50
+# The execution type of an update read over REST after a gap, not pushed by the venue.
+BACKFILL = "BACKFILL"
+
+
 class UserStream:
     """An account's user data connection: a listen key per session (POST), kept alive with PUT
     every STREAM_KEEPALIVE_SECONDS, replaced when the venue says it lapsed (listenKeyExpired on the
-    socket, -1125 on a PUT), closed (DELETE) when the session ends."""
+    socket, -1125 on a PUT), closed (DELETE) when the session ends. Every (re)connect first
+    backfills the orders that moved while the socket was down (`backfill`)."""
 
     def __init__(
         self,
@@ -220,16 +227,20 @@ class UserStream:
         gateway: Gateway,
         stop: threading.Event,
         keepalive_seconds: float,
+        symbols: list[str],
     ) -> None:
         self.account_id, self.base_url, self.gateway = account_id, base_url, gateway
         self.keepalive_seconds = keepalive_seconds
+        self.symbols = symbols
         self.listen_key: str | None = None
         self.kept_alive = 0.0
+        self.cursors: dict[str, int] = {}
         self.connection = StreamConnection(
             name=f"user:{account_id}",
             url=self._url,
             handle=self._handle,
             stop=stop,
+            on_open=self.backfill,
             on_idle=self._keepalive,
             on_close=self._close,
         )
@@ -242,9 +253,44 @@ class UserStream:
         self.kept_alive = time.monotonic()
         return user_url(base_url=self.base_url, listen_key=self.listen_key)
 
+    def backfill(self) -> int:
+        """Each symbol's orders from the newest one this stream published on (allOrders,
+        inclusive: that one may have filled in the gap), as updates of execution type BACKFILL,
+        so a fill made while the socket was down reaches the reactors now, not at the next REST
+        reconcile. A reactor applies an order's state monotonically, so one seen twice is
+        harmless. An order older than the cursor still working (a resting limit) is the
+        reconcile's. Runs after the socket opened: what moves meanwhile is buffered there."""
+        stored = get_redis().hgetall(keys.exchange_order_cursor(self.account_id))
+        published = 0
+        for symbol in self.symbols:
+            since = self.cursors.get(symbol) or (int(stored[symbol]) if symbol in stored else None)
+            orders = self.gateway.orders_since(
+                symbol=symbol, order_id=since, limit=500 if since else BACKFILL_FIRST_ORDERS
+            )
+            for order in orders:
+                self._publish(
+                    OrderUpdateReport(
+                        order=order, fill=None, execution_type=BACKFILL, event_ms=order.update_ms
+                    )
+                )
+                published += 1
+        if published:
+            logger.info("stream user:%s: %s orders backfilled", self.account_id, published)
+        return published
+
     def _handle(self, event: StreamEvent) -> None:
         if isinstance(event, OrderUpdateReport | AccountUpdateReport):
-            user_report_publish(account_id=self.account_id, report=event)
+            self._publish(event)
+
+    def _publish(self, report: OrderUpdateReport | AccountUpdateReport) -> None:
+        user_report_publish(account_id=self.account_id, report=report)
+        if isinstance(report, OrderUpdateReport):
+            order = report.order
+            if order.order_id > self.cursors.get(order.symbol, 0):
+                self.cursors[order.symbol] = order.order_id
+                get_redis().hset(
+                    keys.exchange_order_cursor(self.account_id), order.symbol, order.order_id
+                )
 
     def _keepalive(self) -> None:
         if self.listen_key is None or time.monotonic() - self.kept_alive < self.keepalive_seconds:

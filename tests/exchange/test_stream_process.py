@@ -213,6 +213,50 @@ def test_an_order_fill_reaches_the_user_data_stream(desk, stream_process, redis_
     assert report.order.status == "FILLED"
 
 
+def _order_updates(redis_client, account_id: int) -> list[OrderUpdateReport]:
+    reports = (
+        report_loads(f["report"])
+        for _, f in redis_client.xrange(keys.stream_exchange_user(account_id))
+    )
+    return [r for r in reports if isinstance(r, OrderUpdateReport)]
+
+
+def test_a_fill_made_while_the_stream_process_was_down_is_backfilled_on_reconnect(
+    desk, stream_process, redis_client
+):
+    account, client = desk
+    first = stream_process()
+    connected = lambda: _state(redis_client, f"user:{account.id}").get("state") == "connected"  # noqa: E731
+    wait_for(connected, timeout=90, what="the user data connection")
+    seen = market(client, "BTCUSDT", "BUY", "0.010")  # pushed live: the account's cursor
+    wait_for(
+        lambda: any(
+            r.order.order_id == seen["orderId"] for r in _order_updates(redis_client, account.id)
+        ),
+        timeout=10,
+        what="the live update",
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    missed = market(client, "BTCUSDT", "SELL", "0.010")  # no socket is open: only REST knows
+
+    stream_process()
+
+    def backfilled():
+        return [
+            r
+            for r in _order_updates(redis_client, account.id)
+            if r.order.order_id == missed["orderId"]
+        ]
+
+    [update] = wait_for(backfilled, timeout=90, what="the missed fill, backfilled")
+    assert update.execution_type == "BACKFILL"
+    assert update.order.status == "FILLED" and update.order.executed_qty == Decimal("0.010")
+    # from the cursor on: nothing older than the last order the stream had published
+    ids = [r.order.order_id for r in _order_updates(redis_client, account.id)]
+    assert min(ids) == seen["orderId"]
+
+
 def _board(api) -> dict:
     return api.get("/api/rl-dashboard/", {"window": "24h"}).json()
 

@@ -120,6 +120,7 @@ class Command(BaseCommand):
                     gateway=gateway_for(account=account),
                     stop=user_stop,
                     keepalive_seconds=settings.STREAM_KEEPALIVE_SECONDS,
+                    symbols=symbols,
                 )
                 thread = threading.Thread(target=user.run, name=f"user:{account_id}", daemon=True)
                 thread.start()
