@@ -301,3 +301,65 @@ def test_the_dashboards_unrealized_pnl_is_the_venues_within_one_mark_interval(
         assert board["as_of"] < board["marks_as_of"]  # still the one poll's snapshot
         time.sleep(0.5)
     assert marks - {snapshot_mark}  # the figures moved with the venue, not with the poll
+
+
+def test_an_expired_listen_key_is_replaced_and_the_user_stream_goes_on(
+    tmp_path, subprocess_env, redis_client
+):
+    """A venue whose listen keys lapse after 2 s and a desk that does not keep them alive in
+    time: the venue sends listenKeyExpired, the stream process takes a new key and reconnects,
+    and an order filled after that still reaches the account's user stream."""
+    lapsing = PaperExchange(
+        tmp_path / "lapsing-venue", extra_args=["--listen-key-ttl", "2", *NO_RATE_LIMITS]
+    )
+    lapsing.start()
+    procs: list[subprocess.Popen] = []
+    try:
+        account, created = desk_account(lapsing, "lapse", balance="100000")
+        client = lapsing.client(created)
+        env = {
+            **subprocess_env,
+            "TRADING_ACCOUNT": account.name,
+            "TRADING_SYMBOLS": "BTCUSDT",
+            "MARKET_KLINE_HISTORY": "20",
+            "STREAM_KEEPALIVE_SECONDS": "3600",
+            "STREAM_BACKOFF_FIRST_SECONDS": "0.2",
+            "STREAM_BACKOFF_MAX_SECONDS": "1",
+        }
+        log = open(tmp_path / "stream.log", "wb")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "stream"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        name = f"user:{account.id}"
+        wait_for(
+            lambda: (
+                int(_state(redis_client, name).get("reconnects", 0)) >= 2
+                and _state(redis_client, name).get("state") == "connected"
+            ),
+            timeout=90,
+            what="two listen keys replaced and the user socket connected again",
+        )
+        order = market(client, "BTCUSDT", "BUY", "0.010")
+        wait_for(
+            lambda: any(
+                r.order.order_id == order["orderId"]
+                for r in _order_updates(redis_client, account.id)
+            ),
+            timeout=30,
+            what="the order's update on the renewed connection",
+        )
+        assert b"listen key expired" in (tmp_path / "stream.log").read_bytes()
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        lapsing.stop()
