@@ -114,6 +114,48 @@ export interface EquityPoint {
   equity: Dec;
 }
 
+/** GET /api/pnl/ledger-check/ (apps/pnl/api/serializers.py LedgerCheckOutput; docs/figures.md,
+ * "Checked against the exchange"). */
+export interface LedgerDifference {
+  kind: "income" | "position";
+  /** the income type or the symbol */
+  key: string;
+  figure: "count" | "sum" | "amount" | "entry";
+  /** which of our records differs: the ledger rows, the daily rollup, the last snapshot */
+  record: "ledger" | "rollup" | "snapshot";
+  ours: Dec;
+  exchange: Dec;
+  /** ours - exchange */
+  delta: Dec;
+}
+
+export interface LedgerCheck {
+  status: "match" | "differs" | "never";
+  /** seconds since the last completed check, at the answer's time */
+  age_seconds: number | null;
+  interval_seconds: number;
+  checked_at: string | null;
+  since: string | null;
+  until: string | null;
+  snapshot_time: string | null;
+  income: Array<{
+    income_type: string;
+    exchange_count: number;
+    exchange_sum: Dec;
+    ledger_count: number;
+    ledger_sum: Dec;
+    rollup_count: number;
+    rollup_sum: Dec;
+  }>;
+  positions: Array<{ symbol: string; snapshot_amount: Dec; snapshot_entry: Dec; exchange_amount: Dec; exchange_entry: Dec }>;
+  differences: LedgerDifference[];
+  /** symbols filled since the compared snapshot: compared at the next check */
+  unsettled: string[];
+  /** the last failed check's error ("" after a good one) */
+  error: string;
+  error_at: string | null;
+}
+
 /** Trading API (apps/trading/api/serializers.py): every list answers {count, results}. */
 export interface ListPage<T> {
   count: number;

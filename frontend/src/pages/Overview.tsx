@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link } from "react-router-dom";
 import { apiGet, apiPost } from "../api/client";
 import { DESK_MODES, type Desk, type DeskChangeAnswer, type Window } from "../api/types";
+import { LedgerCheckCard } from "../components/LedgerCheckCard";
 import { Card, EmptyState, ErrorState, Figure, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
@@ -276,6 +277,8 @@ export function OverviewPage() {
         </Card>
 
         <DeskCard />
+
+        <LedgerCheckCard />
 
         <Card title="Health" fresh={healthFresh} testId="health-card">
           {health.data ? (
