@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from apps.pnl.models import AccountSnapshot, IncomeCursor, IncomeRow, PollRun, Trade
+from apps.pnl.models import (
+    AccountSnapshot,
+    IncomeCursor,
+    IncomeRow,
+    LedgerCheck,
+    PollRun,
+    Trade,
+)
 
 
 @admin.register(IncomeRow)
@@ -41,6 +48,18 @@ class TradeAdmin(admin.ModelAdmin):
         "published_at",
     )
     list_filter = ("account", "symbol")
+
+
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(admin.ModelAdmin):
+    # Written by the check only: an edit here would fake the exchange's verdict.
+    list_display = ("account", "status", "checked_at", "http_calls", "duration_ms", "error_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 admin.site.register(IncomeCursor)

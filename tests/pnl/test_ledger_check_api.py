@@ -73,3 +73,10 @@ def test_it_shows_the_differing_figures_and_the_checks_age(
 def test_it_refuses_an_unknown_account(api):
     answer = api.get(URL, {"account": 999})
     assert answer.status_code == 400 and "account" in answer.json()
+
+
+def test_the_admin_lists_checks_and_allows_no_edit(admin_client, desk_account):
+    LedgerCheck.objects.create(account=desk_account, checked_at=utcnow(), status="match")
+    page = admin_client.get("/admin/pnl/ledgercheck/")
+    assert page.status_code == 200 and b"match" in page.content
+    assert admin_client.get("/admin/pnl/ledgercheck/add/").status_code == 403
