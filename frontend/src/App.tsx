@@ -14,6 +14,8 @@ const RlPage = lazy(() => import("./pages/Rl").then((m) => ({ default: m.RlPage 
 // so do the audit trail and strategies pages: not needed for the overview's first paint.
 const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
 const StrategiesPage = lazy(() => import("./pages/Strategies").then((m) => ({ default: m.StrategiesPage })));
+// and a symbol's page (its price chart loads the charting library)
+const SymbolPage = lazy(() => import("./pages/Symbol").then((m) => ({ default: m.SymbolPage })));
 
 function Loading() {
   return <div className="boot">Loading…</div>;
@@ -50,6 +52,7 @@ export function AppRoutes() {
         <Route path="rl" element={<Suspense fallback={<Loading />}><RlPage /></Suspense>} />
         <Route path="audit" element={<Suspense fallback={<Loading />}><AuditPage /></Suspense>} />
         <Route path="strategies" element={<Suspense fallback={<Loading />}><StrategiesPage /></Suspense>} />
+        <Route path="symbols/:symbol" element={<Suspense fallback={<Loading />}><SymbolPage /></Suspense>} />
         <Route path="health" element={<HealthPage />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Route>

@@ -237,6 +237,52 @@ export interface TradingPosition {
   updated_at: string;
 }
 
+/** GET /api/trading/symbols/{symbol}/chart/ (apps/trading/api/serializers.py SymbolChartOut) */
+export interface ChartCandle {
+  /** open time, ms since the epoch (UTC) */
+  time_ms: number;
+  open: Dec;
+  high: Dec;
+  low: Dec;
+  close: Dec;
+  volume: Dec;
+}
+
+export interface ChartPosition {
+  account: string;
+  /** signed: + long, - short */
+  amount: Dec;
+  entry_price: Dec;
+  mark_price: Dec;
+  take_profit: Dec | null;
+  stop_loss: Dec | null;
+  trailing_stop: Dec | null;
+  backstop_price: Dec | null;
+}
+
+export interface ChartFill {
+  intent_id: number;
+  account: string;
+  /** when the desk recorded the fill */
+  time: string;
+  side: string;
+  action: string;
+  reason: string;
+  price: Dec;
+  qty: Dec;
+}
+
+export interface SymbolChart {
+  symbol: string;
+  interval: string;
+  traded: boolean;
+  /** the desk's stored closed klines, oldest first */
+  candles: ChartCandle[];
+  positions: ChartPosition[];
+  /** since the first candle, oldest first */
+  fills: ChartFill[];
+}
+
 export interface RiskPolicy {
   tier: string;
   max_positions_total: number;

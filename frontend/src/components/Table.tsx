@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { Row } from "../api/types";
 import { formatBalance, formatMoney, formatPct, formatPrice, formatQty, signClass } from "../lib/money";
+import { SymbolLink } from "./SymbolLink";
 import { formatTime } from "./ui";
 
 /** One column of a typed table: how to show a row's value, and the raw API value kept in
@@ -58,6 +59,16 @@ export const col = {
       const text = formatTime(get(r, key) as string);
       const cut = text.indexOf(" ");
       return cut < 0 ? text : <><span className="nowrap">{text.slice(0, cut)}</span> <span className="nowrap">{text.slice(cut + 1)}</span></>;
+    },
+  }),
+  /** a symbol, linked to its page */
+  symbol: <T,>(key = "symbol", label = "Symbol"): Column<T> => ({
+    key,
+    label,
+    cls: () => "sym",
+    render: (r) => {
+      const v = get(r, key);
+      return typeof v === "string" && v ? <SymbolLink symbol={v} /> : "—";
     },
   }),
   bool: <T,>(key: string, label: string): Column<T> => ({

@@ -122,16 +122,33 @@ export function ErrorState({ error }: { error: Error }) {
   );
 }
 
-export function WindowPicker({ value, onChange }: { value: Window; onChange: (w: Window) => void }) {
+/** One of a few choices as a row of buttons, the chosen one pressed. */
+export function Picker<T extends string>({
+  options,
+  value,
+  onChange,
+  label,
+  className = "",
+}: {
+  options: readonly T[];
+  value: T;
+  onChange: (v: T) => void;
+  label: string;
+  className?: string;
+}) {
   return (
-    <div className="picker" role="group" aria-label="window">
-      {WINDOWS.map((w) => (
-        <button key={w} type="button" className={w === value ? "active" : ""} aria-pressed={w === value} onClick={() => onChange(w)}>
-          {w}
+    <div className={`picker ${className}`.trim()} role="group" aria-label={label}>
+      {options.map((o) => (
+        <button key={o} type="button" className={o === value ? "active" : ""} aria-pressed={o === value} onClick={() => onChange(o)}>
+          {o}
         </button>
       ))}
     </div>
   );
+}
+
+export function WindowPicker({ value, onChange }: { value: Window; onChange: (w: Window) => void }) {
+  return <Picker options={WINDOWS} value={value} onChange={onChange} label="window" />;
 }
 
 export function formatTime(value: string | number | null | undefined): string {

@@ -11,7 +11,7 @@ export const LIMIT = 200;
 const INTENT_COLUMNS: Column<Intent>[] = [
   col.text("id", "#"),
   col.time("created_at", "Created"),
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   col.side("side", "Side"),
   col.text("action", "Action"),
   {
@@ -50,7 +50,7 @@ const INTENT_COLUMNS: Column<Intent>[] = [
 const ORDER_COLUMNS: Column<Order>[] = [
   col.text("order_id", "Order id"),
   col.time("update_time", "Updated"),
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   col.side("side", "Side"),
   col.text("type", "Type"),
   col.text("status", "Status"),

@@ -10,6 +10,7 @@ import { Choice, Figure, formatTime } from "../components/ui";
 import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
 import { usePoll } from "../hooks/usePoll";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
+import { SymbolLink } from "../components/SymbolLink";
 
 const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
 
@@ -83,7 +84,7 @@ export function AgentCard() {
               <ul className="mini-list">
                 {a.open_alerts.map((al, i) => (
                   <li key={i}>
-                    <span className="sym">{al.symbol}</span>
+                    <SymbolLink symbol={al.symbol} />
                     <span>{al.kind}</span>
                     <span>
                       {String(al.value)} (threshold {String(al.threshold)})
@@ -195,7 +196,7 @@ export function rewardSeries(rows: RewardRow[]): { symbols: string[]; points: Re
 
 const REWARD_COLUMNS: Column<RewardRow>[] = [
   col.time("time_ms", "Closed"),
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   col.pnl("net_pnl", "Net PnL"),
   col.balance("risk_unit", "Risk unit"),
   { key: "reward", label: "Reward", render: (r) => score(r.reward), cls: (r) => (r.reward > 0 ? "pos" : r.reward < 0 ? "neg" : "") },
@@ -362,7 +363,7 @@ export function ModelsCard() {
 
 const PREDICTION_COLUMNS: Column<PredictionRow>[] = [
   col.time("as_of_ms", "As of"),
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   col.text("model_version", "Model"),
   { key: "horizon", label: "Horizon", render: (r) => `${r.horizon} bars` },
   { key: "prob_up", label: "P(up)", render: (r) => score(r.prob_up, 3) },

@@ -11,6 +11,7 @@ import { useAuth } from "../hooks/auth";
 import { formatBalance, formatPrice } from "../lib/money";
 import { freshness } from "../lib/staleness";
 import { isOpen } from "./Positions";
+import { SymbolLink } from "../components/SymbolLink";
 
 /** "Open positions · 1 open · 1 flat": a symbol with only realized PnL in the window is tracked
  * but flat, and is not counted as an open position. */
@@ -303,7 +304,7 @@ export function OverviewPage() {
               <ul className="mini-list">
                 {data.symbols.map((s) => (
                   <li key={s.symbol} data-symbol={s.symbol}>
-                    <span className="sym">{s.symbol}</span>
+                    <SymbolLink symbol={s.symbol} />
                     <span className={`side side-${(s.side || "").toLowerCase()}`}>{s.side || "flat"}</span>
                     <span>
                       uPnL <Money value={s.unrealized_pnl} />

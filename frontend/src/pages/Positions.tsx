@@ -1,11 +1,44 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import type { TradingPosition, Window } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, col, rawOf, type Column } from "../components/Table";
-import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
+import { Card, EmptyState, ErrorState, Money, NotAvailableState, Picker, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/usePoll";
 import { formatPct, formatPrice, formatQty, signClass, signOf } from "../lib/money";
+import { SymbolLink } from "../components/SymbolLink";
+
+// The price chart (and its charting library) loads after the tables.
+const SymbolChartCard = lazy(() => import("../components/SymbolChartCard"));
+
+/** The symbols the chart can show: the desk's open positions first, then the PnL tracker's. */
+export function chartSymbols(positions: TradingPosition[], tracked: Array<{ symbol: string }>): string[] {
+  return [...new Set([...positions.map((p) => p.symbol), ...tracked.map((s) => s.symbol)])];
+}
+
+/** One symbol's chart at a time, picked among the page's symbols (the first open one at first). */
+function PositionChart({ symbols, loading }: { symbols: string[]; loading: boolean }) {
+  const [picked, setPicked] = useState<string | null>(null);
+  const symbol = picked !== null && symbols.includes(picked) ? picked : symbols[0];
+  if (!symbol && loading) return null;
+  if (!symbol) {
+    return (
+      <Card title="Price chart" testId="positions-chart">
+        <EmptyState title="No symbol to chart">No open position and no symbol tracked in this window.</EmptyState>
+      </Card>
+    );
+  }
+  return (
+    <div data-testid="positions-chart">
+      {symbols.length > 1 && (
+        <Picker options={symbols} value={symbol} onChange={setPicked} label="Chart symbol" className="chart-picker" />
+      )}
+      <Suspense fallback={<div className="boot">Loading chart…</div>}>
+        <SymbolChartCard symbol={symbol} />
+      </Suspense>
+    </div>
+  );
+}
 
 /** A symbol of the PnL tracker with an open position (its side is LONG or SHORT; a symbol with
  * only realized PnL in the window is flat, not an open position). */
@@ -20,7 +53,7 @@ export function sideOf(amount: string): string {
 }
 
 const POSITION_COLUMNS: Column<TradingPosition>[] = [
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   { key: "side", label: "Side", render: (r) => sideOf(r.amount), cls: (r) => `side side-${sideOf(r.amount).toLowerCase()}` },
   col.qty("amount", "Amount"),
   col.price("entry_price", "Entry"),
@@ -69,6 +102,7 @@ export function PositionsPage() {
         <h1>Positions</h1>
         <WindowPicker value={window} onChange={setWindow} />
       </div>
+      <PositionChart symbols={chartSymbols(exits.rows, symbols)} loading={exits.loading || rl.loading} />
       <Card title="Live marks and PnL per symbol" fresh={rl.notAvailable ? undefined : fresh} testId="positions-table">
         {rl.notAvailable && <NotAvailableState endpoint="/api/rl-dashboard/" what="Positions and their PnL" />}
         {rl.error && !rl.data && <ErrorState error={rl.error} />}
@@ -104,7 +138,7 @@ export function PositionsPage() {
                   const open = isOpen(s);
                   return (
                   <tr key={s.symbol} data-symbol={s.symbol} data-open={open ? "1" : "0"}>
-                    <td className="sym">{s.symbol}</td>
+                    <td className="sym"><SymbolLink symbol={s.symbol} /></td>
                     <td className={`side side-${(s.side || "flat").toLowerCase()}`}>{s.side || "flat"}</td>
                     <td data-cell="position_size">{open ? formatQty(s.position_size) : "—"}</td>
                     <td data-cell="entry_price">{open ? formatPrice(s.entry_price) : "—"}</td>

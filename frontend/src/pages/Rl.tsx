@@ -9,6 +9,7 @@ import { useNow } from "../hooks/usePoll";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { chartNumber, formatPct, signClass } from "../lib/money";
 import { toMs } from "../lib/staleness";
+import { SymbolLink } from "../components/SymbolLink";
 
 function RewardChart({ symbol, window }: { symbol: string; window: Window }) {
   const now = useNow();
@@ -69,7 +70,7 @@ export function RlPage() {
             <ul className="mini-list">
               {data.symbols.map((s) => (
                 <li key={s.symbol}>
-                  <span className="sym">{s.symbol}</span>
+                  <SymbolLink symbol={s.symbol} />
                   <span className={signClass(s.reward)}>reward {formatPct(s.reward)}</span>
                   <span className={signClass(s.unrealized_pct)}>u {formatPct(s.unrealized_pct)}</span>
                   <span className={signClass(s.realized_pct)}>r {formatPct(s.realized_pct)}</span>

@@ -6,6 +6,7 @@ import { Choice, formatTime } from "../components/ui";
 import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
 import { apiGet } from "../api/client";
 import { usePoll } from "../hooks/usePoll";
+import { SymbolLink } from "../components/SymbolLink";
 
 /** 0..100 from a run's progress: `progress` is a percent on this desk's API (apps/strategy);
  * a fraction (0..1, not an integer) or generation/generations are read too. */
@@ -41,7 +42,7 @@ const VERSION_COLUMNS: Column<StrategyVersionRow>[] = [
 ];
 
 const REGIME_COLUMNS: Column<RegimeRow>[] = [
-  { ...col.text("symbol", "Symbol"), cls: () => "sym" },
+  col.symbol(),
   col.text("regime", "Regime"),
   col.time("as_of_ms", "As of (kline)"),
   { key: "stats", label: "Stats", render: (r) => compact(r.stats) },
@@ -55,7 +56,7 @@ function Runs({ runs }: { runs: EvolutionRunRow[] }) {
         return (
           <li key={r.id} data-run={r.id} data-status={r.status}>
             <span>
-              <span className="sym">#{r.id} {r.family}</span> · {r.symbol} · generation {r.generation}/{r.generations} ·
+              <span className="sym">#{r.id} {r.family}</span> · <SymbolLink symbol={r.symbol} /> · generation {r.generation}/{r.generations} ·
               population {r.population}
             </span>
             <span className={r.status === "error" ? "neg" : r.status === "running" ? "warn" : "muted"}>
