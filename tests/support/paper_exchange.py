@@ -13,7 +13,6 @@ Tests of other apps reuse this: it imports nothing from apps.paper_exchange, it 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -152,27 +151,12 @@ class PaperExchange:
 
     # --- accounts and clients ----------------------------------------------------------------
     def create_account(self, name: str, balance: str = "10000") -> dict[str, Any]:
-        """`paper_exchange_account create NAME --balance B --db DB --json`, parsed."""
-        out = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "manage.py"),
-                "paper_exchange_account",
-                "create",
-                name,
-                "--balance",
-                balance,
-                "--db",
-                str(self.db_path),
-                "--json",
-            ],
-            cwd=REPO,
-            env=_env(),
-            capture_output=True,
-            check=True,
-            timeout=60,
-        )
-        return json.loads(out.stdout)
+        """What `paper_exchange_account create NAME --balance B --db DB --json` prints, made by
+        the service behind it, in this process: a Django process per account cost seconds each,
+        minutes per run (the command itself is tested in test_account_command.py)."""
+        from apps.paper_exchange.services import account_create
+
+        return account_create(db_path=self.db_path, name=name, balance=Decimal(balance)).as_dict()
 
     def client(self, account: dict[str, Any], **kwargs: Any) -> Client:
         return binance_client(self.base_url, account["api_key"], account["api_secret"], **kwargs)
