@@ -7,8 +7,9 @@
         venue.kill()      # kill -9
         venue.start()     # same database, same state
 
-Tests of other apps reuse this: it imports nothing from apps.paper_exchange, it only runs
-`manage.py paper_exchange` and `manage.py paper_exchange_account create --json`.
+Tests of other apps reuse this: it runs the venue as `manage.py paper_exchange` and makes its
+accounts with the service behind `manage.py paper_exchange_account create` (the only import
+from apps.paper_exchange, made late: this module loads before Django is set up).
 """
 
 from __future__ import annotations
