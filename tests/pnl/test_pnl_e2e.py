@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from apps.core import jsoncodec, keys
 from apps.exchange.services import account_add
+from apps.pnl import services
 from apps.pnl.models import IncomeRow, PollRun, Trade
 from tests.support.paper_exchange import PaperExchange
 from tests.support.processes import wait_for
@@ -396,6 +397,16 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
     assert history["points"][-1]["realized_pnl"] == next(
         r["realized_pnl"] for r in board["symbols"] if r["symbol"] == "BTCUSDT"
     )
+
+    # The scheduled check against the exchange agrees with the venue's own records, paged over
+    # real HTTP (docs/figures.md, "Checked against the exchange").
+    check = services.ledger_verify(account=account)
+    assert (check.status, check.differences, check.unsettled) == ("match", [], [])
+    assert {p["symbol"] for p in check.positions} == {p["symbol"] for p in acc["positions"]}
+    owed = [r for r in income if r["time"] < check.until_ms]  # the last minute is still settling
+    assert {r["income_type"]: r["exchange_count"] for r in check.income} == {
+        k: sum(1 for r in owed if r["incomeType"] == k) for k in {r["incomeType"] for r in owed}
+    }
 
 
 KILL_ENV = {
