@@ -15,11 +15,9 @@ def default_db_path() -> Path:
     env = os.environ.get("PAPER_EXCHANGE_DB")
     if env:
         return Path(env)
-    configured = getattr(settings, "PAPER_EXCHANGE_DB", None)
-    if configured:
-        return Path(configured)
-    var_dir = getattr(settings, "VAR_DIR", None) or Path(settings.BASE_DIR) / "var"
-    return Path(var_dir) / "paper_exchange.sqlite3"
+    if settings.PAPER_EXCHANGE_DB:
+        return Path(settings.PAPER_EXCHANGE_DB)
+    return Path(settings.VAR_DIR) / "paper_exchange.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -55,28 +53,24 @@ class ExchangeConfig:
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> ExchangeConfig:
+        # Declared (with their defaults and parsing) once, in quantum_project/settings.py.
         s = settings
         base = cls(
             db_path=default_db_path(),
-            host=getattr(s, "PAPER_EXCHANGE_HOST", "127.0.0.1"),
-            port=int(getattr(s, "PAPER_EXCHANGE_PORT", 8030)),
-            # a clock rate, not money
-            speed=float(getattr(s, "PAPER_EXCHANGE_SPEED", 1.0)),  # exchange seconds per second
-            seed=int(getattr(s, "PAPER_EXCHANGE_SEED", 42)),
-            taker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_TAKER_FEE", "0.0005"))),
-            maker_fee=Decimal(str(getattr(s, "PAPER_EXCHANGE_MAKER_FEE", "0.0002"))),
-            maint_margin_rate=_decimal_or_none(getattr(s, "PAPER_EXCHANGE_MAINT_MARGIN_RATE", "")),
-            weight_limit_1m=int(getattr(s, "PAPER_EXCHANGE_WEIGHT_LIMIT_1M", 2400)),
-            order_limit_10s=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_10S", 300)),
-            order_limit_1m=int(getattr(s, "PAPER_EXCHANGE_ORDER_LIMIT_1M", 1200)),
-            loose_client_order_ids=bool(getattr(s, "PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS", False)),
+            host=s.PAPER_EXCHANGE_HOST,
+            port=s.PAPER_EXCHANGE_PORT,
+            speed=s.PAPER_EXCHANGE_SPEED,  # exchange seconds per second: a clock rate, not money
+            seed=s.PAPER_EXCHANGE_SEED,
+            taker_fee=s.PAPER_EXCHANGE_TAKER_FEE,
+            maker_fee=s.PAPER_EXCHANGE_MAKER_FEE,
+            maint_margin_rate=s.PAPER_EXCHANGE_MAINT_MARGIN_RATE,
+            weight_limit_1m=s.PAPER_EXCHANGE_WEIGHT_LIMIT_1M,
+            order_limit_10s=s.PAPER_EXCHANGE_ORDER_LIMIT_10S,
+            order_limit_1m=s.PAPER_EXCHANGE_ORDER_LIMIT_1M,
+            loose_client_order_ids=s.PAPER_EXCHANGE_LOOSE_CLIENT_ORDER_IDS,
+            # the environment wins over a settings module's value (the chaos harness sets it)
             admin_token=os.environ.get("PAPER_EXCHANGE_ADMIN_TOKEN")
-            or getattr(s, "PAPER_EXCHANGE_ADMIN_TOKEN", ""),
-            synchronous=str(getattr(s, "PAPER_EXCHANGE_SYNCHRONOUS", "FULL")).upper(),
+            or s.PAPER_EXCHANGE_ADMIN_TOKEN,
+            synchronous=s.PAPER_EXCHANGE_SYNCHRONOUS,
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def _decimal_or_none(value: object) -> Decimal | None:
-    text = str(value).strip() if value is not None else ""
-    return Decimal(text) if text else None
