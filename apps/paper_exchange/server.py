@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 from .auth import bad_key, check_timestamp, verify_signature
 from .config import ExchangeConfig
+from .engine import account_api, orders_api, public
 from .engine import futures_api as fapi
-from .engine import public
 from .engine.exchange import Engine
 from .engine.models import Account
 from .errors import TOO_MANY_REQUESTS, ApiError, missing
@@ -207,13 +207,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v2/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/ticker/price"): Route(Venue.ticker_price, "none"),
     ("GET", "/fapi/v1/premiumIndex"): Route(Venue.premium_index, "none"),
-    ("GET", "/fapi/v2/account"): Route(_account(Engine.account_v2), "signed", weight=5),
+    ("GET", "/fapi/v2/account"): Route(_account(account_api.account_v2), "signed", weight=5),
     ("GET", "/fapi/v3/account"): Route(_account(fapi.account_v3), "signed", weight=5),
-    ("GET", "/fapi/v3/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
-    ("GET", "/fapi/v2/balance"): Route(_account(Engine.balance_v3), "signed", weight=5),
-    ("GET", "/fapi/v3/positionRisk"): Route(_signed(Engine.position_risk_v3), "signed", weight=5),
+    ("GET", "/fapi/v3/balance"): Route(_account(account_api.balance_v3), "signed", weight=5),
+    ("GET", "/fapi/v2/balance"): Route(_account(account_api.balance_v3), "signed", weight=5),
+    ("GET", "/fapi/v3/positionRisk"): Route(
+        _signed(account_api.position_risk_v3), "signed", weight=5
+    ),
     ("GET", "/fapi/v2/positionRisk"): Route(_private(fapi.position_risk_v2), "signed", weight=5),
-    ("GET", "/fapi/v1/income"): Route(_signed(Engine.income), "signed", weight=30),
+    ("GET", "/fapi/v1/income"): Route(_signed(account_api.income), "signed", weight=30),
     ("GET", "/fapi/v1/leverageBracket"): Route(_private(fapi.leverage_bracket), "signed"),
     ("GET", "/fapi/v1/positionSide/dual"): Route(_private(fapi.position_mode), "signed", weight=30),
     ("POST", "/fapi/v1/positionSide/dual"): Route(_private(fapi.change_position_mode), "signed"),
@@ -235,21 +237,21 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PUT", "/fapi/v1/batchOrders"): Route(
         _private(fapi.modify_batch), "signed", weight=5, order=True
     ),
-    ("POST", "/fapi/v1/order"): Route(_signed(Engine.new_order), "signed", order=True),
-    ("GET", "/fapi/v1/order"): Route(_signed(Engine.get_order), "signed"),
-    ("DELETE", "/fapi/v1/order"): Route(_signed(Engine.cancel_order), "signed"),
-    ("POST", "/fapi/v1/algoOrder"): Route(_signed(Engine.new_algo), "signed", order=True),
-    ("GET", "/fapi/v1/algoOrder"): Route(_signed(Engine.get_algo), "signed"),
-    ("DELETE", "/fapi/v1/algoOrder"): Route(_signed(Engine.cancel_algo), "signed"),
-    ("GET", "/fapi/v1/openAlgoOrders"): Route(_signed(Engine.open_algos), "signed"),
-    ("GET", "/fapi/v1/allAlgoOrders"): Route(_signed(Engine.all_algos), "signed", weight=5),
-    ("DELETE", "/fapi/v1/algoOpenOrders"): Route(_signed(Engine.cancel_all_algos), "signed"),
-    ("GET", "/fapi/v1/openOrders"): Route(_signed(Engine.open_orders), "signed"),
-    ("GET", "/fapi/v1/allOrders"): Route(_signed(Engine.all_orders), "signed", weight=5),
-    ("DELETE", "/fapi/v1/allOpenOrders"): Route(_signed(Engine.cancel_all), "signed"),
-    ("GET", "/fapi/v1/userTrades"): Route(_signed(Engine.user_trades), "signed", weight=5),
-    ("POST", "/fapi/v1/leverage"): Route(_signed(Engine.change_leverage), "signed"),
-    ("POST", "/fapi/v1/marginType"): Route(_signed(Engine.change_margin_type), "signed"),
+    ("POST", "/fapi/v1/order"): Route(_signed(orders_api.new_order), "signed", order=True),
+    ("GET", "/fapi/v1/order"): Route(_signed(orders_api.get_order), "signed"),
+    ("DELETE", "/fapi/v1/order"): Route(_signed(orders_api.cancel_order), "signed"),
+    ("POST", "/fapi/v1/algoOrder"): Route(_signed(orders_api.new_algo), "signed", order=True),
+    ("GET", "/fapi/v1/algoOrder"): Route(_signed(orders_api.get_algo), "signed"),
+    ("DELETE", "/fapi/v1/algoOrder"): Route(_signed(orders_api.cancel_algo), "signed"),
+    ("GET", "/fapi/v1/openAlgoOrders"): Route(_signed(orders_api.open_algos), "signed"),
+    ("GET", "/fapi/v1/allAlgoOrders"): Route(_signed(orders_api.all_algos), "signed", weight=5),
+    ("DELETE", "/fapi/v1/algoOpenOrders"): Route(_signed(orders_api.cancel_all_algos), "signed"),
+    ("GET", "/fapi/v1/openOrders"): Route(_signed(orders_api.open_orders), "signed"),
+    ("GET", "/fapi/v1/allOrders"): Route(_signed(orders_api.all_orders), "signed", weight=5),
+    ("DELETE", "/fapi/v1/allOpenOrders"): Route(_signed(orders_api.cancel_all), "signed"),
+    ("GET", "/fapi/v1/userTrades"): Route(_signed(orders_api.user_trades), "signed", weight=5),
+    ("POST", "/fapi/v1/leverage"): Route(_signed(account_api.change_leverage), "signed"),
+    ("POST", "/fapi/v1/marginType"): Route(_signed(account_api.change_margin_type), "signed"),
     ("POST", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
     ("PUT", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
     ("DELETE", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),

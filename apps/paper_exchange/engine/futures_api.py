@@ -14,7 +14,10 @@ from .. import brackets
 from ..errors import ApiError, bad_param, cancel_rejected, missing, unknown_order
 from ..params import Params
 from ..symbols import SYMBOLS, get_spec
+from . import account_api, matching, orders_api
 from .models import Account
+from .risk import account_risk, check_margin
+from .validation import check_min_notional
 from .views import money_str, order_json
 
 if TYPE_CHECKING:
@@ -90,7 +93,7 @@ def symbol_config(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any
     names = [get_spec(symbol).symbol] if symbol else list(SYMBOLS)
     rows = []
     for name in names:
-        setting = engine._setting(acc, name)
+        setting = engine.setting(acc, name)
         rows.append(
             {
                 "symbol": name,
@@ -120,7 +123,7 @@ def account_config(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
 def open_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     """`GET /fapi/v1/openOrder`: only an open order; a filled or canceled one is -2013."""
     spec = get_spec(p.str("symbol"))
-    order = engine._find_order(acc, p, spec.symbol)
+    order = orders_api.find_order(engine, acc, p, spec.symbol)
     if order is None or not order.is_open:
         raise unknown_order()
     return order_json(order)
@@ -134,7 +137,7 @@ def modify_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     side = p.str("side", required=True)
     qty = p.decimal("quantity", required=True)
     price = p.decimal("price", required=True)
-    order = engine._find_order(acc, p, spec.symbol)
+    order = orders_api.find_order(engine, acc, p, spec.symbol)
     if order is None or not order.is_open:
         raise unknown_order()
     if order.type != "LIMIT":
@@ -146,34 +149,25 @@ def modify_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     spec.check_price(price)
     if qty == order.orig_qty and price == order.price:
         raise ApiError(-5027, "No need to modify the order.")
-    if not order.reduce_only and qty * price < spec.min_notional:
-        raise ApiError(
-            -4164,
-            f"Order's notional must be no smaller than {spec.min_notional} "
-            "(unless you choose reduce only).",
-        )
+    if not order.reduce_only:
+        check_min_notional(spec, qty * price)
     t = engine.clock.now_ms()
     if order.time_in_force == "GTX":
         bid, ask = engine.market.bid_ask(spec.symbol, t)
         if (price >= ask) if order.side == "BUY" else (price <= bid):
-            raise ApiError(
-                -5022,
-                "Due to the order could not be executed as maker, the Post "
-                "Only order will be rejected. The order will not be recorded "
-                "in the order history",
-            )
+            raise matching.post_only_rejected()
     acc.open_orders.pop(order.order_id)
     try:
         if not order.reduce_only:
-            engine._check_margin(
-                acc, symbol=spec.symbol, side=order.side, qty=qty, price=price, t=t
+            check_margin(
+                engine, acc, symbol=spec.symbol, side=order.side, qty=qty, price=price, t=t
             )
     except ApiError:
         acc.open_orders[order.order_id] = order
         raise
     order.orig_qty, order.price, order.update_ms = qty, price, t
     with engine.store.tx():
-        engine._execute(acc, order, spec, t)
+        matching.execute(engine, acc, order, spec, t)
     return order_json(order)
 
 
@@ -210,7 +204,7 @@ def _each_in_batch(p: Params, run: Callable[[Params], dict[str, Any]]) -> list[d
 
 def batch_orders(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
     """`POST /fapi/v1/batchOrders`: each placed as `POST /fapi/v1/order` would."""
-    return _each_in_batch(p, lambda params: engine.new_order(acc, params))
+    return _each_in_batch(p, lambda params: orders_api.new_order(engine, acc, params))
 
 
 def modify_batch(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]]:
@@ -244,11 +238,11 @@ def cancel_batch(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any]
         )
     out: list[dict[str, Any]] = []
     for key, value in keys:
-        order = engine._find_order(acc, Params([(key, value)]), spec.symbol)
+        order = orders_api.find_order(engine, acc, Params([(key, value)]), spec.symbol)
         if order is None or not order.is_open:
             out.append(cancel_rejected().body())
             continue
-        engine._cancel(acc, order, engine.clock.now_ms())
+        matching.cancel(engine, acc, order, engine.clock.now_ms())
         out.append(order_json(order))
     return out
 
@@ -264,12 +258,12 @@ def position_risk_v2(engine: Engine, acc: Account, p: Params) -> list[dict[str, 
     """Every symbol (one-way mode: one row each), with leverage and margin type, as v2 does."""
     symbol = p.str("symbol")
     names = [get_spec(symbol).symbol] if symbol else list(SYMBOLS)
-    live = {row["symbol"]: row for row in engine.position_risk_v3(acc, Params([]))}
+    live = {row["symbol"]: row for row in account_api.position_risk_v3(engine, acc, Params([]))}
     t = engine.clock.now_ms()
     rows = []
     for name in names:
         spec = SYMBOLS[name]
-        setting = engine._setting(acc, name)
+        setting = engine.setting(acc, name)
         row = live.get(name)
         zero = money_str(Decimal(0))
         rows.append(
@@ -297,14 +291,14 @@ def position_risk_v2(engine: Engine, acc: Account, p: Params) -> list[dict[str, 
 
 def account_v3(engine: Engine, acc: Account) -> dict[str, Any]:
     """v3: totals, assets, and positions only for symbols with a position or open orders."""
-    v2 = engine.account_v2(acc)
+    v2 = account_api.account_v2(engine, acc)
     totals = {
         k: v
         for k, v in v2.items()
         if k.startswith("total") or k in ("availableBalance", "maxWithdrawAmount")
     }
     assets = [{k: v for k, v in a.items() if k != "marginAvailable"} for a in v2["assets"]]
-    risk = engine.risk(acc, engine.clock.now_ms())
+    risk = account_risk(engine, acc, engine.clock.now_ms())
     positions = []
     for name in sorted(risk.symbols):
         s = risk.symbols[name]

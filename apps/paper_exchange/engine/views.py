@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..symbols import SYMBOLS
 from .models import AlgoOrder, Order
+
+if TYPE_CHECKING:
+    from .risk import AccountRisk
 
 
 def order_json(order: Order, *, ack: bool = False) -> dict[str, Any]:
@@ -85,3 +88,24 @@ def algo_json(algo: AlgoOrder, actual: Order | None = None) -> dict[str, Any]:
 
 def money_str(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.00000001')):f}"
+
+
+def asset_json(risk: AccountRisk, update_ms: int) -> dict[str, Any]:
+    """The account's one asset (USDT) as `/fapi/v2/account` lists it."""
+    avail = risk.available
+    return {
+        "asset": "USDT",
+        "walletBalance": money_str(risk.wallet),
+        "unrealizedProfit": money_str(risk.unrealized),
+        "marginBalance": money_str(risk.margin_balance),
+        "maintMargin": money_str(risk.maint),
+        "initialMargin": money_str(risk.position_im + risk.order_im),
+        "positionInitialMargin": money_str(risk.position_im),
+        "openOrderInitialMargin": money_str(risk.order_im),
+        "crossWalletBalance": money_str(risk.wallet),
+        "crossUnPnl": money_str(risk.unrealized),
+        "availableBalance": money_str(avail),
+        "maxWithdrawAmount": money_str(max(Decimal(0), min(avail, risk.wallet))),
+        "marginAvailable": True,
+        "updateTime": update_ms,
+    }

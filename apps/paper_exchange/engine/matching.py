@@ -1,0 +1,186 @@
+"""Matching: a new order against the venue's book (deep and one tick wide around the price
+path), a resting limit against the last price, a conditional order's trigger (stop, take
+profit, trailing) against its working price, and the end of an order (cancel, expiry)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ..errors import ApiError
+from ..symbols import SYMBOLS, SymbolSpec
+from . import ledger
+from .models import Account, AlgoOrder, Order
+from .risk import check_margin
+
+if TYPE_CHECKING:
+    from .exchange import Engine
+
+
+def post_only_rejected() -> ApiError:
+    return ApiError(
+        -5022,
+        "Due to the order could not be executed as maker, the "
+        "Post Only order will be rejected. The order will not be "
+        "recorded in the order history",
+    )
+
+
+def execute(engine: Engine, acc: Account, order: Order, spec: SymbolSpec, t: int) -> None:
+    """Match a new order against the (deep, one-tick-wide) book at `t`; rest the remainder."""
+    bid, ask = engine.market.bid_ask(spec.symbol, t)
+    touch = ask if order.side == "BUY" else bid
+    if order.type == "MARKET":
+        ledger.fill(engine, acc, order, order.orig_qty, touch, maker=False, t=t)
+    else:
+        crosses = order.price >= ask if order.side == "BUY" else order.price <= bid
+        if crosses and order.time_in_force == "GTX":
+            raise post_only_rejected()
+        if crosses:
+            ledger.fill(engine, acc, order, order.orig_qty, touch, maker=False, t=t)
+        elif order.time_in_force in ("IOC", "FOK"):
+            order.status = "EXPIRED"
+        else:
+            acc.open_orders[order.order_id] = order
+    engine.store.put_order(order)
+
+
+def cancel(engine: Engine, acc: Account, order: Order, t: int, status: str = "CANCELED") -> None:
+    order.status = status
+    order.update_ms = t
+    acc.open_orders.pop(order.order_id, None)
+    with engine.store.tx():
+        engine.store.put_order(order)
+
+
+def close_algo(engine: Engine, acc: Account, algo: AlgoOrder, status: str, t: int) -> None:
+    algo.algo_status = status
+    algo.update_ms = t
+    acc.open_algos.pop(algo.algo_id, None)
+    with engine.store.tx():
+        engine.store.put_algo(algo)
+
+
+def limit_hit(order: Order, last: Decimal) -> bool:
+    """A resting limit fills once the last price trades through it."""
+    return last <= order.price if order.side == "BUY" else last >= order.price
+
+
+def fill_resting(engine: Engine, acc: Account, order: Order, t: int) -> None:
+    """A resting limit the price reached: fills whole as maker (a reduce-only one only up to
+    the position, and expires if the position is gone or flipped)."""
+    qty = order.remaining
+    if order.reduce_only:
+        pos = acc.positions.get(order.symbol)
+        amt = pos.amt if pos else Decimal(0)
+        if amt == 0 or (amt > 0) == (order.side == "BUY"):
+            cancel(engine, acc, order, t, status="EXPIRED")
+            return
+        qty = min(qty, abs(amt))
+    acc.open_orders.pop(order.order_id, None)
+    with engine.store.tx():
+        ledger.fill(engine, acc, order, qty, order.price, maker=True, t=t)
+        if order.executed_qty < order.orig_qty:
+            order.status = "EXPIRED"  # a reduce-only remainder past the position
+        engine.store.put_order(order)
+
+
+def would_trigger(otype: str, side: str, trigger: Decimal, ref: Decimal) -> bool:
+    if otype in ("STOP", "STOP_MARKET"):
+        return ref >= trigger if side == "BUY" else ref <= trigger
+    return ref <= trigger if side == "BUY" else ref >= trigger
+
+
+def evaluate_algo(
+    engine: Engine, acc: Account, algo: AlgoOrder, last: Decimal, mark: Decimal, t: int
+) -> None:
+    ref = mark if algo.working_type == "MARK_PRICE" else last
+    if algo.order_type == "TRAILING_STOP_MARKET":
+        if not trail(engine, algo, ref):
+            return
+    elif not would_trigger(algo.order_type, algo.side, algo.trigger_price, ref):
+        return
+    trigger(engine, acc, algo, t)
+
+
+def trail(engine: Engine, algo: AlgoOrder, ref: Decimal) -> bool:
+    """Track the best price since activation; True when price retraced by callbackRate %."""
+    sell = algo.side == "SELL"
+    if algo.extreme is None:
+        active = algo.activate_price is None or (
+            ref >= algo.activate_price if sell else ref <= algo.activate_price
+        )
+        if not active:
+            return False
+        algo.extreme = ref
+    rate = (algo.callback_rate or Decimal(0)) / 100
+    better = ref > algo.extreme if sell else ref < algo.extreme
+    if better:
+        algo.extreme = ref
+        with engine.store.tx():
+            engine.store.put_algo(algo)
+    if sell:
+        return ref <= algo.extreme * (1 - rate)
+    return ref >= algo.extreme * (1 + rate)
+
+
+def trigger(engine: Engine, acc: Account, algo: AlgoOrder, t: int) -> None:
+    """A triggered conditional becomes a MARKET or LIMIT order, checked for margin as a new one
+    (REJECTED if it does not fit); a reduce-only or close-position one that would not reduce
+    expires."""
+    spec = SYMBOLS[algo.symbol]
+    pos = acc.positions.get(algo.symbol)
+    amt = pos.amt if pos else Decimal(0)
+    reduces = amt != 0 and (amt > 0) != (algo.side == "BUY")
+    qty = algo.quantity
+    algo.trigger_ms = t
+    if algo.close_position or algo.reduce_only:
+        if not reduces:
+            close_algo(engine, acc, algo, "EXPIRED", t)
+            return
+        qty = abs(amt) if algo.close_position else min(qty, abs(amt))
+    market = algo.order_type.endswith("MARKET")
+    bid, ask = engine.market.bid_ask(algo.symbol, t)
+    try:
+        check_margin(
+            engine,
+            acc,
+            symbol=algo.symbol,
+            side=algo.side,
+            qty=qty,
+            price=ask if algo.side == "BUY" else bid,
+            t=t,
+        )
+    except ApiError:
+        close_algo(engine, acc, algo, "REJECTED", t)
+        return
+    order = Order(
+        order_id=engine.next_order_id(),
+        account_id=acc.id,
+        symbol=algo.symbol,
+        client_order_id=algo.client_algo_id,
+        side=algo.side,
+        type="MARKET" if market else "LIMIT",
+        orig_type=algo.order_type,
+        time_in_force=algo.time_in_force if not market else "GTC",
+        price=algo.price,
+        orig_qty=qty,
+        stop_price=algo.trigger_price,
+        reduce_only=algo.reduce_only,
+        close_position=algo.close_position,
+        working_type=algo.working_type,
+        price_protect=algo.price_protect,
+        time_ms=t,
+        update_ms=t,
+    )
+    algo.actual_order_id = order.order_id
+    algo.algo_status = "FINISHED" if market else "TRIGGERED"
+    algo.update_ms = t
+    acc.open_algos.pop(algo.algo_id, None)
+    with engine.store.tx():
+        try:
+            execute(engine, acc, order, spec, t)
+        except ApiError:  # a post-only limit that would cross at trigger time
+            order.status = "EXPIRED"
+            engine.store.put_order(order)
+        engine.store.put_algo(algo)
