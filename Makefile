@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up test chaos lint bench system-deps frontend clean
+.PHONY: up test chaos lint bench system-deps frontend clean api-types
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -53,3 +53,8 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf var .venv
+
+# The frontend's API types from the OpenAPI schema (commit the result; a test fails when stale).
+api-types: $(VENV)/.installed
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	SECRET_KEY=$${SECRET_KEY:-api-types-only} QUANTUM_ENV_FILE=$(CURDIR)/.no-env-file $(PY) manage.py api_types

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     # One app per bounded context (docs/architecture-map.md); the paper venue is a separate
     # system that shares only this project's packaging.
     "apps.core",
+    "apps.api",
     "apps.ops",
     "apps.paper_exchange",
     "apps.exchange",

@@ -1,12 +1,17 @@
 """Input and output serializers of the strategy API (the views in views.py use them)."""
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.strategy.backtest import FAMILIES
 from apps.strategy.models import EvolutionRun, StrategyEvent, StrategyVersion, VersionStatus
 
 
+# A string in the schema, not an enum of today's TRADING_SYMBOLS: the generated client types
+# (frontend/src/api/schema.d.ts) must not change with a deployment's configuration.
+@extend_schema_field(OpenApiTypes.STR)
 class TradedSymbolField(serializers.ChoiceField):
     """One of TRADING_SYMBOLS, case-insensitive."""
 

@@ -1,4 +1,10 @@
-/** Wire shapes. Money, prices, quantities and percentages are decimal strings. */
+/** Wire shapes. Money, prices, quantities and percentages are decimal strings. Most are the
+ * generated schema's components (./schema.d.ts, `make api-types`); the interfaces left here are
+ * narrower than the schema says (free-form JSON fields the pages read) — docs/frontend.md. */
+
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
 
 export type Dec = string;
 
@@ -33,128 +39,21 @@ export interface Health {
   };
 }
 
-export interface SymbolPnl {
-  symbol: string;
-  side: string;
-  position_size: Dec;
-  entry_price: Dec;
-  mark_price: Dec;
-  leverage: Dec | number;
-  notional: Dec;
-  initial_margin: Dec;
-  unrealized_pnl: Dec;
-  unrealized_pct: Dec;
-  realized_pnl: Dec;
-  realized_pct: Dec;
-  total_pnl: Dec;
-  realized_trades: number;
-  commission: Dec;
-  funding: Dec;
-  reward: Dec;
-}
-
-export interface Totals {
-  wallet_balance: Dec;
-  equity: Dec;
-  available_balance: Dec;
-  unrealized_pnl: Dec;
-  realized_pnl: Dec;
-  total_pnl: Dec;
-  commission: Dec;
-  funding: Dec;
-  net_pnl: Dec;
-  realized_trades: number;
-  initial_margin: Dec;
-}
-
 export type Window = "24h" | "7d" | "30d" | "all";
 export const WINDOWS: Window[] = ["24h", "7d", "30d", "all"];
 
-export interface RlDashboard {
-  status: "ok" | "no_data" | "stale";
-  message: string;
-  window: Window;
-  window_start: string | null;
-  as_of: string | null;
-  marks_as_of: string | null;
-  poll_age_seconds: number | null;
-  symbols_tracked: number;
-  symbols: SymbolPnl[];
-  best_performer: string | null;
-  best_reward: Dec | null;
-  avg_reward: Dec | null;
-  totals: Totals | null;
-}
-
-export interface HistoryPoint {
-  time: string | number;
-  unrealized_pnl: Dec;
-  realized_pnl: Dec;
-  total_pnl: Dec;
-  reward: Dec;
-}
-
-export interface SymbolHistory {
-  symbol: string;
-  points: HistoryPoint[];
-}
-
-export interface DailyPnl {
-  date: string;
-  realized_pnl: Dec;
-  commission: Dec;
-  funding: Dec;
-  net_pnl: Dec;
-  trades: number;
-}
-
-export interface EquityPoint {
-  time: string | number;
-  wallet_balance: Dec;
-  equity: Dec;
-}
-
-/** GET /api/pnl/ledger-check/ (apps/pnl/api/serializers.py LedgerCheckOutput; docs/figures.md,
- * "Checked against the exchange"). */
-export interface LedgerDifference {
-  kind: "income" | "position";
-  /** the income type or the symbol */
-  key: string;
-  figure: "count" | "sum" | "amount" | "entry";
-  /** which of our records differs: the ledger rows, the daily rollup, the last snapshot */
-  record: "ledger" | "rollup" | "snapshot";
-  ours: Dec;
-  exchange: Dec;
-  /** ours - exchange */
-  delta: Dec;
-}
-
-export interface LedgerCheck {
-  status: "match" | "differs" | "never";
-  /** seconds since the last completed check, at the answer's time */
-  age_seconds: number | null;
-  interval_seconds: number;
-  checked_at: string | null;
-  since: string | null;
-  until: string | null;
-  snapshot_time: string | null;
-  income: Array<{
-    income_type: string;
-    exchange_count: number;
-    exchange_sum: Dec;
-    ledger_count: number;
-    ledger_sum: Dec;
-    rollup_count: number;
-    rollup_sum: Dec;
-  }>;
-  positions: Array<{ symbol: string; snapshot_amount: Dec; snapshot_entry: Dec; exchange_amount: Dec; exchange_entry: Dec }>;
-  differences: LedgerDifference[];
-  /** symbols filled since the compared snapshot: compared at the next check */
-  unsettled: string[];
-  /** the last failed check's error ("" after a good one) */
-  error: string;
-  error_at: string | null;
-}
+// Generated from the API's OpenAPI schema (src/api/schema.d.ts, `make api-types`; CI fails
+// when it is stale): the dashboard's PnL shapes are the serializers' own, not a copy.
+export type SymbolPnl = Schemas["SymbolOutput"];
+export type Totals = Schemas["TotalsOutput"];
+export type RlDashboard = Omit<Schemas["DashboardOutput"], "window"> & { window: Window };
+export type HistoryPoint = Schemas["HistoryPointOutput"];
+export type SymbolHistory = Schemas["HistoryOutput"];
+export type DailyPnl = Schemas["DayOutput"];
+export type EquityPoint = Schemas["EquityPointOutput"];
+/** GET /api/pnl/ledger-check/ (docs/figures.md, "Checked against the exchange"). */
+export type LedgerDifference = Schemas["DifferenceOutput"];
+export type LedgerCheck = Schemas["LedgerCheckOutput"];
 
 /** Trading API (apps/trading/api/serializers.py): every list answers {count, results}. */
 export interface ListPage<T> {
@@ -170,150 +69,19 @@ export const ORDER_STATUSES = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", 
 export const SIDES = ["BUY", "SELL"] as const;
 export const DESK_MODES = ["normal", "defensive", "halt"] as const;
 
-export interface Intent {
-  id: number;
-  account: string;
-  symbol: string;
-  side: string;
-  action: string;
-  quantity: Dec;
-  leverage: number;
-  reduce_only: boolean;
-  reason: string;
-  confidence: Dec;
-  signal: unknown;
-  reference_price: Dec | null;
-  risk_verdict: string;
-  risk_reason: string;
-  state: string;
-  client_order_id: string | null;
-  order_id: number | null;
-  executed_qty: Dec;
-  avg_price: Dec | null;
-  realized_pnl: Dec | null;
-  error_code: number | null;
-  error_message: string;
-  attempts: number;
-  created_at: string;
-  submitted_at: string | null;
-  finished_at: string | null;
-}
-
-export interface Order {
-  order_id: number;
-  account: string;
-  symbol: string;
-  client_order_id: string;
-  intent: number | null;
-  side: string;
-  type: string;
-  status: string;
-  orig_qty: Dec;
-  executed_qty: Dec;
-  avg_price: Dec;
-  reduce_only: boolean;
-  external: boolean;
-  update_time: string;
-}
-
-export interface TradingPosition {
-  account: string;
-  symbol: string;
-  /** signed: + long, - short */
-  amount: Dec;
-  entry_price: Dec;
-  mark_price: Dec;
-  unrealized_pnl: Dec;
-  leverage: number;
-  entries: number;
-  take_profit: Dec | null;
-  stop_loss: Dec | null;
-  trailing_pct: Dec | null;
-  best_price: Dec | null;
-  trailing_stop: Dec | null;
-  /** trigger (by mark) of the working exchange-side backstop; null when there is none */
-  backstop_price: Dec | null;
-  opened_at: string;
-  updated_at: string;
-}
-
-/** GET /api/trading/symbols/{symbol}/chart/ (apps/trading/api/serializers.py SymbolChartOut) */
-export interface ChartCandle {
-  /** open time, ms since the epoch (UTC) */
-  time_ms: number;
-  open: Dec;
-  high: Dec;
-  low: Dec;
-  close: Dec;
-  volume: Dec;
-}
-
-export interface ChartPosition {
-  account: string;
-  /** signed: + long, - short */
-  amount: Dec;
-  entry_price: Dec;
-  mark_price: Dec;
-  take_profit: Dec | null;
-  stop_loss: Dec | null;
-  trailing_stop: Dec | null;
-  backstop_price: Dec | null;
-}
-
-export interface ChartFill {
-  intent_id: number;
-  account: string;
-  /** when the desk recorded the fill */
-  time: string;
-  side: string;
-  action: string;
-  reason: string;
-  price: Dec;
-  qty: Dec;
-}
-
-export interface SymbolChart {
-  symbol: string;
-  interval: string;
-  traded: boolean;
-  /** the desk's stored closed klines, oldest first */
-  candles: ChartCandle[];
-  positions: ChartPosition[];
-  /** since the first candle, oldest first */
-  fills: ChartFill[];
-}
-
-export interface RiskPolicy {
-  tier: string;
-  max_positions_total: number;
-  max_entries_per_symbol: number;
-  max_exposure_total: Dec;
-  max_exposure_per_symbol: Dec;
-  max_leverage: number;
-  effective_max_leverage: number;
-  min_confidence: Dec;
-  max_daily_loss: Dec;
-  max_drawdown_pct: Dec;
-  updated_at?: string;
-}
-
-export interface Desk {
-  mode: string;
-  kill_switch: boolean;
-  reason: string;
-  changed_by: string | null;
-  changed_at: string | null;
-  equity: Dec | null;
-  equity_peak: Dec | null;
-  day_start_equity: Dec | null;
-  policy: RiskPolicy | null;
-}
-
+// From the schema too: the trading API's rows (apps/trading/api/serializers.py).
+export type Intent = Schemas["IntentOut"];
+export type Order = Schemas["OrderOut"];
+export type TradingPosition = Schemas["PositionOut"];
+/** GET /api/trading/symbols/{symbol}/chart/ */
+export type ChartCandle = Schemas["CandleOut"];
+export type ChartPosition = Schemas["ChartPositionOut"];
+export type ChartFill = Schemas["ChartFillOut"];
+export type SymbolChart = Schemas["SymbolChartOut"];
+export type RiskPolicy = Schemas["PolicyOut"];
+export type Desk = Schemas["DeskOut"];
 /** POST /api/trading/desk/ answers the desk as it now is, and what a flatten made. */
-export interface DeskChangeAnswer extends Desk {
-  /** ids of the reduce-only intents flatten made ([] without flatten) */
-  flatten_intents: number[];
-}
+export type DeskChangeAnswer = Schemas["DeskChangeOut"];
 
 /** GET /api/ops/ports/ */
 export interface PortRow {
@@ -406,37 +174,11 @@ export interface ModelsAnswer {
   training_runs: TrainingRunRow[];
 }
 
-export interface PredictionRow {
-  id: number;
-  model_version: number;
-  symbol: string;
-  as_of_ms: number;
-  horizon: number;
-  prob_up: number;
-  direction: number;
-  price: Dec;
-  scored_at: string | null;
-  outcome_up: boolean | null;
-  correct: boolean | null;
-  brier: number | null;
-  pnl: Dec | null;
-}
+export type PredictionRow = Schemas["PredictionOutput"];
 
-export interface RegimeRow {
-  symbol: string;
-  regime: string;
-  as_of_ms: number;
-  stats: Record<string, unknown>;
-  created_at: string;
-}
+export type RegimeRow = Schemas["RegimeOutput"];
 
-export interface Arm {
-  multiplier: Dec;
-  n: number;
-  mean: number;
-  std: number;
-  value: number;
-}
+export type Arm = Schemas["ArmOutput"];
 
 export interface Calibration {
   id: number;
@@ -464,20 +206,7 @@ export interface RlAgent {
   stats: Record<string, Record<string, unknown>>;
 }
 
-export interface RewardRow {
-  id: number;
-  trade: number;
-  symbol: string;
-  time_ms: number;
-  realized_pnl: Dec;
-  commission: Dec;
-  funding: Dec;
-  net_pnl: Dec;
-  risk_unit: Dec;
-  reward: number;
-  context: string;
-  multiplier: Dec | null;
-}
+export type RewardRow = Schemas["RewardOutput"];
 
 export interface StrategyVersionRow {
   id: number;
