@@ -102,11 +102,12 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
 
 
 def _abandoned_runs_close(*, account: ExchangeAccount) -> None:
-    """A run still `running` after the hard time limit lost its worker (SIGKILL, OOM)."""
-    cutoff = utcnow() - timedelta(seconds=settings.PNL_POLL_HARD_TIME_LIMIT)
-    PollRun.objects.filter(
-        account=account, status=PollRun.Status.RUNNING, started_at__lt=cutoff
-    ).update(status=PollRun.Status.ABANDONED, finished_at=utcnow(), error="worker lost mid-poll")
+    """A run still `running` when a new poll starts lost its worker (SIGKILL, OOM): polls of one
+    account never overlap (the caller holds the account's poll lock, a lease that lapses within
+    LOCK_LEASE_SECONDS of its holder's death), so no live poll owns it."""
+    PollRun.objects.filter(account=account, status=PollRun.Status.RUNNING).update(
+        status=PollRun.Status.ABANDONED, finished_at=utcnow(), error="worker lost mid-poll"
+    )
 
 
 def _run_finish(
