@@ -60,6 +60,18 @@ def venue(tmp_path_factory):
     exchange.stop()
 
 
+def _as_setting(current, value: str):
+    """The environment's string as the worker's settings parse it (the final reconcile runs in
+    this process: a Decimal setting left a string fails there, not in the worker)."""
+    if isinstance(current, bool):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, list):
+        return value.split(",")
+    if isinstance(current, Decimal | int | float):
+        return type(current)(value)
+    return value
+
+
 def _send(task) -> None:
     # The broker may be restarting: kombu's retry re-establishes the connection (as beat's
     # publisher does); a tick lost anyway is what beat's `expires` would do.
@@ -93,7 +105,7 @@ def test_it_trades_many_cycles_and_agrees_with_the_venue(
     desk, aggressive_policy, redis_client, redis_server, start_worker, settings
 ):
     for key, value in LOOP_ENV.items():
-        setattr(settings, key, value.split(",") if key == "TRADING_SYMBOLS" else value)
+        setattr(settings, key, _as_setting(getattr(settings, key, None), value))
     env = {**LOOP_ENV, "TRADING_ACCOUNT": desk.account.name}
     worker = start_worker(queues="market,trading", name="desk", env=env)
 
