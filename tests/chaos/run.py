@@ -252,7 +252,7 @@ def _settle_and_collect(
 
 def _halted_positions(venue: Venue, keys, account) -> dict[str, Any]:
     """The desk's positions and the venue's at one moment while halted, once the desk has caught
-    up: its Position rows follow the venue at the next reconcile (the monitor, every 5 s), and a
+    up: its Position rows follow the venue at the next reconcile (the monitor, every 15 s), and a
     monitor exit may fill meanwhile, so the venue is read before and after the desk and the
     moment counts when both venue reads agree. A desk that never agrees within a minute is a
     mismatch (the last reading is kept)."""
@@ -261,12 +261,12 @@ def _halted_positions(venue: Venue, keys, account) -> dict[str, Any]:
 
     deadline = time.monotonic() + 60
     while True:
-        before = venue.records(*keys)["positions"]
+        before = venue.positions(*keys)
         ours = {s: str(a) for s, a in ledger_amounts(account_id=account.id).items()}
         held = {
             p.symbol: str(p.amount) for p in Position.objects.filter(account=account) if p.amount
         }
-        after = venue.records(*keys)["positions"]
+        after = venue.positions(*keys)
         reading = {"ledger_amounts": ours, "positions": held, "venue_positions": after}
         stable = _amounts(before) == _amounts(after) and desk.in_flight(account) == 0
         venue_now = {s: Decimal(a) for s, a in _amounts(after).items()}
