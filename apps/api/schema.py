@@ -35,3 +35,22 @@ def document_error_responses(result, generator, request, public):
             for code, description in wanted.items():
                 responses.setdefault(code, _error(description))
     return result
+
+
+def integer_formats_drop(result, generator, request, public):
+    """drf-spectacular takes an integer's format (int32 / int64) from the database vendor's
+    field ranges, so the same field was int64 on SQLite and int32 on PostgreSQL: the schema, and
+    the frontend types generated from it, must not depend on which database serves them."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "integer" and node.get("format") in ("int32", "int64"):
+                del node["format"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -501,7 +501,6 @@ export interface components {
         };
         CalibrationOutput: {
             readonly id: number;
-            /** Format: int64 */
             rewards_used: number;
             /** @description the fitted parameters before the run */
             before: {
@@ -781,7 +780,6 @@ export interface components {
             action: components["schemas"]["ActionEnum"];
             /** Format: decimal */
             quantity: string;
-            /** Format: int64 */
             leverage?: number;
             reduce_only?: boolean;
             /** @description signal, take_profit, flatten, adopted… */
@@ -796,7 +794,6 @@ export interface components {
             risk_reason?: string;
             state?: components["schemas"]["StateEnum"];
             client_order_id?: string | null;
-            /** Format: int64 */
             order_id?: number | null;
             /** Format: decimal */
             executed_qty?: string;
@@ -804,10 +801,8 @@ export interface components {
             avg_price?: string | null;
             /** Format: decimal */
             realized_pnl?: string | null;
-            /** Format: int64 */
             error_code?: number | null;
             error_message?: string;
-            /** Format: int64 */
             attempts?: number;
             /** Format: date-time */
             readonly created_at: string;
@@ -921,7 +916,6 @@ export interface components {
             training_runs: components["schemas"]["TrainingRunOutput"][];
         };
         OrderOut: {
-            /** Format: int64 */
             order_id: number;
             account: string;
             symbol: string;
@@ -952,21 +946,14 @@ export interface components {
             /** Format: decimal */
             readonly min_confidence: string;
             tier?: components["schemas"]["TierEnum"];
-            /** Format: int64 */
             max_positions_total?: number;
-            /**
-             * Format: int64
-             * @description opens + adds per symbol position (one-way mode: one position)
-             */
+            /** @description opens + adds per symbol position (one-way mode: one position) */
             max_entries_per_symbol?: number;
             /** Format: decimal */
             max_exposure_total?: string;
             /** Format: decimal */
             max_exposure_per_symbol?: string;
-            /**
-             * Format: int64
-             * @description further capped by the tier's maximum
-             */
+            /** @description further capped by the tier's maximum */
             max_leverage?: number;
             /** Format: decimal */
             max_daily_loss?: string;
@@ -992,12 +979,8 @@ export interface components {
             mark_price: string;
             /** Format: decimal */
             unrealized_pnl: string;
-            /** Format: int64 */
             leverage?: number;
-            /**
-             * Format: int64
-             * @description opens + adds since flat
-             */
+            /** @description opens + adds since flat */
             entries?: number;
             /** Format: decimal */
             take_profit?: string | null;
@@ -1035,19 +1018,12 @@ export interface components {
             readonly id: number;
             model_version: number;
             symbol: string;
-            /**
-             * Format: int64
-             * @description open time of the last closed kline used
-             */
+            /** @description open time of the last closed kline used */
             as_of_ms: number;
-            /** Format: int64 */
             horizon: number;
             /** Format: double */
             prob_up: number;
-            /**
-             * Format: int64
-             * @description +1 / -1: the side the model favours
-             */
+            /** @description +1 / -1: the side the model favours */
             direction: number;
             /**
              * Format: decimal
@@ -1076,10 +1052,7 @@ export interface components {
         RegimeOutput: {
             symbol: string;
             regime: string;
-            /**
-             * Format: int64
-             * @description open time of the last closed kline judged
-             */
+            /** @description open time of the last closed kline judged */
             as_of_ms: number;
             /** @description vol_ratio, trend_score, sigma */
             stats?: unknown;
@@ -1096,7 +1069,6 @@ export interface components {
             readonly id: number;
             trade: number;
             symbol: string;
-            /** Format: int64 */
             time_ms: number;
             /** Format: decimal */
             realized_pnl: string;
@@ -1134,16 +1106,10 @@ export interface components {
             family: string;
             symbol: string;
             status?: components["schemas"]["RunStatusEnum"];
-            /**
-             * Format: int64
-             * @description percent
-             */
+            /** @description percent */
             progress?: number;
-            /** Format: int64 */
             generation?: number;
-            /** Format: int64 */
             generations: number;
-            /** Format: int64 */
             population: number;
             /**
              * Format: double
@@ -1158,9 +1124,7 @@ export interface components {
             holdout_score?: number | null;
             /** @description best score per generation */
             history?: unknown;
-            /** Format: int64 */
             search_bars?: number;
-            /** Format: int64 */
             holdout_bars?: number;
             result?: number | null;
             error?: string;
@@ -1275,10 +1239,7 @@ export interface components {
             readonly id: number;
             kind: components["schemas"]["KindEnum"];
             status?: components["schemas"]["RunStatusEnum"];
-            /**
-             * Format: int64
-             * @description percent
-             */
+            /** @description percent */
             progress?: number;
             stage?: string;
             model_version?: number | null;
