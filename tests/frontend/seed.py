@@ -32,33 +32,46 @@ POSITIONS = [
 ]
 
 
-def seed_pnl() -> dict | None:
-    if not django_apps.is_installed("apps.pnl"):
-        return None
-    from apps.core.timeutil import to_ms, utcnow
+def income_store(account, entries: list, *, first_tran_id: int, first_trade_id: int) -> None:
+    """(time, income type, symbol, amount) rows into the ledger through the poll's own store
+    (rows, daily rollup, closed trades), numbered from the given transaction and trade ids."""
+    from apps.core.timeutil import to_ms
     from apps.exchange import reports
     from apps.pnl import services
-    from apps.pnl.models import AccountSnapshot, PositionSnapshot
 
-    now = utcnow().replace(microsecond=0)
-    account = _account()
-    # Through the poll's own store: the ledger rows, their daily rollup and closed trades.
     services.income_rows_store(
         account=account,
         rows=[
             reports.IncomeReport(
-                tran_id=9_000_000 + i,
+                tran_id=first_tran_id + i,
                 income_type=kind,
                 symbol=symbol,
                 amount=Decimal(amount),
                 amount_e8=int(Decimal(amount) * E8),
                 asset="USDT",
                 info="",
-                trade_id=str(7_000 + i),
-                time_ms=to_ms(now - timedelta(hours=hours)),
+                trade_id=str(first_trade_id + i),
+                time_ms=to_ms(at),
             )
-            for i, (hours, kind, symbol, amount) in enumerate(INCOME, start=1)
+            for i, (at, kind, symbol, amount) in enumerate(entries)
         ],
+    )
+
+
+def seed_pnl() -> dict | None:
+    if not django_apps.is_installed("apps.pnl"):
+        return None
+    from apps.core.timeutil import utcnow
+    from apps.pnl.models import AccountSnapshot, PositionSnapshot
+
+    now = utcnow().replace(microsecond=0)
+    account = _account()
+    # Through the poll's own store: the ledger rows, their daily rollup and closed trades.
+    income_store(
+        account,
+        [(now - timedelta(hours=h), kind, symbol, amount) for h, kind, symbol, amount in INCOME],
+        first_tran_id=9_000_001,
+        first_trade_id=7_001,
     )
     # An equity curve: a snapshot every 30 min for 6 h, the last one with the open positions.
     for step in range(12, -1, -1):

@@ -22,8 +22,8 @@ from django.apps import apps as django_apps
 
 from tests.frontend.frontend_support import CHROMIUM, FRONTEND, Gunicorn
 from tests.frontend.seed import (
-    E8,
     _account,
+    income_store,
     seed_trading,
     unseed_account,
     unseed_pnl,
@@ -46,29 +46,16 @@ def seed_fresh_desk() -> bool:
     if not django_apps.is_installed("apps.pnl"):
         return False
     from apps.core.timeutil import to_ms, utcnow
-    from apps.exchange import reports
-    from apps.pnl import services
     from apps.pnl.models import AccountSnapshot, PositionSnapshot, Trade
 
     now = utcnow().replace(microsecond=0)
     account = _account()
     income = [(3.5, "REALIZED_PNL", "ETHUSDT", "0.042"), (2.0, "REALIZED_PNL", "BTCUSDT", "-0.09")]
-    services.income_rows_store(
-        account=account,
-        rows=[
-            reports.IncomeReport(
-                tran_id=9_100_000 + i,
-                income_type=kind,
-                symbol=symbol,
-                amount=Decimal(amount),
-                amount_e8=int(Decimal(amount) * E8),
-                asset="USDT",
-                info="",
-                trade_id=str(7_100 + i),
-                time_ms=to_ms(now - timedelta(minutes=minutes)),
-            )
-            for i, (minutes, kind, symbol, amount) in enumerate(income, start=1)
-        ],
+    income_store(
+        account,
+        [(now - timedelta(minutes=m), kind, symbol, amount) for m, kind, symbol, amount in income],
+        first_tran_id=9_100_001,
+        first_trade_id=7_101,
     )
     for step, equity in enumerate(EQUITY):
         at = now - timedelta(seconds=15 * (len(EQUITY) - 1 - step))
