@@ -468,6 +468,11 @@ INTEL_SKILL_WINDOW = env.int("INTEL_SKILL_WINDOW", default=300)
 INTEL_SKILL_MIN_SCORED = env.int("INTEL_SKILL_MIN_SCORED", default=50)
 INTEL_ACCURACY_FLOOR = env.float("INTEL_ACCURACY_FLOOR", default=0.48)
 INTEL_BRIER_SKILL_FLOOR = env.float("INTEL_BRIER_SKILL_FLOOR", default=-0.05)
+# Ensemble weights: "significance" = each model's excess hit rate over the best base rate, shrunk
+# to 0 until a one-sided test gives p < INTEL_WEIGHT_ALPHA (docs/intelligence.md); "manual" = the
+# weights set in the admin (new versions start at 1.0), the rule's figures only shown.
+INTEL_ENSEMBLE_WEIGHTS = env.str("INTEL_ENSEMBLE_WEIGHTS", default="significance")
+INTEL_WEIGHT_ALPHA = env.float("INTEL_WEIGHT_ALPHA", default=0.05)
 # The ensemble stands aside unless its probability is this far from 0.5.
 INTEL_ENSEMBLE_MIN_EDGE = env.float("INTEL_ENSEMBLE_MIN_EDGE", default=0.02)
 # RL sizing: arms, default exploration and risk aversion (the calibrator re-fits them), and the

@@ -124,3 +124,36 @@ def holdout_report(
         "probability_skill": bool(gain_hi < 0),
         "verdict": "edge" if edge else "no edge",
     }
+
+
+def significance_weight(
+    *, hits: float, n: int, base: float, horizon: int = 1, alpha: float = 0.05
+) -> dict:
+    """Ensemble weight of a model that has to prove its hit rate is not luck.
+
+    One-sided test of accuracy over `base` (the best of always-up, always-down and the coin
+    flip on the same outcomes): z = (acc - base) / sqrt(base (1 - base) / n_eff), p = 1 - Phi(z),
+    on n_eff = n / horizon (overlapping labels, as in holdout_report). The weight is the excess
+    hit rate shrunk by the evidence: max(0, acc - base) x max(0, 1 - p / alpha). It is exactly 0
+    until p < alpha, so a model at the base rate (the 50 % case) weighs nothing however many
+    predictions it made, and a significant one keeps a weight that grows with its edge."""
+    n_eff = n / max(int(horizon), 1)
+    accuracy = hits / n if n else 0.0
+    excess = accuracy - base
+    if n_eff <= 0 or base <= 0 or base >= 1:
+        p_value = 1.0
+    else:
+        z = excess / math.sqrt(base * (1 - base) / n_eff)
+        p_value = 0.5 * math.erfc(z / math.sqrt(2))  # 1 - Phi(z)
+    shrink = max(0.0, 1 - p_value / alpha)
+    return {
+        "rule": "significance",
+        "accuracy": _r(accuracy, 4),
+        "base": _r(base, 4),
+        "n_effective": _r(n_eff, 1),
+        "excess": _r(excess),
+        "p_value": _r(p_value),
+        "alpha": alpha,
+        "shrink": _r(shrink),
+        "weight": _r(max(0.0, excess) * shrink, 6),
+    }

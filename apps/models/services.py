@@ -201,6 +201,14 @@ def model_train(*, run_id: int) -> ModelVersion:
             fit_base_rate=float(np.mean(data["y_fit"])),
         )
         metrics["n_fit"] = int(len(data["y_fit"]))
+        # The first weight, by the supervisor's rule on the hold-out (0 without a significant
+        # edge there); the supervisor replaces it once live predictions are scored.
+        metrics["weight_rule"] = weight_rule(
+            hits=metrics["accuracy"] * metrics["n"],
+            n=metrics["n"],
+            base=metrics["best_base"]["accuracy"],
+            horizon=params["horizon"],
+        )
         _progress(run, 90, "evaluated")
         path, sha = artifact_save(
             payload={"model": model, "features": F.FEATURE_NAMES, "horizon": params["horizon"]},
@@ -212,7 +220,7 @@ def model_train(*, run_id: int) -> ModelVersion:
                 kind=run.kind,
                 params=params,
                 metrics=metrics,
-                weight=max(metrics["brier_skill"], 0.0) + 1e-6,
+                weight=metrics["weight_rule"]["weight"] if metrics["weight_rule"]["apply"] else 1.0,
                 artifact_path=path,
                 artifact_sha256=sha,
                 status=ModelStatus.LIVE,
@@ -291,15 +299,20 @@ def live_metrics_compute(*, version: ModelVersion, window: int) -> dict:
     rows = list(
         Prediction.objects.filter(model_version=version, scored_at__isnull=False)
         .order_by("-id")
-        .values_list("correct", "brier", "pnl")[:window]
+        .values_list("correct", "brier", "pnl", "outcome_up", "horizon")[:window]
     )
     if not rows:
         return {"n": 0}
     correct = np.asarray([r[0] for r in rows], dtype=float)
     brier = np.asarray([r[1] for r in rows], dtype=float)
     pnl = sum((r[2] for r in rows), Decimal(0))
+    share_up = float(np.mean([r[3] for r in rows]))
     return {
         "n": len(rows),
+        "hits": int(correct.sum()),
+        "horizon": max(r[4] for r in rows),
+        # The best free accuracy on the same outcomes: always-up, always-down or a coin flip.
+        "best_base": round(max(share_up, 1 - share_up), 4),
         "accuracy": round(correct.mean().item(), 4),
         "brier": round(brier.mean().item(), 5),
         "brier_skill": round(1 - brier.mean().item() / BRIER_REFERENCE, 5),
@@ -307,16 +320,37 @@ def live_metrics_compute(*, version: ModelVersion, window: int) -> dict:
     }
 
 
+def weight_rule(*, hits: float, n: int, base: float, horizon: int) -> dict:
+    """The ensemble weight a model has earned (evaluation.significance_weight: 0 until its hit
+    rate beats the best base rate at INTEL_WEIGHT_ALPHA). With INTEL_ENSEMBLE_WEIGHTS=manual the
+    figures are still computed and shown, but `apply` is false: the weight is the one a person
+    set in the admin."""
+    rule = evaluation.significance_weight(
+        hits=hits, n=n, base=base, horizon=horizon, alpha=settings.INTEL_WEIGHT_ALPHA
+    )
+    rule["apply"] = settings.INTEL_ENSEMBLE_WEIGHTS != "manual"
+    return rule
+
+
 def supervisor_run() -> list[dict]:
     """Measure each live model on its recent scored predictions; set its ensemble weight from its
-    own skill (Brier skill, floored at 0: a model is weighed by being right, not by agreeing with
-    the others); demote it, with a record, when it falls below a floor."""
+    own skill, shrunk to 0 until that skill is significant (weight_rule: a model is weighed by
+    being right beyond luck, not by agreeing with the others); demote it, with a record, when it
+    falls below a floor."""
     out = []
     for version in selectors.models_live():
         metrics = live_metrics_compute(version=version, window=settings.INTEL_SKILL_WINDOW)
         update: dict = {"live_metrics": metrics}
         if metrics["n"] >= settings.INTEL_SKILL_MIN_SCORED:
-            update["weight"] = max(metrics["brier_skill"], 0.0) + 1e-6
+            rule = weight_rule(
+                hits=metrics["hits"],
+                n=metrics["n"],
+                base=metrics["best_base"],
+                horizon=metrics["horizon"],
+            )
+            metrics["weight_rule"] = rule
+            if rule["apply"]:
+                update["weight"] = rule["weight"]
         ModelVersion.objects.filter(id=version.id).update(**update)
         verdict = "kept"
         if metrics["n"] >= settings.INTEL_SKILL_MIN_SCORED and (

@@ -4,6 +4,7 @@ against what the market did, weighed and demoted by measured skill."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -128,12 +129,69 @@ def test_weights_follow_skill_not_agreement_and_the_unskilled_are_demoted(settin
     herd_a.refresh_from_db()
     herd_b.refresh_from_db()
     assert verdicts == {skilled.id: "kept", herd_a.id: "demoted", herd_b.id: "demoted"}
-    assert skilled.weight > 0.1 and herd_a.weight < 1e-3
+    # 80 % over a base rate of 2/3 on 40 effective predictions: p = 0.037, so shrunk but kept.
+    assert 0.02 < skilled.weight < 0.134 and herd_a.weight == 0
     assert skilled.live_metrics["accuracy"] == pytest.approx(0.8, abs=0.01)
     event = ModelEvent.objects.get(model_version=herd_a)
     assert event.detail["reason"] == "below skill floor" and event.detail["n"] == 200
     # Combined with these weights the ensemble follows the skilled model, not the majority.
     assert combine([(skilled, 0.7), (herd_a, 0.35), (herd_b, 0.34)]) > 0.69
+
+
+def _coin_outcomes(n: int, seed: int) -> list[bool]:
+    import random
+
+    rng = random.Random(seed)
+    return [rng.random() < 0.5 for _ in range(n)]
+
+
+@pytest.mark.django_db
+def test_a_model_at_the_base_rate_weighs_nothing_and_a_significant_one_keeps_a_weight(settings):
+    """The issue's case: over the last 300 predictions a model right 50 % of the time with a
+    loss got 0.0165 against the better model's 0.0185 (Brier skill as weight). Now a weight is 0
+    until the hit rate beats the best base rate at p < INTEL_WEIGHT_ALPHA."""
+    settings.INTEL_SKILL_WINDOW, settings.INTEL_SKILL_MIN_SCORED = 300, 50
+    noise, skilled = _version("noise"), _version("skilled")
+    outcomes = _coin_outcomes(300, seed=4)
+    rows = []
+    for i, up in enumerate(outcomes):
+        # noise: right on every other bar whatever happens (exactly 50 %), but surer when right
+        # (0.58) than when wrong (0.52), which gives it a Brier skill of +0.106.
+        right = bool(i % 2)
+        prob = 0.58 if right else 0.52
+        rows.append(_predict(noise, i, prob if up == right else 1 - prob, up))
+        # skilled: right on 2 bars of 3 (66.7 %), same confidence.
+        says_up = up if i % 3 else not up
+        rows.append(_predict(skilled, i, 0.56 if says_up else 0.44, up))
+    Prediction.objects.bulk_create(rows)
+    share_up = sum(outcomes) / 300
+
+    services.supervisor_run()
+
+    noise.refresh_from_db()
+    skilled.refresh_from_db()
+    assert noise.live_metrics["accuracy"] == 0.5 and noise.weight == 0
+    # The old weight (Brier skill) gave the noise more than the skilled model (+0.066).
+    assert noise.live_metrics["brier_skill"] == pytest.approx(0.1064, abs=1e-4)
+    assert skilled.live_metrics["brier_skill"] == pytest.approx(0.0656, abs=1e-3)
+    rule = skilled.live_metrics["weight_rule"]
+    base = max(share_up, 1 - share_up)
+    z = (0.6667 - base) / (base * (1 - base) / 60) ** 0.5  # 300 predictions / 5-bar horizon
+    assert rule["base"] == pytest.approx(base, abs=1e-4) and rule["n_effective"] == 60
+    assert rule["p_value"] == pytest.approx(0.5 * math.erfc(z / 2**0.5), abs=2e-3)
+    assert rule["p_value"] < 0.05
+    assert skilled.weight == pytest.approx((0.6667 - base) * (1 - rule["p_value"] / 0.05), abs=1e-3)
+    assert skilled.weight > 0.05
+    # The ensemble is then the skilled model's probability alone.
+    assert combine([(noise, 0.3), (skilled, 0.56)]) == pytest.approx(0.56)
+
+    # Manual: the supervisor shows the rule's figures but keeps the weights a person set.
+    settings.INTEL_ENSEMBLE_WEIGHTS = "manual"
+    ModelVersion.objects.filter(id=noise.id).update(weight=0.7)
+    services.supervisor_run()
+    noise.refresh_from_db()
+    assert noise.weight == 0.7 and noise.live_metrics["weight_rule"]["apply"] is False
+    assert noise.live_metrics["weight_rule"]["weight"] == 0
 
 
 @pytest.mark.django_db
