@@ -59,21 +59,50 @@ def positions(family: str, params: dict[str, Any], close: np.ndarray) -> np.ndar
     raise ValueError(f"unknown strategy family {family!r}")
 
 
+def net_returns(
+    family: str,
+    params: dict[str, Any],
+    close: np.ndarray,
+    *,
+    fee_bps: float,
+    start: int = 0,
+    end: int | None = None,
+) -> np.ndarray:
+    """Net per-bar log returns i -> i + 1 for i in [start, end) (end defaults to the last bar).
+    Positions are computed from close[: end + 1], so a window that starts late is warmed up by
+    the bars before it (information up to each bar's own close, never a later one), and a
+    window's first bar pays the fee of entering whatever position it holds then."""
+    end = len(close) - 1 if end is None else end
+    window = close[: end + 1]
+    pos = positions(family, params, window)
+    rets = np.diff(np.log(window))
+    held = pos[:-1]
+    prev = np.concatenate(([0.0], pos[:-1]))
+    turnover = np.abs(pos - prev)[:-1]
+    if start > 0:
+        turnover[start] = abs(pos[start])  # entering the window's first position
+    net = held * rets - turnover * fee_bps / 10_000
+    return net[start:end]
+
+
 def backtest(
     family: str, params: dict[str, Any], close: np.ndarray, *, fee_bps: float
 ) -> dict[str, float]:
     """Net per-bar log returns of the strategy -> annualised Sharpe (the score), total return,
     number of position changes."""
     pos = positions(family, params, close)
-    rets = np.diff(np.log(close))
-    held = pos[:-1]
-    turnover = np.abs(np.diff(pos, prepend=0.0))[:-1]
-    net = held * rets - turnover * fee_bps / 10_000
-    std = net.std()
+    net = net_returns(family, params, close, fee_bps=fee_bps)
+    return summary(net, changes=int(np.abs(np.diff(pos, prepend=0.0))[:-1].sum()))
+
+
+def summary(net: np.ndarray, *, changes: int | None = None) -> dict[str, Any]:
+    std = net.std() if len(net) else 0.0
     score = (net.mean() / std * np.sqrt(BARS_PER_YEAR)).item() if std > 0 else 0.0
-    return {
+    out: dict[str, Any] = {
         "score": round(score, 4),
         "total_return": round(np.expm1(net.sum()).item(), 6),
-        "changes": int(turnover.sum()),
-        "bars": len(rets),
+        "bars": len(net),
     }
+    if changes is not None:
+        out["changes"] = changes
+    return out

@@ -23,6 +23,12 @@ class StrategyVersion(models.Model):
     evolution_run = models.ForeignKey(
         "EvolutionRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    validation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="walk-forward, deflated Sharpe, hold-out and the incumbent's figures"
+        " (docs/intelligence.md)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -109,6 +115,7 @@ class EvolutionRun(models.Model):
     symbol = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0, help_text="percent")
+    stage = models.CharField(max_length=64, blank=True, help_text="fold or search, generation")
     generation = models.PositiveSmallIntegerField(default=0)
     generations = models.PositiveSmallIntegerField()
     population = models.PositiveSmallIntegerField()
@@ -119,6 +126,10 @@ class EvolutionRun(models.Model):
     best_params = models.JSONField(default=dict, blank=True)
     holdout_score = models.FloatField(null=True, blank=True, help_text="best, on unseen bars")
     history = models.JSONField(default=list, blank=True, help_text="best score per generation")
+    folds = models.JSONField(
+        default=list, blank=True, help_text="walk-forward folds so far: train/test bars and scores"
+    )
+    validation = models.JSONField(default=dict, blank=True, help_text="as the version's")
     result = models.ForeignKey(
         StrategyVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

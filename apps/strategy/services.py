@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +18,16 @@ from apps.core.timeutil import to_ms, utcnow
 from apps.models import features as F
 from apps.models import selectors as model_selectors
 from apps.pnl.models import Trade
-from apps.strategy.backtest import FAMILIES, Param, backtest, params_valid
+from apps.strategy import validation as V
+from apps.strategy.backtest import (
+    BARS_PER_YEAR,
+    FAMILIES,
+    Param,
+    backtest,
+    net_returns,
+    params_valid,
+    summary,
+)
 from apps.strategy.models import (
     EvolutionRun,
     StrategyChoice,
@@ -252,33 +263,33 @@ def _mutate(params: dict, space: dict[str, Param], rng: random.Random, scale: fl
     return out
 
 
-def evolve(
-    *,
+def _search(
     family: str,
     close: np.ndarray,
-    holdout_bars: int,
+    *,
+    rng: random.Random,
     population: int,
     generations: int,
-    seed: int,
     fee_bps: float,
-    on_generation=None,
-) -> dict[str, Any]:
-    """Genetic search on close[:-holdout_bars]; the best is then scored once on the held-out
-    tail, which the search never saw."""
+    trials: dict[tuple, float] | None = None,
+    on_generation: Callable[[int, float, dict, list], None] | None = None,
+) -> tuple[float, dict, list[float]]:
+    """Genetic search on `close` (all of it is in sample): elite quarter kept, uniform crossover,
+    Gaussian mutation. Every distinct parameter set tried lands in `trials` with its per-bar
+    Sharpe ratio: the deflated Sharpe ratio counts them."""
     space = FAMILIES[family]
-    rng = random.Random(seed)
-    search, holdout = close[:-holdout_bars], close[-holdout_bars - 1 :]
 
     def fitness(p: dict) -> float:
-        return (
-            backtest(family, p, search, fee_bps=fee_bps)["score"]
-            if params_valid(family, p)
-            else -99.0
-        )
+        if not params_valid(family, p):
+            return -99.0
+        score = backtest(family, p, close, fee_bps=fee_bps)["score"]
+        if trials is not None:
+            trials[tuple(sorted(p.items()))] = score / math.sqrt(BARS_PER_YEAR)
+        return score
 
     pool = [_draw(space, rng) for _ in range(population)]
     scored = sorted(((fitness(p), p) for p in pool), key=lambda t: -t[0])
-    history = []
+    history: list[float] = []
     for gen in range(1, generations + 1):
         elite = [p for _, p in scored[: max(2, population // 4)]]
         children = []
@@ -292,18 +303,155 @@ def evolve(
         history.append(scored[0][0])
         if on_generation:
             on_generation(gen, scored[0][0], scored[0][1], history)
-    best_score, best = scored[0]
+    return scored[0][0], scored[0][1], history
+
+
+def _window(
+    family: str, params: dict, close: np.ndarray, *, fee_bps: float, start: int, end: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Net returns of a fixed parameter set over returns [start, end), and their figures:
+    annualised score with its standard error, total return, bars."""
+    net = net_returns(family, params, close, fee_bps=fee_bps, start=start, end=end)
+    stats = V.sharpe_stats(net)
+    return net, {**summary(net), "score": stats["score"], "score_se": stats["score_se"]}
+
+
+def evolve(
+    *,
+    family: str,
+    close: np.ndarray,
+    holdout_bars: int,
+    population: int,
+    generations: int,
+    seed: int,
+    fee_bps: float,
+    folds: int = 0,
+    incumbent: dict | None = None,
+    on_generation: Callable[..., None] | None = None,
+    on_fold: Callable[[list[dict]], None] | None = None,
+) -> dict[str, Any]:
+    """Walk-forward validation of the search, then the search itself, then one look at the
+    held-out tail, which neither ever saw.
+
+    - Walk-forward (`folds` > 0): the search window is cut into folds + 1 blocks; fold k runs the
+      whole genetic search on blocks 0..k-1 and scores its winner on block k. The pooled
+      out-of-sample returns of the folds estimate what the *search* is worth; the `incumbent`
+      parameters (the active version's) are scored on the same blocks, as the baseline.
+    - The final search on the whole window gives the candidate, with the deflated Sharpe ratio
+      of its in-sample score against every parameter set the search tried.
+    - The hold-out: the candidate and the incumbent, once each."""
+    n = len(close)
+    search_end = n - holdout_bars  # close[:search_end] is all the searches may read
+    report: dict[str, Any] = {"fold_list": []}
+    oos, inc_oos = [], []
+    for k, (train_end, test_start, test_end) in enumerate(
+        V.fold_bounds(bars=search_end - 1, folds=folds), start=1
+    ):
+        _, params, _ = _search(
+            family,
+            close[: train_end + 1],
+            rng=random.Random(seed * 1009 + k),
+            population=population,
+            generations=generations,
+            fee_bps=fee_bps,
+            on_generation=(lambda *a, k=k: on_generation(f"fold {k}/{folds}", *a))
+            if on_generation
+            else None,
+        )
+        train = backtest(family, params, close[: train_end + 1], fee_bps=fee_bps)
+        net, test = _window(family, params, close, fee_bps=fee_bps, start=test_start, end=test_end)
+        oos.append(net)
+        fold = {
+            "fold": k,
+            "train_bars": train_end,
+            "test_bars": test_end - test_start,
+            "params": params,
+            "train_score": train["score"],
+            "test_score": test["score"],
+            "test_score_se": test["score_se"],
+            "test_return": test["total_return"],
+        }
+        if incumbent is not None:
+            inc_net, inc = _window(
+                family, incumbent, close, fee_bps=fee_bps, start=test_start, end=test_end
+            )
+            inc_oos.append(inc_net)
+            fold["incumbent_score"] = inc["score"]
+        report["fold_list"].append(fold)
+        if on_fold:
+            on_fold(report["fold_list"])
+
+    trials: dict[tuple, float] = {}
+    best_score, best, history = _search(
+        family,
+        close[:search_end],
+        rng=random.Random(seed),
+        population=population,
+        generations=generations,
+        fee_bps=fee_bps,
+        trials=trials,
+        on_generation=(lambda *a: on_generation("search", *a)) if on_generation else None,
+    )
+    in_sample = V.sharpe_stats(
+        net_returns(family, best, close, fee_bps=fee_bps, start=0, end=search_end - 1)
+    )
+    _, holdout = _window(family, best, close, fee_bps=fee_bps, start=search_end - 1, end=n - 1)
+    validation: dict[str, Any] = {
+        "deflated": {
+            **V.deflated_sharpe(stats=in_sample, trial_srs=list(trials.values())),
+            "search_score": in_sample["score"],
+            "search_score_se": in_sample["score_se"],
+        },
+        "holdout": holdout,
+        "incumbent": None,
+    }
+    if folds:
+        pooled = V.sharpe_stats(np.concatenate(oos))
+        fold_scores = [f["test_score"] for f in report["fold_list"]]
+        validation["walk_forward"] = {
+            "folds": folds,
+            "fold_bars": report["fold_list"][0]["test_bars"],
+            "score": pooled["score"],
+            "score_se": pooled["score_se"],
+            "mean": round(float(np.mean(fold_scores)), 4),
+        }
+    if incumbent is not None:
+        _, inc_holdout = _window(
+            family, incumbent, close, fee_bps=fee_bps, start=search_end - 1, end=n - 1
+        )
+        validation["incumbent"] = {"params": incumbent, "holdout": inc_holdout}
+        if folds:
+            inc_pooled = V.sharpe_stats(np.concatenate(inc_oos))
+            validation["incumbent"]["walk_forward"] = {
+                "score": inc_pooled["score"],
+                "score_se": inc_pooled["score_se"],
+                "mean": round(
+                    float(np.mean([f["incumbent_score"] for f in report["fold_list"]])), 4
+                ),
+            }
     return {
         "best_params": best,
         "search_score": best_score,
-        "holdout": backtest(family, best, holdout, fee_bps=fee_bps),
+        "holdout": holdout,
         "history": history,
+        "folds": report["fold_list"],
+        "validation": validation,
     }
 
 
+def incumbent_active(*, family: str) -> StrategyVersion | None:
+    """The active version of a family: the baseline a candidate has to beat."""
+    return (
+        StrategyVersion.objects.filter(family=family, status=VersionStatus.ACTIVE)
+        .order_by("-id")
+        .first()
+    )
+
+
 def evolution_execute(*, run_id: int) -> StrategyVersion:
-    """Run the search on the symbol's recent klines from the store, with progress on the row,
-    and register the best as a candidate version (promotion is an ops decision)."""
+    """Walk-forward folds, the search and the hold-out on the symbol's recent klines from the
+    store, with progress on the row per fold and generation; the best is registered as a
+    candidate version with its validation (promotion is strategy ops' decision)."""
     run = EvolutionRun.objects.get(id=run_id)
     EvolutionRun.objects.filter(id=run.id).update(status=EvolutionRun.Status.RUNNING, progress=1)
     try:
@@ -315,15 +463,25 @@ def evolution_execute(*, run_id: int) -> StrategyVersion:
         holdout_bars = max(50, len(close) * settings.STRATEGY_HOLDOUT_BARS // bars)
         if len(close) < holdout_bars + 300:
             raise ValueError(f"{run.symbol}: {len(close)} klines stored, too few to evolve on")
+        folds = settings.STRATEGY_WF_FOLDS
+        incumbent = incumbent_active(family=run.family)
+        steps = (folds + 1) * run.generations
+        done = [0]
 
-        def progress(gen: int, best_score: float, best: dict, history: list) -> None:
+        def progress(stage: str, gen: int, best_score: float, best: dict, history: list) -> None:
+            # A plain UPDATE per generation (autocommit in the task): the API shows it mid-run.
+            done[0] += 1
             EvolutionRun.objects.filter(id=run.id).update(
+                stage=f"{stage}, generation {gen}/{run.generations}",
                 generation=gen,
-                progress=int(100 * gen / run.generations) - (1 if gen == run.generations else 0),
+                progress=max(1, min(99, int(100 * done[0] / steps))),
                 best_score=best_score,
                 best_params=best,
                 history=history,
             )
+
+        def fold_done(fold_list: list[dict]) -> None:
+            EvolutionRun.objects.filter(id=run.id).update(folds=fold_list)
 
         result = evolve(
             family=run.family,
@@ -333,8 +491,14 @@ def evolution_execute(*, run_id: int) -> StrategyVersion:
             generations=run.generations,
             seed=run.seed,
             fee_bps=settings.STRATEGY_FEE_BPS,
+            folds=folds,
+            incumbent=incumbent.params if incumbent else None,
             on_generation=progress,
+            on_fold=fold_done,
         )
+        validation = result["validation"]
+        if incumbent is not None:
+            validation["incumbent"]["version_id"] = incumbent.id
         with transaction.atomic():
             version = StrategyVersion.objects.create(
                 family=run.family,
@@ -342,10 +506,14 @@ def evolution_execute(*, run_id: int) -> StrategyVersion:
                 search_score=result["search_score"],
                 holdout_score=result["holdout"]["score"],
                 evolution_run=run,
+                validation=validation,
             )
             EvolutionRun.objects.filter(id=run.id).update(
                 status=EvolutionRun.Status.OK,
                 progress=100,
+                stage="registered",
+                folds=result["folds"],
+                validation=validation,
                 search_bars=len(close) - holdout_bars,
                 holdout_bars=holdout_bars,
                 holdout_score=result["holdout"]["score"],

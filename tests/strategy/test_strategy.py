@@ -24,6 +24,24 @@ def _prices(n: int, seed: int = 3) -> np.ndarray:
     return 100 * np.exp(np.cumsum(drift + rng.normal(0, 0.001, n)))
 
 
+def _store_klines(close: np.ndarray, symbol: str = "BTCUSDT") -> None:
+    Kline.objects.bulk_create(
+        Kline(
+            symbol=symbol,
+            interval="1m",
+            open_time_ms=i * 60_000,
+            open_time=from_ms(i * 60_000),
+            open=Decimal(str(round(c, 4))),
+            high=Decimal(str(round(c, 4))),
+            low=Decimal(str(round(c, 4))),
+            close=Decimal(str(round(c, 4))),
+            volume=Decimal(1),
+            close_time_ms=i * 60_000 + 59_999,
+        )
+        for i, c in enumerate(close)
+    )
+
+
 def test_the_backtest_holds_a_trend_and_pays_the_fee_once():
     close = np.exp(np.linspace(0, 0.1, 500))  # a straight rise
     result = backtest("ma_cross", {"fast": 5, "slow": 20}, close, fee_bps=10)
@@ -50,22 +68,7 @@ def test_evolution_never_looks_at_the_held_out_bars():
 def test_an_evolution_run_reports_progress_and_registers_a_candidate(settings):
     settings.STRATEGY_SEARCH_BARS, settings.STRATEGY_HOLDOUT_BARS = 1600, 400
     settings.STRATEGY_GENERATIONS, settings.STRATEGY_POPULATION = 5, 8
-    close = _prices(2000)
-    Kline.objects.bulk_create(
-        Kline(
-            symbol="BTCUSDT",
-            interval="1m",
-            open_time_ms=i * 60_000,
-            open_time=from_ms(i * 60_000),
-            open=Decimal(str(round(c, 4))),
-            high=Decimal(str(round(c, 4))),
-            low=Decimal(str(round(c, 4))),
-            close=Decimal(str(round(c, 4))),
-            volume=Decimal(1),
-            close_time_ms=i * 60_000 + 59_999,
-        )
-        for i, c in enumerate(close)
-    )
+    _store_klines(_prices(2000))
     run = services.evolution_run_create(family="mean_revert", symbol="BTCUSDT", seed=2)
     version = services.evolution_execute(run_id=run.id)
     run.refresh_from_db()

@@ -1107,6 +1107,8 @@ export interface components {
             symbol: string;
             status?: components["schemas"]["RunStatusEnum"];
             /** @description percent */
+            /** @description fold or search, generation */
+            stage?: string;
             progress?: number;
             generation?: number;
             generations: number;
@@ -1123,6 +1125,10 @@ export interface components {
              */
             holdout_score?: number | null;
             /** @description best score per generation */
+            /** @description walk-forward folds so far: train/test bars and scores */
+            folds?: unknown;
+            /** @description as the version's */
+            validation?: unknown;
             history?: unknown;
             search_bars?: number;
             holdout_bars?: number;
@@ -1263,6 +1269,8 @@ export interface components {
             /** Format: double */
             search_score?: number | null;
             /** Format: double */
+            /** @description walk-forward, deflated Sharpe, hold-out and the incumbent's figures (docs/intelligence.md) */
+            validation?: unknown;
             holdout_score?: number | null;
             evolution_run?: number | null;
             /** Format: date-time */
