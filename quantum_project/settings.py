@@ -469,6 +469,8 @@ INTEL_SKILL_MIN_SCORED = env.int("INTEL_SKILL_MIN_SCORED", default=50)
 INTEL_ACCURACY_FLOOR = env.float("INTEL_ACCURACY_FLOOR", default=0.48)
 INTEL_BRIER_SKILL_FLOOR = env.float("INTEL_BRIER_SKILL_FLOOR", default=-0.05)
 # Ensemble weights: "significance" = each model's excess hit rate over the best base rate, shrunk
+# Walk-forward folds over the fitted part (each fits on the blocks before its own).
+INTEL_WF_FOLDS = env.int("INTEL_WF_FOLDS", default=4)
 # to 0 until a one-sided test gives p < INTEL_WEIGHT_ALPHA (docs/intelligence.md); "manual" = the
 # weights set in the admin (new versions start at 1.0), the rule's figures only shown.
 INTEL_ENSEMBLE_WEIGHTS = env.str("INTEL_ENSEMBLE_WEIGHTS", default="significance")

@@ -74,6 +74,9 @@ class TrainingRun(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="percent")
     stage = models.CharField(max_length=64, blank=True)
     params = models.JSONField(default=dict, blank=True)
+    folds = models.JSONField(
+        default=list, blank=True, help_text="walk-forward folds so far: sizes and scores"
+    )
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

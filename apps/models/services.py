@@ -127,11 +127,22 @@ def _history(symbol: str, bars: int) -> list[Kline]:
 
 
 def dataset_build(
-    *, symbols: list[str], bars: int, horizon: int, holdout_fraction: float
+    *, symbols: list[str], bars: int, horizon: int, holdout_fraction: float, folds: int = 0
 ) -> dict[str, np.ndarray]:
     """Features (klines + funding and basis as of each close) and up/down labels per symbol,
-    split in time: each symbol's last bars are the hold-out, never seen in fitting."""
-    parts: dict[str, list[np.ndarray]] = {"x_fit": [], "y_fit": [], "x_hold": [], "y_hold": []}
+    split in time: each symbol's last bars are the hold-out, never seen in fitting.
+
+    For walk-forward folds each symbol's fitted rows are cut into folds + 1 blocks in time:
+    `fold_fit` is a row's block, `tail_fit` marks a block's last `horizon` rows, whose labels
+    reach into the next block (a fold trains on the blocks before its own, minus that tail)."""
+    parts: dict[str, list[np.ndarray]] = {
+        "x_fit": [],
+        "y_fit": [],
+        "x_hold": [],
+        "y_hold": [],
+        "fold_fit": [],
+        "tail_fit": [],
+    }
     for symbol in symbols:
         klines = _history(symbol, bars)
         a = F.arrays(klines, **selectors.market_inputs(symbol=symbol, klines=klines))
@@ -144,6 +155,10 @@ def dataset_build(
         parts["y_fit"].append(y[:cut])
         parts["x_hold"].append(x[cut:])
         parts["y_hold"].append(y[cut:])
+        block = max(cut // (folds + 1), 1)
+        index = np.arange(cut)
+        parts["fold_fit"].append(np.minimum(index // block, folds))
+        parts["tail_fit"].append(index % block >= block - horizon)
     if not parts["x_fit"]:
         raise ValueError("no symbol has enough klines to train on")
     return {k: np.concatenate(v) for k, v in parts.items()}
@@ -162,6 +177,62 @@ def _estimator(kind: str, params: dict):
     )
 
 
+def walk_forward_evaluate(
+    *, run: TrainingRun, kind: str, params: dict, data: dict[str, np.ndarray], folds: int
+) -> dict | None:
+    """Walk-forward folds over the fitted rows (the hold-out stays unseen): fold k fits a fresh
+    model on blocks 0..k-1 (minus the tail whose labels reach block k) and is scored on block k
+    beside that block's base rates (evaluation.holdout_report). Each fold is stored on the run
+    as it ends, so its figures show while the next one fits."""
+    if folds < 1:
+        return None
+    horizon = params["horizon"]
+    fold, tail = data["fold_fit"], data["tail_fit"]
+    done: list[dict] = []
+    for k in range(1, folds + 1):
+        train = (fold < k) & ~((fold == k - 1) & tail)
+        test = fold == k
+        if train.sum() < 50 or test.sum() < 10 or len(np.unique(data["y_fit"][train])) < 2:
+            continue
+        model = _estimator(kind, params)
+        if kind == ModelKind.HGB:
+            model.set_params(max_iter=params.get("max_iter", 100), warm_start=False)
+        model.fit(data["x_fit"][train], data["y_fit"][train])
+        report = evaluation.holdout_report(
+            model.predict_proba(data["x_fit"][test])[:, 1],
+            data["y_fit"][test],
+            horizon=horizon,
+            fit_base_rate=float(np.mean(data["y_fit"][train])),
+        )
+        done.append(
+            {
+                "fold": k,
+                "n_train": int(train.sum()),
+                "n_test": report["n"],
+                "accuracy": report["accuracy"],
+                "accuracy_ci": report["accuracy_ci"],
+                "best_base": report["best_base"],
+                "log_loss": report["log_loss"],
+                "brier_skill": report["brier_skill"],
+                "edge": report["edge"],
+            }
+        )
+        TrainingRun.objects.filter(id=run.id).update(
+            folds=done,
+            progress=20 + int(30 * k / folds),
+            stage=f"walk-forward fold {k}/{folds}",
+        )
+    if not done:
+        return None
+    return {
+        "folds": done,
+        "accuracy_mean": round(float(np.mean([f["accuracy"] for f in done])), 4),
+        "best_base_mean": round(float(np.mean([f["best_base"]["accuracy"] for f in done])), 4),
+        "brier_skill_mean": round(float(np.mean([f["brier_skill"] for f in done])), 5),
+        "folds_with_edge": sum(f["edge"] for f in done),
+    }
+
+
 def model_train(*, run_id: int) -> ModelVersion:
     """Fit one model kind on the desk's market history, evaluate it on the hold-out, save the
     artifact, register the version as live and supersede the previous live one of its kind."""
@@ -170,6 +241,7 @@ def model_train(*, run_id: int) -> ModelVersion:
         status=TrainingRun.Status.RUNNING, started_at=utcnow(), progress=1, stage="loading"
     )
     try:
+        folds = settings.INTEL_WF_FOLDS
         params = {
             "symbols": settings.TRADING_SYMBOLS,
             "bars": settings.INTEL_TRAIN_BARS,
@@ -181,15 +253,19 @@ def model_train(*, run_id: int) -> ModelVersion:
             bars=params["bars"],
             horizon=params["horizon"],
             holdout_fraction=settings.INTEL_HOLDOUT_FRACTION,
+            folds=folds,
         )
         _progress(run, 20, "features built")
+        walk_forward = walk_forward_evaluate(
+            run=run, kind=run.kind, params=params, data=data, folds=folds
+        )
         model = _estimator(run.kind, params)
         if run.kind == ModelKind.HGB:
             steps = params.get("max_iter", 100)
             for done in range(20, steps + 1, 20):
                 model.set_params(max_iter=done)
                 model.fit(data["x_fit"], data["y_fit"])
-                _progress(run, 20 + int(60 * done / steps), f"boosting {done}/{steps}")
+                _progress(run, 50 + int(30 * done / steps), f"boosting {done}/{steps}")
         else:
             model.fit(data["x_fit"], data["y_fit"])
             _progress(run, 80, "fitted")
@@ -201,6 +277,8 @@ def model_train(*, run_id: int) -> ModelVersion:
             fit_base_rate=float(np.mean(data["y_fit"])),
         )
         metrics["n_fit"] = int(len(data["y_fit"]))
+        if walk_forward:
+            metrics["walk_forward"] = walk_forward
         # The first weight, by the supervisor's rule on the hold-out (0 without a significant
         # edge there); the supervisor replaces it once live predictions are scored.
         metrics["weight_rule"] = weight_rule(

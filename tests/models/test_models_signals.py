@@ -36,15 +36,21 @@ def test_it_trains_both_kinds_on_a_worker_and_the_ensemble_uses_them(
 
     runs = [services.training_run_create(kind=k) for k in ("logreg", "hgb")]
     seen_progress: set[int] = set()
+    folds_while_running: set[int] = set()  # walk-forward folds seen on a row still running
 
     def finished() -> bool:
         rows = list(TrainingRun.objects.filter(id__in=[r.id for r in runs]))
         seen_progress.update(r.progress for r in rows)
+        folds_while_running.update(
+            len(r.folds) for r in rows if r.status == TrainingRun.Status.RUNNING
+        )
         assert all(r.status != TrainingRun.Status.ERROR for r in rows), [r.error for r in rows]
         return all(r.status == TrainingRun.Status.OK for r in rows)
 
     wait_for(finished, timeout=120, interval=0.02, what="both training runs")
     assert max(seen_progress) == 100
+    # Progress per fold was visible mid-run: some fold stored before the run finished.
+    assert folds_while_running & {1, 2, 3, 4}, folds_while_running
     versions = selectors.models_live()
     assert sorted(v.kind for v in versions) == ["hgb", "logreg"]
     for v in versions:
@@ -56,6 +62,14 @@ def test_it_trains_both_kinds_on_a_worker_and_the_ensemble_uses_them(
         edge = lo > v.metrics["best_base"]["accuracy"]
         assert v.metrics["verdict"] == ("edge" if edge else "no edge")
         assert (model_dir() / v.artifact_path).is_file() and len(v.artifact_sha256) == 64
+        # Walk-forward: 4 successive folds over the fitted part, each training on more history.
+        wf = v.metrics["walk_forward"]
+        assert [f["fold"] for f in wf["folds"]] == [1, 2, 3, 4]
+        n_train = [f["n_train"] for f in wf["folds"]]
+        assert n_train == sorted(n_train) and n_train[0] > 0
+        assert sum(f["n_test"] for f in wf["folds"]) < v.metrics["n_fit"]
+        assert wf["folds_with_edge"] == sum(f["edge"] for f in wf["folds"])
+        assert TrainingRun.objects.get(model_version=v).folds == wf["folds"]
 
     # The ensemble on a past bar: one prediction per model, scored once the horizon closed.
     klines = selectors.klines_until(symbol="BTCUSDT", interval="1m", count=200)

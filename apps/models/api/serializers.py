@@ -16,6 +16,7 @@ class TrainingRunOutput(serializers.ModelSerializer):
             "status",
             "progress",
             "stage",
+            "folds",
             "model_version",
             "error",
             "created_at",

@@ -1248,6 +1248,8 @@ export interface components {
             /** @description percent */
             progress?: number;
             stage?: string;
+            /** @description walk-forward folds so far: sizes and scores */
+            folds?: unknown;
             model_version?: number | null;
             error?: string;
             /** Format: date-time */
