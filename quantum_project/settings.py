@@ -462,6 +462,8 @@ INTEL_MODEL_DIR = Path(env("INTEL_MODEL_DIR", default=str(VAR_DIR / "models")))
 INTEL_HORIZON_BARS = env.int("INTEL_HORIZON_BARS", default=5)  # what a prediction is about
 INTEL_TRAIN_BARS = env.int("INTEL_TRAIN_BARS", default=4000)  # klines per symbol to train on
 INTEL_HOLDOUT_FRACTION = env.float("INTEL_HOLDOUT_FRACTION", default=0.2)
+# Walk-forward folds over the fitted part (each fits on the blocks before its own).
+INTEL_WF_FOLDS = env.int("INTEL_WF_FOLDS", default=4)
 # Supervisor: rolling window of scored predictions, minimum to judge, floors below which a
 # model is demoted (accuracy; Brier skill against always saying 0.5).
 INTEL_SKILL_WINDOW = env.int("INTEL_SKILL_WINDOW", default=300)
@@ -469,8 +471,6 @@ INTEL_SKILL_MIN_SCORED = env.int("INTEL_SKILL_MIN_SCORED", default=50)
 INTEL_ACCURACY_FLOOR = env.float("INTEL_ACCURACY_FLOOR", default=0.48)
 INTEL_BRIER_SKILL_FLOOR = env.float("INTEL_BRIER_SKILL_FLOOR", default=-0.05)
 # Ensemble weights: "significance" = each model's excess hit rate over the best base rate, shrunk
-# Walk-forward folds over the fitted part (each fits on the blocks before its own).
-INTEL_WF_FOLDS = env.int("INTEL_WF_FOLDS", default=4)
 # to 0 until a one-sided test gives p < INTEL_WEIGHT_ALPHA (docs/intelligence.md); "manual" = the
 # weights set in the admin (new versions start at 1.0), the rule's figures only shown.
 INTEL_ENSEMBLE_WEIGHTS = env.str("INTEL_ENSEMBLE_WEIGHTS", default="significance")

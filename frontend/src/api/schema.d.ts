@@ -1107,9 +1107,9 @@ export interface components {
             symbol: string;
             status?: components["schemas"]["RunStatusEnum"];
             /** @description percent */
+            progress?: number;
             /** @description fold or search, generation */
             stage?: string;
-            progress?: number;
             generation?: number;
             generations: number;
             population: number;
@@ -1125,11 +1125,11 @@ export interface components {
              */
             holdout_score?: number | null;
             /** @description best score per generation */
+            history?: unknown;
             /** @description walk-forward folds so far: train/test bars and scores */
             folds?: unknown;
             /** @description as the version's */
             validation?: unknown;
-            history?: unknown;
             search_bars?: number;
             holdout_bars?: number;
             result?: number | null;
@@ -1271,9 +1271,9 @@ export interface components {
             /** Format: double */
             search_score?: number | null;
             /** Format: double */
+            holdout_score?: number | null;
             /** @description walk-forward, deflated Sharpe, hold-out and the incumbent's figures (docs/intelligence.md) */
             validation?: unknown;
-            holdout_score?: number | null;
             evolution_run?: number | null;
             /** Format: date-time */
             readonly created_at: string;
