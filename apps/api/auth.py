@@ -16,6 +16,13 @@ class LoginInput(serializers.Serializer):
     password = serializers.CharField(max_length=256, trim_whitespace=False)
 
 
+class MeOutput(serializers.Serializer):
+    """Who the session is; `is_staff` decides whether the dashboard offers the desk controls."""
+
+    username = serializers.CharField()
+    is_staff = serializers.BooleanField()
+
+
 def _me(user) -> dict:
     return {"username": user.get_username(), "is_staff": user.is_staff}
 
@@ -31,7 +38,7 @@ class LoginView(APIView):
     @extend_schema(
         request=LoginInput,
         responses={
-            200: inline_serializer("Me", {"username": serializers.CharField()}),
+            200: MeOutput,
             429: OpenApiResponse(description="Too many attempts or locked out; see Retry-After"),
         },
     )
@@ -57,9 +64,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(
-        responses={200: inline_serializer("MeOut", {"username": serializers.CharField()})}
-    )
+    @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         return Response(_me(request.user))
 

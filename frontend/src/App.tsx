@@ -1,7 +1,8 @@
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
-import { lazy, Suspense, type ReactNode } from "react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
+import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { AuthProvider, useAuth } from "./hooks/auth";
-import { HealthProvider } from "./hooks/health";
+import { makeQueryClient } from "./hooks/useApi";
 import { Layout } from "./components/Layout";
 import { LoginPage } from "./pages/Login";
 import { OverviewPage } from "./pages/Overview";
@@ -40,9 +41,7 @@ export function AppRoutes() {
       <Route
         element={
           <RequireAuth>
-            <HealthProvider>
-              <Layout />
-            </HealthProvider>
+            <Layout />
           </RequireAuth>
         }
       >
@@ -60,10 +59,14 @@ export function AppRoutes() {
   );
 }
 
-export function App() {
+/** The query cache lives as long as the app (a test passes its own client to read it). */
+export function App({ queryClient }: { queryClient?: QueryClient }) {
+  const [client] = useState(() => queryClient ?? makeQueryClient());
   return (
-    <AuthProvider>
-      <AppRoutes />
-    </AuthProvider>
+    <QueryClientProvider client={client}>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </QueryClientProvider>
   );
 }

@@ -1,4 +1,5 @@
 import { render } from "@testing-library/react";
+import type { QueryClient } from "@tanstack/react-query";
 import { MemoryRouter, useLocation } from "react-router-dom";
 import { App } from "../src/App";
 
@@ -7,10 +8,11 @@ function Where() {
   return <div data-testid="where">{loc.pathname + loc.search}</div>;
 }
 
-export function renderAt(path: string) {
+/** The app at `path`, with its own query cache (or `queryClient`, for a test that reads it). */
+export function renderAt(path: string, queryClient?: QueryClient) {
   return render(
     <MemoryRouter initialEntries={[path]}>
-      <App />
+      <App queryClient={queryClient} />
       <Where />
     </MemoryRouter>,
   );

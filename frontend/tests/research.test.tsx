@@ -37,7 +37,7 @@ const strategiesPage = (over: Record<string, Handler>): Record<string, Handler> 
 });
 
 describe("start training (staff)", () => {
-  it("posts only after Confirm, then the new run's progress bar moves with the polls", { timeout: 10000 }, async () => {
+  it("posts only after Confirm, then the new run's progress bar moves with the polls", { timeout: 20000 }, async () => {
     const posts: unknown[] = [];
     let runs: unknown[] = [];
     let gets = 0;

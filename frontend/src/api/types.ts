@@ -8,10 +8,7 @@ type Schemas = components["schemas"];
 
 export type Dec = string;
 
-export interface Me {
-  username: string;
-  is_staff: boolean;
-}
+export type Me = Schemas["MeOutput"];
 
 export interface ComponentHealth {
   ok: boolean;
@@ -55,11 +52,6 @@ export type EquityPoint = Schemas["EquityPointOutput"];
 export type LedgerDifference = Schemas["DifferenceOutput"];
 export type LedgerCheck = Schemas["LedgerCheckOutput"];
 
-/** Trading API (apps/trading/api/serializers.py): every list answers {count, results}. */
-export interface ListPage<T> {
-  count: number;
-  results: T[];
-}
 
 export const INTENT_STATES = [
   "NEW", "APPROVED", "REJECTED", "SUBMITTING", "SUBMITTED", "FILLED", "PARTIALLY_FILLED", "FAILED",
@@ -72,6 +64,9 @@ export const DESK_MODES = ["normal", "defensive", "halt"] as const;
 // From the schema too: the trading API's rows (apps/trading/api/serializers.py).
 export type Intent = Schemas["IntentOut"];
 export type Order = Schemas["OrderOut"];
+/** Every trading list answers {count, results}: count = the rows matching the filters. */
+export type IntentPage = Schemas["IntentPageOut"];
+export type OrderPage = Schemas["OrderPageOut"];
 export type TradingPosition = Schemas["PositionOut"];
 /** GET /api/trading/symbols/{symbol}/chart/ */
 export type ChartCandle = Schemas["CandleOut"];
@@ -140,39 +135,18 @@ export interface HoldoutReport {
   verdict: "edge" | "no edge";
 }
 
-export interface ModelVersionRow {
-  id: number;
-  kind: string;
-  status: string;
-  weight: number;
+/** The schema knows params, metrics and live_metrics as free-form JSON: the page reads them so. */
+export type ModelVersionRow = Omit<Schemas["ModelOutput"], "params" | "metrics" | "live_metrics"> & {
   params: Record<string, unknown>;
   metrics: Partial<HoldoutReport> & Record<string, unknown>;
-  /** "edge" | "no edge" | "not evaluated" (trained before base rates were stored) */
-  verdict: string;
   live_metrics: Record<string, unknown>;
-  artifact_sha256: string;
-  created_at: string;
-  status_changed_at: string | null;
-}
+};
 
-export interface TrainingRunRow {
-  id: number;
-  kind: string;
-  status: string;
-  /** percent 0..100 */
-  progress: number;
-  stage: string;
-  model_version: number | null;
-  error: string;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
 
-export interface ModelsAnswer {
-  models: ModelVersionRow[];
-  training_runs: TrainingRunRow[];
-}
+
+export type TrainingRunRow = Schemas["TrainingRunOutput"];
+
+export type ModelsAnswer = Omit<Schemas["ModelsOutput"], "models"> & { models: ModelVersionRow[] };
 
 export type PredictionRow = Schemas["PredictionOutput"];
 
@@ -180,64 +154,12 @@ export type RegimeRow = Schemas["RegimeOutput"];
 
 export type Arm = Schemas["ArmOutput"];
 
-export interface Calibration {
-  id: number;
-  rewards_used: number;
-  before: Record<string, unknown>;
-  after: Record<string, unknown>;
-  /** parameter -> [before, after, why] */
-  changes: Record<string, unknown>;
-  created_at: string;
-}
 
-export interface RlAgent {
-  epsilon: number;
-  risk_aversion: number;
-  reward_clip: number;
-  multipliers: string[];
-  version: number;
-  hard_cap: Dec;
-  hard_cap_source: string;
-  contexts: { context: string; best_multiplier: Dec; arms: Arm[] }[];
-  decisions: number;
-  rewards: number;
-  last_calibration: Calibration | null;
-  open_alerts: { symbol: string; kind: string; value: unknown; threshold: unknown; created_at: string }[];
-  stats: Record<string, Record<string, unknown>>;
-}
+
+export type Calibration = Schemas["CalibrationOutput"];
+export type RlAgent = Schemas["AgentOutput"];
 
 export type RewardRow = Schemas["RewardOutput"];
 
-export interface StrategyVersionRow {
-  id: number;
-  family: string;
-  params: Record<string, unknown>;
-  status: string;
-  search_score: number | null;
-  holdout_score: number | null;
-  evolution_run: number | null;
-  created_at: string;
-  events: { action: string; from_status: string; to_status: string; replaced: unknown; actor: string; reason: string; created_at: string }[];
-}
-
-export interface EvolutionRunRow {
-  id: number;
-  family: string;
-  symbol: string;
-  status: string;
-  /** percent 0..100 */
-  progress: number;
-  generation: number;
-  generations: number;
-  population: number;
-  best_score: number | null;
-  best_params: Record<string, unknown>;
-  holdout_score: number | null;
-  history: unknown[];
-  search_bars: number;
-  holdout_bars: number;
-  result: unknown;
-  error: string;
-  created_at: string;
-  finished_at: string | null;
-}
+export type StrategyVersionRow = Omit<Schemas["VersionOutput"], "params"> & { params: Record<string, unknown> };
+export type EvolutionRunRow = Schemas["RunOutput"];

@@ -1,7 +1,7 @@
 import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../hooks/auth";
 import { useHealth } from "../hooks/health";
-import { useNow } from "../hooks/usePoll";
+import { useNow } from "../hooks/useApi";
 import { formatAge } from "../lib/staleness";
 
 const NAV = [

@@ -1,6 +1,5 @@
-import { apiGet } from "../api/client";
 import type { LedgerCheck, LedgerDifference } from "../api/types";
-import { useNow, usePoll } from "../hooks/usePoll";
+import { useApi, useNow } from "../hooks/useApi";
 import { usePollFreshness } from "../hooks/pnl";
 import { formatMoney, formatPrice, formatQty, signOf } from "../lib/money";
 import { formatAge, toMs } from "../lib/staleness";
@@ -31,7 +30,7 @@ export function headline(check: LedgerCheck, ageSeconds: number | null): string 
 /** Overview card: the desk's ledger and positions against the exchange's own records. */
 export function LedgerCheckCard() {
   const now = useNow();
-  const poll = usePoll((signal) => apiGet<LedgerCheck>("/api/pnl/ledger-check/", { signal }), []);
+  const poll = useApi<LedgerCheck>("/api/pnl/ledger-check/");
   const fresh = usePollFreshness(poll, now);
   if (poll.notAvailable) {
     return (

@@ -1,14 +1,16 @@
 import type { ReactNode } from "react";
-import { apiGet } from "../api/client";
 import { rowsOf, type ListAnswer, type Row } from "../api/types";
 import { usePollFreshness } from "../hooks/pnl";
-import { useNow, usePoll, type PollState } from "../hooks/usePoll";
+import { useApi, useNow, type ApiOptions, type PollState } from "../hooks/useApi";
 import { Card, EmptyState, ErrorState, NotAvailableState } from "./ui";
 
 /** Poll a list endpoint (every 5 s unless told); rows from `{count, results}`, a bare list, or a
  * named key. */
-export function useList<T = Row>(endpoint: string | null, intervalMs?: number): PollState<ListAnswer> & { rows: T[] } {
-  const poll = usePoll(endpoint ? (signal) => apiGet<ListAnswer>(endpoint, { signal }) : null, [endpoint], intervalMs);
+export function useList<T = Row>(
+  endpoint: string | null,
+  intervalMs?: ApiOptions<ListAnswer>["intervalMs"],
+): PollState<ListAnswer> & { rows: T[] } {
+  const poll = useApi<ListAnswer>(endpoint, { intervalMs });
   return { ...poll, rows: rowsOf(poll.data) as T[] };
 }
 

@@ -1,6 +1,5 @@
-import { apiGet } from "../api/client";
 import type { ChartFill, SymbolChart } from "../api/types";
-import { usePoll } from "../hooks/usePoll";
+import { useApi } from "../hooks/useApi";
 import { PollCard } from "./PollCard";
 import { PriceChart } from "./PriceChart";
 import { ColumnTable, col, type Column } from "./Table";
@@ -8,6 +7,7 @@ import { ColumnTable, col, type Column } from "./Table";
 /** The chart follows the market every few seconds (the klines close each minute, the trailing
  * stop moves with the mark). */
 export const CHART_POLL_MS = 3000;
+const CHART_POLL = { intervalMs: CHART_POLL_MS };
 
 export function chartEndpoint(symbol: string): string {
   return `/api/trading/symbols/${encodeURIComponent(symbol)}/chart/`;
@@ -29,7 +29,7 @@ const FILL_COLUMNS: Column<ChartFill>[] = [
  * only with the pages that draw it. */
 export default function SymbolChartCard({ symbol, fills = false }: { symbol: string; fills?: boolean }) {
   const endpoint = chartEndpoint(symbol);
-  const poll = usePoll((signal) => apiGet<SymbolChart>(endpoint, { signal }), [endpoint], CHART_POLL_MS);
+  const poll = useApi<SymbolChart>(endpoint, CHART_POLL);
   const chart = poll.data;
   const accounts = new Set(chart?.fills.map((f) => f.account)).size;
   return (

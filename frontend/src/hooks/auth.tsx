@@ -1,3 +1,4 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
 import { apiGet, apiPost, AuthRequired, onUnauthorized } from "../api/client";
 import type { Me } from "../api/types";
@@ -19,6 +20,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<AuthStatus>("checking");
   const [user, setUser] = useState<Me | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Without a session nothing cached may stay: the next user must not see this one's answers.
+  const queryClient = useQueryClient();
 
   const check = useCallback(async () => {
     try {
@@ -38,8 +41,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     return onUnauthorized(() => {
       setUser(null);
       setStatus("out");
+      queryClient.clear();
     });
-  }, [check]);
+  }, [check, queryClient]);
 
   const login = useCallback(async (username: string, password: string) => {
     const me = await apiPost<Me>("/api/auth/login/", { username, password });
@@ -54,8 +58,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } finally {
       setUser(null);
       setStatus("out");
+      queryClient.clear();
     }
-  }, []);
+  }, [queryClient]);
 
   return (
     <AuthContext.Provider value={{ status, user, error, login, logout }}>{children}</AuthContext.Provider>

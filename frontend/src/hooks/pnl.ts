@@ -1,26 +1,22 @@
-import { apiGet } from "../api/client";
 import type { DailyPnl, EquityPoint, RlDashboard, SymbolHistory, Window } from "../api/types";
 import { freshness, withBlockers, type Freshness } from "../lib/staleness";
 import { pnlBlockers, useHealth } from "./health";
-import { usePoll, type PollState } from "./usePoll";
+import { useApi, type PollState } from "./useApi";
 
 export function useRlDashboard(window: Window): PollState<RlDashboard> {
-  return usePoll((signal) => apiGet<RlDashboard>(`/api/rl-dashboard/?window=${window}`, { signal }), [window]);
+  return useApi<RlDashboard>(`/api/rl-dashboard/?window=${window}`);
 }
 
 export function useDaily(days = 30): PollState<{ days: DailyPnl[] }> {
-  return usePoll((signal) => apiGet<{ days: DailyPnl[] }>(`/api/pnl/daily/?days=${days}`, { signal }), [days]);
+  return useApi<{ days: DailyPnl[] }>(`/api/pnl/daily/?days=${days}`);
 }
 
 export function useEquity(window: Window): PollState<{ points: EquityPoint[] }> {
-  return usePoll((signal) => apiGet<{ points: EquityPoint[] }>(`/api/pnl/equity/?window=${window}`, { signal }), [window]);
+  return useApi<{ points: EquityPoint[] }>(`/api/pnl/equity/?window=${window}`);
 }
 
 export function useHistory(symbol: string, window: Window): PollState<SymbolHistory> {
-  return usePoll(
-    (signal) => apiGet<SymbolHistory>(`/api/rl-dashboard/history/${encodeURIComponent(symbol)}/?window=${window}`, { signal }),
-    [symbol, window],
-  );
+  return useApi<SymbolHistory>(`/api/rl-dashboard/history/${encodeURIComponent(symbol)}/?window=${window}`);
 }
 
 /** Freshness of PnL figures: the tracker's own age, the fetch, and the health of what feeds it. */

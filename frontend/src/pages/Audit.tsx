@@ -1,6 +1,7 @@
 import { useState } from "react";
-import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type ListPage, type Order } from "../api/types";
-import { PollCard, useList } from "../components/PollCard";
+import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type IntentPage, type Order, type OrderPage } from "../api/types";
+import { PollCard } from "../components/PollCard";
+import { useApi } from "../hooks/useApi";
 import { ColumnTable, col, rawOf, type Column } from "../components/Table";
 import { formatQty } from "../lib/money";
 import { useDebounced } from "../hooks/useDebounced";
@@ -72,7 +73,7 @@ export function auditQuery(params: Record<string, string>): string {
 }
 
 /** "N shown · M match": N rows on the page (the newest, at most LIMIT), M the API's count. */
-function Counts({ page, query }: { page: ListPage<unknown> | null; query: string }) {
+function Counts({ page, query }: { page: IntentPage | OrderPage | null; query: string }) {
   const shown = page?.results?.length ?? 0;
   if (!page || typeof page.count !== "number") return <div className="muted small">{shown} shown</div>;
   return (
@@ -91,8 +92,8 @@ export function AuditPage() {
 
   const intentQuery = auditQuery({ symbol, side, state });
   const orderQuery = auditQuery({ symbol, side, status });
-  const intents = useList<Intent>(`/api/trading/intents/?${intentQuery}`);
-  const orders = useList<Order>(`/api/trading/orders/?${orderQuery}`);
+  const intents = useApi<IntentPage>(`/api/trading/intents/?${intentQuery}`);
+  const orders = useApi<OrderPage>(`/api/trading/orders/?${orderQuery}`);
   const filtered = Boolean(symbol || state || status || side);
 
   return (
@@ -120,13 +121,13 @@ export function AuditPage() {
         endpoint="/api/trading/intents/"
         what="Every position intent and its outcome (the audit trail)"
         poll={intents}
-        isEmpty={intents.rows.length === 0}
+        isEmpty={(intents.data?.results ?? []).length === 0}
         empty={filtered ? "No intents match these filters" : "No intents yet"}
         testId="audit-intents"
-        footer={<Counts page={intents.data as ListPage<unknown> | null} query={intentQuery} />}
+        footer={<Counts page={intents.data} query={intentQuery} />}
       >
         <ColumnTable
-          rows={intents.rows}
+          rows={(intents.data?.results ?? [])}
           columns={INTENT_COLUMNS}
           rowKey={(r) => String(r.id)}
           rowAttrs={(r) => ({ "data-intent": String(r.id) })}
@@ -138,13 +139,13 @@ export function AuditPage() {
         endpoint="/api/trading/orders/"
         what="Every order sent to the exchange, with its client order id"
         poll={orders}
-        isEmpty={orders.rows.length === 0}
+        isEmpty={(orders.data?.results ?? []).length === 0}
         empty={filtered ? "No orders match these filters" : "No orders yet"}
         testId="audit-orders"
-        footer={<Counts page={orders.data as ListPage<unknown> | null} query={orderQuery} />}
+        footer={<Counts page={orders.data} query={orderQuery} />}
       >
         <ColumnTable
-          rows={orders.rows}
+          rows={(orders.data?.results ?? [])}
           columns={ORDER_COLUMNS}
           rowKey={(r) => `${r.account}-${r.order_id}`}
           rowAttrs={(r) => ({ "data-order": String(r.order_id) })}

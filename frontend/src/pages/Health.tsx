@@ -4,7 +4,7 @@ import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, col, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, formatTime } from "../components/ui";
 import { useHealth } from "../hooks/health";
-import { useNow } from "../hooks/usePoll";
+import { useNow } from "../hooks/useApi";
 import { freshness } from "../lib/staleness";
 
 function Row({ name, ok, children }: { name: string; ok: boolean; children?: ReactNode }) {

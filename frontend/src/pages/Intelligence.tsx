@@ -1,21 +1,21 @@
 /** The RL page's intelligence cards: the sizing agent, rewards per closed trade, model skill and
  * predictions (apps/rl, apps/models). Each explains a 404 and never shows made-up values. */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { apiGet } from "../api/client";
 import type { Calibration, ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
 import { Choice, Figure, formatTime } from "../components/ui";
 import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
-import { usePoll } from "../hooks/usePoll";
+import { useApi } from "../hooks/useApi";
+import { POLL_MS } from "../lib/staleness";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { SymbolLink } from "../components/SymbolLink";
 
 const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
 
 export function AgentCard() {
-  const agent = usePoll((signal) => apiGet<RlAgent>("/api/rl/agent/", { signal }), []);
+  const agent = useApi<RlAgent>("/api/rl/agent/");
   const a = agent.data;
   const cal = a?.last_calibration ?? null;
   return (
@@ -338,12 +338,14 @@ function StartTraining({ onStarted }: { onStarted: () => void }) {
   );
 }
 
+/** While a training run is pending or running the card polls every 2 s, so its bar moves. */
+const MODELS_POLL = {
+  intervalMs: (answer: ModelsAnswer | undefined) => ((answer?.training_runs ?? []).some(isActive) ? ACTIVE_POLL_MS : POLL_MS),
+};
+
 export function ModelsCard() {
-  const [fast, setFast] = useState(false);
-  const models = usePoll((signal) => apiGet<ModelsAnswer>("/api/models/", { signal }), [], fast ? ACTIVE_POLL_MS : undefined);
+  const models = useApi<ModelsAnswer>("/api/models/", MODELS_POLL);
   const rows = models.data?.models ?? [];
-  const active = (models.data?.training_runs ?? []).some(isActive);
-  useEffect(() => setFast(active), [active]);
   return (
     <PollCard
       title="Model skill"

@@ -1,12 +1,12 @@
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { apiGet, apiPost } from "../api/client";
+import { apiPost } from "../api/client";
 import { DESK_MODES, type Desk, type DeskChangeAnswer, type Window } from "../api/types";
 import { LedgerCheckCard } from "../components/LedgerCheckCard";
 import { Card, EmptyState, ErrorState, Figure, Money, NotAvailableState, WindowPicker, formatTime } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
-import { useNow, usePoll } from "../hooks/usePoll";
+import { useApi, useNow } from "../hooks/useApi";
 import { useAuth } from "../hooks/auth";
 import { formatBalance, formatPrice } from "../lib/money";
 import { freshness } from "../lib/staleness";
@@ -132,7 +132,7 @@ export function DeskControls({ desk, onChanged }: { desk: Desk; onChanged: () =>
 export function DeskCard() {
   const now = useNow();
   const { user } = useAuth();
-  const desk = usePoll((signal) => apiGet<Desk>("/api/trading/desk/", { signal }), []);
+  const desk = useApi<Desk>("/api/trading/desk/");
   const fresh = usePollFreshness(desk, now);
   if (desk.notAvailable) {
     return (

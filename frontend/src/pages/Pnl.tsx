@@ -4,7 +4,7 @@ import type { Window } from "../api/types";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, WindowPicker } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, useEquity, usePollFreshness } from "../hooks/pnl";
-import { useNow } from "../hooks/usePoll";
+import { useNow } from "../hooks/useApi";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { chartNumber } from "../lib/money";
 import { toMs } from "../lib/staleness";

@@ -4,7 +4,7 @@ import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, col, rawOf, type Column } from "../components/Table";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, Picker, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
-import { useNow } from "../hooks/usePoll";
+import { useNow } from "../hooks/useApi";
 import { formatPct, formatPrice, formatQty, signClass, signOf } from "../lib/money";
 import { SymbolLink } from "../components/SymbolLink";
 

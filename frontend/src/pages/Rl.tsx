@@ -5,7 +5,7 @@ import { AgentCard, CalibrationsCard, ModelsCard, PredictionsCard, RewardsCard }
 import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
-import { useNow } from "../hooks/usePoll";
+import { useNow } from "../hooks/useApi";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { chartNumber, formatPct, signClass } from "../lib/money";
 import { toMs } from "../lib/staleness";

@@ -1,11 +1,11 @@
-import { useEffect, useState } from "react";
-import type { EvolutionRunRow, RegimeRow, Row, StrategyVersionRow } from "../api/types";
+import { useState } from "react";
+import { rowsOf, type EvolutionRunRow, type ListAnswer, type RegimeRow, type Row, type StrategyVersionRow } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
 import { Choice, formatTime } from "../components/ui";
 import { ACTIVE_POLL_MS, StartRun, isActive } from "../components/StartRun";
-import { apiGet } from "../api/client";
-import { usePoll } from "../hooks/usePoll";
+import { useApi } from "../hooks/useApi";
+import { POLL_MS } from "../lib/staleness";
 import { SymbolLink } from "../components/SymbolLink";
 
 /** 0..100 from a run's progress: `progress` is a percent on this desk's API (apps/strategy);
@@ -25,7 +25,7 @@ export function progressOf(run: Row): number | null {
 const VERSION_COLUMNS: Column<StrategyVersionRow>[] = [
   col.text("id", "#"),
   { ...col.text("family", "Family"), cls: () => "sym" },
-  { key: "status", label: "Status", render: (r) => r.status, cls: (r) => (r.status === "live" || r.status === "active" ? "pos" : "") },
+  { key: "status", label: "Status", render: (r) => r.status, cls: (r) => (r.status === "active" ? "pos" : "") },
   { key: "search_score", label: "Search score", render: (r) => score(r.search_score) },
   { key: "holdout_score", label: "Hold-out score", render: (r) => score(r.holdout_score) },
   { key: "params", label: "Params", render: (r) => compact(r.params) },
@@ -118,13 +118,15 @@ function StartEvolution({ symbols, onStarted }: { symbols: string[]; onStarted: 
   );
 }
 
+/** While a run is pending or running the card polls every 2 s, so its progress bar moves. */
+function runsInterval(answer: ListAnswer | undefined): number {
+  return rowsOf(answer).some((r) => isActive(r as { status: string })) ? ACTIVE_POLL_MS : POLL_MS;
+}
+
 export function StrategiesPage() {
-  const [fast, setFast] = useState(false);
-  const runs = useList<EvolutionRunRow>("/api/strategy/runs/", fast ? ACTIVE_POLL_MS : undefined);
-  const active = runs.rows.some(isActive);
-  useEffect(() => setFast(active), [active]);
+  const runs = useList<EvolutionRunRow>("/api/strategy/runs/", runsInterval);
   const versions = useList<StrategyVersionRow>("/api/strategy/versions/");
-  const regimes = usePoll((signal) => apiGet<{ latest: RegimeRow[] }>("/api/regimes/", { signal }), []);
+  const regimes = useApi<{ latest: RegimeRow[] }>("/api/regimes/");
   const latest = regimes.data?.latest ?? [];
   const running = runs.rows.filter((r) => r.status === "running").length;
   return (
