@@ -62,6 +62,18 @@ def client_order_id_for(intent_id: int, seq: int = 1) -> str:
     return f"qt-{intent_id}-{seq}"
 
 
+def claim_set(intent: PositionIntent) -> None:
+    """Claim an approved intent in the transaction that approves it (intents_collected): the
+    same state and lease as _claim's, with no UPDATE of its own and no read after the commit.
+    The reactor sends it next; if it dies first, the lease runs out and intents_resume hands it
+    to an executor, which looks the order up before sending (as after any executor's death)."""
+    now = utcnow()
+    intent.state = IntentState.SUBMITTING
+    intent.lease_until = now + timedelta(seconds=settings.TRADING_LEASE_SECONDS)
+    intent.attempts += 1
+    intent.submitted_at = now
+
+
 def _claim(intent_id: int) -> tuple[bool, bool]:
     """(claimed, recovering). A fresh claim is APPROVED -> SUBMITTING; a takeover is a
     SUBMITTING intent whose lease expired (its executor died or gave up)."""
@@ -210,14 +222,21 @@ def exit_link_record(gateway: Gateway, intent: PositionIntent) -> None:
         logger.warning("intent %s: exit PnL link not recorded: %s", intent.id, exc)
 
 
-def intent_execute(*, intent_id: int, attempts: int | None = None) -> str:
+def intent_execute(
+    *, intent_id: int, attempts: int | None = None, claimed: PositionIntent | None = None
+) -> str:
     """Run one intent to an order, at most once. Returns an Outcome. `attempts` bounds the sends
     (TRADING_EXECUTE_RETRIES by default): a reactor executing inline tries once and hands a
-    RETRY to Celery, rather than sleep through backoffs while events wait."""
-    claimed, recovering = _claim(intent_id)
-    if not claimed:
-        return Outcome.SKIPPED
-    intent = PositionIntent.objects.select_related("account").get(id=intent_id)
+    RETRY to Celery, rather than sleep through backoffs while events wait. `claimed`: the
+    intent, already claimed by claim_set in the commit that approved it (nothing to claim or
+    read again)."""
+    if claimed is not None:
+        intent, recovering = claimed, False
+    else:
+        taken, recovering = _claim(intent_id)
+        if not taken:
+            return Outcome.SKIPPED
+        intent = PositionIntent.objects.select_related("account").get(id=intent_id)
     gateway = session_gateway(account=intent.account)
     try:
         if recovering:

@@ -16,7 +16,7 @@ from apps.core.money import ZERO
 from apps.core.timeutil import utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.trading import selectors
-from apps.trading.execution import client_order_id_for
+from apps.trading.execution import claim_set, client_order_id_for
 from apps.trading.models import IntentState, PositionIntent
 from apps.trading.risk import Proposal, risk_evaluate, verdict_unconditional
 
@@ -26,7 +26,7 @@ EXECUTE_TASK = "quantum.trading.execute_intent"  # named, not imported: workers/
 
 
 # Set by intents_collected: where approved intents go instead of the Celery queue.
-_collected: ContextVar[list[int] | None] = ContextVar("intents_collected", default=None)
+_collected: ContextVar[list[PositionIntent] | None] = ContextVar("intents_collected", default=None)
 
 
 def intent_enqueue(*, intent_id: int) -> None:
@@ -34,15 +34,17 @@ def intent_enqueue(*, intent_id: int) -> None:
 
 
 @contextmanager
-def intents_collected() -> Iterator[list[int]]:
-    """Intents approved (and committed) inside the block are not published to Celery: their ids
-    are collected for the caller to execute at once (the reactor: one process hop and a broker
-    round trip fewer between an event and its order). The caller owes each one an execution or
-    an intent_enqueue; one it never reaches stays APPROVED and the monitor re-enqueues it."""
-    ids: list[int] = []
-    token = _collected.set(ids)
+def intents_collected() -> Iterator[list[PositionIntent]]:
+    """Intents approved inside the block are not published to Celery: they are claimed in the
+    commit that approves them (claim_set) and collected for the caller to execute at once (the
+    reactor: one process hop, a broker round trip, a claim and a read fewer between an event
+    and its order). The caller owes each one an intent_execute(claimed=...) or, failing that, an
+    intent_enqueue; one it never reaches keeps its lease until it runs out, and then the
+    monitor's intents_resume hands it to an executor, which looks the order up first."""
+    intents: list[PositionIntent] = []
+    token = _collected.set(intents)
     try:
-        yield ids
+        yield intents
     finally:
         _collected.reset(token)
 
@@ -105,11 +107,12 @@ def intent_create(
     if not approved:
         intent.finished_at = utcnow()
         logger.info("intent %s rejected: %s", intent.id, why)
+    collected = _collected.get() if approved else None
+    if collected is not None:
+        claim_set(intent)
     intent.save()
-    if approved:
-        collected = _collected.get()
-        if collected is not None:
-            transaction.on_commit(lambda: collected.append(intent.id))
-        else:
-            transaction.on_commit(lambda: intent_enqueue(intent_id=intent.id))
+    if collected is not None:
+        transaction.on_commit(lambda: collected.append(intent))
+    elif approved:
+        transaction.on_commit(lambda: intent_enqueue(intent_id=intent.id))
     return intent

@@ -46,44 +46,52 @@ GROUP = "trading"  # the reactors' consumer group on every stream they read
 MARK_FIELDS = ["mark_price", "unrealized_pnl", "best_price", "trailing_stop", "updated_at"]
 
 
-def _locked(account_id: int):
+def _locked(account_id: int, *, renewed: bool = True):
+    """The account's cycle lock. A mark's reaction takes milliseconds and reads nothing over
+    the network, so it holds a plain lease (renewed=False): no renewing thread to start and join
+    on the hot path. Were it ever to outlive the lease, the guards of position_mark (an intent
+    in flight, a row behind the ledger) still keep one exit one order."""
     return exclusive(
         f"trading:cycle:{account_id}",
-        timeout=settings.TRADING_CYCLE_LOCK_SECONDS,
+        timeout=settings.TRADING_CYCLE_LOCK_SECONDS if renewed else settings.LOCK_LEASE_SECONDS,
         wait=settings.REACT_LOCK_WAIT_SECONDS,
     )
 
 
-def _dispatched() -> AbstractContextManager[list[int] | None]:
-    """Collect the intents approved in the block for _execute (REACT_EXECUTE_INLINE), or let
-    them go to Celery as anywhere else (yields None then)."""
+def _dispatched() -> AbstractContextManager[list[PositionIntent] | None]:
+    """Collect the intents approved (and claimed) in the block for _execute
+    (REACT_EXECUTE_INLINE), or let them go to Celery as anywhere else (yields None then)."""
     return intents_collected() if settings.REACT_EXECUTE_INLINE else nullcontext()
 
 
-def _execute(intent_ids: list[int] | None) -> None:
+def _execute(intents: list[PositionIntent] | None) -> None:
     """Send the collected intents' orders now, outside the account's lock (the executor's claim
     is what makes one intent one order, not the lock). One attempt each: a send to retry, or a
     failure here, goes to the Celery executor, whose claim and look-up make it safe."""
-    for intent_id in intent_ids or []:
+    for intent in intents or []:
         try:
-            outcome = intent_execute(intent_id=intent_id, attempts=1)
+            outcome = intent_execute(intent_id=intent.id, attempts=1, claimed=intent)
         except Exception:
-            logger.exception("intent %s: inline execution failed, handed to Celery", intent_id)
+            logger.exception("intent %s: inline execution failed, handed to Celery", intent.id)
             outcome = Outcome.RETRY
         if outcome == Outcome.RETRY:
-            intent_enqueue(intent_id=intent_id)
+            intent_enqueue(intent_id=intent.id)
+
+
+# Compare and record in one round trip: KEYS[1] the hash, ARGV the field and the new time.
+_NEWER_LUA = """
+local last = redis.call('HGET', KEYS[1], ARGV[1])
+if last and tonumber(last) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
 
 def _newer(account_id: int, symbol: str, what: str, time_ms: int) -> bool:
     """True (and recorded) when `time_ms` is later than the last `what` acted on for the account
-    and symbol. Called under the account's lock, so read-compare-write does not race."""
-    client = get_redis()
-    key = keys.trading_reacted(account_id, symbol)
-    last = client.hget(key, what)
-    if last is not None and int(last) >= time_ms:
-        return False
-    client.hset(key, what, time_ms)
-    return True
+    and symbol."""
+    newer = get_redis().register_script(_NEWER_LUA)
+    return bool(newer(keys=[keys.trading_reacted(account_id, symbol)], args=[what, time_ms]))
 
 
 def position_mark(*, account: ExchangeAccount, mark: MarkReport) -> PositionIntent | None:
@@ -92,6 +100,8 @@ def position_mark(*, account: ExchangeAccount, mark: MarkReport) -> PositionInte
     together (one commit on the exit path, not two), and the ledger is read only when an exit
     is reached: the common mark costs one read and one write."""
     pos = Position.objects.filter(account=account, symbol=mark.symbol).exclude(amount=0).first()
+    if pos is not None:
+        pos.account = account  # close_intent reads it: no query for the row we hold
     if pos is None or not _newer(account.id, mark.symbol, "mark_ms", mark.time_ms):
         return None
     tick = session_gateway(account=account).filters(symbol=mark.symbol).tick_size
@@ -131,11 +141,11 @@ def mark_react(*, mark: MarkReport) -> list[int]:
     }
     for account_id, account in sorted(holders.items()):
         try:
-            with _locked(account_id), _dispatched() as ids:
+            with _locked(account_id, renewed=False), _dispatched() as collected:
                 intent = position_mark(account=account, mark=mark)
         except LockHeld:
             raise Retry(f"trading:cycle:{account_id}") from None
-        _execute(ids)
+        _execute(collected)
         if intent is not None:
             logger.info(
                 "mark %s %s: %s -> intent %s",
@@ -156,7 +166,7 @@ def kline_react(*, kline: KlineReport) -> list[int]:
     made = []
     for account in selectors.trading_accounts():
         try:
-            with _locked(account.id), _dispatched() as ids:
+            with _locked(account.id), _dispatched() as collected:
                 if not _newer(account.id, kline.symbol, "kline_ms", kline.open_time_ms):
                     continue
                 intents = signals_evaluate(
@@ -166,7 +176,7 @@ def kline_react(*, kline: KlineReport) -> list[int]:
                 )
         except LockHeld:
             raise Retry(f"trading:cycle:{account.id}") from None
-        _execute(ids)
+        _execute(collected)
         made.extend(i.id for i in intents)
     return made
 

@@ -11,6 +11,7 @@ read. Run one per desk, under supervisord (`make up`) or systemd (docs/operation
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -97,6 +98,9 @@ class Command(BaseCommand):
             on_open=feed.backfill,
             stop=stop,
         )
+        # Django's start-up heap out of the collector's sight: a full collection scanning it
+        # would hold every event of the streams for milliseconds.
+        gc.freeze()
         threads = [threading.Thread(target=market.run, name="market", daemon=True)]
         threads[0].start()
         users: dict[int, tuple[threading.Event, threading.Thread]] = {}

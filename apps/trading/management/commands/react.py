@@ -3,6 +3,7 @@
 many hosts: each entry goes to one of them, and a dead one's entries are claimed by the others
 after REACT_CLAIM_IDLE_SECONDS."""
 
+import gc
 import logging
 import os
 import signal
@@ -45,6 +46,9 @@ class Command(BaseCommand):
         for conn in connections.all():
             conn.settings_dict["CONN_MAX_AGE"] = None
         logger.info("reactor %s started", name)
+        # Django's start-up heap (hundreds of thousands of objects) out of the collector's
+        # sight: a full collection scanning it stalls an event's reaction for milliseconds.
+        gc.freeze()
         while not stop:
             # a long-lived process: drop a connection the database closed meanwhile
             close_old_connections()
