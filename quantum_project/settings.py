@@ -496,6 +496,15 @@ STRATEGY_SEARCH_BARS = env.int("STRATEGY_SEARCH_BARS", default=8640)
 STRATEGY_HOLDOUT_BARS = env.int("STRATEGY_HOLDOUT_BARS", default=1440)
 STRATEGY_WF_FOLDS = env.int("STRATEGY_WF_FOLDS", default=4)
 STRATEGY_FEE_BPS = env.float("STRATEGY_FEE_BPS", default=4.0)  # per position change, backtests
+# Strategy ops: "auto" promotes a candidate that passes the out-of-sample test (deflated Sharpe
+# above STRATEGY_PROMOTE_DSR, walk-forward and hold-out above the active version's, the former by
+# STRATEGY_PROMOTE_MARGIN_SE standard errors) and rolls back an active version the one it
+# replaced beats by that margin on at least STRATEGY_LIVE_MIN_BARS live bars; "manual" only
+# records the verdicts (docs/intelligence.md).
+STRATEGY_PROMOTION = env.str("STRATEGY_PROMOTION", default="auto")
+STRATEGY_PROMOTE_DSR = env.float("STRATEGY_PROMOTE_DSR", default=0.95)
+STRATEGY_PROMOTE_MARGIN_SE = env.float("STRATEGY_PROMOTE_MARGIN_SE", default=1.0)
+STRATEGY_LIVE_MIN_BARS = env.int("STRATEGY_LIVE_MIN_BARS", default=1440)
 # --- end Intelligence ---
 
 # --- Paper exchange ------------------------------------------------------------------------------

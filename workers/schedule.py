@@ -80,6 +80,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 60},
     },
+    "strategy: live check of active versions": {
+        "task": "quantum.strategy.live_check",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 900},
+    },
     # Research (docs/intelligence.md): each run row is created, then its task is sent after
     # commit, exactly as the staff POST endpoints do. A run that could not start within the hour
     # is dropped; the next night (week) starts a fresh one.

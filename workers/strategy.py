@@ -38,3 +38,12 @@ def brain() -> None:
 def outcomes() -> None:
     """Strategy memory from live trades: closed trades -> outcomes per strategy x regime."""
     run_exclusive("strategy:outcomes", timeout=60, job=services.outcomes_ingest, loop=outcomes.name)
+
+
+@shared_task(name="quantum.strategy.live_check", soft_time_limit=100, time_limit=120)
+def live_check() -> None:
+    """Strategy ops: each active version against the one it replaced on the bars since its
+    promotion; rolled back (STRATEGY_PROMOTION=auto) when the replaced one beats it."""
+    run_exclusive(
+        "strategy:live_check", timeout=130, job=services.versions_live_check, loop=live_check.name
+    )

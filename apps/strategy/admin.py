@@ -17,7 +17,15 @@ class StrategyVersionAdmin(admin.ModelAdmin):
 
 @admin.register(StrategyEvent)
 class StrategyEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "version", "action", "from_status", "to_status", "actor")
+    list_display = (
+        "created_at",
+        "version",
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "reason",
+    )
     list_filter = ("action",)
 
 

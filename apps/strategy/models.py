@@ -29,6 +29,11 @@ class StrategyVersion(models.Model):
         help_text="walk-forward, deflated Sharpe, hold-out and the incumbent's figures"
         " (docs/intelligence.md)",
     )
+    live_check = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="the last live check of an active version against the one it replaced",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,7 +47,9 @@ class StrategyEvent(models.Model):
     """Audit trail of strategy ops: every status change, who, why, and what it replaced."""
 
     version = models.ForeignKey(StrategyVersion, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=16, help_text="promote, retire, rollback")
+    action = models.CharField(
+        max_length=16, help_text="promote, retire, rollback, review (an automatic judgement)"
+    )
     from_status = models.CharField(max_length=16)
     to_status = models.CharField(max_length=16)
     replaced = models.ForeignKey(
@@ -50,6 +57,9 @@ class StrategyEvent(models.Model):
     )
     actor = models.CharField(max_length=150, blank=True)
     reason = models.CharField(max_length=255, blank=True)
+    detail = models.JSONField(
+        default=dict, blank=True, help_text="the figures and the test behind an automatic decision"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from django.db.models import Avg, Count, QuerySet, Sum
 
+from apps.market.models import Kline
 from apps.strategy.models import EvolutionRun, StrategyChoice, StrategyOutcome, StrategyVersion
 
 
@@ -28,3 +30,25 @@ def memory_table() -> list[dict]:
 def choices_latest(*, symbols: list[str]) -> list[StrategyChoice]:
     found = (StrategyChoice.objects.filter(symbol=s).first() for s in symbols)
     return [c for c in found if c is not None]
+
+
+def closes_since(
+    *, symbol: str, interval: str, since_ms: int, warmup: int
+) -> tuple[np.ndarray, int | None]:
+    """Closes of a symbol's stored klines from `warmup` bars before `since_ms` on, and the index
+    of the first bar opened at or after `since_ms` (None when there is none yet)."""
+    rows = Kline.objects.filter(symbol=symbol, interval=interval)
+    before = list(
+        rows.filter(open_time_ms__lt=since_ms)
+        .order_by("-open_time_ms")
+        .values_list("close", flat=True)[:warmup]
+    )[::-1]
+    after = list(
+        rows.filter(open_time_ms__gte=since_ms)
+        .order_by("open_time_ms")
+        .values_list("close", flat=True)
+    )
+    if not after:
+        return np.asarray([], dtype=float), None
+    # Statistics, not money: the backtest works on float log returns.
+    return np.asarray([float(c) for c in before + after]), len(before)

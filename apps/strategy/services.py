@@ -18,6 +18,7 @@ from apps.core.timeutil import to_ms, utcnow
 from apps.models import features as F
 from apps.models import selectors as model_selectors
 from apps.pnl.models import Trade
+from apps.strategy import selectors
 from apps.strategy import validation as V
 from apps.strategy.backtest import (
     BARS_PER_YEAR,
@@ -45,6 +46,8 @@ REGIME_PRIOR = {
     ("mean_revert", "range"): 0.02,
 }
 PRIOR_WEIGHT = 5  # the prior counts like this many outcomes
+# Bars before a live window that warm its indicators up: the longest lookback of any family.
+LIVE_WARMUP_BARS = 240
 
 
 # --- memory and brain ----------------------------------------------------------------------------
@@ -147,7 +150,14 @@ def brain_pick(*, symbol: str) -> StrategyChoice:
 
 
 def _set(
-    version: StrategyVersion, to: str, *, action: str, actor: str, reason: str, replaced=None
+    version: StrategyVersion,
+    to: str,
+    *,
+    action: str,
+    actor: str,
+    reason: str,
+    replaced=None,
+    detail: dict | None = None,
 ) -> None:
     StrategyEvent.objects.create(
         version=version,
@@ -156,7 +166,8 @@ def _set(
         to_status=to,
         replaced=replaced,
         actor=actor,
-        reason=reason,
+        reason=reason[:255],
+        detail=detail or {},
     )
     version.status = to
     version.save(update_fields=["status"])
@@ -164,7 +175,12 @@ def _set(
 
 @transaction.atomic
 def version_promote(
-    *, version_id: int, actor: str = "", reason: str = "", action: str = "promote"
+    *,
+    version_id: int,
+    actor: str = "",
+    reason: str = "",
+    action: str = "promote",
+    detail: dict | None = None,
 ) -> StrategyVersion:
     """Make a version the active one of its family; the previous active one is retired."""
     version = StrategyVersion.objects.select_for_update().get(id=version_id)
@@ -188,6 +204,7 @@ def version_promote(
         actor=actor,
         reason=reason,
         replaced=current[0] if current else None,
+        detail=detail,
     )
     return version
 
@@ -199,7 +216,9 @@ def version_retire(*, version_id: int, actor: str = "", reason: str = "") -> Str
     return version
 
 
-def version_rollback(*, family: str, actor: str = "", reason: str = "") -> StrategyVersion:
+def version_rollback(
+    *, family: str, actor: str = "", reason: str = "", detail: dict | None = None
+) -> StrategyVersion:
     """Re-activate the version the current active one replaced (from the audit trail)."""
     last = (
         StrategyEvent.objects.filter(
@@ -211,8 +230,130 @@ def version_rollback(*, family: str, actor: str = "", reason: str = "") -> Strat
     if last is None:
         raise ValueError(f"nothing to roll back to for {family}")
     return version_promote(
-        version_id=last.replaced_id, actor=actor, reason=reason or "rollback", action="rollback"
+        version_id=last.replaced_id,
+        actor=actor,
+        reason=reason or "rollback",
+        action="rollback",
+        detail=detail,
     )
+
+
+# --- ops: automatic promotion and rollback, by the same out-of-sample test -----------------------
+
+AUTO_ACTOR = "strategy ops (auto)"
+
+
+def candidate_review(*, version_id: int) -> StrategyEvent | StrategyVersion:
+    """Judge a fresh candidate against the family's active version by validation.promotion_test
+    (deflated Sharpe > STRATEGY_PROMOTE_DSR, walk-forward beats the incumbent's by
+    STRATEGY_PROMOTE_MARGIN_SE standard errors, hold-out beats the incumbent's). Passing with
+    STRATEGY_PROMOTION=auto promotes it (a "promote" event whose detail is the test); otherwise
+    a "review" event records the verdict and the version stays a candidate."""
+    version = StrategyVersion.objects.get(id=version_id)
+    verdict = V.promotion_test(
+        version.validation,
+        dsr_min=settings.STRATEGY_PROMOTE_DSR,
+        margin_se=settings.STRATEGY_PROMOTE_MARGIN_SE,
+    )
+    active = incumbent_active(family=version.family)
+    if active is not None and active.id != verdict["incumbent"]:
+        # The active version changed since the search: its figures are not this baseline.
+        verdict = {**verdict, "promote": False, "why": f"v{active.id} became active meanwhile"}
+    verdict["mode"] = settings.STRATEGY_PROMOTION
+    if verdict["promote"] and settings.STRATEGY_PROMOTION == "auto":
+        return version_promote(
+            version_id=version.id, actor=AUTO_ACTOR, reason=verdict["why"], detail=verdict
+        )
+    reason = verdict["why"] if not verdict["promote"] else "passes; promotion is manual"
+    return StrategyEvent.objects.create(
+        version=version,
+        action="review",
+        from_status=version.status,
+        to_status=version.status,
+        replaced=active,
+        actor=AUTO_ACTOR,
+        reason=reason[:255],
+        detail=verdict,
+    )
+
+
+def _live_net(version: StrategyVersion, close: np.ndarray, start: int) -> np.ndarray:
+    return net_returns(
+        version.family, version.params, close, fee_bps=settings.STRATEGY_FEE_BPS, start=start
+    )
+
+
+def version_live_check(*, version: StrategyVersion) -> dict | None:
+    """The promotion test run backwards on live bars: over every traded symbol's klines since the
+    version became active (warmed up by the bars before), the version it replaced is scored
+    beside it; when the replaced one beats it by the promotion margin (STRATEGY_PROMOTE_MARGIN_SE
+    of the active's standard error), it is rolled back (STRATEGY_PROMOTION=auto) with the
+    figures in the event. None for a version that replaced nothing."""
+    promoted = (
+        StrategyEvent.objects.filter(version=version, to_status=VersionStatus.ACTIVE)
+        .order_by("-id")
+        .first()
+    )
+    if promoted is None or promoted.replaced is None:
+        return None
+    since_ms = to_ms(promoted.created_at)
+    active_net, replaced_net = [], []
+    for symbol in settings.TRADING_SYMBOLS:
+        close, start = selectors.closes_since(
+            symbol=symbol,
+            interval=settings.MARKET_KLINE_INTERVAL,
+            since_ms=since_ms,
+            warmup=LIVE_WARMUP_BARS,
+        )
+        if start is None or len(close) - 1 - start < 2:
+            continue
+        active_net.append(_live_net(version, close, start))
+        replaced_net.append(_live_net(promoted.replaced, close, start))
+    bars = int(sum(len(n) for n in active_net))
+    check: dict[str, Any] = {
+        "since_ms": since_ms,
+        "replaced": promoted.replaced_id,
+        "bars": bars,
+        "min_bars": settings.STRATEGY_LIVE_MIN_BARS,
+        "mode": settings.STRATEGY_PROMOTION,
+    }
+    if bars < settings.STRATEGY_LIVE_MIN_BARS:
+        check["status"] = "waiting"
+    else:
+        active = V.sharpe_stats(np.concatenate(active_net))
+        # The promotion test with the roles swapped, its margin from the active version's noise.
+        test = V.beats(
+            candidate=V.sharpe_stats(np.concatenate(replaced_net)),
+            baseline=active,
+            margin_se=settings.STRATEGY_PROMOTE_MARGIN_SE,
+            se=active["score_se"],
+        )
+        check.update(
+            active_score=test["baseline"],
+            replaced_score=test["score"],
+            margin=test["margin"],
+            status="below the replaced version" if test["passed"] else "holds",
+        )
+    StrategyVersion.objects.filter(id=version.id).update(live_check=check)
+    if check["status"] == "below the replaced version" and settings.STRATEGY_PROMOTION == "auto":
+        version_rollback(
+            family=version.family,
+            actor=AUTO_ACTOR,
+            reason=f"live: v{promoted.replaced_id} {check['replaced_score']:+.1f} beats"
+            f" v{version.id} {check['active_score']:+.1f} by more than {check['margin']:.1f}",
+            detail=check,
+        )
+    return check
+
+
+def versions_live_check() -> list[dict]:
+    """The live check of every active version (strategy ops' periodic task)."""
+    out = []
+    for version in StrategyVersion.objects.filter(status=VersionStatus.ACTIVE).order_by("id"):
+        check = version_live_check(version=version)
+        if check is not None:
+            out.append({"version": version.id, **check})
+    return out
 
 
 # --- evolution -----------------------------------------------------------------------------------
@@ -520,6 +661,8 @@ def evolution_execute(*, run_id: int) -> StrategyVersion:
                 result=version,
                 finished_at=utcnow(),
             )
+        candidate_review(version_id=version.id)
+        version.refresh_from_db()
         return version
     except Exception as exc:
         EvolutionRun.objects.filter(id=run.id).update(

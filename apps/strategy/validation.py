@@ -9,6 +9,7 @@ name says otherwise: the deflation works on the per-bar statistic and its sample
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.stats import kurtosis, norm, skew
@@ -78,3 +79,62 @@ def fold_bounds(*, bars: int, folds: int) -> list[tuple[int, int, int]]:
     backtest's position on bar i earns only bar i + 1's return)."""
     block = bars // (folds + 1)
     return [(k * block, k * block, (k + 1) * block) for k in range(1, folds + 1)]
+
+
+def beats(
+    *,
+    candidate: dict[str, float],
+    baseline: dict[str, float],
+    margin_se: float,
+    se: float | None = None,
+) -> dict[str, Any]:
+    """Whether `candidate`'s annualised score beats `baseline`'s (same bars) by `margin_se`
+    standard errors (the candidate's own unless `se` is given): the noise a difference has to
+    clear to count."""
+    margin = margin_se * (candidate["score_se"] if se is None else se)
+    return {
+        "score": candidate["score"],
+        "baseline": baseline["score"],
+        "margin": round(margin, 4),
+        "passed": bool(candidate["score"] - baseline["score"] > margin),
+    }
+
+
+FLAT = {"score": 0.0, "score_se": 0.0}  # the baseline without an incumbent: staying out
+
+
+def promotion_test(
+    validation: dict[str, Any], *, dsr_min: float, margin_se: float
+) -> dict[str, Any]:
+    """The candidate is promoted only when all three hold (docs/intelligence.md):
+    - its deflated Sharpe ratio is above `dsr_min` (the search's luck is accounted for);
+    - the search's pooled walk-forward score beats the incumbent's on the same blocks by
+      `margin_se` standard errors;
+    - its hold-out score beats the incumbent's on the same (never searched) bars.
+    Without an incumbent the baseline is staying flat (score 0)."""
+    incumbent = validation.get("incumbent") or {}
+    wf = validation.get("walk_forward")
+    checks = {
+        "deflated_sharpe": {
+            "dsr": validation["deflated"]["dsr"],
+            "min": dsr_min,
+            "passed": validation["deflated"]["dsr"] > dsr_min,
+        },
+        "walk_forward": beats(
+            candidate=wf, baseline=incumbent.get("walk_forward", FLAT), margin_se=margin_se
+        )
+        if wf
+        else {"passed": False, "why": "no walk-forward folds"},
+        "holdout": beats(
+            candidate=validation["holdout"],
+            baseline=incumbent.get("holdout", FLAT),
+            margin_se=0.0,
+        ),
+    }
+    failed = [name for name, check in checks.items() if not check["passed"]]
+    return {
+        "promote": not failed,
+        "checks": checks,
+        "incumbent": incumbent.get("version_id"),
+        "why": "beats the incumbent out of sample" if not failed else "fails: " + ", ".join(failed),
+    }

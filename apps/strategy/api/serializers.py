@@ -26,7 +26,16 @@ class TradedSymbolField(serializers.ChoiceField):
 class EventOutput(serializers.ModelSerializer):
     class Meta:
         model = StrategyEvent
-        fields = ["action", "from_status", "to_status", "replaced", "actor", "reason", "created_at"]
+        fields = [
+            "action",
+            "from_status",
+            "to_status",
+            "replaced",
+            "actor",
+            "reason",
+            "detail",
+            "created_at",
+        ]
 
 
 class VersionOutput(serializers.ModelSerializer):
@@ -42,6 +51,7 @@ class VersionOutput(serializers.ModelSerializer):
             "search_score",
             "holdout_score",
             "validation",
+            "live_check",
             "evolution_run",
             "created_at",
             "events",

@@ -870,10 +870,11 @@ export interface components {
             username: string;
             password: string;
         };
-        /** @description Who the session is; `is_staff` decides whether the dashboard offers the desk controls. */
-        MeOutput: {
+        Me: {
             username: string;
-            is_staff: boolean;
+        };
+        MeOut: {
+            username: string;
         };
         /**
          * @description * `normal` - Normal
@@ -884,25 +885,25 @@ export interface components {
         ModeEnum: "normal" | "defensive" | "halt";
         ModelOutput: {
             readonly id: number;
-            readonly kind: components["schemas"]["KindEnum"];
-            readonly status: components["schemas"]["ModelOutputStatusEnum"];
+            kind: components["schemas"]["KindEnum"];
+            status?: components["schemas"]["ModelOutputStatusEnum"];
             /**
              * Format: double
              * @description ensemble weight from measured skill
              */
-            readonly weight: number;
-            readonly params: unknown;
+            weight?: number;
+            params?: unknown;
             /** @description hold-out metrics at training time */
-            readonly metrics: unknown;
+            metrics?: unknown;
             /** @description hold-out verdict: 'edge' when the accuracy interval's lower bound is above the best base rate (always-up, always-down, coin flip; metrics.baselines), else 'no edge'; 'not evaluated' for versions trained before base rates were stored */
             readonly verdict: string;
             /** @description supervisor: rolling live scores */
-            readonly live_metrics: unknown;
-            readonly artifact_sha256: string;
+            live_metrics?: unknown;
+            artifact_sha256: string;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
-            readonly status_changed_at: string | null;
+            status_changed_at?: string | null;
         };
         /**
          * @description * `live` - Live
@@ -1106,9 +1107,9 @@ export interface components {
             symbol: string;
             status?: components["schemas"]["RunStatusEnum"];
             /** @description percent */
+            progress?: number;
             /** @description fold or search, generation */
             stage?: string;
-            progress?: number;
             generation?: number;
             generations: number;
             population: number;
@@ -1124,11 +1125,11 @@ export interface components {
              */
             holdout_score?: number | null;
             /** @description best score per generation */
+            history?: unknown;
             /** @description walk-forward folds so far: train/test bars and scores */
             folds?: unknown;
             /** @description as the version's */
             validation?: unknown;
-            history?: unknown;
             search_bars?: number;
             holdout_bars?: number;
             result?: number | null;
@@ -1242,19 +1243,21 @@ export interface components {
         };
         TrainingRunOutput: {
             readonly id: number;
-            readonly kind: components["schemas"]["KindEnum"];
-            readonly status: components["schemas"]["RunStatusEnum"];
+            kind: components["schemas"]["KindEnum"];
+            status?: components["schemas"]["RunStatusEnum"];
             /** @description percent */
-            readonly progress: number;
-            readonly stage: string;
-            readonly model_version: number | null;
-            readonly error: string;
+            progress?: number;
+            stage?: string;
+            /** @description walk-forward folds so far: sizes and scores */
+            folds?: unknown;
+            model_version?: number | null;
+            error?: string;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
-            readonly started_at: string | null;
+            started_at?: string | null;
             /** Format: date-time */
-            readonly finished_at: string | null;
+            finished_at?: string | null;
         };
         UnknownSymbol: {
             detail: string;
@@ -1268,9 +1271,9 @@ export interface components {
             /** Format: double */
             search_score?: number | null;
             /** Format: double */
+            holdout_score?: number | null;
             /** @description walk-forward, deflated Sharpe, hold-out and the incumbent's figures (docs/intelligence.md) */
             validation?: unknown;
-            holdout_score?: number | null;
             evolution_run?: number | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -1342,7 +1345,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeOutput"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description Invalid input: the field and what is wrong with it */
@@ -1431,7 +1434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeOutput"];
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
             /** @description Not authenticated, bad credentials, or not allowed */
