@@ -23,6 +23,8 @@ class TrainingRunOutput(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
+        # output only: every field is always sent (the schema marks them required)
+        read_only_fields = fields
 
 
 class ModelOutput(serializers.ModelSerializer):
@@ -47,6 +49,8 @@ class ModelOutput(serializers.ModelSerializer):
             "created_at",
             "status_changed_at",
         ]
+        # output only: every field is always sent (the schema marks them required)
+        read_only_fields = fields
 
     def get_verdict(self, version: ModelVersion) -> str:
         return selectors.model_verdict(version=version)

@@ -870,11 +870,10 @@ export interface components {
             username: string;
             password: string;
         };
-        Me: {
+        /** @description Who the session is; `is_staff` decides whether the dashboard offers the desk controls. */
+        MeOutput: {
             username: string;
-        };
-        MeOut: {
-            username: string;
+            is_staff: boolean;
         };
         /**
          * @description * `normal` - Normal
@@ -885,25 +884,25 @@ export interface components {
         ModeEnum: "normal" | "defensive" | "halt";
         ModelOutput: {
             readonly id: number;
-            kind: components["schemas"]["KindEnum"];
-            status?: components["schemas"]["ModelOutputStatusEnum"];
+            readonly kind: components["schemas"]["KindEnum"];
+            readonly status: components["schemas"]["ModelOutputStatusEnum"];
             /**
              * Format: double
              * @description ensemble weight from measured skill
              */
-            weight?: number;
-            params?: unknown;
+            readonly weight: number;
+            readonly params: unknown;
             /** @description hold-out metrics at training time */
-            metrics?: unknown;
+            readonly metrics: unknown;
             /** @description hold-out verdict: 'edge' when the accuracy interval's lower bound is above the best base rate (always-up, always-down, coin flip; metrics.baselines), else 'no edge'; 'not evaluated' for versions trained before base rates were stored */
             readonly verdict: string;
             /** @description supervisor: rolling live scores */
-            live_metrics?: unknown;
-            artifact_sha256: string;
+            readonly live_metrics: unknown;
+            readonly artifact_sha256: string;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
-            status_changed_at?: string | null;
+            readonly status_changed_at: string | null;
         };
         /**
          * @description * `live` - Live
@@ -1243,21 +1242,21 @@ export interface components {
         };
         TrainingRunOutput: {
             readonly id: number;
-            kind: components["schemas"]["KindEnum"];
-            status?: components["schemas"]["RunStatusEnum"];
+            readonly kind: components["schemas"]["KindEnum"];
+            readonly status: components["schemas"]["RunStatusEnum"];
             /** @description percent */
-            progress?: number;
-            stage?: string;
+            readonly progress: number;
+            readonly stage: string;
             /** @description walk-forward folds so far: sizes and scores */
-            folds?: unknown;
-            model_version?: number | null;
-            error?: string;
+            readonly folds: unknown;
+            readonly model_version: number | null;
+            readonly error: string;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
-            started_at?: string | null;
+            readonly started_at: string | null;
             /** Format: date-time */
-            finished_at?: string | null;
+            readonly finished_at: string | null;
         };
         UnknownSymbol: {
             detail: string;
@@ -1345,7 +1344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Me"];
+                    "application/json": components["schemas"]["MeOutput"];
                 };
             };
             /** @description Invalid input: the field and what is wrong with it */
@@ -1434,7 +1433,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeOut"];
+                    "application/json": components["schemas"]["MeOutput"];
                 };
             };
             /** @description Not authenticated, bad credentials, or not allowed */
