@@ -712,13 +712,15 @@ export interface components {
             equity: string;
         };
         EventOutput: {
-            /** @description promote, retire, rollback */
+            /** @description promote, retire, rollback, review (an automatic judgement) */
             action: string;
             from_status: string;
             to_status: string;
             replaced?: number | null;
             actor?: string;
             reason?: string;
+            /** @description the figures and the test behind an automatic decision */
+            detail?: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1273,6 +1275,8 @@ export interface components {
             holdout_score?: number | null;
             /** @description walk-forward, deflated Sharpe, hold-out and the incumbent's figures (docs/intelligence.md) */
             validation?: unknown;
+            /** @description the last live check of an active version against the one it replaced */
+            live_check?: unknown;
             evolution_run?: number | null;
             /** Format: date-time */
             readonly created_at: string;
