@@ -285,12 +285,6 @@ class Market:
         with self._lock:
             return self._dec(symbol, self._raw(symbol, t_ms), t_ms)
 
-    def bid_ask(self, symbol: str, t_ms: int) -> tuple[Decimal, Decimal]:
-        """One tick wide around the last price: the book is deep and never moves on our size."""
-        spec = SYMBOLS[symbol]
-        last = self.last(symbol, t_ms)
-        return last, last + spec.tick_size
-
     def premium(self, symbol: str, t_ms: int) -> Decimal:
         phase = (sum(map(ord, symbol)) + self.seed) % 628 / 100
         wave = math.sin(2 * math.pi * t_ms / FUNDING_INTERVAL_MS / 3 + phase)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .engine import public
+from .engine.book import ASKS, BIDS
 from .market import FUNDING_INTERVAL_MS, POINT_MS
 from .params import Params
 from .symbols import SYMBOLS
@@ -115,7 +116,7 @@ class StreamHub:
         self._mark_sent: dict[str, float] = {}
         self._kline_sent: dict[str, tuple[float, int]] = {}
         self._tape_sent: dict[str, Any] = {}
-        self._book: dict[str, tuple[str, str]] = {}
+        self._book: dict[str, tuple[str, str, str, str]] = {}
         self._book_id = 0
 
     # --- lifecycle (called from the loop) ----------------------------------------------------
@@ -453,13 +454,19 @@ class StreamHub:
     def _book_ticker(self, symbol: str) -> list[Any]:
         spec = SYMBOLS[symbol]
         now = self._now()
-        bid, ask = self.engine.market.bid_ask(symbol, now)
-        top = (spec.fmt_price(bid), spec.fmt_price(ask))
+        bid, bid_qty = self.engine.book.top(symbol, BIDS, now)
+        ask, ask_qty = self.engine.book.top(symbol, ASKS, now)
+        # Binance pushes when the best price or quantity on either side changes.
+        top = (
+            spec.fmt_price(bid),
+            spec.fmt_qty(bid_qty),
+            spec.fmt_price(ask),
+            spec.fmt_qty(ask_qty),
+        )
         if self._book.get(symbol) == top:
             return []
         self._book[symbol] = top
         self._book_id += 1
-        qty = spec.fmt_qty(public._level_qty(spec))
         return [
             {
                 "e": "bookTicker",
@@ -468,8 +475,8 @@ class StreamHub:
                 "T": now,
                 "s": symbol,
                 "b": top[0],
-                "B": qty,
-                "a": top[1],
-                "A": qty,
+                "B": top[1],
+                "a": top[2],
+                "A": top[3],
             }
         ]

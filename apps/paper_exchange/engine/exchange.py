@@ -26,6 +26,7 @@ from ..errors import ApiError
 from ..market import FUNDING_INTERVAL_MS, HISTORY_MINUTES, MINUTE_MS, Market, load_replay
 from ..storage import Store
 from . import ledger, loop
+from .book import Book
 from .events import Journal
 from .models import Account, Position, SymbolSetting
 
@@ -43,6 +44,7 @@ class Engine:
         self.config = config
         self.store = store
         self.market = market
+        self.book = Book(market)
         self.clock = clock
         self.lock = threading.RLock()
         self.accounts: dict[int, Account] = {}

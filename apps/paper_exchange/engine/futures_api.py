@@ -153,7 +153,7 @@ def modify_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
         check_min_notional(spec, qty * price)
     t = engine.clock.now_ms()
     if order.time_in_force == "GTX":
-        bid, ask = engine.market.bid_ask(spec.symbol, t)
+        bid, ask = engine.book.best(spec.symbol, t)
         if (price >= ask) if order.side == "BUY" else (price <= bid):
             raise matching.post_only_rejected()
     acc.open_orders.pop(order.order_id)

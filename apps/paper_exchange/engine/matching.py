@@ -1,5 +1,5 @@
-"""Matching: a new order against the venue's book (deep and one tick wide around the price
-path), a resting limit against the last price, a conditional order's trigger (stop, take
+"""Matching: a new order against the venue's book (`book.py`: the levels it publishes), a
+resting limit against the last price, a conditional order's trigger (stop, take
 profit, trailing) against its working price, and the end of an order (cancel, expiry)."""
 
 from __future__ import annotations
@@ -27,22 +27,36 @@ def post_only_rejected() -> ApiError:
 
 
 def execute(engine: Engine, acc: Account, order: Order, spec: SymbolSpec, t: int) -> None:
-    """Match a new order against the (deep, one-tick-wide) book at `t`; rest the remainder."""
-    bid, ask = engine.market.bid_ask(spec.symbol, t)
-    touch = ask if order.side == "BUY" else bid
-    if order.type == "MARKET":
-        ledger.fill(engine, acc, order, order.orig_qty, touch, maker=False, t=t)
-    else:
-        crosses = order.price >= ask if order.side == "BUY" else order.price <= bid
-        if crosses and order.time_in_force == "GTX":
+    """Match a new (or modified) order against the book at `t`: it takes the levels from the
+    touch, each level one trade (and one ORDER_TRADE_UPDATE), a limit no further than its
+    price. The rest of a GTC limit rests; an IOC's rest expires; a FOK fills whole or expires.
+    Runs inside the caller's transaction."""
+    limit = None if order.type == "MARKET" else order.price
+    if limit is not None and order.time_in_force == "GTX":
+        bid, ask = engine.book.best(spec.symbol, t)
+        if limit >= ask if order.side == "BUY" else limit <= bid:
             raise post_only_rejected()
-        if crosses:
-            ledger.fill(engine, acc, order, order.orig_qty, touch, maker=False, t=t)
-        elif order.time_in_force in ("IOC", "FOK"):
-            order.status = "EXPIRED"
-        else:
-            acc.open_orders[order.order_id] = order
-    engine.store.put_order(order)
+    fills = engine.book.take(
+        spec.symbol,
+        order.side,
+        order.remaining,
+        t,
+        limit=limit,
+        all_or_none=order.time_in_force == "FOK",
+    )
+    for price, qty in fills:
+        ledger.fill(engine, acc, order, qty, price, maker=False, t=t)
+        engine.store.put_order(order)
+    if order.remaining == 0:
+        return
+    if order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
+        order.status = "EXPIRED"  # Binance: PARTIALLY_FILLED by the fills, then EXPIRED
+        order.update_ms = t
+        engine.store.put_order(order)
+        return
+    acc.open_orders[order.order_id] = order
+    if not fills:
+        engine.store.put_order(order)
 
 
 def cancel(engine: Engine, acc: Account, order: Order, t: int, status: str = "CANCELED") -> None:
@@ -62,8 +76,9 @@ def close_algo(engine: Engine, acc: Account, algo: AlgoOrder, status: str, t: in
 
 
 def limit_hit(order: Order, last: Decimal) -> bool:
-    """A resting limit fills once the last price trades through it."""
-    return last <= order.price if order.side == "BUY" else last >= order.price
+    """A resting limit fills once the last price trades through it (strictly: at its own price
+    it would wait behind the book's level there)."""
+    return last < order.price if order.side == "BUY" else last > order.price
 
 
 def fill_resting(engine: Engine, acc: Account, order: Order, t: int) -> None:
@@ -140,7 +155,7 @@ def trigger(engine: Engine, acc: Account, algo: AlgoOrder, t: int) -> None:
             return
         qty = abs(amt) if algo.close_position else min(qty, abs(amt))
     market = algo.order_type.endswith("MARKET")
-    bid, ask = engine.market.bid_ask(algo.symbol, t)
+    bid, ask = engine.book.best(algo.symbol, t)
     try:
         check_margin(
             engine,

@@ -1,8 +1,8 @@
 """Public market data beyond the basics, shaped as Binance's USD-M endpoints answer.
 
 Every figure comes from the venue's own price path (apps/paper_exchange/market.py): klines of
-the last, mark and index price and of the premium, the 24 h ticker, the book (one tick wide and
-deep, as the matching engine fills), funding history and a public trade tape of one trade per
+the last, mark and index price and of the premium, the 24 h ticker, the book (`book.py`: the
+levels the matching engine fills against), funding history and a public trade tape of one trade per
 5-second point of the path. Functions take the engine and the request's Params; the HTTP layer
 only routes to them.
 """
@@ -18,6 +18,7 @@ from ..errors import ApiError
 from ..market import FUNDING_INTERVAL_MS, FUNDING_RATE_CAP, MINUTE_MS, POINT_MS, Bar
 from ..params import Params
 from ..symbols import SYMBOLS, SymbolSpec, get_spec
+from .book import ASKS, BIDS
 from .views import money_str
 
 if TYPE_CHECKING:
@@ -204,24 +205,19 @@ def ticker_24hr(engine: Engine, p: Params) -> Any:
     return _one_or_all(p, one)
 
 
-def _level_qty(spec: SymbolSpec) -> Decimal:
-    # The book is deep: a market order up to the largest one allowed fills at the touch.
-    return spec.market_max_qty
-
-
 def book_ticker(engine: Engine, p: Params) -> Any:
     now = engine.clock.now_ms()
 
     def one(symbol: str) -> dict[str, Any]:
         spec = SYMBOLS[symbol]
-        bid, ask = engine.market.bid_ask(symbol, now)
-        qty = spec.fmt_qty(_level_qty(spec))
+        bid, bid_qty = engine.book.top(symbol, BIDS, now)
+        ask, ask_qty = engine.book.top(symbol, ASKS, now)
         return {
             "symbol": symbol,
             "bidPrice": spec.fmt_price(bid),
-            "bidQty": qty,
+            "bidQty": spec.fmt_qty(bid_qty),
             "askPrice": spec.fmt_price(ask),
-            "askQty": qty,
+            "askQty": spec.fmt_qty(ask_qty),
             "time": now,
             "lastUpdateId": now,
         }
@@ -241,12 +237,12 @@ def depth(engine: Engine, p: Params) -> dict[str, Any]:
     if limit not in DEPTH_LIMITS:
         raise ApiError(-4021, "Invalid depth limit.")
     now = engine.clock.now_ms()
-    bid, ask = engine.market.bid_ask(spec.symbol, now)
-    qty = spec.fmt_qty(_level_qty(spec))
-    tick = spec.tick_size
-    bids = [[spec.fmt_price(bid - k * tick), qty] for k in range(limit) if bid - k * tick > 0]
-    asks = [[spec.fmt_price(ask + k * tick), qty] for k in range(limit)]
-    return {"lastUpdateId": now, "E": now, "T": now, "bids": bids, "asks": asks}
+
+    def side(which: int) -> list[list[str]]:
+        levels = engine.book.depth(spec.symbol, which, now, limit)
+        return [[spec.fmt_price(price), spec.fmt_qty(qty)] for price, qty in levels]
+
+    return {"lastUpdateId": now, "E": now, "T": now, "bids": side(BIDS), "asks": side(ASKS)}
 
 
 def funding_rate_history(engine: Engine, p: Params) -> list[dict[str, Any]]:

@@ -99,7 +99,7 @@ def new_order(engine: Engine, acc: Account, p: Params) -> tuple[Order, bool]:
     resp_type = p.str("newOrderRespType") or "ACK"
     if resp_type not in ("ACK", "RESULT"):
         raise missing("newOrderRespType")
-    bid, ask = engine.market.bid_ask(spec.symbol, t)
+    bid, ask = engine.book.best(spec.symbol, t)
     if otype == "LIMIT":
         tif = p.str("timeInForce", required=True)
         if tif not in TIME_IN_FORCE:

@@ -1,0 +1,274 @@
+"""The book the venue publishes is the book it fills against: a market order walks its levels,
+an IOC fills partly and expires, a FOK fills whole or not at all, a resting limit fills when
+the price trades through it; the same seed gives the same book.
+
+The book refreshes at every 5-second point of the exchange clock and its levels sit around the
+last price, which moves inside a point. These tests run the venue's clock at a thousandth of the
+wall clock (a point lasts 83 minutes), so the book holds still between a test's reads and its
+orders on a loaded machine; a test still starts over when the clock moved the book under it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from binance.client import Client
+from websockets.sync.client import connect
+
+from apps.paper_exchange.engine.book import ASKS, BIDS, Book
+from apps.paper_exchange.market import MINUTE_MS, Market
+from tests.paper_exchange.ccxt_venue import ccxt_exchange
+from tests.paper_exchange.test_streams_user import events
+from tests.support.paper_exchange import NO_RATE_LIMITS, PaperExchange
+
+SOL = "SOL/USDT:USDT"
+POINT_MS = 5_000
+Level = tuple[Decimal, Decimal]
+
+
+@pytest.fixture(scope="module")
+def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchange]:
+    exchange = PaperExchange(
+        tmp_path_factory.mktemp("book"), speed=0.001, extra_args=NO_RATE_LIMITS
+    )
+    exchange.start()
+    yield exchange
+    exchange.stop()
+
+
+def _levels(rows: list[list[Any]]) -> list[Level]:
+    return [(Decimal(str(p)), Decimal(str(q))) for p, q, *_ in rows]
+
+
+def _book(client: Client, symbol: str = "SOLUSDT") -> dict[str, Any]:
+    doc = client.futures_order_book(symbol=symbol, limit=5)
+    return {"T": doc["T"], "bids": _levels(doc["bids"]), "asks": _levels(doc["asks"])}
+
+
+def _on_one_book(attempt: Callable[[], bool], tries: int = 6) -> None:
+    """Run `attempt` until it saw one book from start to end (it says so)."""
+    for _ in range(tries):
+        if attempt():
+            return
+    raise AssertionError(f"the book moved under every one of {tries} attempts")
+
+
+def _trades(client: Client, order_id: int) -> list[dict[str, Any]]:
+    return client.futures_account_trades(symbol="SOLUSDT", orderId=order_id)
+
+
+def _fills(trades: list[dict[str, Any]]) -> list[Level]:
+    return [(Decimal(t["price"]), Decimal(t["qty"])) for t in trades]
+
+
+def test_it_walks_the_published_levels_with_a_market_order(venue: PaperExchange) -> None:
+    account = venue.create_account("walker", balance="1000000")
+    ex = ccxt_exchange(venue, account)
+    ex.load_markets()
+    client = venue.client(account)
+    seen: dict[str, Any] = {}
+
+    def attempt() -> bool:
+        before = ex.fetch_order_book(SOL, 5)
+        asks = _levels(before["asks"])
+        qty = asks[0][1] + asks[1][1] + asks[2][1] + 7
+        order = ex.create_order(SOL, "market", "buy", float(qty))
+        trades = _trades(client, int(order["id"]))
+        after = _book(client)
+        times = {before["timestamp"] // POINT_MS, after["T"] // POINT_MS}
+        times |= {t["time"] // POINT_MS for t in trades}
+        seen.update(asks=asks, order=order, trades=trades, after=after, qty=qty)
+        return len(times) == 1 and after["bids"][0] == _levels(before["bids"])[0]
+
+    _on_one_book(attempt)
+    asks, trades, qty = seen["asks"], seen["trades"], seen["qty"]
+    # Three levels taken whole, seven from the fourth: one trade each, all as taker.
+    assert _fills(trades) == [*asks[:3], (asks[3][0], Decimal(7))]
+    assert all(t["maker"] is False for t in trades)
+    order = ex.fetch_order(seen["order"]["id"], SOL)
+    vwap = sum(p * q for p, q in _fills(trades)) / qty
+    assert order["status"] == "closed" and Decimal(str(order["filled"])) == qty
+    assert Decimal(order["info"]["avgPrice"]) == vwap.quantize(Decimal("0.00000001"))
+    assert Decimal(order["info"]["avgPrice"]) > asks[0][0]  # slippage past the touch
+    # What was taken is gone from the published book until it refreshes.
+    assert seen["after"]["asks"][0] == (asks[3][0], asks[3][1] - 7)
+    assert seen["after"]["asks"][1] == asks[4]
+
+
+def test_an_ioc_limit_fills_the_levels_within_its_price_and_expires(
+    venue: PaperExchange,
+) -> None:
+    client = venue.client(venue.create_account("ioc", balance="1000000"))
+    key = client.futures_stream_get_listen_key()
+    seen: dict[str, Any] = {}
+
+    def attempt() -> bool:
+        with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
+            bids = _book(client)["bids"]
+            qty = bids[0][1] + bids[1][1] + 5
+            order = client.futures_create_order(
+                symbol="SOLUSDT",
+                side="SELL",
+                type="LIMIT",
+                timeInForce="IOC",
+                quantity=str(qty),
+                price=str(bids[1][0]),
+                newOrderRespType="RESULT",
+            )
+            updates = events(
+                ws,
+                lambda s: any(
+                    e["e"] == "ORDER_TRADE_UPDATE" and e["o"]["X"] == "EXPIRED" for e in s
+                ),
+            )
+        seen.update(bids=bids, order=order, updates=updates, qty=qty)
+        return _fills(_trades(client, order["orderId"])) == bids[:2]
+
+    _on_one_book(attempt)
+    bids, order = seen["bids"], seen["order"]
+    taken = bids[0][1] + bids[1][1]
+    assert order["status"] == "EXPIRED" and Decimal(order["executedQty"]) == taken
+    updates = [e["o"] for e in seen["updates"] if e["e"] == "ORDER_TRADE_UPDATE"]
+    assert [(u["x"], u["X"]) for u in updates] == [
+        ("NEW", "NEW"),
+        ("TRADE", "PARTIALLY_FILLED"),
+        ("TRADE", "PARTIALLY_FILLED"),
+        ("EXPIRED", "EXPIRED"),
+    ]
+    assert [(Decimal(u["L"]), Decimal(u["l"])) for u in updates[1:3]] == bids[:2]
+    assert Decimal(updates[-1]["z"]) == taken
+
+
+def test_a_fok_limit_fills_whole_or_not_at_all(venue: PaperExchange) -> None:
+    client = venue.client(venue.create_account("fok", balance="1000000"))
+    seen: dict[str, Any] = {}
+
+    def fok(price: Decimal, qty: Decimal) -> dict[str, Any]:
+        return client.futures_create_order(
+            symbol="SOLUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="FOK",
+            quantity=str(qty),
+            price=str(price),
+            newOrderRespType="RESULT",
+        )
+
+    def attempt() -> bool:
+        asks = _book(client)["asks"]
+        within = asks[0][1] + asks[1][1]
+        refused = fok(asks[1][0], within + 1)
+        unchanged = _book(client)["asks"]
+        filled = fok(asks[1][0], within)
+        seen.update(asks=asks, refused=refused, unchanged=unchanged, filled=filled)
+        return _fills(_trades(client, filled["orderId"])) == asks[:2]
+
+    _on_one_book(attempt)
+    asks, refused = seen["asks"], seen["refused"]
+    assert refused["status"] == "EXPIRED" and Decimal(refused["executedQty"]) == 0
+    assert _trades(client, refused["orderId"]) == []
+    assert seen["unchanged"] == asks  # nothing was taken
+    assert seen["filled"]["status"] == "FILLED"
+
+
+def test_a_crossing_gtc_limit_rests_its_rest_and_fills_when_the_price_trades_through(
+    venue: PaperExchange,
+) -> None:
+    client = venue.client(venue.create_account("gtc", balance="1000000"))
+    seen: dict[str, Any] = {}
+
+    def attempt() -> bool:
+        client.futures_cancel_all_open_orders(symbol="SOLUSDT")
+        asks = _book(client)["asks"]
+        order = client.futures_create_order(
+            symbol="SOLUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity=str(asks[0][1] + 3),
+            price=str(asks[0][0]),
+            newOrderRespType="RESULT",
+        )
+        seen.update(asks=asks, order=order)
+        return _fills(_trades(client, order["orderId"])) == asks[:1]
+
+    _on_one_book(attempt)
+    asks, order = seen["asks"], seen["order"]
+    assert order["status"] == "PARTIALLY_FILLED"
+    assert Decimal(order["executedQty"]) == asks[0][1]
+    assert [o["orderId"] for o in client.futures_get_open_orders(symbol="SOLUSDT")] == [
+        order["orderId"]
+    ]
+    venue.set_price("SOLUSDT", str(asks[0][0] - Decimal("0.50")))
+    done = client.futures_get_order(symbol="SOLUSDT", orderId=order["orderId"])
+    assert done["status"] == "FILLED" and Decimal(done["executedQty"]) == asks[0][1] + 3
+    rest = _trades(client, order["orderId"])[-1]
+    assert rest["maker"] is True and Decimal(rest["price"]) == asks[0][0]
+
+
+def test_a_resting_limit_waits_at_its_own_price_and_fills_through_it(
+    venue: PaperExchange,
+) -> None:
+    client = venue.client(venue.create_account("through", balance="100000"))
+    last = Decimal(client.futures_symbol_ticker(symbol="XRPUSDT")["price"])
+    price = last - Decimal("0.0100")
+    order = client.futures_create_order(
+        symbol="XRPUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="20",
+        price=str(price),
+    )
+    venue.set_price("XRPUSDT", str(price))  # reached, not traded through
+    assert client.futures_get_order(symbol="XRPUSDT", orderId=order["orderId"])["status"] == "NEW"
+    venue.set_price("XRPUSDT", str(price - Decimal("0.0010")))
+    done = client.futures_get_order(symbol="XRPUSDT", orderId=order["orderId"])
+    assert done["status"] == "FILLED" and Decimal(done["avgPrice"]) == price
+
+
+def test_bookticker_shows_the_depth_touch_and_its_stream_what_a_fill_left(
+    venue: PaperExchange,
+) -> None:
+    client = venue.client(venue.create_account("ticker", balance="1000000"))
+
+    def same_point() -> bool:
+        ticker = client.futures_orderbook_ticker(symbol="SOLUSDT")
+        book = _book(client)
+        if ticker["time"] // POINT_MS != book["T"] // POINT_MS:
+            return False
+        assert (Decimal(ticker["askPrice"]), Decimal(ticker["askQty"])) == book["asks"][0]
+        assert (Decimal(ticker["bidPrice"]), Decimal(ticker["bidQty"])) == book["bids"][0]
+        return True
+
+    _on_one_book(same_point)
+
+    def pushed_after_fill() -> bool:
+        with connect(f"ws://127.0.0.1:{venue.port}/public/ws/solusdt@bookTicker") as ws:
+            price, qty = _book(client)["asks"][0]
+            half = qty // 2
+            client.futures_create_order(
+                symbol="SOLUSDT", side="BUY", type="MARKET", quantity=str(half)
+            )
+            left = (f"{price:.4f}", str(qty - half))
+            try:
+                events(ws, lambda s: any((e["a"], e["A"]) == left for e in s), timeout=3)
+            except TimeoutError:
+                return False  # the book refreshed before the stream looked
+        return True
+
+    _on_one_book(pushed_after_fill)
+
+
+def test_the_same_seed_gives_the_same_book_and_another_seed_another() -> None:
+    genesis = 1_700_000_000_000 // MINUTE_MS * MINUTE_MS
+    t = genesis + 3 * 86_400_000 + 12_345
+    one, two, other = (Book(Market(seed=s, genesis_ms=genesis)) for s in (7, 7, 8))
+    for side in (BIDS, ASKS):
+        assert one.depth("BTCUSDT", side, t, 50) == two.depth("BTCUSDT", side, t, 50)
+        assert one.depth("BTCUSDT", side, t, 50) != other.depth("BTCUSDT", side, t, 50)
+    # A later point draws the levels again.
+    later = [q for _, q in one.depth("BTCUSDT", ASKS, t + POINT_MS, 50)]
+    assert later != [q for _, q in one.depth("BTCUSDT", ASKS, t, 50)]
