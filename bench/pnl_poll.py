@@ -8,9 +8,10 @@
 2. One steady-state poll (time, account with 200 positions, the income since the cursor): its
    wall time next to the bare HTTP time of the same calls made with a bare python-binance client.
 3. Income ingestion: a backlog of 20,000 new rows, rows per second.
-4. GET /api/rl-dashboard/ p50/p99 with 4 concurrent clients, next to a trivial authenticated DRF
-   view (/api/auth/me/) in the same run.
-Ends with `RESULT name=<dashboard p50 ms> baseline=<trivial view p50 ms> ratio=<r>`.
+4. GET /api/rl-dashboard/ p50/p99 with 4 concurrent clients over HTTP (a DRF token), served by
+   the web process as `make up` runs it (gunicorn, its workers and threads, the shared Redis
+   cache), next to a trivial authenticated DRF view (/api/auth/me/) in the same run.
+Ends with `RESULT name=<dashboard p99 ms> baseline=<trivial view p99 ms> ratio=<r>`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import importlib
 import json
 import os
 import secrets
+import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,12 +34,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchenv import desk_env  # noqa: E402
 
-from tests.support.processes import RedisServer, free_port  # noqa: E402
+from tests.support.processes import RedisServer, free_port, wait_for  # noqa: E402
 
 DAY_MS = 86_400_000
 
@@ -134,6 +139,42 @@ def income_rows(venue: Venue, *, start_ms: int, end_ms: int, count: int, first_t
         }
 
 
+class Web:
+    """The web process of `make up` (apps.ops.stack's command line) on a free loopback port."""
+
+    def __init__(self, argv: list[str], port: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(log, "wb")  # noqa: SIM115 - open for the process's life
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        wait_for(self._live, timeout=60, what=f"the web process (see {log})")
+
+    def _live(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError("the web process exited")
+        try:
+            return requests.get(f"{self.url}/api/health/live", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+def web_start(workdir: Path) -> Web:
+    from apps.ops.stack import program_commands
+
+    argv = shlex.split(program_commands(var_dir=workdir / "var", redis_password=None)["web"])
+    port = free_port()
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    argv = [a for a in argv if a != "--access-logfile" and a != "-"]  # no line per request
+    return Web(argv, port, workdir / "web.log")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -155,11 +196,13 @@ def main() -> None:
     from django.apps import apps as django_apps
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
+    from rest_framework.authtoken.models import Token
 
     from apps.core.timeutil import from_ms, to_ms, utcnow
     from apps.exchange.client import build_client
+    from apps.exchange.reports import MarkReport
     from apps.exchange.services import account_add
+    from apps.market.services import mark_publish
     from apps.pnl import services
     from apps.pnl.models import IncomeCursor, IncomeDay, IncomeRow, PollRun, Trade
 
@@ -276,29 +319,49 @@ def main() -> None:
         )
         assert PollRun.objects.filter(status="error").count() == 0
 
-        # 4. The dashboard under 4 concurrent clients, next to a trivial authenticated view.
+        # 4. The dashboard under 4 concurrent clients, next to a trivial authenticated view,
+        # through the web process as `make up` runs it (its command line, its workers and
+        # threads), over HTTP with a DRF token: the path a browser or a script takes.
         user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe(12))
+        token = Token.objects.create(user=user).key
+        # Every symbol's latest mark as the stream process leaves it, newer than the last poll:
+        # each request re-marks the 200 open positions, as on a running desk.
+        for n, symbol in enumerate(venue.symbols):
+            mark_publish(
+                mark=MarkReport(
+                    symbol=symbol,
+                    mark_price=Decimal(102 + n),
+                    index_price=Decimal(102 + n),
+                    funding_rate=Decimal("0.0001"),
+                    next_funding_ms=now_ms + 8 * 3_600_000,
+                    time_ms=to_ms(utcnow()),
+                )
+            )
+        web = web_start(workdir)
+        try:
 
-        def load(path: str, requests: int = args.requests) -> list[float]:
-            def worker(n: int) -> list[float]:
-                client = Client()
-                client.force_login(user)
-                client.get(path)  # warm-up
-                out = []
-                for _ in range(n):
-                    started = time.perf_counter()
-                    response = client.get(path)
-                    out.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, response.content[:200]
-                return out
+            def load(path: str, requests_n: int = args.requests) -> list[float]:
+                def worker(n: int) -> list[float]:
+                    session = requests.Session()
+                    session.headers["Authorization"] = f"Token {token}"
+                    session.get(web.url + path, timeout=60)  # warm-up: the connection, the worker
+                    out = []
+                    for _ in range(n):
+                        started = time.perf_counter()
+                        response = session.get(web.url + path, timeout=60)
+                        out.append((time.perf_counter() - started) * 1000)
+                        assert response.status_code == 200, response.text[:200]
+                    return out
 
-            with ThreadPoolExecutor(4) as pool:
-                chunks = list(pool.map(worker, [requests // 4] * 4))
-            return [t for chunk in chunks for t in chunk]
+                with ThreadPoolExecutor(4) as pool:
+                    chunks = list(pool.map(worker, [requests_n // 4] * 4))
+                return [t for chunk in chunks for t in chunk]
 
-        trivial = load("/api/auth/me/")
-        board = load("/api/rl-dashboard/?window=24h")
-        board_all = load("/api/rl-dashboard/?window=all", 20)
+            trivial = load("/api/auth/me/")
+            board = load("/api/rl-dashboard/?window=24h")
+            board_all = load("/api/rl-dashboard/?window=all", 20)
+        finally:
+            web.stop()
         print(f"trivial DRF view: p50 {pct(trivial, 0.5):.1f} ms p99 {pct(trivial, 0.99):.1f} ms")
         print(
             f"/api/rl-dashboard/?window=24h: p50 {pct(board, 0.5):.1f} ms "
@@ -308,9 +371,11 @@ def main() -> None:
             f"/api/rl-dashboard/?window=all: p50 {pct(board_all, 0.5):.1f} ms "
             f"p99 {pct(board_all, 0.99):.1f} ms ({args.rows + 20_000:,} ledger rows)"
         )
-        ratio = pct(board, 0.5) / pct(trivial, 0.5)
+        # The issue's goal is the tail: the dashboard's p99 within 3x the trivial view's.
+        ratio = pct(board, 0.99) / pct(trivial, 0.99)
         print(
-            f"RESULT name={pct(board, 0.5):.1f} baseline={pct(trivial, 0.5):.1f} ratio={ratio:.2f}"
+            f"RESULT name={pct(board, 0.99):.1f} baseline={pct(trivial, 0.99):.1f} "
+            f"ratio={ratio:.2f}"
         )
     finally:
         redis.stop()

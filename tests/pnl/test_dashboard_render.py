@@ -1,0 +1,53 @@
+"""The dashboard's symbol rows are rendered by symbol_row, not field by field: it must give the
+keys and strings that SymbolOutput's declared fields (the OpenAPI schema) give."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework import serializers
+
+from apps.pnl.api.serializers import SymbolOutput, symbol_row
+from apps.pnl.selectors import SymbolFigures
+
+FIGURES = [
+    SymbolFigures(symbol="BTCUSDT"),  # flat, never traded: zeros
+    SymbolFigures(
+        symbol="ETHUSDT",
+        side="LONG",
+        position_size=Decimal("0.0020000000"),
+        entry_price=Decimal("2500.12"),
+        mark_price=Decimal("2510.987654321"),
+        leverage=5,
+        notional=Decimal("5.021975308642"),
+        initial_margin=Decimal("1.0043950617284"),
+        unrealized_pnl=Decimal("0.021735308642"),
+        realized_pnl=Decimal("-1.23456789"),
+        commission=Decimal("-0.000000004"),  # rounds to nothing: never "-0.00000000"
+        funding=Decimal("0.000000005"),  # half-even: 0.00000000
+        realized_trades=3,
+        unrealized_pct=Decimal("2.1641"),
+        realized_pct=Decimal("-0.5"),
+    ),
+    SymbolFigures(
+        symbol="SOLUSDT",
+        side="SHORT",
+        position_size=Decimal("-125"),
+        entry_price=Decimal("150"),
+        mark_price=Decimal("149.5"),
+        leverage=20,
+        notional=Decimal("-18687.5"),
+        initial_margin=Decimal("934.375"),
+        unrealized_pnl=Decimal("62.5"),
+        realized_pnl=Decimal("1000000.000000015"),
+        realized_trades=12,
+        unrealized_pct=Decimal("6.68896321"),
+        realized_pct=Decimal("0.000000015"),
+    ),
+]
+
+
+@pytest.mark.parametrize("fig", FIGURES, ids=[f.symbol for f in FIGURES])
+def test_symbol_row_is_what_the_declared_fields_render(fig):
+    by_fields = serializers.Serializer.to_representation(SymbolOutput(), fig)
+    assert symbol_row(fig) == by_fields
+    assert list(symbol_row(fig)) == list(SymbolOutput().fields)  # same keys, same order
