@@ -464,6 +464,9 @@ INTEL_TRAIN_BARS = env.int("INTEL_TRAIN_BARS", default=4000)  # klines per symbo
 INTEL_HOLDOUT_FRACTION = env.float("INTEL_HOLDOUT_FRACTION", default=0.2)
 # Walk-forward folds over the fitted part (each fits on the blocks before its own).
 INTEL_WF_FOLDS = env.int("INTEL_WF_FOLDS", default=4)
+# A fresh desk trains its first models (and evolves its first strategies) by itself once every
+# traded symbol has this many klines in its own store: a day of 1-minute bars.
+INTEL_BOOTSTRAP_BARS = env.int("INTEL_BOOTSTRAP_BARS", default=1440)
 # Supervisor: rolling window of scored predictions, minimum to judge, floors below which a
 # model is demoted (accuracy; Brier skill against always saying 0.5).
 INTEL_SKILL_WINDOW = env.int("INTEL_SKILL_WINDOW", default=300)

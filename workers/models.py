@@ -41,3 +41,14 @@ def supervise() -> None:
         services.supervisor_run()
 
     run_exclusive("models:supervise", timeout=150, job=job, loop=supervise.name)
+
+
+@shared_task(name="quantum.models.bootstrap", soft_time_limit=20, time_limit=30)
+def bootstrap() -> None:
+    """A fresh desk's first models: training runs once its history is ready (services)."""
+    run_exclusive(
+        "models:bootstrap",
+        timeout=40,
+        loop=bootstrap.name,
+        job=lambda: services.models_bootstrap(symbols=settings.TRADING_SYMBOLS),
+    )

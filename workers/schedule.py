@@ -80,6 +80,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=60),
         "options": {"expires": 60},
     },
+    "models: first training once the history is ready": {
+        "task": "quantum.models.bootstrap",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
+    "strategy: first evolution once the history is ready": {
+        "task": "quantum.strategy.bootstrap",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
     "strategy: live check of active versions": {
         "task": "quantum.strategy.live_check",
         "schedule": timedelta(minutes=15),

@@ -47,3 +47,14 @@ def live_check() -> None:
     run_exclusive(
         "strategy:live_check", timeout=130, job=services.versions_live_check, loop=live_check.name
     )
+
+
+@shared_task(name="quantum.strategy.bootstrap", soft_time_limit=20, time_limit=30)
+def bootstrap() -> None:
+    """A fresh desk's first strategies: evolution runs once its history is ready (services)."""
+    run_exclusive(
+        "strategy:bootstrap",
+        timeout=40,
+        loop=bootstrap.name,
+        job=lambda: services.strategies_bootstrap(symbols=settings.TRADING_SYMBOLS),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.market import selectors as market_selectors
@@ -21,6 +22,21 @@ def klines_until(*, symbol: str, interval: str, count: int, before_ms: int | Non
     if before_ms is not None:
         rows = rows.filter(open_time_ms__lt=before_ms)
     return list(reversed(rows.order_by("-open_time_ms")[:count]))
+
+
+def klines_count(*, symbol: str, interval: str) -> int:
+    return Kline.objects.filter(symbol=symbol, interval=interval).count()
+
+
+def history_ready(*, symbols: list[str]) -> dict:
+    """Whether the desk has observed enough market to train on: every traded symbol has at least
+    INTEL_BOOTSTRAP_BARS klines in its own store (a day by default: the funding and basis
+    features only exist from the desk's own observations; training tops the rest up from the
+    exchange)."""
+    interval = settings.MARKET_KLINE_INTERVAL
+    counts = {s: klines_count(symbol=s, interval=interval) for s in symbols}
+    need = settings.INTEL_BOOTSTRAP_BARS
+    return {"ready": bool(counts) and min(counts.values()) >= need, "bars": counts, "need": need}
 
 
 def market_inputs(*, symbol: str, klines: list) -> dict[str, list]:

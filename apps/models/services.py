@@ -6,6 +6,7 @@ The ensemble signal source that the trading loop plugs in lives in apps.models.s
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -99,12 +100,33 @@ def training_run_create(*, kind: str, params: dict | None = None) -> TrainingRun
     return run
 
 
+BOOTSTRAP_KINDS = (ModelKind.LOGREG, ModelKind.HGB)
+BOOTSTRAP_RETRY_AFTER_S = 3600  # a failed first training is tried again after this long
+
+
+def models_bootstrap(*, symbols: list[str]) -> list[TrainingRun]:
+    """The first models, by themselves (quantum.models.bootstrap, every 5 min): when the desk has
+    no model version and no training run under way or done, and its history is ready, one
+    training run per kind. Nothing once any model exists: the nightly retrain takes over."""
+    if ModelVersion.objects.exists():
+        return []
+    runs = TrainingRun.objects.all()
+    if runs.filter(status__in=[TrainingRun.Status.PENDING, TrainingRun.Status.RUNNING]).exists():
+        return []
+    recent = utcnow().timestamp() - BOOTSTRAP_RETRY_AFTER_S
+    if runs.filter(created_at__gte=datetime.fromtimestamp(recent, tz=UTC)).exists():
+        return []
+    if not selectors.history_ready(symbols=symbols)["ready"]:
+        return []
+    return [training_run_create(kind=kind) for kind in BOOTSTRAP_KINDS]
+
+
 def _progress(run: TrainingRun, percent: int, stage: str) -> None:
     # A plain UPDATE, committed at once (tasks run in autocommit): the API shows it mid-run.
     TrainingRun.objects.filter(id=run.id).update(progress=percent, stage=stage)
 
 
-def _history(symbol: str, bars: int) -> list[Kline]:
+def klines_history(symbol: str, bars: int) -> list[Kline]:
     """The desk's own kline store; topped up from the exchange when it holds too little."""
     klines = selectors.klines_until(symbol=symbol, interval=_interval(), count=bars)
     if len(klines) >= bars:
@@ -144,7 +166,7 @@ def dataset_build(
         "tail_fit": [],
     }
     for symbol in symbols:
-        klines = _history(symbol, bars)
+        klines = klines_history(symbol, bars)
         a = F.arrays(klines, **selectors.market_inputs(symbol=symbol, klines=klines))
         if len(a["close"]) <= F.LOOKBACK + horizon + 10:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db.models import Count, Sum
 from apps.core.timeutil import to_ms, utcnow
 from apps.models import features as F
 from apps.models import selectors as model_selectors
+from apps.models import services as model_services
 from apps.pnl.models import Trade
 from apps.strategy import selectors
 from apps.strategy import validation as V
@@ -373,6 +375,22 @@ def evolution_run_create(*, family: str, symbol: str, seed: int = 1) -> Evolutio
     return run
 
 
+def strategies_bootstrap(*, symbols: list[str]) -> list[EvolutionRun]:
+    """The first strategies, by themselves (quantum.strategy.bootstrap, every 5 min): when no
+    strategy version exists and no evolution run is under way or was started within the hour,
+    and the desk's history is ready (the models' rule), one run per family and symbol; each
+    candidate is then reviewed against staying flat (candidate_review)."""
+    if StrategyVersion.objects.exists():
+        return []
+    recent = utcnow().timestamp() - 3600
+    busy = EvolutionRun.objects.filter(
+        status__in=[EvolutionRun.Status.PENDING, EvolutionRun.Status.RUNNING]
+    ) | EvolutionRun.objects.filter(created_at__gte=datetime.fromtimestamp(recent, tz=UTC))
+    if busy.exists() or not model_selectors.history_ready(symbols=symbols)["ready"]:
+        return []
+    return evolution_runs_schedule(symbols=symbols, seed=1)
+
+
 def evolution_runs_schedule(*, symbols: list[str], seed: int | None = None) -> list[EvolutionRun]:
     """One evolution run per strategy family and symbol (the weekly beat entry); the seed
     changes weekly unless given, so successive weeks search from different starting pools."""
@@ -597,10 +615,8 @@ def evolution_execute(*, run_id: int) -> StrategyVersion:
     EvolutionRun.objects.filter(id=run.id).update(status=EvolutionRun.Status.RUNNING, progress=1)
     try:
         bars = settings.STRATEGY_SEARCH_BARS + settings.STRATEGY_HOLDOUT_BARS
-        klines = model_selectors.klines_until(
-            symbol=run.symbol, interval=settings.MARKET_KLINE_INTERVAL, count=bars
-        )
-        close = F.arrays(klines)["close"]
+        # The store, topped up from the exchange when it holds less (as training does).
+        close = F.arrays(model_services.klines_history(run.symbol, bars))["close"]
         holdout_bars = max(50, len(close) * settings.STRATEGY_HOLDOUT_BARS // bars)
         if len(close) < holdout_bars + 300:
             raise ValueError(f"{run.symbol}: {len(close)} klines stored, too few to evolve on")

@@ -23,6 +23,7 @@ URLS = [
     "/api/rl/rewards/",
     "/api/strategy/versions/",
     "/api/strategy/runs/",
+    "/api/intelligence/now/",
 ]
 
 

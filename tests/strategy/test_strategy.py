@@ -24,7 +24,8 @@ def _prices(n: int, seed: int = 3) -> np.ndarray:
     return 100 * np.exp(np.cumsum(drift + rng.normal(0, 0.001, n)))
 
 
-def _store_klines(close: np.ndarray, symbol: str = "BTCUSDT") -> None:
+def _store_klines(close: np.ndarray, symbol: str = "BTCUSDT", start: int = 0) -> None:
+    """One 1-minute kline per close, opened at minute `start` + i."""
     Kline.objects.bulk_create(
         Kline(
             symbol=symbol,
@@ -38,7 +39,7 @@ def _store_klines(close: np.ndarray, symbol: str = "BTCUSDT") -> None:
             volume=Decimal(1),
             close_time_ms=i * 60_000 + 59_999,
         )
-        for i, c in enumerate(close)
+        for i, c in enumerate(close, start=start)
     )
 
 

@@ -100,3 +100,48 @@ class RunInput(serializers.Serializer):
         # Built per instance: the traded symbols are settings read when the request is served,
         # and the schema (built from an instance too) lists them as the field's enum.
         self.fields["symbol"] = TradedSymbolField()
+
+
+class NowSymbolOutput(serializers.Serializer):
+    symbol = serializers.CharField()
+    source = serializers.CharField(
+        help_text="the signal source the loop uses for the symbol now: strategy:<family>,"
+        " ensemble, rule or a configured path"
+    )
+    strategy_version = serializers.IntegerField(allow_null=True)
+    why = serializers.CharField()
+
+
+class NowModelOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    weight = serializers.FloatField()
+    verdict = serializers.CharField(allow_null=True)
+
+
+class NowModelsOutput(serializers.Serializer):
+    live = NowModelOutput(many=True)
+    weights = serializers.CharField(help_text="INTEL_ENSEMBLE_WEIGHTS: significance or manual")
+    history_ready = serializers.BooleanField(
+        help_text="every traded symbol has INTEL_BOOTSTRAP_BARS klines stored: the first"
+        " training and evolution start by themselves"
+    )
+    history_bars = serializers.DictField(child=serializers.IntegerField())
+    history_needed = serializers.IntegerField()
+
+
+class NowStrategyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    family = serializers.CharField()
+    params = serializers.JSONField()
+
+
+class NowStrategiesOutput(serializers.Serializer):
+    active = NowStrategyOutput(many=True)
+    promotion = serializers.CharField(help_text="STRATEGY_PROMOTION: auto or manual")
+
+
+class NowOutput(serializers.Serializer):
+    symbols = NowSymbolOutput(many=True)
+    models = NowModelsOutput()
+    strategies = NowStrategiesOutput()

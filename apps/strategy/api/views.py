@@ -1,14 +1,17 @@
 """API of the strategy context: versions with their audit trail, evolution runs (progress)."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.api.permissions import IsStaffToWrite
 from apps.strategy import selectors, services
 from apps.strategy.api.serializers import (
+    NowOutput,
     RunInput,
     RunOutput,
     VersionOutput,
@@ -45,3 +48,12 @@ class RunsView(ListAPIView):
         data.is_valid(raise_exception=True)
         run = services.evolution_run_create(**data.validated_data)
         return Response(RunOutput(run).data, status=status.HTTP_201_CREATED)
+
+
+class NowView(APIView):
+    """GET: what the desk trades with right now per traded symbol, and why."""
+
+    @extend_schema(responses={200: NowOutput})
+    def get(self, request: Request) -> Response:
+        now = selectors.intelligence_now(symbols=settings.TRADING_SYMBOLS)
+        return Response(NowOutput(now).data)

@@ -110,6 +110,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/intelligence/now/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET: what the desk trades with right now per traded symbol, and why. */
+        get: operations["intelligence_now_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/": {
         parameters: {
             query?: never;
@@ -916,6 +933,46 @@ export interface components {
             models: components["schemas"]["ModelOutput"][];
             training_runs: components["schemas"]["TrainingRunOutput"][];
         };
+        NowModelOutput: {
+            id: number;
+            kind: string;
+            /** Format: double */
+            weight: number;
+            verdict: string | null;
+        };
+        NowModelsOutput: {
+            live: components["schemas"]["NowModelOutput"][];
+            /** @description INTEL_ENSEMBLE_WEIGHTS: significance or manual */
+            weights: string;
+            /** @description every traded symbol has INTEL_BOOTSTRAP_BARS klines stored: the first training and evolution start by themselves */
+            history_ready: boolean;
+            history_bars: {
+                [key: string]: number;
+            };
+            history_needed: number;
+        };
+        NowOutput: {
+            symbols: components["schemas"]["NowSymbolOutput"][];
+            models: components["schemas"]["NowModelsOutput"];
+            strategies: components["schemas"]["NowStrategiesOutput"];
+        };
+        NowStrategiesOutput: {
+            active: components["schemas"]["NowStrategyOutput"][];
+            /** @description STRATEGY_PROMOTION: auto or manual */
+            promotion: string;
+        };
+        NowStrategyOutput: {
+            id: number;
+            family: string;
+            params: unknown;
+        };
+        NowSymbolOutput: {
+            symbol: string;
+            /** @description the signal source the loop uses for the symbol now: strategy:<family>, ensemble, rule or a configured path */
+            source: string;
+            strategy_version: number | null;
+            why: string;
+        };
         OrderOut: {
             order_id: number;
             account: string;
@@ -1179,6 +1236,12 @@ export interface components {
             /** @description the desk's fills since the first candle (all, without candles), oldest first, the newest 200 at most */
             fills: components["schemas"]["ChartFillOut"][];
         };
+        /**
+         * @description One symbol's figures. The fields declare the schema; rows are rendered by symbol_row,
+         *     which gives the same keys and strings (tests/pnl/test_dashboard_render.py holds it to
+         *     the fields' own rendering): a board of 200 symbols is 3,400 fields per request, and DRF's
+         *     per-field machinery was most of the dashboard's time.
+         */
         SymbolOutput: {
             symbol: string;
             /** @description "LONG", "SHORT" or "" (no open position) */
@@ -1502,6 +1565,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Live"];
+                };
+            };
+        };
+    };
+    intelligence_now_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NowOutput"];
+                };
+            };
+            /** @description Not authenticated, bad credentials, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
