@@ -392,6 +392,14 @@ TRADING_HOOKS = {
 }
 # Size entries with the RL agent (bounded by the risk policy); off: TRADING_ORDER_NOTIONAL flat.
 TRADING_RL_SIZING = env.bool("TRADING_RL_SIZING", default=True)
+# The dashboard's live feed (apps.trading.live, docs/frontend.md "Live, stale, down"): the
+# trading events stream's bound, at most this many open feeds per web process (each holds one of
+# gunicorn's threads and one Redis connection; one more is refused with 503 and the page polls),
+# and a keepalive comment this often (a closed browser is noticed at the next write).
+TRADING_EVENTS_MAXLEN = env.int("TRADING_EVENTS_MAXLEN", default=10_000)
+LIVE_MAX_STREAMS = env.int("LIVE_MAX_STREAMS", default=4)
+LIVE_KEEPALIVE_SECONDS = env.float("LIVE_KEEPALIVE_SECONDS", default=15)
+LIVE_RETRY_MS = env.int("LIVE_RETRY_MS", default=3000)  # the browser reconnects after this
 TRADING_MA_FAST = env.int("TRADING_MA_FAST", default=9)
 TRADING_MA_SLOW = env.int("TRADING_MA_SLOW", default=21)
 TRADING_ATR_PERIOD = env.int("TRADING_ATR_PERIOD", default=14)

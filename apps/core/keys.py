@@ -160,6 +160,12 @@ def exchange_order_cursor(account_id: int) -> str:
     return EXCHANGE_ORDER_CURSOR.format(account_id=account_id)
 
 
+# The dashboard's live feed of the desk's own records: one entry per intent, order or position
+# row written (apps.trading.events), bounded (MAXLEN ~ TRADING_EVENTS_MAXLEN); read by the
+# server-sent-events endpoint with the mark stream (docs/frontend.md, "Live, stale, down").
+STREAM_TRADING_EVENTS = "quantum:stream:trading.events"
+
+
 def trading_reacted(account_id: int, symbol: str) -> str:
     return TRADING_REACTED.format(account_id=account_id, symbol=symbol.upper())
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import get_commands
 
+WEB_THREADS = 8  # per web process; LIVE_MAX_STREAMS of them at most serve live feeds
+
 WORKERS = {
     # name -> (queues, concurrency). Orders never wait behind a kline backfill or a poll, and a
     # long training run never delays either.
@@ -63,11 +65,14 @@ def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, 
         conf = redis_conf(path=var_dir / "redis.conf", password=redis_password or "")
         lines["redis"] = f"{server} {conf}"
 
+    # gthread: a live feed (GET /api/live/, server-sent events) holds one thread for as long as
+    # a browser stays; at most LIVE_MAX_STREAMS (4) per process, so 8 threads keep 4 or more for
+    # the API in every process (docs/operations.md, "The live feed").
     def gunicorn(service: str, workers: int) -> str:
         spec = ports[service]
         return (
             f"{bindir / 'gunicorn'} quantum_project.wsgi:application "
-            f"--bind {spec['bind']}:{spec['port']} --workers {workers} --threads 4 "
+            f"--bind {spec['bind']}:{spec['port']} --workers {workers} --threads {WEB_THREADS} "
             "--graceful-timeout 10 --no-control-socket --access-logfile -"
         )
 

@@ -28,6 +28,8 @@ from .symbols import SYMBOLS, SymbolSpec
 
 MINUTE_MS = 60_000
 POINT_MS = 5_000
+# The key of a symbol's mark shifts among the price shifts (`set_price` with a mark).
+MARK_SHIFT = ":mark"
 POINTS = MINUTE_MS // POINT_MS
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 HISTORY_MINUTES = 3 * 1440
@@ -292,7 +294,8 @@ class Market:
 
     def mark(self, symbol: str, t_ms: int) -> Decimal:
         spec = SYMBOLS[symbol]
-        return spec.round_price(self.last(symbol, t_ms) * (1 + self.premium(symbol, t_ms)))
+        fair = self.last(symbol, t_ms) * (1 + self.premium(symbol, t_ms))
+        return spec.round_price(fair * self._factor(symbol + MARK_SHIFT, t_ms))
 
     def index(self, symbol: str, t_ms: int) -> Decimal:
         spec = SYMBOLS[symbol]
@@ -309,12 +312,22 @@ class Market:
         with self._lock:
             return self.paths[symbol].regime(t_ms // MINUTE_MS)
 
-    def set_price(self, symbol: str, t_ms: int, price: Decimal) -> None:
-        """Shift the path so the last price is `price` from `t_ms` on (tests and drills)."""
+    def set_price(
+        self, symbol: str, t_ms: int, price: Decimal, mark: Decimal | None = None
+    ) -> None:
+        """Shift the path so the last price is `price` from `t_ms` on (tests and drills), and
+        the mark `mark` (a mark apart from the last price: triggers, price protection), or back
+        to the last price plus the premium when `mark` is None."""
         with self._lock:
             raw = Decimal(repr(self._raw(symbol, t_ms))) * self.paths[symbol].scale
             self.shifts.setdefault(symbol, []).append((t_ms, price / raw))
             self._bars = {k: v for k, v in self._bars.items() if k[0] != symbol}
+            marks = self.shifts.setdefault(symbol + MARK_SHIFT, [])
+            if mark is not None:
+                fair = self.last(symbol, t_ms) * (1 + self.premium(symbol, t_ms))
+                marks.append((t_ms, mark / fair))
+            elif marks:
+                marks.append((t_ms, Decimal(1)))
 
     def shifts_doc(self) -> dict[str, list[tuple[int, str]]]:
         return {s: [(t, str(f)) for t, f in v] for s, v in self.shifts.items()}

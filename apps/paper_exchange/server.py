@@ -435,7 +435,8 @@ def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:
         if path == "/paper/v1/price" and method == "POST":
             price = Decimal(str(doc.get("price")))
             with venue.engine.lock:
-                return Reply(200, venue.engine.set_price(str(doc.get("symbol")), price))
+            mark = Decimal(str(doc["markPrice"])) if doc.get("markPrice") else None
+                return Reply(200, venue.engine.set_price(str(doc.get("symbol")), price, mark))
         if path == "/paper/v1/tick" and method == "POST":
             venue.engine.tick()
             return Reply(200, {"time": venue.engine.clock.now_ms()})

@@ -7,6 +7,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from .errors import ApiError, bad_precision, invalid_symbol
 
+# Binance's `triggerProtect`: how far apart (a fraction of the last price) the last and the mark
+# price may be for a `priceProtect` conditional order to trigger.
+TRIGGER_PROTECT = Decimal("0.0500")
+
 
 @dataclass(frozen=True)
 class SymbolSpec:
@@ -71,7 +75,7 @@ class SymbolSpec:
             "underlyingType": "COIN",
             "underlyingSubType": [],
             "settlePlan": 0,
-            "triggerProtect": "0.0500",
+            "triggerProtect": str(TRIGGER_PROTECT),
             "liquidationFee": "0.012500",
             "marketTakeBound": "0.05",
             "maxMoveOrderLimit": 10000,

@@ -38,6 +38,7 @@ from apps.exchange.gateway import Gateway, session_gateway
 from apps.exchange.reports import OrderReport
 from apps.trading import selectors
 from apps.trading.attribution import opening_intent_before
+from apps.trading.events import intent_changed
 from apps.trading.models import IntentAction, IntentState, PositionIntent
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def order_apply(*, intent: PositionIntent, order: OrderReport) -> PositionIntent
         id=intent.id, state__in=[IntentState.SUBMITTING, IntentState.SUBMITTED]
     ).update(**fields)
     intent.refresh_from_db()
+    intent_changed(intent_id=intent.id)  # the live feed (trading events)
     return intent
 
 
@@ -147,6 +149,7 @@ def _fail(intent: PositionIntent, exc: FatalExchangeError) -> None:
         finished_at=utcnow(),
         updated_at=utcnow(),
     )
+    intent_changed(intent_id=intent.id)  # the live feed (trading events)
     logger.warning("intent %s failed on the exchange: %s", intent.id, exc)
 
 
@@ -159,6 +162,7 @@ def _reject_at_send(intent: PositionIntent, reason: str) -> None:
         finished_at=utcnow(),
         updated_at=utcnow(),
     )
+    intent_changed(intent_id=intent.id)  # the live feed (trading events)
 
 
 def _leverage_ensure(gateway: Gateway, intent: PositionIntent) -> None:

@@ -118,12 +118,17 @@ def bundle_sizes() -> dict[str, int]:
 
 
 class Gunicorn:
-    """The real Django app (API + built SPA) under gunicorn on a loopback port."""
+    """The real Django app (API + built SPA) under gunicorn on a loopback port, threaded as `make
+    up` runs it (apps/ops/stack.py: 8 threads, LIVE_MAX_STREAMS of them at most on live feeds)."""
 
-    def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int, log_path: Path, *, workers: int = 2, threads: int = 8
+    ) -> None:
         self.env = env
         self.port = port
         self.log_path = log_path
+        self.workers = workers
+        self.threads = threads
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -139,9 +144,9 @@ class Gunicorn:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "2",
+                str(self.workers),
                 "--threads",
-                "4",
+                str(self.threads),
                 "--timeout",
                 "60",
             ],

@@ -1,4 +1,4 @@
-"""Conditional orders go to /fapi/v1/algoOrder and trigger on the MARK price."""
+"""Conditional orders go to /fapi/v1/algoOrder; which price they trigger on: test_triggers.py."""
 
 from decimal import Decimal
 

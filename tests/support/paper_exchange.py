@@ -174,8 +174,10 @@ class PaperExchange:
         response.raise_for_status()
         return response.json()
 
-    def set_price(self, symbol: str, price: str) -> dict[str, Any]:
-        return self.admin("POST", "/paper/v1/price", {"symbol": symbol, "price": price})
+    def set_price(self, symbol: str, price: str, mark: str | None = None) -> dict[str, Any]:
+        """Move the last price (and the mark with it, or to `mark`)."""
+        body = {"symbol": symbol, "price": price} | ({"markPrice": mark} if mark else {})
+        return self.admin("POST", "/paper/v1/price", body)
 
     def events(self, symbol: str, since: float = 0.0) -> dict[str, Any]:
         """The venue's stamps of mark / closed kline events sent and orders received for

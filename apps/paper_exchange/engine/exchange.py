@@ -214,5 +214,5 @@ class Engine:
     def tick(self) -> None:
         loop.tick(self)
 
-    def set_price(self, symbol: str, price: Decimal) -> dict[str, Any]:
-        return loop.set_price(self, symbol, price)
+    def set_price(self, symbol: str, price: Decimal, mark: Decimal | None = None) -> dict[str, Any]:
+        return loop.set_price(self, symbol, price, mark)

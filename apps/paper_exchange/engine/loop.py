@@ -123,12 +123,15 @@ def liquidate(engine: Engine, acc: Account, risk: AccountRisk, t: int) -> None:
             engine.store.put_account(acc)
 
 
-def set_price(engine: Engine, symbol: str, price: Decimal) -> dict[str, Any]:
-    """Admin control: move a symbol's price path to `price` now, then tick."""
+def set_price(
+    engine: Engine, symbol: str, price: Decimal, mark: Decimal | None = None
+) -> dict[str, Any]:
+    """Admin control: move a symbol's price path to `price` now (its mark to `mark`, or with
+    the last price), then tick."""
     spec = get_spec(symbol)
     spec.check_price(price)
     t = engine.clock.now_ms()
-    engine.market.set_price(symbol, t, price)
+    engine.market.set_price(symbol, t, price, mark)
     with engine.store.tx():
         engine.store.meta_set("price_shifts", json.dumps(engine.market.shifts_doc()))
     tick(engine)
@@ -138,3 +141,5 @@ def set_price(engine: Engine, symbol: str, price: Decimal) -> dict[str, Any]:
         "markPrice": spec.fmt_price(engine.market.mark(symbol, t)),
         "time": t,
     }
+    if mark is not None:
+        spec.check_price(mark)

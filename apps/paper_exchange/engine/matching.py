@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError
-from ..symbols import SYMBOLS, SymbolSpec
+from ..symbols import SYMBOLS, TRIGGER_PROTECT, SymbolSpec
 from . import ledger
 from .models import Account, AlgoOrder, Order
 from .risk import check_margin
@@ -109,11 +109,17 @@ def would_trigger(otype: str, side: str, trigger: Decimal, ref: Decimal) -> bool
 def evaluate_algo(
     engine: Engine, acc: Account, algo: AlgoOrder, last: Decimal, mark: Decimal, t: int
 ) -> None:
+    """Trigger on the price the order's workingType names: CONTRACT_PRICE (Binance's default)
+    the last price, MARK_PRICE the mark. With priceProtect a stop or take profit does not
+    trigger while the last and the mark price are more than triggerProtect apart; it stays
+    open and triggers once they come together (Binance's price protection)."""
     ref = mark if algo.working_type == "MARK_PRICE" else last
     if algo.order_type == "TRAILING_STOP_MARKET":
         if not trail(engine, algo, ref):
             return
     elif not would_trigger(algo.order_type, algo.side, algo.trigger_price, ref):
+        return
+    elif algo.price_protect and abs(last - mark) > last * TRIGGER_PROTECT:
         return
     trigger(engine, acc, algo, t)
 

@@ -167,7 +167,7 @@ def new_algo(engine: Engine, acc: Account, p: Params) -> AlgoOrder:
     else:
         qty = p.decimal("quantity", required=True)
         spec.check_qty(qty, market=otype.endswith("MARKET"))
-    working = p.str("workingType") or "MARK_PRICE"
+    working = p.str("workingType") or "CONTRACT_PRICE"  # Binance's default
     if working not in ("MARK_PRICE", "CONTRACT_PRICE"):
         raise ApiError(-1130, "Data sent for parameter 'workingType' is not valid.")
     price = Decimal(0)

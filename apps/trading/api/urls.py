@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.trading.api.live import LiveView
 from apps.trading.api.views import (
     DeskView,
     IntentListView,
@@ -9,6 +10,7 @@ from apps.trading.api.views import (
 )
 
 urlpatterns = [
+    path("live/", LiveView.as_view(), name="live"),
     path("trading/intents/", IntentListView.as_view(), name="trading-intents"),
     path("trading/orders/", OrderListView.as_view(), name="trading-orders"),
     path("trading/positions/", PositionListView.as_view(), name="trading-positions"),

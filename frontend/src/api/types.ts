@@ -68,6 +68,7 @@ export type Order = Schemas["OrderOut"];
 export type IntentPage = Schemas["IntentPageOut"];
 export type OrderPage = Schemas["OrderPageOut"];
 export type TradingPosition = Schemas["PositionOut"];
+export type PositionPage = Schemas["PositionPageOut"];
 /** GET /api/trading/symbols/{symbol}/chart/ */
 export type ChartCandle = Schemas["CandleOut"];
 export type ChartPosition = Schemas["ChartPositionOut"];

@@ -2,6 +2,8 @@ import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../hooks/auth";
 import { useHealth } from "../hooks/health";
 import { useNow } from "../hooks/useApi";
+import { useFeed, useLiveFeed } from "../hooks/live";
+import { POLL_MS } from "../lib/staleness";
 import { formatAge } from "../lib/staleness";
 
 const NAV = [
@@ -44,8 +46,35 @@ export function StatusBanner() {
   return null;
 }
 
+/** Whether the figures are pushed (the live feed is up) or polled (it is down), and since when. */
+export function LiveBadge() {
+  const feed = useFeed();
+  const now = useNow();
+  if (feed.state === "up") {
+    const last = feed.lastEventAt === null ? "" : ` · last event ${formatAge((now - feed.lastEventAt) / 1000)}`;
+    return (
+      <span className="live live-up" role="status" data-live="up">
+        Live{last}
+      </span>
+    );
+  }
+  if (feed.state === "down") {
+    return (
+      <span className="live live-down" role="status" data-live="down">
+        Live feed down ({formatAge((now - feed.since) / 1000)}): polling every {POLL_MS / 1000} s
+      </span>
+    );
+  }
+  return (
+    <span className="live muted" role="status" data-live="connecting">
+      Live feed connecting…
+    </span>
+  );
+}
+
 export function Layout() {
   const { user, logout } = useAuth();
+  useLiveFeed();
   return (
     <div className="shell">
       <header className="topbar">
@@ -65,6 +94,9 @@ export function Layout() {
         </div>
       </header>
       <StatusBanner />
+      <div className="livebar">
+        <LiveBadge />
+      </div>
       <main className="content">
         <Outlet />
       </main>

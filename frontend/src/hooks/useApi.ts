@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { apiGet, AuthRequired, NotAvailable } from "../api/client";
 import { apiKey } from "../api/keys";
 import { POLL_MS } from "../lib/staleness";
+import { isPushed, LIVE_UP_POLL_MS, useFeedUp } from "./live";
 
 /** What a card needs of one endpoint's answer (the shape the pages have always read). */
 export interface PollState<T> {
@@ -53,10 +54,15 @@ export interface ApiOptions<T> {
  */
 export function useApi<T>(path: string | null, opts: ApiOptions<T> = {}): PollState<T> {
   const { intervalMs = POLL_MS, acceptStatuses } = opts;
-  const every = (query: Query<T, Error, T, readonly unknown[]>) =>
-    typeof intervalMs === "function" ? intervalMs(query.state.data) : intervalMs;
+  const queryKey = path === null ? ["none"] : apiKey(path);
+  // A resource the live feed refreshes polls slowly while the feed is up: polling is its fallback.
+  const slow = useFeedUp() && isPushed(queryKey);
+  const every = (query: Query<T, Error, T, readonly unknown[]>) => {
+    const ms = typeof intervalMs === "function" ? intervalMs(query.state.data) : intervalMs;
+    return slow ? Math.max(ms, LIVE_UP_POLL_MS) : ms;
+  };
   const query = useQuery<T, Error, T, readonly unknown[]>({
-    queryKey: path === null ? ["none"] : apiKey(path),
+    queryKey,
     queryFn: ({ signal }) => apiGet<T>(path!, { signal, acceptStatuses }),
     enabled: path !== null,
     refetchInterval: every,

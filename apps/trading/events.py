@@ -1,0 +1,148 @@
+"""The desk's trading events: every intent, order and position row the desk writes is announced
+on one small bounded Redis stream (keys.STREAM_TRADING_EVENTS), which the dashboard's live feed
+(apps.trading.live) pushes to the browser as it happens.
+
+An entry is published only after the transaction that wrote the row commits (on_commit), so a
+browser that refetches on the event reads the row the event announces. The rows are written in
+many services (intent_create, the executor, the reconcile, the reactors); a post_save receiver
+per model (connected in TradingConfig.ready) covers every save() and create() among them, and
+the executor's conditional UPDATEs (filled, failed, rejected at send) call intent_changed
+themselves. Publishing never fails a write: the feed is a convenience, the dashboard's polls are
+the record (a lost entry is seen at the next poll)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.core import keys
+from apps.core.redis import get_redis
+from apps.trading.models import ExchangeOrder, Position, PositionIntent
+
+logger = logging.getLogger(__name__)
+
+
+def _text(value: Any) -> Any:
+    """Decimals and times as the API writes them (decimal strings, ISO times); ints, text and
+    None as they are."""
+    if value is None or isinstance(value, int | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# The fields each event carries (the API row's names -> the model's attributes): what the
+# dashboard's rows show of the record and what a change moves.
+INTENT_FIELDS = {
+    "id": "id",
+    "side": "side",
+    "action": "action",
+    "state": "state",
+    "quantity": "quantity",
+    "executed_qty": "executed_qty",
+    "avg_price": "avg_price",
+    "realized_pnl": "realized_pnl",
+    "reason": "reason",
+}
+ORDER_FIELDS = {
+    "order_id": "order_id",
+    "intent": "intent_id",
+    "side": "side",
+    "type": "type",
+    "status": "status",
+    "orig_qty": "orig_qty",
+    "executed_qty": "executed_qty",
+    "avg_price": "avg_price",
+}
+# A position's mark and unrealized PnL as the desk computed them (the reactor on each mark,
+# docs/trading.md), with its levels: the fields of GET /api/trading/positions/ they change.
+POSITION_FIELDS = {
+    name: name
+    for name in (
+        "amount",
+        "entry_price",
+        "mark_price",
+        "unrealized_pnl",
+        "best_price",
+        "trailing_stop",
+        "take_profit",
+        "stop_loss",
+        "updated_at",
+    )
+}
+
+
+_account_names: dict[int, str] = {}
+
+
+def _account_name(record: PositionIntent | ExchangeOrder | Position) -> str:
+    """The account's name as the API shows it, without a query on the mark path: the related
+    row where the desk loaded it, else this process's memo (names are set when an account is
+    added and not renamed while the desk trades)."""
+    account = record._state.fields_cache.get("account")
+    if account is not None:
+        _account_names[account.id] = account.name
+        return account.name
+    if record.account_id not in _account_names:
+        _account_names[record.account_id] = record.account.name
+    return _account_names[record.account_id]
+
+
+def event_publish(*, kind: str, record: PositionIntent | ExchangeOrder | Position) -> None:
+    """XADD the record's event once the current transaction commits (at once outside one)."""
+    fields = {"intent": INTENT_FIELDS, "order": ORDER_FIELDS, "position": POSITION_FIELDS}[kind]
+    entry = {
+        "kind": kind,
+        "account": _account_name(record),
+        "symbol": record.symbol,
+        "row": json.dumps({name: _text(getattr(record, attr)) for name, attr in fields.items()}),
+    }
+
+    def send() -> None:
+        try:
+            get_redis().xadd(
+                keys.STREAM_TRADING_EVENTS,
+                entry,
+                maxlen=settings.TRADING_EVENTS_MAXLEN,
+                approximate=True,
+            )
+        except Exception:  # the write is done; the feed's readers fall back to polling
+            logger.warning("trading event %s %s not published", kind, record.symbol, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def intent_changed(*, intent_id: int) -> None:
+    """For the conditional UPDATEs that bypass save(): once committed, the intent as it is then."""
+
+    def send() -> None:
+        intent = PositionIntent.objects.select_related("account").filter(id=intent_id).first()
+        if intent is not None:
+            event_publish(kind="intent", record=intent)
+
+    transaction.on_commit(send)
+
+
+def _on_intent_saved(sender, instance: PositionIntent, **kwargs) -> None:
+    event_publish(kind="intent", record=instance)
+
+
+def _on_order_saved(sender, instance: ExchangeOrder, **kwargs) -> None:
+    event_publish(kind="order", record=instance)
+
+
+def _on_position_saved(sender, instance: Position, **kwargs) -> None:
+    event_publish(kind="position", record=instance)
+
+
+def receivers_connect() -> None:
+    from django.db.models.signals import post_save
+
+    post_save.connect(_on_intent_saved, sender=PositionIntent, dispatch_uid="trading-events-intent")
+    post_save.connect(_on_order_saved, sender=ExchangeOrder, dispatch_uid="trading-events-order")
+    post_save.connect(_on_position_saved, sender=Position, dispatch_uid="trading-events-position")
