@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 from apps.core import keys
 from apps.core.redis import get_redis
@@ -26,11 +27,16 @@ from apps.trading.models import ExchangeOrder, Position, PositionIntent
 logger = logging.getLogger(__name__)
 
 
-def _text(value: Any) -> Any:
-    """Decimals and times as the API writes them (decimal strings, ISO times); ints, text and
-    None as they are."""
+def _text(record: models.Model, attr: str) -> Any:
+    """A field as the API writes it: a Decimal to its column's places as a string (the value a
+    service just set may be shorter than the stored one), a time in ISO; ints, text, None as
+    they are."""
+    value = getattr(record, attr)
     if value is None or isinstance(value, int | str):
         return value
+    if isinstance(value, Decimal):
+        field = record._meta.get_field(attr)
+        return str(value.quantize(Decimal(1).scaleb(-field.decimal_places)))
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -100,7 +106,7 @@ def event_publish(*, kind: str, record: PositionIntent | ExchangeOrder | Positio
         "kind": kind,
         "account": _account_name(record),
         "symbol": record.symbol,
-        "row": json.dumps({name: _text(getattr(record, attr)) for name, attr in fields.items()}),
+        "row": json.dumps({name: _text(record, attr) for name, attr in fields.items()}),
     }
 
     def send() -> None:
