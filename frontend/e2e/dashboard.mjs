@@ -118,7 +118,10 @@ try {
   out.desk = await deskState(page);
   await page.screenshot({ path: join(artifacts, "overview-1280.png"), fullPage: true });
 
-  // 5. Live: the page polls without reload (count the API calls over ~6 s).
+  // 5. Live: the feed (GET /api/live/) is up and its line says so; the page refreshes without
+  // reload (count the API calls over ~6 s: the test pushes a mark every 0.5 s meanwhile).
+  await page.waitForSelector('[data-live="up"]', { timeout: 15000 }).catch(() => null);
+  out.live = await page.$eval("[data-live]", (el) => ({ state: el.getAttribute("data-live"), text: el.textContent.trim() }));
   let polls = 0;
   const onReq = (r) => r.url().includes("/api/rl-dashboard/") && polls++;
   page.on("request", onReq);

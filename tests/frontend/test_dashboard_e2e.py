@@ -10,6 +10,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,6 +57,25 @@ AUDIT_FILTERS = {
 }
 
 
+def _marks_publish(stop: threading.Event) -> None:
+    """A mark every 0.5 s until stopped (the stream process's publish, for an untraded symbol)."""
+    from apps.exchange.reports import MarkReport
+    from apps.market.services import mark_publish
+
+    while not stop.wait(0.5):
+        now_ms = int(time.time() * 1000)
+        mark_publish(
+            mark=MarkReport(
+                symbol="XRPUSDT",
+                mark_price=Decimal("0.5"),
+                index_price=Decimal("0.5"),
+                funding_rate=Decimal("0"),
+                next_funding_ms=now_ms + 3_600_000,
+                time_ms=now_ms,
+            )
+        )
+
+
 @pytest.fixture(scope="module")
 def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
     if not Path(CHROMIUM).exists():
@@ -76,24 +97,34 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
     server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
     try:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            ["node", "e2e/dashboard.mjs"],
-            cwd=FRONTEND,
-            env={
-                **os.environ,
-                "QT_BASE_URL": server.url,
-                "QT_USERNAME": username,
-                "QT_PASSWORD": password,
-                "QT_STAFF_USERNAME": staff,
-                "QT_STAFF_PASSWORD": staff_password,
-                "QT_ARTIFACTS_DIR": str(ARTIFACTS),
-                "CHROMIUM_PATH": CHROMIUM,
-            },
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        # The desk's marks while the browser reads the pages, through the market's own publish,
+        # for a symbol no figure depends on (the pages' figures stay the API's): each reaches the
+        # page over the live feed and makes the overview refetch its PnL (docs/frontend.md).
+        marks_stop = threading.Event()
+        marks = threading.Thread(target=_marks_publish, args=(marks_stop,), daemon=True)
+        marks.start()
+        try:
+            proc = subprocess.run(
+                ["node", "e2e/dashboard.mjs"],
+                cwd=FRONTEND,
+                env={
+                    **os.environ,
+                    "QT_BASE_URL": server.url,
+                    "QT_USERNAME": username,
+                    "QT_PASSWORD": password,
+                    "QT_STAFF_USERNAME": staff,
+                    "QT_STAFF_PASSWORD": staff_password,
+                    "QT_ARTIFACTS_DIR": str(ARTIFACTS),
+                    "CHROMIUM_PATH": CHROMIUM,
+                },
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+        finally:
+            marks_stop.set()
+            marks.join(timeout=5)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         assert lines, f"no JSON from the browser:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         shown = json.loads(lines[-1])
@@ -189,7 +220,11 @@ def test_health_is_rendered_as_the_api_reports_it(e2e):
 
 
 def test_the_page_refreshes_itself(e2e):
-    # ~6 s watched at a 5 s poll: at least one refetch without a reload
+    # the live feed is up (its line says so) and ~6 s watched with a mark pushed every 0.5 s:
+    # the overview refetched its PnL without a reload (at most every 3 s on marks; its poll is
+    # 20 s while the feed is up)
+    assert e2e["shown"]["live"]["state"] == "up", e2e["shown"]["live"]
+    assert e2e["shown"]["live"]["text"].startswith("Live")
     assert e2e["shown"]["rl_dashboard_polls_in_6s"] >= 1
 
 
