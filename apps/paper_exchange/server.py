@@ -252,6 +252,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/userTrades"): Route(_signed(orders_api.user_trades), "signed", weight=5),
     ("POST", "/fapi/v1/leverage"): Route(_signed(account_api.change_leverage), "signed"),
     ("POST", "/fapi/v1/marginType"): Route(_signed(account_api.change_margin_type), "signed"),
+    ("POST", "/fapi/v1/positionMargin"): Route(_signed(account_api.position_margin), "signed"),
     ("POST", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
     ("PUT", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
     ("DELETE", "/fapi/v1/listenKey"): Route(lambda v, a, p, m: v.engine.listen_key(a, m), "key"),
@@ -434,8 +435,8 @@ def admin(venue: Venue, method: str, path: str, body: str, token: str) -> Reply:
             return Reply(200, {"fault": venue.faults.status()})
         if path == "/paper/v1/price" and method == "POST":
             price = Decimal(str(doc.get("price")))
-            with venue.engine.lock:
             mark = Decimal(str(doc["markPrice"])) if doc.get("markPrice") else None
+            with venue.engine.lock:
                 return Reply(200, venue.engine.set_price(str(doc.get("symbol")), price, mark))
         if path == "/paper/v1/tick" and method == "POST":
             venue.engine.tick()

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS symbol_settings (
 );
 CREATE TABLE IF NOT EXISTS positions (
     account_id INTEGER NOT NULL, symbol TEXT NOT NULL, amt TEXT NOT NULL, entry TEXT NOT NULL,
-    update_ms INTEGER NOT NULL, PRIMARY KEY (account_id, symbol)
+    update_ms INTEGER NOT NULL, isolated_wallet TEXT NOT NULL DEFAULT '0',
+    PRIMARY KEY (account_id, symbol)
 );
 CREATE TABLE IF NOT EXISTS orders (
     order_id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, symbol TEXT NOT NULL,
@@ -80,6 +81,11 @@ class Store:
         self.conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'FULL' else 'NORMAL'}")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self.conn.executescript(SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(positions)")}
+        if "isolated_wallet" not in columns:  # a file from before isolated margin was kept
+            self.conn.execute(
+                "ALTER TABLE positions ADD COLUMN isolated_wallet TEXT NOT NULL DEFAULT '0'"
+            )
         # The user-data journal (engine/events.py): told of every write, published on commit.
         self.observer: Any = None
 
@@ -167,8 +173,17 @@ class Store:
 
     def put_position(self, account_id: int, pos: Position) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?, ?)",
-            (account_id, pos.symbol, str(pos.amt), str(pos.entry), pos.update_ms),
+            "INSERT OR REPLACE INTO positions"
+            " (account_id, symbol, amt, entry, update_ms, isolated_wallet)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                account_id,
+                pos.symbol,
+                str(pos.amt),
+                str(pos.entry),
+                pos.update_ms,
+                str(pos.isolated_wallet),
+            ),
         )
         if self.observer is not None:
             self.observer.position(account_id, pos)
@@ -271,9 +286,15 @@ class Store:
             return [(a, pending[a.id]) for a in accounts.values()]
         for acc_id, symbol, lev, mtype in self.conn.execute("SELECT * FROM symbol_settings"):
             accounts[acc_id].settings[symbol] = SymbolSetting(leverage=lev, margin_type=mtype)
-        for acc_id, symbol, amt, entry, upd in self.conn.execute("SELECT * FROM positions"):
+        for acc_id, symbol, amt, entry, upd, iw in self.conn.execute(
+            "SELECT account_id, symbol, amt, entry, update_ms, isolated_wallet FROM positions"
+        ):
             accounts[acc_id].positions[symbol] = Position(
-                symbol=symbol, amt=Decimal(amt), entry=Decimal(entry), update_ms=upd
+                symbol=symbol,
+                amt=Decimal(amt),
+                entry=Decimal(entry),
+                update_ms=upd,
+                isolated_wallet=Decimal(iw),
             )
         for (doc,) in self.conn.execute(
             "SELECT doc FROM orders WHERE status IN ('NEW', 'PARTIALLY_FILLED')"

@@ -59,6 +59,20 @@ def _trades(client: Client, order_id: int) -> list[dict[str, Any]]:
     return client.futures_account_trades(symbol="SOLUSDT", orderId=order_id)
 
 
+def _limit(
+    client: Client, side: str, tif: str, qty: Decimal, price: Decimal, symbol: str = "SOLUSDT"
+) -> dict[str, Any]:
+    return client.futures_create_order(
+        symbol=symbol,
+        side=side,
+        type="LIMIT",
+        timeInForce=tif,
+        quantity=str(qty),
+        price=str(price),
+        newOrderRespType="RESULT",
+    )
+
+
 def _fills(trades: list[dict[str, Any]]) -> list[Level]:
     return [(Decimal(t["price"]), Decimal(t["qty"])) for t in trades]
 
@@ -108,15 +122,7 @@ def test_an_ioc_limit_fills_the_levels_within_its_price_and_expires(
         with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
             bids = _book(client)["bids"]
             qty = bids[0][1] + bids[1][1] + 5
-            order = client.futures_create_order(
-                symbol="SOLUSDT",
-                side="SELL",
-                type="LIMIT",
-                timeInForce="IOC",
-                quantity=str(qty),
-                price=str(bids[1][0]),
-                newOrderRespType="RESULT",
-            )
+            order = _limit(client, "SELL", "IOC", qty, bids[1][0])
             updates = events(
                 ws,
                 lambda s: any(
@@ -146,15 +152,7 @@ def test_a_fok_limit_fills_whole_or_not_at_all(venue: PaperExchange) -> None:
     seen: dict[str, Any] = {}
 
     def fok(price: Decimal, qty: Decimal) -> dict[str, Any]:
-        return client.futures_create_order(
-            symbol="SOLUSDT",
-            side="BUY",
-            type="LIMIT",
-            timeInForce="FOK",
-            quantity=str(qty),
-            price=str(price),
-            newOrderRespType="RESULT",
-        )
+        return _limit(client, "BUY", "FOK", qty, price)
 
     def attempt() -> bool:
         asks = _book(client)["asks"]
@@ -182,15 +180,7 @@ def test_a_crossing_gtc_limit_rests_its_rest_and_fills_when_the_price_trades_thr
     def attempt() -> bool:
         client.futures_cancel_all_open_orders(symbol="SOLUSDT")
         asks = _book(client)["asks"]
-        order = client.futures_create_order(
-            symbol="SOLUSDT",
-            side="BUY",
-            type="LIMIT",
-            timeInForce="GTC",
-            quantity=str(asks[0][1] + 3),
-            price=str(asks[0][0]),
-            newOrderRespType="RESULT",
-        )
+        order = _limit(client, "BUY", "GTC", asks[0][1] + 3, asks[0][0])
         seen.update(asks=asks, order=order)
         return _fills(_trades(client, order["orderId"])) == asks[:1]
 
@@ -214,14 +204,7 @@ def test_a_resting_limit_waits_at_its_own_price_and_fills_through_it(
     client = venue.client(venue.create_account("through", balance="100000"))
     last = Decimal(client.futures_symbol_ticker(symbol="XRPUSDT")["price"])
     price = last - Decimal("0.0100")
-    order = client.futures_create_order(
-        symbol="XRPUSDT",
-        side="BUY",
-        type="LIMIT",
-        timeInForce="GTC",
-        quantity="20",
-        price=str(price),
-    )
+    order = _limit(client, "BUY", "GTC", Decimal(20), price, symbol="XRPUSDT")
     venue.set_price("XRPUSDT", str(price))  # reached, not traded through
     assert client.futures_get_order(symbol="XRPUSDT", orderId=order["orderId"])["status"] == "NEW"
     venue.set_price("XRPUSDT", str(price - Decimal("0.0010")))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import brackets
-from ..errors import ApiError
+from ..errors import ApiError, missing
 from ..params import Params
 from ..symbols import SYMBOLS, get_spec
 from .models import Account
@@ -88,8 +88,8 @@ def account_v2(engine: Engine, acc: Account) -> dict[str, Any]:
         "totalMarginBalance": money_str(risk.margin_balance),
         "totalPositionInitialMargin": money_str(risk.position_im),
         "totalOpenOrderInitialMargin": money_str(risk.order_im),
-        "totalCrossWalletBalance": money_str(risk.wallet),
-        "totalCrossUnPnl": money_str(risk.unrealized),
+        "totalCrossWalletBalance": money_str(risk.cross_wallet),
+        "totalCrossUnPnl": money_str(risk.cross_unrealized),
         "availableBalance": money_str(avail),
         "maxWithdrawAmount": money_str(max(Decimal(0), min(avail, risk.wallet))),
         "assets": [asset],
@@ -126,11 +126,7 @@ def position_risk_v3(engine: Engine, acc: Account, p: Params) -> list[dict[str, 
         s = risk.symbols[name]
         if symbol and name != symbol:
             continue
-        other = risk.wallet + sum(
-            (o.unrealized - o.maint for o in risk.symbols.values() if o.symbol != name),
-            Decimal(0),
-        )
-        liq = liquidation_price(engine, name, s.amt, s.entry, other)
+        liq = liquidation_price(engine, name, s.amt, s.entry, risk.liquidation_equity(name))
         spec = SYMBOLS[name]
         rows.append(
             {
@@ -142,10 +138,10 @@ def position_risk_v3(engine: Engine, acc: Account, p: Params) -> list[dict[str, 
                 "markPrice": money_str(s.mark),
                 "unRealizedProfit": money_str(s.unrealized),
                 "liquidationPrice": money_str(liq),
-                "isolatedMargin": "0",
+                "isolatedMargin": money_str(s.isolated_margin),
                 "notional": money_str(s.amt * s.mark),
                 "marginAsset": "USDT",
-                "isolatedWallet": "0",
+                "isolatedWallet": money_str(s.isolated_wallet),
                 "initialMargin": money_str(s.position_im + s.order_im),
                 "maintMargin": money_str(s.maint),
                 "positionInitialMargin": money_str(s.position_im),
@@ -231,3 +227,46 @@ def change_margin_type(engine: Engine, acc: Account, p: Params) -> dict[str, Any
     with engine.store.tx():
         engine.store.put_setting(acc.id, spec.symbol, setting)
     return {"code": 200, "msg": "success"}
+
+
+def position_margin(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
+    """`POST /fapi/v1/positionMargin`: move `amount` from the cross wallet into an isolated
+    position's wallet (type 1) or back (type 2). Adding is bounded by the available balance
+    (-4050), taking back by what the position can spare above its initial margin at the mark,
+    a loss counted against it (-4051)."""
+    spec = get_spec(p.str("symbol"))
+    amount = p.decimal("amount", required=True)
+    kind = p.int("type", required=True)
+    if kind not in (1, 2):
+        raise ApiError(-1130, "Data sent for parameter 'type' is not valid.")
+    if p.str("positionSide") not in (None, "BOTH"):
+        raise ApiError(-4061, "Order's position side does not match user's setting.")
+    assert amount is not None
+    if amount <= 0:
+        raise missing("amount")
+    if engine.setting(acc, spec.symbol).margin_type != "ISOLATED":
+        raise ApiError(-4049, "Add margin only support for isolated position.")
+    pos = acc.positions.get(spec.symbol)
+    if pos is None or pos.amt == 0:
+        raise ApiError(-4054, "Cannot add position margin: position is 0.")
+    t = engine.clock.now_ms()
+    risk = account_risk(engine, acc, t)
+    if kind == 1:
+        if amount > risk.available:
+            raise ApiError(-4050, "Cross balance insufficient.")
+        pos.isolated_wallet += amount
+    else:
+        s = risk.symbols[spec.symbol]
+        spare = s.isolated_wallet + min(s.unrealized, Decimal(0)) - s.position_im
+        if amount > spare:
+            raise ApiError(-4051, "Isolated balance insufficient.")
+        pos.isolated_wallet -= amount
+    pos.update_ms = t
+    with engine.store.tx():
+        engine.store.put_position(acc.id, pos)
+    return {
+        "amount": float(amount),
+        "code": 200,
+        "msg": "Successfully modify position margin.",
+        "type": kind,
+    }

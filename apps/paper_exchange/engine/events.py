@@ -213,7 +213,7 @@ class Journal:
                     "cr": "0",
                     "up": money_str(pos.amt * (mark - pos.entry)),
                     "mt": "isolated" if setting and setting.margin_type == "ISOLATED" else "cross",
-                    "iw": "0",
+                    "iw": money_str(pos.isolated_wallet),
                     "ps": "BOTH",
                 }
             )

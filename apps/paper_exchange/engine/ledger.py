@@ -45,6 +45,25 @@ def income(
     )
 
 
+def isolated_wallet_after(
+    engine: Engine,
+    acc: Account,
+    wallet: Decimal,
+    amt: Decimal,
+    effect: acct.FillEffect,
+    price: Decimal,
+    symbol: str,
+) -> Decimal:
+    """An isolated position's wallet after a fill: a reduction gives back its share of the
+    wallet (all of it when the position closes), what opens is margined at the fill price over
+    the leverage, moved from the cross wallet (realized PnL and fees stay in the cross wallet)."""
+    if effect.closed_qty > 0:
+        wallet -= wallet * effect.closed_qty / abs(amt)
+    if effect.opened_qty > 0:
+        wallet += effect.opened_qty * price / engine.setting(acc, symbol).leverage
+    return acct.money(wallet) if effect.amt != 0 else Decimal(0)
+
+
 def fill(
     engine: Engine,
     acc: Account,
@@ -67,6 +86,10 @@ def fill(
         )
     if fee:
         income(engine, acc, "COMMISSION", -fee, t, symbol=order.symbol, trade_id=trade_id)
+    if engine.setting(acc, order.symbol).margin_type == "ISOLATED":
+        pos.isolated_wallet = isolated_wallet_after(
+            engine, acc, pos.isolated_wallet, pos.amt, effect, price, order.symbol
+        )
     pos.amt, pos.entry, pos.update_ms = effect.amt, effect.entry, t
     engine.store.put_position(acc.id, pos)
     order.executed_qty += qty

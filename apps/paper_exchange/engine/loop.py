@@ -68,8 +68,15 @@ def evaluate(engine: Engine, t: int) -> None:
         if any(p.amt != 0 for p in acc.positions.values()):
             marks = {s: prices(s)[1] for s, p in acc.positions.items() if p.amt != 0}
             risk = account_risk(engine, acc, t, marks)
-            if risk.margin_balance < risk.maint:
-                liquidate(engine, acc, risk, t)
+            for s in list(risk.symbols.values()):
+                if s.isolated and s.amt != 0 and s.isolated_wallet + s.unrealized < s.maint:
+                    liquidate(
+                        engine, acc, account_risk(engine, acc, t, marks), t, symbols={s.symbol}
+                    )
+                    risk = account_risk(engine, acc, t, marks)
+            cross = {s.symbol for s in risk.symbols.values() if not s.isolated and s.amt != 0}
+            if cross and risk.cross_wallet + risk.cross_unrealized < risk.cross_maint:
+                liquidate(engine, acc, risk, t, symbols=cross)
 
 
 def settle_funding(engine: Engine, t: int) -> None:
@@ -87,20 +94,33 @@ def settle_funding(engine: Engine, t: int) -> None:
                     if fee:
                         ledger.income(engine, acc, "FUNDING_FEE", fee, funding_ms, symbol=symbol)
                         engine.store.put_account(acc)
+                        if engine.setting(acc, symbol).margin_type == "ISOLATED":
+                            # Binance settles an isolated position's funding in its own wallet.
+                            pos.isolated_wallet += fee
+                            engine.store.put_position(acc.id, pos)
             engine.funding_done_ms = funding_ms
             engine.store.meta_set("funding_done_ms", str(funding_ms))
 
 
-def liquidate(engine: Engine, acc: Account, risk: AccountRisk, t: int) -> None:
-    """Cross-margin liquidation: cancel everything, close every position at the mark."""
-    log.warning("liquidating account %s at %s", acc.name, t)
-    for order in list(acc.open_orders.values()):
+def liquidate(
+    engine: Engine, acc: Account, risk: AccountRisk, t: int, *, symbols: set[str]
+) -> None:
+    """Liquidate `symbols`' positions (the cross ones together, an isolated one alone): cancel
+    their orders, close them at the mark. A loss past what the liquidated margin held (the
+    cross wallet, or the position's isolated wallet) is cleared by an INSURANCE_CLEAR row: an
+    isolated position never costs the cross wallet more than its own wallet."""
+    log.warning("liquidating account %s (%s) at %s", acc.name, ",".join(sorted(symbols)), t)
+    for order in [o for o in acc.open_orders.values() if o.symbol in symbols]:
         matching.cancel(engine, acc, order, t)
-    for algo in list(acc.open_algos.values()):
+    for algo in [a for a in acc.open_algos.values() if a.symbol in symbols]:
         matching.close_algo(engine, acc, algo, "EXPIRED", t)
+    # What the cross wallet keeps whatever this liquidation loses: all of it when an isolated
+    # position goes, nothing below zero when the cross positions go.
+    isolated = any(risk.symbols[s].isolated for s in symbols)
+    floor = risk.cross_wallet if isolated else Decimal(0)
     with engine.store.tx():
         for symbol, s in sorted(risk.symbols.items()):
-            if s.amt == 0:
+            if s.amt == 0 or symbol not in symbols:
                 continue
             order = Order(
                 order_id=engine.next_order_id(),
@@ -118,8 +138,10 @@ def liquidate(engine: Engine, acc: Account, risk: AccountRisk, t: int) -> None:
             )
             ledger.fill(engine, acc, order, abs(s.amt), s.mark, maker=False, t=t)
             engine.store.put_order(order)
-        if acc.wallet < 0:
-            ledger.income(engine, acc, "INSURANCE_CLEAR", -acc.wallet, t, symbol="")
+        kept = sum((p.isolated_wallet for p in acc.positions.values()), Decimal(0))
+        cross_wallet = acc.wallet - kept
+        if cross_wallet < floor:
+            ledger.income(engine, acc, "INSURANCE_CLEAR", floor - cross_wallet, t, symbol="")
             engine.store.put_account(acc)
 
 
@@ -130,6 +152,8 @@ def set_price(
     the last price), then tick."""
     spec = get_spec(symbol)
     spec.check_price(price)
+    if mark is not None:
+        spec.check_price(mark)
     t = engine.clock.now_ms()
     engine.market.set_price(symbol, t, price, mark)
     with engine.store.tx():
@@ -141,5 +165,3 @@ def set_price(
         "markPrice": spec.fmt_price(engine.market.mark(symbol, t)),
         "time": t,
     }
-    if mark is not None:
-        spec.check_price(mark)

@@ -107,6 +107,9 @@ class Position:
     amt: Decimal = Decimal(0)
     entry: Decimal = Decimal(0)
     update_ms: int = 0
+    # ISOLATED margin: the wallet set apart for this position alone (0 when cross). Part of the
+    # account's wallet (the sum of its income rows); the cross wallet is the rest.
+    isolated_wallet: Decimal = Decimal(0)
 
 
 @dataclass

@@ -1,7 +1,12 @@
 """An account's margin at a mark: what its positions and open orders tie up, what it must keep
 (maintenance, by Binance's brackets or the configured flat rate), where a position would be
-liquidated, and whether a new order fits in what is left. Reads only; the maths is in
-`accounting.py`, the writes in `ledger.py`."""
+liquidated, and whether a new order fits in what is left.
+
+A CROSSED position shares the cross wallet (the account's wallet less every isolated wallet)
+with the other cross positions; an ISOLATED one has its own wallet (`Position.isolated_wallet`:
+the margin it was opened with, plus what was added, less what was taken back) and is
+liquidated alone, when that wallet plus its unrealized PnL falls below its maintenance margin.
+Reads only; the maths is in `accounting.py`, the writes in `ledger.py`."""
 
 from __future__ import annotations
 
@@ -31,6 +36,12 @@ class SymbolRisk:
     order_im: Decimal
     maint: Decimal
     update_ms: int
+    isolated_wallet: Decimal = Decimal(0)
+
+    @property
+    def isolated_margin(self) -> Decimal:
+        """Binance's `isolatedMargin`: the isolated wallet with the unrealized PnL (0 if cross)."""
+        return self.isolated_wallet + self.unrealized if self.isolated else Decimal(0)
 
 
 @dataclass
@@ -46,9 +57,37 @@ class AccountRisk:
     def margin_balance(self) -> Decimal:
         return self.wallet + self.unrealized
 
+    def _cross(self) -> list[SymbolRisk]:
+        return [s for s in self.symbols.values() if not s.isolated]
+
+    @property
+    def cross_wallet(self) -> Decimal:
+        return self.wallet - sum((s.isolated_wallet for s in self.symbols.values()), Decimal(0))
+
+    @property
+    def cross_unrealized(self) -> Decimal:
+        return sum((s.unrealized for s in self._cross()), Decimal(0))
+
+    @property
+    def cross_maint(self) -> Decimal:
+        return sum((s.maint for s in self._cross()), Decimal(0))
+
     @property
     def available(self) -> Decimal:
-        return self.margin_balance - self.position_im - self.order_im
+        """What the cross wallet has left: isolated positions hold their own wallets instead of
+        initial margin; every open order's margin (isolated symbols' too) comes from here."""
+        cross_im = sum((s.position_im for s in self._cross()), Decimal(0))
+        return self.cross_wallet + self.cross_unrealized - cross_im - self.order_im
+
+    def liquidation_equity(self, symbol: str) -> Decimal:
+        """What stands between `symbol`'s position and its liquidation, besides its own PnL:
+        its isolated wallet, or for a cross position the cross wallet with the other cross
+        positions' unrealized PnL less their maintenance margin."""
+        s = self.symbols[symbol]
+        if s.isolated:
+            return s.isolated_wallet
+        others = (o.unrealized - o.maint for o in self._cross() if o.symbol != symbol)
+        return self.cross_wallet + sum(others, Decimal(0))
 
 
 def account_risk(
@@ -81,6 +120,7 @@ def account_risk(
             order_im=order_im.get(symbol, Decimal(0)),
             maint=maint_margin(engine, symbol, pos.amt, mark),
             update_ms=pos.update_ms,
+            isolated_wallet=pos.isolated_wallet,
         )
     zero = Decimal(0)
     return AccountRisk(
