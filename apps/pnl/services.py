@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Sum
 
 from apps.core import jsoncodec, keys
+from apps.core.bulk import objs_insert
 from apps.core.money import ZERO, from_e8, money8_str, q8, qty_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
@@ -263,21 +264,12 @@ def trades_funding(*, account: ExchangeAccount, realized: list[IncomeReport]) ->
                 account=account, symbol=symbol, time_ms__lte=rows[0].time_ms
             ).aggregate(last=Max("time_ms"))["last"]
         since = -1 if since is None else since
-        # one index seek (pnl_income_symbol) per symbol, as a UNION ALL: an OR of the
-        # intervals made SQLite scan every FUNDING_FEE row of the account
-        intervals.append(
-            IncomeRow.objects.filter(
-                account=account,
-                symbol=symbol,
-                income_type=selectors.FUNDING,
-                time_ms__gt=since,
-                time_ms__lte=rows[-1].time_ms,
-            ).values_list("symbol", "time_ms", "amount_e8")
-        )
+        intervals.append((symbol, since, rows[-1].time_ms))
     fees: dict[str, list[tuple[int, int]]] = {}
     for chunk in range(0, len(intervals), UNION_CHUNK):
-        first, *rest = intervals[chunk : chunk + UNION_CHUNK]
-        for symbol, time_ms, amount_e8 in first.union(*rest, all=True):
+        for symbol, time_ms, amount_e8 in _funding_rows(
+            account, intervals[chunk : chunk + UNION_CHUNK]
+        ):
             fees.setdefault(symbol, []).append((time_ms, amount_e8))
     for charged in fees.values():
         charged.sort()
@@ -290,6 +282,28 @@ def trades_funding(*, account: ExchangeAccount, realized: list[IncomeReport]) ->
                 i += 1
             out[row.tran_id] = from_e8(total)
     return out
+
+
+def _funding_rows(
+    account: ExchangeAccount, intervals: list[tuple[str, int, int]]
+) -> list[tuple[str, int, int]]:
+    """(symbol, time_ms, amount_e8) of the FUNDING_FEE rows of each (symbol, after, until]:
+    one index seek (pnl_income_symbol) per symbol, as one UNION ALL (an OR of the intervals made
+    SQLite scan every FUNDING_FEE row of the account). Written as SQL: building a queryset per
+    symbol cost more than running the query, at 200 symbols a page."""
+    qn = connection.ops.quote_name
+    table = qn(IncomeRow._meta.db_table)
+    one = (
+        f"SELECT {qn('symbol')}, {qn('time_ms')}, {qn('amount_e8')} FROM {table} "  # noqa: S608 - identifiers from the model
+        f"WHERE {qn('account_id')} = %s AND {qn('symbol')} = %s AND {qn('income_type')} = %s "
+        f"AND {qn('time_ms')} > %s AND {qn('time_ms')} <= %s"
+    )
+    params: list[object] = []
+    for symbol, after, until in intervals:
+        params += [account.id, symbol, selectors.FUNDING, after, until]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([one] * len(intervals)), params)
+        return cursor.fetchall()
 
 
 @transaction.atomic  # a savepoint in the caller's page transaction: rows and rollups together
@@ -311,7 +325,7 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
             new.setdefault(key, row)
     if not new:
         return 0
-    IncomeRow.objects.bulk_create(
+    objs_insert(
         [
             IncomeRow(
                 account=account,
@@ -331,14 +345,13 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
         # No ignore_conflicts: the rollup adds exactly these rows. The lock makes us the only
         # writer; should a row appear meanwhile, the unique key fails this page's transaction
         # (nothing of it stored) and the retry skips the row.
-        batch_size=500,
     )
     income_days_add(account=account, rows=list(new.values()))
     if not LedgerVersion.objects.filter(account=account).update(version=F("version") + 1):
         LedgerVersion.objects.create(account=account, version=1)
     realized = [r for r in new.values() if r.income_type == selectors.REALIZED]
     funding = trades_funding(account=account, realized=realized)
-    Trade.objects.bulk_create(
+    objs_insert(
         [
             Trade(
                 account=account,
@@ -353,7 +366,6 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
             for r in realized
         ],
         ignore_conflicts=True,
-        batch_size=500,
     )
     # A trade's commission: the COMMISSION rows of its (symbol, tradeId), whichever page
     # brought them.
