@@ -95,10 +95,15 @@ def test_a_fresh_desk_trains_and_evolves_by_itself_and_says_what_it_trades_with(
     # Progress was seen mid-run, per fold and in the final search.
     assert {"fold 1/4", "fold 2/4", "fold 3/4", "fold 4/4", "search"} & stages_while_running
     assert any(s.startswith("fold") for s in stages_while_running), stages_while_running
-    # Every candidate was reviewed against staying flat (no incumbent): promoted or refused.
+    # Every candidate was reviewed, promoted or refused with the checks in the trail; the first
+    # of each family against staying flat (a later one may meet the first one promoted).
     for version in StrategyVersion.objects.all():
         event = StrategyEvent.objects.filter(version=version).order_by("id").first()
-        assert event.action in ("promote", "review") and event.detail["incumbent"] is None
+        assert event.action in ("promote", "review") and event.reason
+        assert set(event.detail["checks"]) == {"deflated_sharpe", "walk_forward", "holdout"}
+    for family in ("ma_cross", "mean_revert"):
+        first = StrategyVersion.objects.filter(family=family).order_by("id").first()
+        assert StrategyEvent.objects.filter(version=first).first().detail["incumbent"] is None
 
     after = api.get("/api/intelligence/now/").json()
     live = {m["id"]: m for m in after["models"]["live"]}
