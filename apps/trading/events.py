@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -110,17 +113,48 @@ def event_publish(*, kind: str, record: PositionIntent | ExchangeOrder | Positio
     }
 
     def send() -> None:
-        try:
-            get_redis().xadd(
+        held = _held.get()
+        if held is not None:
+            held.append(entry)
+        else:
+            _entries_send([entry])
+
+    transaction.on_commit(send)
+
+
+# Set by events_held: where committed events wait for the end of the block.
+_held: ContextVar[list[dict[str, str]] | None] = ContextVar("trading_events_held", default=None)
+
+
+@contextmanager
+def events_held() -> Iterator[None]:
+    """Events committed inside the block are sent when it ends, together (one round trip). The
+    reactor holds them for a reaction, so an exit's order leaves before its position's and its
+    intent's events are written, not after."""
+    held: list[dict[str, str]] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        _entries_send(held)
+
+
+def _entries_send(entries: list[dict[str, str]]) -> None:
+    if not entries:
+        return
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for entry in entries:
+            pipe.xadd(
                 keys.STREAM_TRADING_EVENTS,
                 entry,
                 maxlen=settings.TRADING_EVENTS_MAXLEN,
                 approximate=True,
             )
-        except Exception:  # the write is done; the feed's readers fall back to polling
-            logger.warning("trading event %s %s not published", kind, record.symbol, exc_info=True)
-
-    transaction.on_commit(send)
+        pipe.execute()
+    except Exception:  # the writes are done; the feed's readers fall back to polling
+        logger.warning("%d trading event(s) not published", len(entries), exc_info=True)
 
 
 def intent_changed(*, intent_id: int) -> None:

@@ -34,6 +34,7 @@ from apps.exchange.models import ExchangeAccount
 from apps.exchange.reports import KlineReport, MarkReport, OrderUpdateReport, report_loads
 from apps.market.selectors import kline_from_entry, mark_from_entry
 from apps.trading import selectors
+from apps.trading.events import events_held
 from apps.trading.execution import Outcome, exit_link_record, intent_execute, order_apply
 from apps.trading.exits import best_mark_follow, close_intent, exit_reason
 from apps.trading.intents import intent_enqueue, intents_collected
@@ -141,11 +142,12 @@ def mark_react(*, mark: MarkReport) -> list[int]:
     }
     for account_id, account in sorted(holders.items()):
         try:
-            with _locked(account_id, renewed=False), _dispatched() as collected:
-                intent = position_mark(account=account, mark=mark)
+            with events_held():  # the live feed's events after the order, not before it
+                with _locked(account_id, renewed=False), _dispatched() as collected:
+                    intent = position_mark(account=account, mark=mark)
+                _execute(collected)
         except LockHeld:
             raise Retry(f"trading:cycle:{account_id}") from None
-        _execute(collected)
         if intent is not None:
             logger.info(
                 "mark %s %s: %s -> intent %s",
@@ -166,17 +168,18 @@ def kline_react(*, kline: KlineReport) -> list[int]:
     made = []
     for account in selectors.trading_accounts():
         try:
-            with _locked(account.id), _dispatched() as collected:
-                if not _newer(account.id, kline.symbol, "kline_ms", kline.open_time_ms):
-                    continue
-                intents = signals_evaluate(
-                    account=account,
-                    gateway=session_gateway(account=account),
-                    symbols=[kline.symbol],
-                )
+            with events_held():
+                with _locked(account.id), _dispatched() as collected:
+                    if not _newer(account.id, kline.symbol, "kline_ms", kline.open_time_ms):
+                        continue
+                    intents = signals_evaluate(
+                        account=account,
+                        gateway=session_gateway(account=account),
+                        symbols=[kline.symbol],
+                    )
+                _execute(collected)
         except LockHeld:
             raise Retry(f"trading:cycle:{account.id}") from None
-        _execute(collected)
         made.extend(i.id for i in intents)
     return made
 

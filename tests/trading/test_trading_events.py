@@ -12,6 +12,7 @@ from django.db import transaction
 from apps.core import keys
 from apps.exchange.reports import OrderReport
 from apps.exchange.services import account_add
+from apps.trading.events import events_held
 from apps.trading.execution import order_apply
 from apps.trading.intents import intent_create
 from apps.trading.models import IntentState, PositionIntent
@@ -90,3 +91,17 @@ def test_it_announces_the_executors_fill_written_by_a_conditional_update(redis_c
     assert (event["row"]["id"], event["row"]["state"]) == (intent.id, "FILLED")
     assert Decimal(event["row"]["avg_price"]) == Decimal("60000.5")
     assert Decimal(event["row"]["executed_qty"]) == Decimal("0.010")
+
+
+def test_events_held_by_a_reaction_are_sent_when_it_ends(redis_client, account):
+    # The reactor holds a reaction's events so that its order leaves first: committed events
+    # wait for the end of the block, then go together; a rollback inside still sends nothing.
+    with events_held():
+        _intent(account, reject_reason="exposure")  # committed: create and save
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _intent(account, reject_reason="test")
+            raise RuntimeError("rolled back")
+        assert _events(redis_client) == []  # held
+    events = _events(redis_client)
+    assert [e["kind"] for e in events] == ["intent", "intent"]
+    assert {e["row"]["state"] for e in events} == {IntentState.NEW, IntentState.REJECTED}
