@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up test chaos lint bench system-deps frontend clean api-types
+.PHONY: up test chaos multihost lint bench system-deps frontend clean api-types
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -46,6 +46,13 @@ test: $(VENV)/.installed system-deps
 CHAOS_MINUTES ?= 15
 chaos: $(VENV)/.installed system-deps
 	$(PY) -m tests.chaos --minutes $(CHAOS_MINUTES)
+
+# The desk across hosts (docs/operations.md, "Many hosts"): network namespaces as data, venue,
+# web, worker-1 and worker-2 on one machine (root), faults across them, then the desk against
+# the venue. MULTIHOST_MINUTES of trading after the faults (0: the faults alone, as in the suite).
+MULTIHOST_MINUTES ?= 10
+multihost: $(VENV)/.installed system-deps
+	$(PY) -m tests.multihost --minutes $(MULTIHOST_MINUTES)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

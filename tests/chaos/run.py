@@ -207,6 +207,8 @@ def _open_429_window(venue: Venue, tally: Tally) -> None:
 def _settle_and_collect(
     stack: Stack, venue: Venue, api: desk.DeskApi, account, tally: Tally
 ) -> dict[str, Any]:
+    """Halt, flatten, a final poll of a quiet venue, then the evidence of `account`. `stack` is
+    anything with all_up() and down() (the multi-host deployment is another)."""
     wait_for(
         lambda: _try(lambda: venue.clear_faults() or True),
         timeout=60,
@@ -216,7 +218,7 @@ def _settle_and_collect(
     try:
         wait_for(stack.all_up, timeout=90, interval=1, what="every program back")
     except TimeoutError:
-        tally.not_back += [n for n in PROGRAMS if not stack.main_pid(n)]
+        tally.not_back += stack.down()
     wait_ready(venue.base_url)
     # docs/trading.md: halt first (nothing that adds risk), then flatten.
     api.desk_set(mode="halt", reason="chaos: end of run")

@@ -283,6 +283,9 @@ class Stack:
         current = self.programs()
         return all(current.get(name) for name in PROGRAMS)
 
+    def down(self) -> list[str]:
+        return [name for name in PROGRAMS if not self.main_pid(name)]
+
     def kill(self, name: str) -> list[int]:
         """kill -9 the program's main process and every process under it at once (a machine
         losing the process, not a shutdown: nothing of it gets to clean up)."""

@@ -6,17 +6,14 @@ discrepancy planted into that run's real evidence: a check that cannot fail prov
 from __future__ import annotations
 
 import copy
-import json
 import os
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
 
 from tests.chaos import checks
 from tests.chaos.stack import Stack
-from tests.support.processes import ROOT
+from tests.support.processes import run_with_evidence
 
 # every test of the module may be the one whose set-up runs the chaos (the fixture is shared)
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.timeout(1600)]
@@ -27,16 +24,7 @@ MINUTES = os.environ.get("QUANTUM_CHAOS_TEST_MINUTES", "2")
 @pytest.fixture(scope="module")
 def chaos_run(tmp_path_factory):
     evidence = tmp_path_factory.mktemp("chaos") / "evidence.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.chaos", "--minutes", MINUTES, "--evidence", str(evidence)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        check=False,
-    )
-    data = json.loads(evidence.read_text()) if evidence.exists() else None
-    return done, data
+    return run_with_evidence("tests.chaos", ["--minutes", MINUTES], evidence, timeout=1500)
 
 
 def test_the_desk_survives_kills_and_venue_faults_and_agrees_with_the_venue(chaos_run):

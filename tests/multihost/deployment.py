@@ -18,6 +18,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,27 @@ PROGRAMS = {
 }
 
 
+# add_accounts' two sides: the venue opens the accounts, the desk registers them (encrypted).
+OPEN_ACCOUNTS = """
+import json, sys
+from decimal import Decimal
+from pathlib import Path
+from apps.paper_exchange.services import account_create
+job = json.load(sys.stdin)
+made = [account_create(db_path=Path(job["db"]), name=n, balance=Decimal("10000")).as_dict()
+        for n in job["names"]]
+print(json.dumps(made))
+"""
+REGISTER_ACCOUNTS = """
+import json, sys
+from apps.exchange.services import account_add
+job = json.load(sys.stdin)
+for a in job["accounts"]:
+    account_add(name=a["name"], base_url=job["base_url"], api_key=a["api_key"],
+                api_secret=a["api_secret"], paper=True)
+"""
+
+
 def programs_of(host: str) -> tuple[str, ...]:
     return PROGRAMS["worker" if host in WORKER_HOSTS else host] if host != "data" else ()
 
@@ -50,6 +73,10 @@ class Deployment:
     secrets: dict[str, str] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
     redis: Proc | None = None
+    lost: set[str] = field(default_factory=set)  # hosts down on purpose (a test killed them)
+    held: set[tuple[str, str]] = field(default_factory=set)  # (host, program) kept down a while
+    restarts: dict[str, int] = field(default_factory=dict)  # "program@host" -> restarts
+    _supervising: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(
@@ -119,8 +146,9 @@ class Deployment:
         return {**self.host_env("worker-1"), "QUANTUM_VAR_DIR": str(self.net.workdir / "operator")}
 
     # --- the build ---------------------------------------------------------------------------
-    def up(self, *, accounts: int) -> list[str]:
-        """Every host built and its programs started; returns the desk's account names."""
+    def up(self, *, accounts: int, worker_hosts: tuple[str, ...] = WORKER_HOSTS) -> list[str]:
+        """Every host built and its programs started (the worker hosts named); returns the
+        desk's account names."""
         self.secrets = {
             "pg": secrets.token_urlsafe(18),
             "redis": secrets.token_urlsafe(24),
@@ -148,25 +176,39 @@ class Deployment:
             [sys.executable, "manage.py", "ensure_admin"],
             {**web_env, "DJANGO_ADMIN_PASSWORD": self.secrets["admin"]},
         )
-        names = [self.add_account(f"desk-{n}") for n in range(1, accounts + 1)]
-        for host in ("web", *WORKER_HOSTS):
-            for name in programs_of(host):
-                self.start(host, name)
+        names = [f"desk-{n}" for n in range(1, accounts + 1)]
+        if accounts <= 3:
+            for name in names:
+                self.add_account(name)
+        else:
+            self.add_accounts(names)
+        self.lost.update(set(WORKER_HOSTS) - set(worker_hosts))  # not started: not supervised
+        for name in programs_of("web"):
+            self.start("web", name)
         wait_for(
             lambda: _answers(f"{self.url('web')}/api/health/live"),
             timeout=120,
             interval=0.5,
             what="gunicorn on web",
         )
-        for host in WORKER_HOSTS:
-            for name in ("worker_trading", "worker", "worker_research"):
-                wait_for(
-                    lambda h=host, n=name: self.ready(h, n),
-                    timeout=180,
-                    interval=0.5,
-                    what=f"{name} on {host}",
-                )
+        threading.Thread(target=self._supervise, daemon=True).start()
+        for host in worker_hosts:
+            self.start_host(host)
         return names
+
+    def start_host(self, host: str) -> None:
+        """A worker host's programs started, back under its supervisor, once its workers are
+        ready."""
+        for name in programs_of(host):
+            self.start(host, name)
+        self.lost.discard(host)
+        for name in ("worker_trading", "worker", "worker_research"):
+            wait_for(
+                lambda n=name: self.ready(host, n),
+                timeout=180,
+                interval=0.5,
+                what=f"{name} on {host}",
+            )
 
     def _data(self) -> None:
         """PostgreSQL 15 (a fresh cluster, as user postgres) and Redis, on data's address only."""
@@ -174,6 +216,7 @@ class Deployment:
         env = self._base_env("data")
         pg = net.workdir / "data" / "pg"
         pg.mkdir(parents=True)
+        pg.parent.chmod(0o711)  # postgres passes through, whatever the umask made it
         subprocess.run(["chown", "-R", "postgres:postgres", str(pg)], check=True)
         pwfile = pg / "pw"
         pwfile.write_text(self.secrets["pg"])
@@ -292,7 +335,7 @@ class Deployment:
             timeout=120,
             check=True,
         ).stdout
-        generated = json.loads(out.strip().splitlines()[-1])
+        generated = _last_json(out)
         self._node = generated["node"]
         return {name: shlex.split(line) for name, line in generated["lines"].items()}
 
@@ -302,6 +345,25 @@ class Deployment:
     def start(self, host: str, name: str) -> Proc:
         (self.net.workdir / host / "var").mkdir(parents=True, exist_ok=True)
         return self.net.spawn(host, name, self.argv(host, name), self.host_env(host))
+
+    def _supervise(self) -> None:
+        """Each host's process supervisor (systemd's Restart=always, RestartSec=2, as
+        docs/operations.md's units say): a program that exits is started again 2 s later,
+        unless its host is lost or the run holds it down."""
+        self._supervising.set()
+        while self._supervising.is_set():
+            for host, names in self.running().items():
+                for name in names:
+                    # only what was started and exited: a host being brought up is not restarted
+                    if (host, name) in self.held or self.net.find(host, name) is None:
+                        continue
+                    time.sleep(2)
+                    if not self._supervising.is_set() or host in self.lost:
+                        return
+                    self.start(host, name)
+                    key = f"{name}@{host}"
+                    self.restarts[key] = self.restarts.get(key, 0) + 1
+            time.sleep(1)
 
     def ready(self, host: str, name: str) -> bool:
         proc = self.net.find(host, name)
@@ -329,7 +391,7 @@ class Deployment:
             ],
             self.host_env("venue"),
         )
-        created = json.loads(out.strip().splitlines()[-1])
+        created = _last_json(out)
         self.net.run(
             "web",
             [
@@ -350,18 +412,50 @@ class Deployment:
         )
         return name
 
+    def add_accounts(self, names: list[str]) -> None:
+        """Many at once, the same two steps as add_account through the services behind those
+        commands, in one process per side (a Django start per account is seconds each)."""
+        venue_db = self.net.workdir / "venue" / "var" / "paper_exchange.sqlite3"
+        opened = self.net.run(
+            "venue",
+            [sys.executable, "manage.py", "shell", "-c", OPEN_ACCOUNTS],
+            self.host_env("venue"),
+            stdin=json.dumps({"db": str(venue_db), "names": names}),
+        )
+        self.net.run(
+            "web",
+            [sys.executable, "manage.py", "shell", "-c", REGISTER_ACCOUNTS],
+            self.host_env("web"),
+            # keys and secrets through stdin, never argv
+            stdin=json.dumps({"base_url": self.url("venue"), "accounts": _last_json(opened)}),
+        )
+
     def running(self) -> dict[str, list[str]]:
         """host -> the programs of it not running (empty lists: everything up)."""
         down: dict[str, list[str]] = {}
         for host in HOSTS:
+            if host in self.lost:
+                continue
             for name in programs_of(host):
                 proc = self.net.find(host, name)
                 if proc is None or not proc.alive():
                     down.setdefault(host, []).append(name)
         return down
 
+    def all_up(self) -> bool:
+        return not self.running()
+
+    def down(self) -> list[str]:
+        return [f"{name} on {host}" for host, names in self.running().items() for name in names]
+
     def destroy(self) -> None:
+        self._supervising.clear()
         self.net.destroy()
+
+
+def _last_json(output: str):
+    """The JSON a command printed last (Django's start-up may log to stdout before it)."""
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def _answers(url: str) -> bool:

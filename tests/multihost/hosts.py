@@ -193,6 +193,7 @@ class Net:
         env: dict[str, str],
         user: str | None = None,
         timeout: float = 300,
+        stdin: str | None = None,
     ) -> str:
         """A command run to its end on `host` (an operator's one-off); its stdout, or raises
         with its output."""
@@ -200,6 +201,7 @@ class Net:
             self._argv(host, argv, user),
             cwd=self.workdir if user else ROOT,
             env=env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -34,6 +34,22 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.05, what: str = "
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def run_with_evidence(module: str, args: list[str], evidence: Path, *, timeout: float):
+    """`python -m <module> <args> --evidence <file>` in the repository (the chaos and multi-host
+    runs): its CompletedProcess and the evidence it wrote as JSON (None when it wrote none)."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args, "--evidence", str(evidence)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return done, (json.loads(evidence.read_text()) if evidence.exists() else None)
+
+
 def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
