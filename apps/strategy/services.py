@@ -290,13 +290,14 @@ def version_live_check(*, version: StrategyVersion) -> dict | None:
     version became active (warmed up by the bars before), the version it replaced is scored
     beside it; when the replaced one beats it by the promotion margin (STRATEGY_PROMOTE_MARGIN_SE
     of the active's standard error), it is rolled back (STRATEGY_PROMOTION=auto) with the
-    figures in the event. None for a version that replaced nothing."""
+    figures in the event. None for a version that replaced nothing, or that a rollback restored
+    (it was judged before; checking it against the version just rolled back would flap)."""
     promoted = (
         StrategyEvent.objects.filter(version=version, to_status=VersionStatus.ACTIVE)
         .order_by("-id")
         .first()
     )
-    if promoted is None or promoted.replaced is None:
+    if promoted is None or promoted.replaced is None or promoted.action == "rollback":
         return None
     since_ms = to_ms(promoted.created_at)
     active_net, replaced_net = [], []

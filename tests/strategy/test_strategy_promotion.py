@@ -117,6 +117,8 @@ def test_a_promoted_version_the_replaced_one_beats_live_is_rolled_back(research)
     assert back.actor == "strategy ops (auto)"
     assert back.detail == {k: v for k, v in check.items() if k != "version"}  # the figures
     assert back.reason.startswith(f"live: v{old.id} ")
+    # The restored version is not checked against the one just rolled back (no flapping).
+    assert services.versions_live_check() == []
 
 
 def test_a_promoted_version_that_holds_live_stays_and_manual_mode_only_reports(research):
@@ -139,3 +141,21 @@ def test_a_promoted_version_that_holds_live_stays_and_manual_mode_only_reports(r
     assert new.status == VersionStatus.ACTIVE
     assert new.live_check["status"] == "below the replaced version"
     assert not StrategyEvent.objects.filter(action="rollback").exists()
+
+
+def test_the_api_and_the_admin_show_the_validation_and_the_decision(research, admin_client):
+    _store_klines(_prices(5000, seed=1))
+    incumbent = _active(CHURN)
+    version = _evolve()
+    v = version.validation
+
+    rows = admin_client.get("/api/strategy/versions/").json()
+    row = next(r for r in rows if r["id"] == version.id)
+    assert row["validation"] == v and row["events"][0]["detail"]["promote"] is True
+    assert row["events"][0]["reason"] == "beats the incumbent out of sample"
+
+    page = admin_client.get("/admin/strategy/strategyversion/").content.decode()
+    d, wf, inc = v["deflated"], v["walk_forward"], v["incumbent"]["walk_forward"]
+    assert f"{d['dsr']} (SR0 {d['sr0_score']}, {d['trials']} trials)" in page
+    assert f"{wf['score']} +- {wf['score_se']} vs {inc['score']}" in page
+    assert row["events"][0]["replaced"] == incumbent.id
