@@ -22,6 +22,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "holdout_log_loss",
         "holdout_brier_skill",
         "verdict",
+        "walk_forward",
+        "weight_rule",
         "live_metrics",
         "created_at",
     )
@@ -52,6 +54,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="verdict")
     def verdict(self, obj: ModelVersion) -> str:
         return selectors.model_verdict(version=obj)
+
+    @admin.display(description="walk-forward accuracy (best base; folds with edge)")
+    def walk_forward(self, obj: ModelVersion) -> str:
+        wf = obj.metrics.get("walk_forward")
+        if not wf:
+            return "-"
+        return (
+            f"{wf['accuracy_mean']} ({wf['best_base_mean']}; "
+            f"{wf['folds_with_edge']}/{len(wf['folds'])})"
+        )
+
+    @admin.display(description="weight rule (excess, p)")
+    def weight_rule(self, obj: ModelVersion) -> str:
+        # The live rule once the supervisor has judged the model, else the hold-out's.
+        rule = obj.live_metrics.get("weight_rule") or obj.metrics.get("weight_rule")
+        if not rule:
+            return "-"
+        return f"{rule['weight']} ({rule['excess']:+}, p {rule['p_value']})"
 
 
 @admin.register(TrainingRun)

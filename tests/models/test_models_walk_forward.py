@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from apps.models import services
-from apps.models.models import TrainingRun
+from apps.models.models import ModelVersion, TrainingRun
 
 
 def _data(n: int, folds: int, horizon: int, seed: int = 5) -> dict[str, np.ndarray]:
@@ -74,3 +74,25 @@ def test_labels_that_cannot_be_learned_show_no_edge_in_any_fold():
     )
     assert report["folds_with_edge"] == 0
     assert abs(report["accuracy_mean"] - 0.5) < 0.05
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_walk_forward_and_the_weight_rule(admin_client):
+    data = _data(2500, 4, 5)
+    run = TrainingRun.objects.create(kind="logreg")
+    report = services.walk_forward_evaluate(
+        run=run, kind="logreg", params={"horizon": 5}, data=data, folds=4
+    )
+    rule = services.weight_rule(hits=300, n=500, base=0.5, horizon=5)
+    ModelVersion.objects.create(
+        kind="logreg",
+        artifact_path="a.joblib",
+        artifact_sha256="0" * 64,
+        metrics={"walk_forward": report, "weight_rule": rule},
+    )
+    page = admin_client.get("/admin/signal_models/modelversion/").content.decode()
+    assert f"{report['accuracy_mean']} ({report['best_base_mean']}; 4/4)" in page
+    # 60 % over 100 effective predictions against 50 %: z = 2, p = 0.02275, weight 0.1 x 0.545.
+    assert rule["p_value"] == pytest.approx(0.02275, abs=1e-5)
+    assert rule["weight"] == pytest.approx(0.1 * (1 - 0.02275 / 0.05), abs=1e-5)
+    assert f"{rule['weight']} (+0.1, p 0.02275)" in page
