@@ -211,11 +211,15 @@ class CeleryWorker:
             self._log.close()
 
     def _reap(self) -> None:
-        # Pool children of a killed worker must not outlive the test.
+        # Pool children of a killed worker must not outlive the test. They are ours by name and
+        # by broker: another test run on this machine (CI runs its two passes at once) may have a
+        # worker of the same name, on its own Redis.
         for proc in psutil.process_iter(["cmdline"]):
             cmdline = " ".join(proc.info["cmdline"] or [])
-            if f"-n {self.name}@" in cmdline:
-                try:
+            if f"-n {self.name}@" not in cmdline:
+                continue
+            try:
+                if proc.environ().get("REDIS_URL") == self.env.get("REDIS_URL"):
                     proc.kill()
-                except psutil.NoSuchProcess:
-                    pass
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
