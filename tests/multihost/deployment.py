@@ -70,6 +70,7 @@ class Deployment:
     net: Net
     desk_env: dict[str, str]  # the operator's settings for the desk (trading tuning and such)
     venue_speed: str = "60"
+    venue_env: dict[str, str] = field(default_factory=dict)  # the venue operator's settings
     secrets: dict[str, str] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
     redis: Proc | None = None
@@ -123,6 +124,7 @@ class Deployment:
                 "PAPER_EXCHANGE_SPEED": self.venue_speed,
                 "QUANTUM_BIND_PAPER_EXCHANGE": self.net.address("venue"),
                 "QUANTUM_BIND_PAPER_EXCHANGE_REF": self.net.address("venue"),
+                **self.venue_env,
             }
         desk = {
             **env,
