@@ -21,6 +21,7 @@ capacity apart from the venue's limit. Ends with
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import time
@@ -116,6 +117,7 @@ def main() -> int:
         print(f"two worker hosts: {two}", flush=True)
     finally:
         deployment.destroy()
+        shutil.rmtree(deployment.net.workdir, ignore_errors=True)  # the hosts' data and logs
     print()
     print(f"{'':<28}{'one host':>12}{'two hosts':>12}")
     for label, key, fmt in (
