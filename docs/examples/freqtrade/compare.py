@@ -1,6 +1,6 @@
 """Compare a freqtrade run's closed trades with the paper exchange's own income for them.
 
-    .venv/bin/python bench/freqtrade_vs_venue.py --db /tmp/ftrun/tradesv3.sqlite \
+    .venv/bin/python docs/examples/freqtrade/compare.py --db /tmp/ftrun/tradesv3.sqlite \
         --base http://127.0.0.1:8030 --key KEY --secret SECRET
 
 For each closed freqtrade trade (its sqlite `trades` and `orders` tables): the venue's

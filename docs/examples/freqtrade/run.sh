@@ -28,6 +28,6 @@ cp docs/examples/freqtrade/strategies/paper_venue_probe.py "$RUN/user_data/strat
 
 (cd "$RUN" && timeout -s INT "$SECONDS_TO_RUN" "$FT" trade -c config.json -c secrets.json \
     --userdir user_data --db-url "sqlite:///$RUN/tradesv3.sqlite" > freqtrade.log 2>&1) || true
-"$PY" bench/freqtrade_vs_venue.py --db "$RUN/tradesv3.sqlite" --base "http://127.0.0.1:$PORT" \
+"$PY" docs/examples/freqtrade/compare.py --db "$RUN/tradesv3.sqlite" --base "http://127.0.0.1:$PORT" \
     --key "$KEY" --secret "$SECRET"
 echo "logs and databases in $RUN"
