@@ -4,7 +4,9 @@ the schema does not document, or a body that breaks its documented schema fails 
 
 Side effects are real and allowed: desk changes and flattens write rows, training and evolution
 runs are committed and their tasks published to this run's Redis, where no worker consumes them
-(`broker_messages` empties the queues afterwards). No operation is excluded.
+(`broker_messages` empties the queues afterwards). One operation is left out: GET /api/live/, a
+server-sent event stream that stays open for as long as the client reads (each generated case
+waited out a keepalive), tested over real HTTP in tests/trading/test_live_feed.py.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ CHECKS = [
 # near a minute and a half on a 2-core box. QUANTUM_FUZZ_EXAMPLES=500 digs deeper by hand.
 EXAMPLES_WITH_INPUT = int(os.environ.get("QUANTUM_FUZZ_EXAMPLES", "40"))
 EXAMPLES_WITHOUT_INPUT = 10
+STREAMING = "/api/live/"  # see the module's docstring
 
 
 @pytest.fixture
@@ -86,7 +89,11 @@ def _fuzz(operation, mode: GenerationMode, token: str, cases: list, examples: in
 def test_it_answers_every_generated_request_as_documented(api_schema, staff_token):
     cases: list = []
     failures: list[str] = []
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = [
+        op
+        for op in (result.ok() for result in api_schema.get_all_operations())
+        if op.path != STREAMING
+    ]
     assert len(operations) >= 25, [op.label for op in operations]
     started = time.monotonic()
     for operation in operations:

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 from django.db import connections
 from django.http import JsonResponse, StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -55,13 +54,28 @@ def _frames(last_event_id: str | None) -> Iterator[str]:
     yield from live_frames(last_event_id=last_event_id)
 
 
+# One event as an SSE client parses the stream (the schema of each event, not of the body):
+# `data` is a JSON document whose shape depends on `event` (apps/trading/live.py).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["hello", "mark", "trading"]},
+        "data": {"type": "string", "description": "JSON: the event's fields"},
+        "id": {"type": "string", "description": "stream positions, sent back as Last-Event-ID"},
+        "retry": {"type": "integer", "description": "reconnect delay, ms"},
+    },
+}
+
+
 class LiveView(APIView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     @extend_schema(
         summary="Live feed (server-sent events): marks and the desk's trading events",
         responses={
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): OpenApiResponse(
+                response=SSE_EVENT, description="server-sent events"
+            ),
             503: OpenApiResponse(description="every feed of this process is taken; poll"),
         },
     )

@@ -1625,12 +1625,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description server-sent events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @enum {string} */
+                        event?: "hello" | "mark" | "trading";
+                        /** @description JSON: the event's fields */
+                        data?: string;
+                        /** @description stream positions, sent back as Last-Event-ID */
+                        id?: string;
+                        /** @description reconnect delay, ms */
+                        retry?: number;
+                    };
                 };
             };
             /** @description Invalid input: the field and what is wrong with it */
