@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -63,35 +63,40 @@ def client_order_id_for(intent_id: int, seq: int = 1) -> str:
     return f"qt-{intent_id}-{seq}"
 
 
+def _fresh_claim(now: datetime) -> dict:
+    """What a fresh claim sets (APPROVED -> SUBMITTING under the executor's lease), besides one
+    more attempt: the one definition of claim_set and _claim."""
+    return {
+        "state": IntentState.SUBMITTING,
+        "lease_until": now + timedelta(seconds=settings.TRADING_LEASE_SECONDS),
+        "submitted_at": now,
+        "updated_at": now,
+    }
+
+
 def claim_set(intent: PositionIntent) -> None:
     """Claim an approved intent in the transaction that approves it (intents_collected): the
     same state and lease as _claim's, with no UPDATE of its own and no read after the commit.
     The reactor sends it next; if it dies first, the lease runs out and intents_resume hands it
     to an executor, which looks the order up before sending (as after any executor's death)."""
-    now = utcnow()
-    intent.state = IntentState.SUBMITTING
-    intent.lease_until = now + timedelta(seconds=settings.TRADING_LEASE_SECONDS)
+    for field, value in _fresh_claim(utcnow()).items():
+        setattr(intent, field, value)
     intent.attempts += 1
-    intent.submitted_at = now
 
 
 def _claim(intent_id: int) -> tuple[bool, bool]:
     """(claimed, recovering). A fresh claim is APPROVED -> SUBMITTING; a takeover is a
     SUBMITTING intent whose lease expired (its executor died or gave up)."""
     now = utcnow()
-    lease = now + timedelta(seconds=settings.TRADING_LEASE_SECONDS)
+    claim = _fresh_claim(now)
     fresh = PositionIntent.objects.filter(id=intent_id, state=IntentState.APPROVED).update(
-        state=IntentState.SUBMITTING,
-        lease_until=lease,
-        attempts=F("attempts") + 1,
-        submitted_at=now,
-        updated_at=now,
+        **claim, attempts=F("attempts") + 1
     )
     if fresh:
         return True, False
     taken = PositionIntent.objects.filter(
         id=intent_id, state=IntentState.SUBMITTING, lease_until__lt=now
-    ).update(lease_until=lease, attempts=F("attempts") + 1, updated_at=now)
+    ).update(lease_until=claim["lease_until"], attempts=F("attempts") + 1, updated_at=now)
     return bool(taken), bool(taken)
 
 
