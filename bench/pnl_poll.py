@@ -23,7 +23,6 @@ import os
 import secrets
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchenv import desk_env  # noqa: E402
 
-from tests.support.processes import RedisServer, free_port, wait_for  # noqa: E402
+from tests.frontend.frontend_support import Gunicorn  # noqa: E402
+from tests.support.processes import RedisServer, free_port  # noqa: E402
 
 DAY_MS = 86_400_000
 
@@ -139,40 +139,19 @@ def income_rows(venue: Venue, *, start_ms: int, end_ms: int, count: int, first_t
         }
 
 
-class Web:
-    """The web process of `make up` (apps.ops.stack's command line) on a free loopback port."""
-
-    def __init__(self, argv: list[str], port: int, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self._log = open(log, "wb")  # noqa: SIM115 - open for the process's life
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-        wait_for(self._live, timeout=60, what=f"the web process (see {log})")
-
-    def _live(self) -> bool:
-        if self.proc.poll() is not None:
-            raise RuntimeError("the web process exited")
-        try:
-            return requests.get(f"{self.url}/api/health/live", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
-
-
-def web_start(workdir: Path) -> Web:
+def web_start(workdir: Path) -> Gunicorn:
+    """The tests' gunicorn (tests/frontend/frontend_support.py) with the workers and threads of
+    `make up`'s web process (apps.ops.stack's command line), on a free loopback port."""
     from apps.ops.stack import program_commands
 
     argv = shlex.split(program_commands(var_dir=workdir / "var", redis_password=None)["web"])
-    port = free_port()
-    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
-    argv = [a for a in argv if a != "--access-logfile" and a != "-"]  # no line per request
-    return Web(argv, port, workdir / "web.log")
+    return Gunicorn(
+        dict(os.environ),
+        free_port(),
+        workdir / "web.log",
+        workers=int(argv[argv.index("--workers") + 1]),
+        threads=int(argv[argv.index("--threads") + 1]),
+    ).start()
 
 
 def pct(values: list[float], q: float) -> float:
