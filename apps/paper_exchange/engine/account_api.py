@@ -265,6 +265,8 @@ def position_margin(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     with engine.store.tx():
         engine.store.put_position(acc.id, pos)
     return {
+        # Binance answers this one amount as a JSON number (its documented example: 100.0), not
+        # the decimal string of its other endpoints; a client parses what Binance sends.
         "amount": float(amount),
         "code": 200,
         "msg": "Successfully modify position margin.",
