@@ -10,7 +10,8 @@
 3. Income ingestion: a backlog of 20,000 new rows, rows per second.
 4. GET /api/rl-dashboard/ p50/p99 with 4 concurrent clients over HTTP (a DRF token), served by
    the web process as `make up` runs it (gunicorn, its workers and threads, the shared Redis
-   cache), next to a trivial authenticated DRF view (/api/auth/me/) in the same run.
+   cache), next to a trivial authenticated DRF view (/api/auth/me/) in the same run, while
+   every symbol's mark moves once a second (as the stream process writes them).
 Ends with `RESULT name=<dashboard p99 ms> baseline=<trivial view p99 ms> ratio=<r>`.
 """
 
@@ -306,20 +307,34 @@ def main() -> None:
         # threads), over HTTP with a DRF token: the path a browser or a script takes.
         user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe(12))
         token = Token.objects.create(user=user).key
-        # Every symbol's latest mark as the stream process leaves it, newer than the last poll:
-        # each request re-marks the 200 open positions, as on a running desk.
-        for n, symbol in enumerate(venue.symbols):
-            mark_publish(
-                mark=MarkReport(
-                    symbol=symbol,
-                    mark_price=Decimal(102 + n),
-                    index_price=Decimal(102 + n),
-                    funding_rate=Decimal("0.0001"),
-                    next_funding_ms=now_ms + 8 * 3_600_000,
-                    time_ms=to_ms(utcnow()),
+        # Every symbol's mark moves every second, as the stream process writes them from the
+        # venue's markPrice@1s: each request re-marks the 200 open positions at marks newer
+        # than the last poll, and no answer outlives its second of marks.
+        marks_moving = threading.Event()
+
+        def marks_publish(step: int) -> None:
+            for n, symbol in enumerate(venue.symbols):
+                mark_publish(
+                    mark=MarkReport(
+                        symbol=symbol,
+                        mark_price=Decimal(102 + n) + Decimal(step % 7) / 100,
+                        index_price=Decimal(102 + n),
+                        funding_rate=Decimal("0.0001"),
+                        next_funding_ms=now_ms + 8 * 3_600_000,
+                        time_ms=to_ms(utcnow()),
+                    )
                 )
-            )
+
+        def marks_stream() -> None:
+            step = 0
+            while not marks_moving.wait(1.0):
+                step += 1
+                marks_publish(step)
+
+        marks_publish(0)
         web = web_start(workdir)
+        mover = threading.Thread(target=marks_stream, daemon=True)
+        mover.start()
         try:
 
             def load(path: str, requests_n: int = args.requests) -> list[float]:
@@ -343,6 +358,8 @@ def main() -> None:
             board = load("/api/rl-dashboard/?window=24h")
             board_all = load("/api/rl-dashboard/?window=all", 20)
         finally:
+            marks_moving.set()
+            mover.join()
             web.stop()
         print(f"trivial DRF view: p50 {pct(trivial, 0.5):.1f} ms p99 {pct(trivial, 0.99):.1f} ms")
         print(

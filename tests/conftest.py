@@ -40,11 +40,14 @@ def redis_client(redis_server):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty Django cache: keys made of row ids must not outlive the
-    rows (SQLite reuses ids after a rolled-back test)."""
+    """Each test starts with an empty Django cache and empty memos: keys made of row ids must not
+    outlive the rows (SQLite reuses ids after a rolled-back test)."""
     from django.core.cache import cache
 
+    from apps.core.memo import memos_clear
+
     cache.clear()
+    memos_clear()
     yield
 
 

@@ -64,17 +64,14 @@ def flower_auth_failures(address: str) -> str:
 
 STREAM_KLINE = "quantum:stream:market.kline:{symbol}"  # one entry per closed kline, id = open ms
 STREAM_MARK = "quantum:stream:market.mark"  # mark, index, funding rate per symbol per publish
-MARKET_MARK = "quantum:market:mark:{symbol}"  # hash: the latest mark entry
+# hash: SYMBOL -> JSON of its latest mark entry; one hash, so any set of marks is one HMGET
+MARKET_MARKS = "quantum:market:marks"
 MARKET_BASIS = "quantum:market:basis:{symbol}"  # hash: price, reference, basis, divergence_bps
 MARKET_ALARM = "quantum:market:alarm:{symbol}"  # JSON of the open cross-exchange alarm, if any
 
 
 def stream_kline(symbol: str) -> str:
     return STREAM_KLINE.format(symbol=symbol.upper())
-
-
-def market_mark(symbol: str) -> str:
-    return MARKET_MARK.format(symbol=symbol.upper())
 
 
 def market_basis(symbol: str) -> str:

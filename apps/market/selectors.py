@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
-from apps.core import keys
+from apps.core import jsoncodec, keys
 from apps.core.money import to_decimal
 from apps.core.redis import get_redis
 from apps.exchange.reports import KlineReport, MarkReport
@@ -19,26 +18,29 @@ def klines_recent(*, symbol: str, interval: str, count: int) -> list[Kline]:
     return list(reversed(rows[:count]))
 
 
-def mark_latest(*, symbol: str) -> Decimal | None:
-    value = get_redis().hget(keys.market_mark(symbol), "mark_price")
-    return to_decimal(value) if value else None
+def mark_entries(*, symbols: list[str]) -> tuple[str | None, ...]:
+    """The latest mark entry of each symbol as stored (JSON; None: no mark yet), as the stream
+    process or the market poll last wrote it, in one round trip. Equal entries, equal marks: a
+    reader may key what it derives from them on the entries and parse them only on a miss."""
+    if not symbols:
+        return ()
+    return tuple(get_redis().hmget(keys.MARKET_MARKS, [s.upper() for s in symbols]))
 
 
-def marks_latest(*, symbols: list[str]) -> dict[str, MarkReport]:
-    """The newest mark of each symbol (one round trip), as the stream process or the market poll
-    last wrote it. A symbol with no mark yet, or whose hash is damaged, is left out: the caller
-    keeps the figure it had, rather than showing one built from a bad entry."""
-    pipe = get_redis().pipeline(transaction=False)
-    for symbol in symbols:
-        pipe.hgetall(keys.market_mark(symbol))
+def marks_from_entries(
+    *, symbols: list[str], entries: tuple[str | None, ...]
+) -> dict[str, MarkReport]:
+    """The marks of `mark_entries`. A symbol with no mark yet, or whose entry is damaged, is
+    left out: the caller keeps the figure it had, rather than showing one built from a bad
+    entry."""
     marks: dict[str, MarkReport] = {}
-    for symbol, fields in zip(symbols, pipe.execute(), strict=True):
-        if not fields:
+    for symbol, value in zip(symbols, entries, strict=True):
+        if not value:
             continue
         try:
-            mark = mark_from_entry(fields)
-        except (KeyError, ValueError, ArithmeticError) as exc:
-            logger.warning("damaged mark hash for %s ignored: %r", symbol, exc)
+            mark = mark_from_entry(jsoncodec.loads(value))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            logger.warning("damaged mark entry for %s ignored: %r", symbol, exc)
             continue
         if mark.symbol == symbol.upper():
             marks[symbol] = mark

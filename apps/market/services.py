@@ -194,7 +194,7 @@ def mark_publish(*, mark: MarkReport) -> dict[str, str]:
     process (every push) write the same entry, so a reactor cannot tell them apart."""
     entry = mark_entry(mark)
     pipe = get_redis().pipeline()
-    pipe.hset(keys.market_mark(mark.symbol), mapping=entry)
+    pipe.hset(keys.MARKET_MARKS, mark.symbol.upper(), jsoncodec.dumps(entry))
     pipe.xadd(keys.STREAM_MARK, entry, maxlen=settings.MARKET_STREAM_MAXLEN, approximate=True)
     pipe.execute()
     return entry

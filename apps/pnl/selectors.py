@@ -11,11 +11,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Sum
 
+from apps.core.memo import Memo
 from apps.core.money import HUNDRED, ZERO, from_e8, q8
 from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.exchange.reports import MarkReport
-from apps.market.selectors import marks_latest
+from apps.market.selectors import mark_entries, marks_from_entries
 from apps.pnl.models import (
     AccountSnapshot,
     IncomeDay,
@@ -247,11 +248,19 @@ class Dashboard:
     message: str
     poll_age_seconds: int | None
     board: Board  # the API answer is these three fields and the board's, flat
+    # What the board is a function of (its cache key and the marks applied): equal keys, equal
+    # boards, so its rendering can be kept per key. None: not to be kept (no poll yet).
+    board_key: tuple | None = None
 
 
 # Bumped whenever Board's shape changes: a pickle of the old shape in the shared cache must not
 # meet the new code during a rolling restart.
 BOARD_CACHE_SHAPE = 2
+
+# Per process, in front of the shared cache: the board unpickled, and the board re-marked at a
+# set of marks. Both are functions of their keys, so they are never stale (apps.core.memo).
+_boards: Memo[Board] = Memo(32)
+_boards_marked: Memo[Board] = Memo(64)
 
 
 def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
@@ -264,11 +273,23 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
     before the figures: a page committed in between can only make a stored answer newer than
     its key, never older."""
     snapshot = snapshot_latest(account=account) if account else None
-    board = board_get(account=account, window=window, snapshot=snapshot)
-    # Marks move every second, the snapshot every poll: the cached board is re-marked per request.
+    board, key = board_get(account=account, window=window, snapshot=snapshot)
+    # Marks move every second, the snapshot every poll: the cached board is re-marked per request
+    # (once per set of marks: every request of that second gets the same board).
     open_symbols = [f.symbol for f in board.symbols if f.position_size != 0]
     if open_symbols:
-        board = board_marked(board=board, marks=marks_latest(symbols=open_symbols))
+        entries = mark_entries(symbols=open_symbols)
+        unmarked = board
+
+        def remark() -> Board:
+            marks = marks_from_entries(symbols=open_symbols, entries=entries)
+            return board_marked(board=unmarked, marks=marks)
+
+        if key is None:
+            board = remark()
+        else:
+            key = (key, entries)
+            board = _boards_marked.get_or_compute(key, remark)
     now = utcnow()
     age = int((now - snapshot.taken_at).total_seconds()) if snapshot else None
     if snapshot is None:
@@ -285,14 +306,17 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
     else:
         status = "ok"
         message = f"Tracking {board.symbols_tracked} symbol(s) of account {account.name}."
-    return Dashboard(status=status, message=message, poll_age_seconds=age, board=board)
+    return Dashboard(
+        status=status, message=message, poll_age_seconds=age, board=board, board_key=key
+    )
 
 
 def board_get(
     *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
-) -> Board:
+) -> tuple[Board, str | None]:
     """The dashboard's figures as of `snapshot`, from the cache when a request or a poll has
-    computed them for this snapshot and ledger version already."""
+    computed them for this snapshot and ledger version already; with the key they are kept
+    under (None: not kept, as there is no poll yet)."""
     version = ledger_version(account=account) if snapshot is not None else None
     key = None
     if snapshot is not None and version is not None:
@@ -301,12 +325,14 @@ def board_get(
             f"pnl:dashboard:{BOARD_CACHE_SHAPE}:{account.id}:{window}:{snapshot.id}:{stamp}:"
             f"{version}"
         )
-    board = cache.get(key) if key else None
+    board = (_boards.get(key) or cache.get(key)) if key else None
     if board is None:
         board = _board_compute(account=account, window=window, snapshot=snapshot)
         if key:
             cache.set(key, board, timeout=settings.PNL_DASHBOARD_CACHE_SECONDS)
-    return board
+    if key:
+        _boards.put(key, board)
+    return board, key
 
 
 def _board_compute(

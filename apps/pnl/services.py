@@ -869,7 +869,7 @@ def live_state_write(*, account: ExchangeAccount) -> None:
     if default is None or default.id != account.id:
         return
     window = settings.PNL_REWARD_WINDOW
-    board = selectors.board_get(
+    board, _ = selectors.board_get(
         account=account, window=window, snapshot=selectors.snapshot_latest(account=account)
     )
     ttl = settings.PNL_REWARD_TTL_SECONDS

@@ -290,7 +290,9 @@ def test_the_dashboards_unrealized_pnl_is_the_venues_within_one_mark_interval(
     account_poll(account_id=account.id)  # the ledger's snapshot: the last poll of the test
     stream_process()
     wait_for(
-        lambda: redis_client.exists(keys.market_mark("BTCUSDT")), timeout=60, what="a streamed mark"
+        lambda: redis_client.hexists(keys.MARKET_MARKS, "BTCUSDT"),
+        timeout=60,
+        what="a streamed mark",
     )
     venue_pos = position(client, "BTCUSDT")
     entry, amount = Decimal(venue_pos["entryPrice"]), Decimal(venue_pos["positionAmt"])

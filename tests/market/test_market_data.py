@@ -50,7 +50,7 @@ def test_it_stores_klines_once_and_backfills_a_gap(venues, redis_client, setting
     entries = redis_client.xrange(keys.stream_kline("BTCUSDT"))
     ids = [int(e[0].split("-")[0]) for e in entries]
     assert ids == sorted(set(ids)) and set(times) <= set(ids)
-    mark = redis_client.hgetall(keys.market_mark("BTCUSDT"))
+    mark = jsoncodec.loads(redis_client.hget(keys.MARKET_MARKS, "BTCUSDT"))
     assert Decimal(mark["mark_price"]) > 0 and "funding_rate" in mark
     assert redis_client.xlen(keys.STREAM_MARK) == 2
 

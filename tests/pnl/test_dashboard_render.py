@@ -51,3 +51,25 @@ def test_symbol_row_is_what_the_declared_fields_render(fig):
     by_fields = serializers.Serializer.to_representation(SymbolOutput(), fig)
     assert symbol_row(fig) == by_fields
     assert list(symbol_row(fig)) == list(SymbolOutput().fields)  # same keys, same order
+
+
+def _dashboard(board_key):
+    from apps.pnl.selectors import Board, Dashboard, Totals
+
+    zero = Decimal(0)
+    totals = Totals(*([zero] * 7), realized_trades=0, initial_margin=zero)
+    board = Board("24h", None, None, FIGURES, "SOLUSDT", Decimal("6.7"), Decimal("2.1"), totals)
+    return Dashboard("ok", "Tracking 3 symbol(s).", 4, board, board_key=board_key)
+
+
+@pytest.mark.parametrize("board_key", [None, ("a board", ("its marks",))])
+def test_the_dashboard_answer_is_its_declared_fields_kept_or_not(board_key):
+    from apps.pnl.api.serializers import BoardOutput, DashboardOutput
+
+    dashboard = _dashboard(board_key)
+    first, again = DashboardOutput(dashboard).data, DashboardOutput(dashboard).data
+    assert set(first) == set(DashboardOutput().fields)
+    board_part = {k: v for k, v in first.items() if k in BoardOutput().fields}
+    assert board_part == BoardOutput(dashboard.board).data
+    assert (first["status"], first["poll_age_seconds"]) == ("ok", 4)
+    assert again == first

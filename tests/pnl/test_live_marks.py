@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core import keys
+from apps.core import jsoncodec, keys
 from apps.core.timeutil import to_ms, utcnow
 from apps.exchange import reports
 from apps.exchange.reports import MarkReport
@@ -109,8 +109,9 @@ def test_a_mark_older_than_the_snapshot_changes_nothing(api, snapshot_ms):
 def test_a_damaged_mark_hash_is_ignored_and_the_answer_still_comes(api, snapshot_ms, redis_client):
     before = _board(api)
     redis_client.hset(
-        keys.market_mark("ETHUSDT"),
-        mapping={"symbol": "ETHUSDT", "mark_price": "lots", "time": str(snapshot_ms + 9)},
+        keys.MARKET_MARKS,
+        "ETHUSDT",
+        jsoncodec.dumps({"symbol": "ETHUSDT", "mark_price": "lots", "time": str(snapshot_ms + 9)}),
     )
     _mark("BTCUSDT", "39000", snapshot_ms + 9)
     board = _board(api)

@@ -4,6 +4,7 @@ trailing zeros (apps.core.money.money8_str / qty_str, which the Redis live state
 
 from rest_framework import serializers
 
+from apps.core.memo import Memo
 from apps.core.money import money8_str, qty_str
 from apps.core.timeutil import from_ms
 from apps.pnl.selectors import WINDOWS
@@ -114,22 +115,51 @@ class TotalsOutput(serializers.Serializer):
     initial_margin = _money()
 
 
-class DashboardOutput(serializers.Serializer):
+class BoardOutput(serializers.Serializer):
+    """apps.pnl.selectors.Board: the figures of a dashboard answer."""
+
+    window = serializers.CharField()
+    window_start = serializers.DateTimeField(allow_null=True)
+    as_of = serializers.DateTimeField(allow_null=True)
+    marks_as_of = serializers.DateTimeField(allow_null=True)
+    symbols_tracked = serializers.IntegerField()
+    symbols = SymbolOutput(many=True)
+    best_performer = serializers.CharField(allow_null=True)
+    best_reward = _pct(allow_null=True)
+    avg_reward = _pct(allow_null=True)
+    totals = TotalsOutput()
+
+
+# A board's rendering per board key (apps.pnl.selectors.Dashboard.board_key): the key names
+# every input of the board, so the dicts are shared read-only by the requests of that key.
+_boards_rendered: Memo[dict] = Memo(64)
+
+
+class DashboardOutput(BoardOutput):
     """apps.pnl.selectors.Dashboard: its status fields and its board's figures, flat."""
+
+    # The status is rendered per request; the board once per board key, as a board of 200
+    # symbols is 3,400 fields and every request of one second of marks has the same one.
 
     status = serializers.ChoiceField(choices=["ok", "no_data", "stale"])
     message = serializers.CharField()
-    window = serializers.CharField(source="board.window")
-    window_start = serializers.DateTimeField(source="board.window_start", allow_null=True)
-    as_of = serializers.DateTimeField(source="board.as_of", allow_null=True)
-    marks_as_of = serializers.DateTimeField(source="board.marks_as_of", allow_null=True)
     poll_age_seconds = serializers.IntegerField(allow_null=True)
-    symbols_tracked = serializers.IntegerField(source="board.symbols_tracked")
-    symbols = SymbolOutput(source="board.symbols", many=True)
-    best_performer = serializers.CharField(source="board.best_performer", allow_null=True)
-    best_reward = _pct(source="board.best_reward", allow_null=True)
-    avg_reward = _pct(source="board.avg_reward", allow_null=True)
-    totals = TotalsOutput(source="board.totals")
+
+    def to_representation(self, instance) -> dict:
+        def render() -> dict:
+            return BoardOutput(instance.board).data
+
+        board = (
+            _boards_rendered.get_or_compute(instance.board_key, render)
+            if instance.board_key is not None
+            else render()
+        )
+        return {
+            "status": instance.status,
+            "message": instance.message,
+            "poll_age_seconds": instance.poll_age_seconds,
+            **board,
+        }
 
 
 class HistoryPointOutput(serializers.Serializer):

@@ -638,8 +638,6 @@ export interface components {
         };
         /** @description apps.pnl.selectors.Dashboard: its status fields and its board's figures, flat. */
         DashboardOutput: {
-            status: components["schemas"]["DashboardOutputStatusEnum"];
-            message: string;
             window: string;
             /** Format: date-time */
             window_start: string | null;
@@ -647,13 +645,15 @@ export interface components {
             as_of: string | null;
             /** Format: date-time */
             marks_as_of: string | null;
-            poll_age_seconds: number | null;
             symbols_tracked: number;
             symbols: components["schemas"]["SymbolOutput"][];
             best_performer: string | null;
             best_reward: string | null;
             avg_reward: string | null;
             totals: components["schemas"]["TotalsOutput"];
+            status: components["schemas"]["DashboardOutputStatusEnum"];
+            message: string;
+            poll_age_seconds: number | null;
         };
         /**
          * @description * `ok` - ok
