@@ -237,6 +237,54 @@ try {
         .$eval('[data-testid="rl-calibrations"] [data-count]', (el) => el.getAttribute("data-count"))
         .catch(() => null);
     }
+    if (name === "rl") {
+      await page.waitForSelector('[data-testid="models"] tr[data-model], [data-testid="models"] [data-empty]', { timeout: 15000 });
+      info.models = await readRows(page, '[data-testid="models"] tr[data-model]', "data-model");
+    }
+    if (name === "strategies") {
+      await page.waitForSelector('[data-testid="versions"] tr[data-version], [data-testid="versions"] [data-empty]', { timeout: 15000 }).catch(() => null);
+      info.runs = await page.$$eval("li[data-run]", (rows) =>
+        rows.map((r) => ({ id: r.getAttribute("data-run"), status: r.getAttribute("data-status"), text: r.textContent.trim() })),
+      );
+      info.versions = await readRows(page, "tr[data-version]", "data-version");
+    }
+    if (name === "positions") {
+      // 6b. The symbol page, reached from a table that names the symbol: the chart's candles are
+      // drawn (pixels of the up and down colours on its canvases), its levels listed.
+      await page.click('[data-testid="positions-table"] a[href="/symbols/BTCUSDT"]');
+      await page.waitForSelector('[data-page="symbol"] [data-chart-symbol="BTCUSDT"]', { timeout: 15000 });
+      await page.waitForFunction(() => Number(document.querySelector("[data-chart-symbol]")?.getAttribute("data-candles")) > 0, null, { timeout: 15000 }).catch(() => null);
+      await page.waitForTimeout(500);
+      out.symbol_page = await page.$eval("[data-chart-symbol]", (el) => {
+        // Columns of the pane with 4+ pixels of a candle colour: candles are vertical, while
+        // the take-profit and stop lines (same colours) are 1 px rows and their labels sit on
+        // the narrow price-axis canvas, left out.
+        const painted = { up: 0, down: 0 };
+        for (const canvas of el.querySelectorAll("canvas")) {
+          if (canvas.width < 200 || canvas.height < 100) continue;
+          const { width, height } = canvas;
+          const px = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+          const up = new Uint16Array(width), down = new Uint16Array(width);
+          for (let i = 0; i < px.length; i += 4) {
+            const x = (i / 4) % width;
+            if (px[i] === 0x2e && px[i + 1] === 0xc2 && px[i + 2] === 0x7e) up[x]++;
+            if (px[i] === 0xff && px[i + 1] === 0x5c && px[i + 2] === 0x61) down[x]++;
+          }
+          painted.up += up.filter((n) => n >= 4).length;
+          painted.down += down.filter((n) => n >= 4).length;
+        }
+        return {
+          url: location.pathname,
+          candles: Number(el.getAttribute("data-candles")),
+          fills: Number(el.getAttribute("data-fills")),
+          levels: Object.fromEntries([...el.querySelectorAll("[data-level]")].map((l) => [l.getAttribute("data-level"), l.getAttribute("data-raw")])),
+          painted,
+        };
+      });
+      await page.screenshot({ path: join(artifacts, "symbol-1280.png"), fullPage: true });
+      await page.goBack();
+      await page.waitForSelector('[data-page="positions"]', { timeout: 10000 });
+    }
     if (name === "pnl") {
       info.daily_rows = await page.$$eval("tr[data-date]", (rows) =>
         rows.map((r) => ({ date: r.getAttribute("data-date"), net: r.querySelector('[data-cell="net_pnl"]')?.textContent.trim() })),

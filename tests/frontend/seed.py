@@ -325,3 +325,79 @@ def _account_qs():
 def unseed_account() -> None:
     """Last: the account the PnL and trading rows hang on."""
     _account_qs().delete()
+
+
+# The intelligence pages' rows are made by the apps' own services over stored klines: a random
+# walk of 1-minute BTCUSDT bars around the seeded position (entry 60000.5), the last one closed
+# a minute ago, so the symbol page's chart has candles with the position's levels inside them.
+INTEL_BARS = 2000
+
+
+def seed_intelligence(model_dir) -> dict:
+    """Klines, a trained model (apps.models) and an evolution run with its candidate
+    (apps.strategy), through their services; {} when those apps are not installed."""
+    if not (django_apps.is_installed("apps.models") and django_apps.is_installed("apps.strategy")):
+        return {}
+    import numpy as np
+    from django.test import override_settings
+
+    from apps.core.timeutil import from_ms, to_ms, utcnow
+    from apps.market.models import Kline
+    from apps.models import services as models_services
+    from apps.models.models import TrainingRun
+    from apps.strategy import services as strategy_services
+
+    rng = np.random.default_rng(11)
+    closes = 60000.5 * np.exp(np.cumsum(rng.normal(0, 0.0012, INTEL_BARS)))
+    last_open = (to_ms(utcnow()) // 60_000 - 2) * 60_000
+    first_open = last_open - (INTEL_BARS - 1) * 60_000
+    bars, previous = [], Decimal("60000.5")
+    for i, c in enumerate(closes):
+        close = Decimal(str(round(float(c), 1)))
+        open_ms = first_open + i * 60_000
+        bars.append(
+            Kline(
+                symbol="BTCUSDT",
+                interval="1m",
+                open_time_ms=open_ms,
+                open_time=from_ms(open_ms),
+                open=previous,
+                high=max(previous, close) + Decimal("6.5"),
+                low=min(previous, close) - Decimal("6.5"),
+                close=close,
+                volume=Decimal("3.25"),
+                close_time_ms=open_ms + 59_999,
+            )
+        )
+        previous = close
+    Kline.objects.bulk_create(bars)
+    with override_settings(INTEL_MODEL_DIR=model_dir):
+        run = TrainingRun.objects.create(
+            kind="logreg", params={"symbols": ["BTCUSDT"], "bars": 1500, "horizon": 5}
+        )
+        models_services.model_train(run_id=run.id)
+    with override_settings(
+        STRATEGY_SEARCH_BARS=1600,
+        STRATEGY_HOLDOUT_BARS=400,
+        STRATEGY_GENERATIONS=4,
+        STRATEGY_POPULATION=8,
+    ):
+        evolution = strategy_services.evolution_run_create(
+            family="ma_cross", symbol="BTCUSDT", seed=2
+        )
+        strategy_services.evolution_execute(run_id=evolution.id)
+    return {"klines": len(bars), "training_run": run.id, "evolution_run": evolution.id}
+
+
+def unseed_intelligence() -> None:
+    if not (django_apps.is_installed("apps.models") and django_apps.is_installed("apps.strategy")):
+        return
+    from apps.market.models import Kline
+    from apps.models.models import ModelVersion, TrainingRun
+    from apps.strategy.models import EvolutionRun, StrategyVersion
+
+    StrategyVersion.objects.all().delete()
+    EvolutionRun.objects.all().delete()
+    TrainingRun.objects.all().delete()
+    ModelVersion.objects.all().delete()
+    Kline.objects.filter(symbol="BTCUSDT").delete()

@@ -26,10 +26,12 @@ from tests.frontend.frontend_support import (
 )
 from tests.frontend.seed import (
     seed_calibrations,
+    seed_intelligence,
     seed_pnl,
     seed_trading,
     unseed_account,
     unseed_calibrations,
+    unseed_intelligence,
     unseed_pnl,
     unseed_trading,
 )
@@ -92,6 +94,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         seeded = seed_pnl()
         trading = seed_trading()
         calibrations = seed_calibrations()
+        intelligence = seed_intelligence(run_dir / "e2e-models")
 
     env = {**subprocess_env, "EXCHANGE_BASE_URL": DEAD_EXCHANGE}
     server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
@@ -148,6 +151,8 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "calibrations": api.get(f"{server.url}/api/rl/calibrations/?limit=20", timeout=30),
             "models": api.get(f"{server.url}/api/models/", timeout=30),
             "runs": api.get(f"{server.url}/api/strategy/runs/", timeout=30),
+            "versions": api.get(f"{server.url}/api/strategy/versions/", timeout=30),
+            "chart": api.get(f"{server.url}/api/trading/symbols/BTCUSDT/chart/", timeout=30),
             "filters": {
                 name: {
                     kind: api.get(f"{server.url}/api/trading/{kind}/?limit=200&{q}", timeout=30)
@@ -169,6 +174,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "seeded": seeded,
             "trading": trading,
             "calibrations": calibrations,
+            "intelligence": intelligence,
             "staff": staff,
         }
     finally:
@@ -176,6 +182,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         with django_db_blocker.unblock():
             User.objects.filter(username__in=[username, staff]).delete()
             unseed_calibrations(calibrations)
+            unseed_intelligence()
             unseed_trading()
             unseed_pnl()
             unseed_account()
@@ -506,3 +513,58 @@ def test_research_starts_only_for_staff(e2e):
     ):
         ok = e2e["api"][answer].status_code == 200
         assert shown["staff_start_buttons"][test_id] == ([label] if ok else []), test_id
+
+
+def _listed(answer) -> list[dict]:
+    body = answer.json()
+    return body["results"] if isinstance(body, dict) and "results" in body else body
+
+
+def test_model_skill_rows_are_the_apis_trained_models(e2e):
+    if not e2e["intelligence"]:
+        pytest.skip("the models and strategy apps are not installed")
+    models = e2e["api"]["models"].json()["models"]
+    assert models, "the seed trains one model: the API must list it"
+    shown = e2e["shown"]["pages"]["rl"]["models"]
+    assert sorted(shown, key=int) == sorted(str(m["id"]) for m in models)
+    for m in models:
+        row = shown[str(m["id"])]
+        assert row["kind"]["text"] == m["kind"] and row["status"]["text"] == m["status"]
+        assert row["verdict"]["raw"] == m["verdict"]
+        # the hold-out cell gives the model's accuracy beside its best base rate, as the API has
+        metrics = m["metrics"]
+        assert f"accuracy {float(metrics['accuracy']):.4f}" in row["metrics"]["text"]
+        assert f"best base {float(metrics['best_base']['accuracy']):.4f}" in row["metrics"]["text"]
+
+
+def test_evolution_runs_and_versions_are_the_apis(e2e):
+    if not e2e["intelligence"]:
+        pytest.skip("the models and strategy apps are not installed")
+    page = e2e["shown"]["pages"]["strategies"]
+    runs, versions = _listed(e2e["api"]["runs"]), _listed(e2e["api"]["versions"])
+    assert [r["id"] for r in runs] == [e2e["intelligence"]["evolution_run"]]
+    assert [(int(r["id"]), r["status"]) for r in page["runs"]] == [
+        (r["id"], r["status"]) for r in runs
+    ]
+    run = runs[0]
+    assert f"generation {run['generation']}/{run['generations']}" in page["runs"][0]["text"]
+    assert versions, "an evolution run registers its best parameters as a version"
+    assert sorted(page["versions"], key=int) == sorted(str(v["id"]) for v in versions)
+    for v in versions:
+        row = page["versions"][str(v["id"])]
+        assert row["family"]["text"] == v["family"] and row["status"]["text"] == v["status"]
+
+
+def test_the_symbol_page_draws_the_klines_and_the_positions_levels(e2e):
+    if not e2e["intelligence"]:
+        pytest.skip("the models and strategy apps are not installed")
+    shown, chart = e2e["shown"]["symbol_page"], e2e["api"]["chart"].json()
+    assert shown["url"] == "/symbols/BTCUSDT"
+    assert shown["candles"] == len(chart["candles"]) > 0
+    assert shown["fills"] == len(chart["fills"])
+    # columns of the pane painted in each candle colour: the bars are drawn, not only counted
+    assert shown["painted"]["up"] >= 20 and shown["painted"]["down"] >= 20, shown["painted"]
+    position = chart["positions"][0]
+    for level in ("entry_price", "take_profit", "stop_loss", "trailing_stop"):
+        raw = shown["levels"].get(level) or shown["levels"].get(level.removesuffix("_price"))
+        assert raw is not None and Decimal(raw) == Decimal(position[level]), (level, shown)

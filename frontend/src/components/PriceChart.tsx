@@ -170,7 +170,7 @@ export function PriceChart({ chart, height = 320 }: { chart: SymbolChart; height
   }, [chart, levels, height]);
 
   return (
-    <div className="price-chart" data-chart-symbol={chart.symbol}>
+    <div className="price-chart" data-chart-symbol={chart.symbol} data-candles={chart.candles.length} data-fills={chart.fills.length}>
       <div ref={box} className="price-chart-canvas" style={{ height }} />
       {chart.candles.length === 0 && (
         <div className="muted small" data-chart-empty>
