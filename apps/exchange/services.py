@@ -92,37 +92,36 @@ class PaperAccountError(Exception):
     pass
 
 
+def _venue_command(args: list[str], *, venue_db: Path | None, refused: str) -> dict:
+    """The paper venue's own `paper_exchange_account` command, its JSON answer. The venue is
+    another system: it is reached the way an operator reaches an exchange, never imported."""
+    argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "paper_exchange_account"]
+    argv += [*args, "--json"]
+    if venue_db is not None:
+        argv += ["--db", str(venue_db)]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise PaperAccountError(f"{refused}: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout)
+
+
 def paper_account_ensure(
     *, name: str, base_url: str, balance: str = "10000", venue_db: Path | None = None
 ) -> tuple[ExchangeAccount, bool]:
     """The default funded paper account, created on the venue and registered here, once.
-
-    The venue is another system: it is reached through its own management command (the way an
-    operator opens an account on a real exchange), never imported. Returns (account, created).
-    """
+    Returns (account, created)."""
     existing = ExchangeAccount.objects.filter(name=name).first()
     if existing is not None:
         return existing, False
-    args = [
-        sys.executable,
-        str(Path(settings.BASE_DIR) / "manage.py"),
-        "paper_exchange_account",
-        "create",
-        name,
-        "--balance",
-        balance,
-        "--json",
-    ]
-    if venue_db is not None:
-        args += ["--db", str(venue_db)]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-    if result.returncode != 0:
-        raise PaperAccountError(
-            f"the paper venue refused to create {name!r}: {result.stderr.strip()[-500:]} "
-            "(an account of that name on the venue whose secret the desk lost must be "
-            "registered by hand with `exchange_account add`, or given another name)"
-        )
-    created = json.loads(result.stdout)
+    created = _venue_command(
+        ["create", name, "--balance", balance],
+        venue_db=venue_db,
+        refused=(
+            f"the paper venue refused to create {name!r} (an account of that name on the venue "
+            "whose secret the desk lost must be re-issued with `exchange_account reissue_paper`, "
+            "or given another name)"
+        ),
+    )
     account = account_add(
         name=name,
         base_url=base_url,
@@ -131,3 +130,36 @@ def paper_account_ensure(
         paper=True,
     )
     return account, True
+
+
+def paper_account_reissue(
+    *, name: str, venue_db: Path | None = None
+) -> tuple[ExchangeAccount, str]:
+    """A new key pair for the paper account `name`, issued by the venue and stored here
+    (encrypted); the old key stops working. Returns (account, the new secret): the caller
+    shows the secret once."""
+    account = ExchangeAccount.objects.filter(name=name, venue=VenueKind.PAPER).first()
+    if account is None:
+        raise PaperAccountError(
+            f"no paper account {name!r} on the desk (see exchange_account list)"
+        )
+    keys = _venue_command(
+        ["reissue", name],
+        venue_db=venue_db,
+        refused=f"the paper venue refused to re-issue {name!r}",
+    )
+    with transaction.atomic():
+        account = ExchangeAccount.objects.select_for_update().get(id=account.id)
+        account.api_key_encrypted = crypto.encrypt(keys["api_key"])
+        account.api_secret_encrypted = crypto.encrypt(keys["api_secret"])
+        account.api_key_hint = crypto.mask(keys["api_key"])
+        account.save(
+            update_fields=[
+                "api_key_encrypted",
+                "api_secret_encrypted",
+                "api_key_hint",
+                "updated_at",
+            ]
+        )
+    logger.info("paper account %s: keys re-issued (key %s)", name, account.api_key_hint)
+    return account, keys["api_secret"]

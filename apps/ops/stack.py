@@ -253,4 +253,8 @@ def api_howto(*, user: str, paper_account: str | None) -> list[str]:
             f"  {manage} exchange_account credentials {paper_account} --secret"
             "    (the paper account's API key and secret)"
         )
+        lines.append(
+            f"  {manage} exchange_account reissue_paper {paper_account}"
+            "    (a new key pair from the venue; the old key stops working)"
+        )
     return lines

@@ -52,6 +52,41 @@ def account_create(*, db_path: Path, name: str, balance: Decimal) -> NewAccount:
     return NewAccount(account_id, name, api_key, api_secret, balance)
 
 
+class AccountMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class NewKeys:
+    id: int
+    name: str
+    api_key: str
+    api_secret: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+        }
+
+
+def account_keys_reissue(*, db_path: Path, name: str) -> NewKeys:
+    """A new API key and secret for the account `name`, as Binance issues a new key pair. A
+    running venue hands the account to the new key at that key's first request, and from then
+    on refuses the old one (engine.Engine.account_for_key); a stopped one at its start."""
+    store = Store(db_path)
+    try:
+        api_key, api_secret = secrets.token_hex(32), secrets.token_hex(32)
+        account_id = store.set_keys(name=name, api_key=api_key, api_secret=api_secret)
+    finally:
+        store.close()
+    if account_id is None:
+        raise AccountMissing(name)
+    return NewKeys(account_id, name, api_key, api_secret)
+
+
 def account_list(*, db_path: Path) -> list[dict[str, Any]]:
     store = Store(db_path)
     try:

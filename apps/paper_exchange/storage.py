@@ -142,6 +142,18 @@ class Store:
         names = [c[0] for c in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
+    def set_keys(self, *, name: str, api_key: str, api_secret: str) -> int | None:
+        """New credentials for the account `name`; its id, or None when there is none."""
+        with self.tx():
+            row = self.conn.execute("SELECT id FROM accounts WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            self.conn.execute(
+                "UPDATE accounts SET api_key = ?, api_secret = ? WHERE id = ?",
+                (api_key, api_secret, row[0]),
+            )
+        return row[0]
+
     def mark_deposited(self, account_id: int) -> None:
         self.conn.execute("UPDATE accounts SET deposited = 1 WHERE id = ?", (account_id,))
 

@@ -28,6 +28,7 @@ def test_the_howto_names_the_token_command_and_a_curl_that_works(client, django_
     token_line = next(line for line in lines if "drf_create_token" in line)
     assert re.search(r"manage\.py drf_create_token admin\b", token_line)
     assert "exchange_account credentials paper-desk --secret" in text
+    assert "exchange_account reissue_paper paper-desk" in text
     assert "Authorization: Token <token>" in text
 
     # what the lines say works: the probe answers anyone, the token opens the health URL

@@ -156,8 +156,16 @@ class Engine:
                 acc = self.by_key.get(key)
                 if acc is None:
                     for found, deposit in self.store.load_accounts(api_key=key):
-                        self._adopt(found, deposit)
-                        acc = found
+                        known = self.accounts.get(found.id)
+                        if known is not None:
+                            # Keys re-issued by the management command while we run: the new
+                            # key takes over the live account and the old one stops working.
+                            self.by_key.pop(known.api_key, None)
+                            known.api_key, known.api_secret = found.api_key, found.api_secret
+                            self.by_key[known.api_key] = acc = known
+                        else:
+                            self._adopt(found, deposit)
+                            acc = found
         return acc
 
     def setting(self, acc: Account, symbol: str) -> SymbolSetting:

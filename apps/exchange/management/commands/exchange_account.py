@@ -1,6 +1,7 @@
 """`exchange_account add NAME --base-url URL [--paper]` (key and secret from the environment:
 BINANCE_API_KEY / BINANCE_API_SECRET, never argv), `list`, `deactivate NAME`, `activate NAME`,
-`rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`, `credentials NAME [--secret]`
+`rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`, `reissue_paper NAME` (a new
+key pair from the venue, the secret printed once), `credentials NAME [--secret]`
 (the account's API key; with --secret its secret too, decrypted for this one print and never
 logged)."""
 
@@ -35,6 +36,11 @@ class Command(BaseCommand):
         paper.add_argument("--base-url", required=True)
         paper.add_argument("--balance", default="10000")
         paper.add_argument("--venue-db", type=Path, default=None)
+        reissue = sub.add_parser(
+            "reissue_paper", help="a new key and secret for a paper account (secret shown once)"
+        )
+        reissue.add_argument("name", nargs="?", default="paper-desk")
+        reissue.add_argument("--venue-db", type=Path, default=None)
         creds = sub.add_parser(
             "credentials", help="show an account's API key (and, with --secret, its secret)"
         )
@@ -91,6 +97,19 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             verb = "created and registered" if created else "already registered"
             self.stdout.write(f"paper account {account.name} {verb} (key {account.api_key_hint})")
+        elif action == "reissue_paper":
+            try:
+                account, secret = services.paper_account_reissue(
+                    name=opts["name"], venue_db=opts["venue_db"]
+                )
+            except services.PaperAccountError as exc:
+                raise CommandError(str(exc)) from None
+            self._credentials(account.name, show_secret=False)
+            self.stdout.write(f"API secret: {secret}")
+            self.stdout.write(
+                "A new key pair: the old key stops working. The secret is shown once here "
+                "(`credentials --secret` shows it again); keep it out of shell history and logs."
+            )
         elif action == "credentials":
             self._credentials(opts["name"], show_secret=opts["secret"])
 

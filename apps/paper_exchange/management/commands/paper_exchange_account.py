@@ -1,4 +1,5 @@
-"""`paper_exchange_account create NAME --balance 10000 [--db PATH] [--json]` and `list`."""
+"""`paper_exchange_account create NAME --balance 10000 [--db PATH] [--json]`, `list`, and
+`reissue NAME [--db PATH] [--json]` (a new key and secret; the secret is printed once)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.paper_exchange.config import default_db_path
-from apps.paper_exchange.services import AccountExists, account_create, account_list
+from apps.paper_exchange.services import (
+    AccountExists,
+    AccountMissing,
+    account_create,
+    account_keys_reissue,
+    account_list,
+)
 
 
 class Command(BaseCommand):
@@ -23,6 +30,10 @@ class Command(BaseCommand):
         create.add_argument("--balance", default="10000", help="initial USDT deposit")
         create.add_argument("--db", type=Path, default=None)
         create.add_argument("--json", action="store_true", help="machine-readable output")
+        reissue = sub.add_parser("reissue", help="a new API key and secret for an account")
+        reissue.add_argument("name")
+        reissue.add_argument("--db", type=Path, default=None)
+        reissue.add_argument("--json", action="store_true", help="machine-readable output")
         listing = sub.add_parser("list", help="list accounts")
         listing.add_argument("--db", type=Path, default=None)
         listing.add_argument("--json", action="store_true")
@@ -47,6 +58,21 @@ class Command(BaseCommand):
                     f"account {account.id} {account.name}: {account.balance} USDT\n"
                     f"API key:    {account.api_key}\n"
                     f"API secret: {account.api_secret}\n"
+                    "The secret is shown once; store it in the desk's exchange account."
+                )
+            return
+        if opts["action"] == "reissue":
+            try:
+                keys = account_keys_reissue(db_path=db_path, name=opts["name"])
+            except AccountMissing:
+                raise CommandError(f"no account {opts['name']!r} on the venue") from None
+            if opts["json"]:
+                self.stdout.write(json.dumps(keys.as_dict()))
+            else:
+                self.stdout.write(
+                    f"account {keys.id} {keys.name}: new key pair; the old key stops working\n"
+                    f"API key:    {keys.api_key}\n"
+                    f"API secret: {keys.api_secret}\n"
                     "The secret is shown once; store it in the desk's exchange account."
                 )
             return
