@@ -13,12 +13,13 @@ from .storage import Store
 
 
 @dataclass(frozen=True)
-class NewAccount:
+class NewKeys:
+    """An account's key pair as issued: the only time the secret leaves the venue's file."""
+
     id: int
     name: str
     api_key: str
     api_secret: str
-    balance: Decimal
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -26,9 +27,15 @@ class NewAccount:
             "name": self.name,
             "api_key": self.api_key,
             "api_secret": self.api_secret,
-            "balance": str(self.balance),
-            "asset": "USDT",
         }
+
+
+@dataclass(frozen=True)
+class NewAccount(NewKeys):
+    balance: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "balance": str(self.balance), "asset": "USDT"}
 
 
 class AccountExists(Exception):
@@ -54,22 +61,6 @@ def account_create(*, db_path: Path, name: str, balance: Decimal) -> NewAccount:
 
 class AccountMissing(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class NewKeys:
-    id: int
-    name: str
-    api_key: str
-    api_secret: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "api_key": self.api_key,
-            "api_secret": self.api_secret,
-        }
 
 
 def account_keys_reissue(*, db_path: Path, name: str) -> NewKeys:

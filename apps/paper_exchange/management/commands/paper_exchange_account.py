@@ -14,6 +14,7 @@ from apps.paper_exchange.config import default_db_path
 from apps.paper_exchange.services import (
     AccountExists,
     AccountMissing,
+    NewKeys,
     account_create,
     account_keys_reissue,
     account_list,
@@ -51,30 +52,14 @@ class Command(BaseCommand):
                 account = account_create(db_path=db_path, name=opts["name"], balance=balance)
             except AccountExists:
                 raise CommandError(f"account {opts['name']!r} already exists") from None
-            if opts["json"]:
-                self.stdout.write(json.dumps(account.as_dict()))
-            else:
-                self.stdout.write(
-                    f"account {account.id} {account.name}: {account.balance} USDT\n"
-                    f"API key:    {account.api_key}\n"
-                    f"API secret: {account.api_secret}\n"
-                    "The secret is shown once; store it in the desk's exchange account."
-                )
+            self._issued(account, f"{account.balance} USDT", as_json=opts["json"])
             return
         if opts["action"] == "reissue":
             try:
                 keys = account_keys_reissue(db_path=db_path, name=opts["name"])
             except AccountMissing:
                 raise CommandError(f"no account {opts['name']!r} on the venue") from None
-            if opts["json"]:
-                self.stdout.write(json.dumps(keys.as_dict()))
-            else:
-                self.stdout.write(
-                    f"account {keys.id} {keys.name}: new key pair; the old key stops working\n"
-                    f"API key:    {keys.api_key}\n"
-                    f"API secret: {keys.api_secret}\n"
-                    "The secret is shown once; store it in the desk's exchange account."
-                )
+            self._issued(keys, "new key pair; the old key stops working", as_json=opts["json"])
             return
         rows = account_list(db_path=db_path)
         if opts["json"]:
@@ -86,3 +71,14 @@ class Command(BaseCommand):
                 f"{row['id']:>4} {row['name']:<20} {row['api_key'][:12]}... "
                 f"wallet {row['wallet']}{pending}"
             )
+
+    def _issued(self, keys: NewKeys, what: str, *, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(keys.as_dict()))
+            return
+        self.stdout.write(
+            f"account {keys.id} {keys.name}: {what}\n"
+            f"API key:    {keys.api_key}\n"
+            f"API secret: {keys.api_secret}\n"
+            "The secret is shown once; store it in the desk's exchange account."
+        )
