@@ -36,6 +36,7 @@ from apps.exchange.reports import (
     AccountReport,
     AlgoOrderReport,
     FillReport,
+    FundingReport,
     IncomeReport,
     KlineReport,
     MarkReport,
@@ -108,6 +109,10 @@ class Gateway(Protocol):
     ) -> list[KlineReport]: ...
 
     def mark(self, *, symbol: str) -> MarkReport: ...
+
+    def funding_history(
+        self, *, symbol: str, start_ms: int, end_ms: int, limit: int
+    ) -> list[FundingReport]: ...
 
     def tickers(self) -> list[TickerReport]: ...
 
@@ -307,6 +312,15 @@ class BinanceGateway:
     def mark(self, *, symbol: str) -> MarkReport:
         """Mark and index price, the funding rate and the next funding time (premiumIndex)."""
         return reports.mark_parse(self._t.call("futures_mark_price", symbol=symbol))
+
+    def funding_history(
+        self, *, symbol: str, start_ms: int, end_ms: int, limit: int
+    ) -> list[FundingReport]:
+        """Settled funding rates with start_ms <= funding time <= end_ms, oldest first."""
+        raw = self._t.call(
+            "futures_funding_rate", symbol=symbol, startTime=start_ms, endTime=end_ms, limit=limit
+        )
+        return reports.funding_history_parse(raw)
 
     def tickers(self) -> list[TickerReport]:
         return reports.tickers_parse(self._t.call("futures_symbol_ticker"))

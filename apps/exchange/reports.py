@@ -162,6 +162,15 @@ class MarkReport:
 
 
 @dataclass(frozen=True)
+class FundingReport:
+    """One settled funding: the rate paid at `funding_time_ms` (GET /fapi/v1/fundingRate)."""
+
+    symbol: str
+    rate: Decimal
+    funding_time_ms: int
+
+
+@dataclass(frozen=True)
 class TickerReport:
     symbol: str
     price: Decimal
@@ -477,6 +486,18 @@ def mark_parse(payload: object) -> MarkReport:
         next_funding_ms=_int(payload, "nextFundingTime", where),
         time_ms=_int(payload, "time", where),
     )
+
+
+def funding_history_parse(payload: object) -> list[FundingReport]:
+    """GET /fapi/v1/fundingRate rows `{symbol, fundingRate, fundingTime, markPrice}`."""
+    return [
+        FundingReport(
+            symbol=_str(raw, "symbol", f"fundingRate[{i}]"),
+            rate=_dec(raw, "fundingRate", f"fundingRate[{i}]"),
+            funding_time_ms=_int(raw, "fundingTime", f"fundingRate[{i}]"),
+        )
+        for i, raw in enumerate(_list(payload, "fundingRate"))
+    ]
 
 
 def tickers_parse(payload: object) -> list[TickerReport]:

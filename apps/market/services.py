@@ -14,6 +14,7 @@ from apps.core import jsoncodec, keys
 from apps.core.money import money_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
+from apps.exchange.errors import ExchangeError
 from apps.exchange.gateway import Gateway, public_gateway
 from apps.exchange.reports import KlineReport, MarkReport
 from apps.market.models import BasisObservation, CrossExchangeAlarm, FundingRate, Kline
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 INTERVAL_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000}
 PAGE = 1500  # Binance's maximum klines per request
+FUNDING_PAGE = 1000  # Binance's maximum funding rows per request
+FUNDING_INTERVAL_MS = 8 * 3_600_000
 
 
 def _kline_rows(klines: list[KlineReport], *, now_ms: int) -> list[Kline]:
@@ -285,7 +288,7 @@ def cross_exchange_check(
             price=price,
             reference_price=ref,
             basis=basis,
-            basis_bps=(basis / ref * 10000).quantize(Decimal("0.0001")),
+            basis_bps=basis_bps(price, ref),
         )
         client.hset(
             keys.market_basis(symbol),
@@ -316,6 +319,105 @@ def cross_exchange_check(
     return out
 
 
+def basis_bps(price: Decimal, reference: Decimal) -> Decimal:
+    """(price - reference) / reference x 10,000, to 4 places: the check's and the history's."""
+    return ((price - reference) / reference * 10000).quantize(Decimal("0.0001"))
+
+
+def funding_history_fill(*, venue: Gateway, symbol: str, start_ms: int, end_ms: int) -> int:
+    """The venue's settled funding rates over [start_ms, end_ms], plus the one in force at
+    start_ms, stored as known from their funding time on (observed_ms = funding time: a rate is
+    a fact once settled, never before). A funding time the desk observed live keeps its row.
+    The rows a desk that was not running then never saw; without them a model trained on
+    klines fetched from the venue sees a funding column of zeros."""
+    cursor, rows = start_ms - FUNDING_INTERVAL_MS, []
+    while cursor <= end_ms:
+        page = venue.funding_history(
+            symbol=symbol, start_ms=cursor, end_ms=end_ms, limit=FUNDING_PAGE
+        )
+        rows += [
+            FundingRate(
+                symbol=symbol,
+                funding_time_ms=f.funding_time_ms,
+                rate=f.rate,
+                observed_ms=f.funding_time_ms,
+            )
+            for f in page
+            if f.symbol == symbol
+        ]
+        if len(page) < FUNDING_PAGE:
+            break
+        cursor = page[-1].funding_time_ms + 1
+    return len(FundingRate.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def basis_history_fill(
+    *, reference: Gateway, symbol: str, interval: str, klines: list[Kline], now_ms: int
+) -> int:
+    """The basis at each close of `klines` before the desk's first cross-exchange check: our
+    close against the reference venue's close of the same bar (the check compares last
+    prices, and a bar's close is the last price at its close). Stamped at the close, so it is
+    in force from that bar on; bars the checks cover are left to them."""
+    first = BasisObservation.objects.filter(symbol=symbol).order_by("time_ms").first()
+    before = first.time_ms if first is not None else now_ms + 1
+    ours = [k for k in klines if k.close_time_ms < before]
+    if not ours:
+        return 0
+    refs = klines_fetch_range(
+        venue=reference,
+        symbol=symbol,
+        interval=interval,
+        start_ms=ours[0].open_time_ms,
+        end_ms=ours[-1].open_time_ms,
+        now_ms=now_ms,
+    )
+    ref_close = {k.open_time_ms: k.close for k in refs}
+    rows = [
+        BasisObservation(
+            symbol=symbol,
+            time_ms=k.close_time_ms,
+            price=k.close,
+            reference_price=ref_close[k.open_time_ms],
+            basis=k.close - ref_close[k.open_time_ms],
+            basis_bps=basis_bps(k.close, ref_close[k.open_time_ms]),
+        )
+        for k in ours
+        if ref_close.get(k.open_time_ms)
+    ]
+    return len(BasisObservation.objects.bulk_create(rows))
+
+
+def market_history_fill(
+    *, venue: Gateway, reference: Gateway, symbol: str, interval: str, start_ms: int, now_ms: int
+) -> list[Kline]:
+    """The market history of [start_ms, now_ms] the desk did not observe itself, from the venue
+    (klines, settled funding) and the reference venue (the basis): what training needs when
+    the desk's own store is short. Idempotent: stored klines, funding times and checked bars
+    are kept. A reference venue that cannot answer leaves the basis to the live checks."""
+    fetched = klines_fetch_range(
+        venue=venue,
+        symbol=symbol,
+        interval=interval,
+        start_ms=start_ms,
+        end_ms=now_ms,
+        now_ms=now_ms,
+    )
+    klines_store(klines=fetched)
+    funding_history_fill(venue=venue, symbol=symbol, start_ms=start_ms, end_ms=now_ms)
+    stored = list(
+        Kline.objects.filter(symbol=symbol, interval=interval, open_time_ms__gte=start_ms).order_by(
+            "open_time_ms"
+        )
+    )
+    try:
+        basis_history_fill(
+            reference=reference, symbol=symbol, interval=interval, klines=stored, now_ms=now_ms
+        )
+    except ExchangeError as exc:
+        logger.warning("basis history of %s: reference venue failed: %r", symbol, exc)
+    return stored
+
+
 def market_base_url() -> str:
     """Market data comes from the venue the desk trades on: the trading account's, or
     EXCHANGE_BASE_URL when no account is registered yet."""
@@ -332,10 +434,14 @@ def market_venue() -> Gateway:
     return public_gateway(base_url=market_base_url())
 
 
+def reference_venue() -> Gateway:
+    return public_gateway(base_url=settings.REFERENCE_EXCHANGE_BASE_URL)
+
+
 def cross_exchange_run(*, symbols: list[str]) -> list[dict]:
     return cross_exchange_check(
         venue=market_venue(),
-        reference=public_gateway(base_url=settings.REFERENCE_EXCHANGE_BASE_URL),
+        reference=reference_venue(),
         symbols=symbols,
         threshold_bps=settings.CROSS_EXCHANGE_ALARM_BPS,
     )

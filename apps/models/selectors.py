@@ -30,9 +30,8 @@ def klines_count(*, symbol: str, interval: str) -> int:
 
 def history_ready(*, symbols: list[str]) -> dict:
     """Whether the desk has observed enough market to train on: every traded symbol has at least
-    INTEL_BOOTSTRAP_BARS klines in its own store (a day by default: the funding and basis
-    features only exist from the desk's own observations; training tops the rest up from the
-    exchange)."""
+    INTEL_BOOTSTRAP_BARS klines in its own store (a day by default; training tops the rest up
+    from the venues, funding and basis with the klines: market_history_fill)."""
     interval = settings.MARKET_KLINE_INTERVAL
     counts = {s: klines_count(symbol=s, interval=interval) for s in symbols}
     need = settings.INTEL_BOOTSTRAP_BARS

@@ -127,7 +127,9 @@ def _progress(run: TrainingRun, percent: int, stage: str) -> None:
 
 
 def klines_history(symbol: str, bars: int) -> list[Kline]:
-    """The desk's own kline store; topped up from the exchange when it holds too little."""
+    """The desk's own kline store; when it holds too little, the missing history (klines,
+    settled funding, the basis against the reference venue) is filled from the venues first,
+    so the features of fetched bars carry funding and basis as the observed ones do."""
     klines = selectors.klines_until(symbol=symbol, interval=_interval(), count=bars)
     if len(klines) >= bars:
         return klines
@@ -135,16 +137,14 @@ def klines_history(symbol: str, bars: int) -> list[Kline]:
     from apps.market import services as market
 
     now_ms = to_ms(utcnow())
-    step = INTERVAL_MS[_interval()]
-    fetched = market.klines_fetch_range(
+    market.market_history_fill(
         venue=market.market_venue(),
+        reference=market.reference_venue(),
         symbol=symbol,
         interval=_interval(),
-        start_ms=now_ms - (bars + 2) * step,
-        end_ms=now_ms,
+        start_ms=now_ms - (bars + 2) * INTERVAL_MS[_interval()],
         now_ms=now_ms,
     )
-    market.klines_store(klines=fetched)
     return selectors.klines_until(symbol=symbol, interval=_interval(), count=bars)
 
 
