@@ -36,7 +36,7 @@ class RewardAdmin(admin.ModelAdmin):
 
 @admin.register(CalibrationRun)
 class CalibrationRunAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "rewards_used", "changes")
+    list_display = ("created_at", "rewards_used", "changes", "figures", "through_ms")
 
 
 @admin.register(RLAlert)

@@ -101,6 +101,14 @@ class CalibrationRun(models.Model):
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     changes = models.JSONField(default=dict, help_text="parameter -> [before, after, why]")
+    figures = models.JSONField(
+        default=dict,
+        help_text="changed parameter -> the figure it was fitted from over the rewards read:"
+        " {value, n, se} (apps/rl/figures.py)",
+    )
+    through_ms = models.BigIntegerField(
+        null=True, blank=True, help_text="time of the newest reward read: later trades are 'since'"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

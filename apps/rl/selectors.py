@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from apps.core import jsoncodec, keys
 from apps.core.redis import get_redis
 from apps.rl import bandit
+from apps.rl import figures as rl_figures
 from apps.rl.models import ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
 from apps.rl.services import agent_config, hard_cap
 
@@ -42,6 +43,8 @@ def agent_state() -> dict:
             }
         )
     last = CalibrationRun.objects.first()
+    if last is not None:
+        calibration_effects(runs=[last])
     return {
         "epsilon": config.epsilon,
         "risk_aversion": config.risk_aversion,
@@ -71,3 +74,41 @@ def reward_stats_get(*, symbol: str) -> dict:
 def calibrations_list() -> QuerySet[CalibrationRun]:
     """Every calibrator run, newest first: what it changed, from what to what, and why."""
     return CalibrationRun.objects.order_by("-created_at", "-id")
+
+
+def calibration_effects(*, runs: list[CalibrationRun]) -> list[CalibrationRun]:
+    """Each run's `effects`: per changed parameter, the figure it was fitted from as it stood
+    (over the rewards read) and the same figure over the trades closed after the newest one
+    read, up to the newest one the next calibration read (a later change is judged on its own
+    trades). Sized rewards only, as the calibrator reads. Runs recorded before figures were
+    stored have none."""
+    newer = {
+        r.id: r.through_ms
+        for r in CalibrationRun.objects.filter(through_ms__isnull=False).order_by("id")
+    }
+    ids = sorted(newer)
+    for run in runs:
+        run.effects = []
+        if run.through_ms is None:
+            continue
+        later = [newer[i] for i in ids if i > run.id]
+        until = later[0] if later else None
+        since = Reward.objects.exclude(context="").filter(time_ms__gt=run.through_ms)
+        if until is not None:
+            since = since.filter(time_ms__lte=until)
+        values = list(since.values_list("reward", flat=True))
+        for parameter, (before, after, why) in run.changes.items():
+            name = rl_figures.PARAMETER_FIGURE[parameter]
+            run.effects.append(
+                {
+                    "parameter": parameter,
+                    "before": before,
+                    "after": after,
+                    "why": why,
+                    "figure": name,
+                    "at_change": run.figures.get(parameter),
+                    "since": rl_figures.figure(name, values),
+                    "since_until_ms": until,
+                }
+            )
+    return runs

@@ -15,6 +15,7 @@ from apps.core.redis import get_redis
 from apps.core.timeutil import to_ms, utcnow
 from apps.pnl.models import Trade
 from apps.rl import bandit
+from apps.rl import figures as rl_figures
 from apps.rl.models import AgentConfig, ArmStat, CalibrationRun, Reward, RLAlert, SizingDecision
 from apps.trading import attribution
 
@@ -291,18 +292,19 @@ def calibrate(*, history: int = 500) -> CalibrationRun:
       long-run mean (the market changed; old values may be stale).
     """
     config = agent_config()
-    values = list(
+    read = list(
         Reward.objects.exclude(context="")
         .order_by("-time_ms", "-id")
-        .values_list("reward", flat=True)[:history]
+        .values_list("reward", "time_ms")[:history]
     )
+    values = [r for r, _ in read]
     before = {"epsilon": config.epsilon, "reward_clip": config.reward_clip}
     after = dict(before)
     why: dict[str, str] = {}
     n = len(values)
     if n >= 10:
         arr = np.asarray(values, dtype=float)
-        sigma = np.median(np.abs(arr - np.median(arr))).item() * 1.4826
+        sigma = rl_figures.robust_sigma(arr)
         after["reward_clip"] = round(max(4 * sigma, 0.05), 6)
         why["reward_clip"] = f"4 x robust sigma {sigma:.6f} of {n} rewards"
         eps = min(0.3, max(0.02, 0.3 / np.sqrt(1 + n / 20).item()))
@@ -316,10 +318,18 @@ def calibrate(*, history: int = 500) -> CalibrationRun:
     changes = {
         k: [before[k], after[k], why.get(k, "")] for k in after if abs(after[k] - before[k]) > 1e-9
     }
+    # What each change acted on, so its effect can be read against the trades after the newest
+    # one read (apps.rl.selectors.calibration_effects).
+    figures = {k: rl_figures.figure(rl_figures.PARAMETER_FIGURE[k], values) for k in changes}
     with transaction.atomic():
         AgentConfig.objects.filter(pk=1).update(
             epsilon=after["epsilon"], reward_clip=after["reward_clip"], version=config.version + 1
         )
         return CalibrationRun.objects.create(
-            rewards_used=n, before=before, after=after, changes=changes
+            rewards_used=n,
+            before=before,
+            after=after,
+            changes=changes,
+            figures=figures,
+            through_ms=max((t for _, t in read), default=None),
         )

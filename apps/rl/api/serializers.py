@@ -3,7 +3,32 @@
 from rest_framework import serializers
 
 from apps.api.fields import symbol_filter
+from apps.rl import figures as rl_figures
 from apps.rl.models import CalibrationRun, Reward, RLAlert
+
+
+class FigureOutput(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="null over no reward")
+    n = serializers.IntegerField(help_text="rewards it is computed over")
+    se = serializers.FloatField(allow_null=True, help_text="standard error (mean_reward only)")
+
+
+class EffectOutput(serializers.Serializer):
+    parameter = serializers.CharField()
+    before = serializers.FloatField()
+    after = serializers.FloatField()
+    why = serializers.CharField(allow_blank=True)
+    figure = serializers.ChoiceField(
+        choices=[rl_figures.ROBUST_SIGMA, rl_figures.MEAN_REWARD],
+        help_text="what the parameter was fitted from (docs/intelligence.md)",
+    )
+    at_change = FigureOutput(
+        allow_null=True, help_text="the figure over the rewards the calibrator read"
+    )
+    since = FigureOutput(help_text="the same figure over the trades closed since")
+    since_until_ms = serializers.IntegerField(
+        allow_null=True, help_text="'since' ends where the next calibration read; null: now"
+    )
 
 
 class CalibrationOutput(serializers.ModelSerializer):
@@ -13,10 +38,24 @@ class CalibrationOutput(serializers.ModelSerializer):
         child=serializers.ListField(),
         help_text="parameter -> [before, after, why], only the parameters that moved",
     )
+    effects = EffectOutput(
+        many=True,
+        read_only=True,
+        help_text="each change with the figure it acted on and the same figure since",
+    )
 
     class Meta:
         model = CalibrationRun
-        fields = ["id", "rewards_used", "before", "after", "changes", "created_at"]
+        fields = [
+            "id",
+            "rewards_used",
+            "before",
+            "after",
+            "changes",
+            "through_ms",
+            "effects",
+            "created_at",
+        ]
 
 
 class CalibrationsInput(serializers.Serializer):

@@ -46,5 +46,6 @@ class CalibrationsView(APIView):
         params = CalibrationsInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.calibrations_list()
-        page = {"count": qs.count(), "results": qs[: params.validated_data["limit"]]}
+        runs = selectors.calibration_effects(runs=list(qs[: params.validated_data["limit"]]))
+        page = {"count": qs.count(), "results": runs}
         return Response(CalibrationPageOutput(page).data)

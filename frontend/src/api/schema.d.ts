@@ -548,6 +548,10 @@ export interface components {
             changes: {
                 [key: string]: unknown[];
             };
+            /** @description time of the newest reward read: later trades are 'since' */
+            through_ms?: number | null;
+            /** @description each change with the figure it acted on and the same figure since */
+            readonly effects: components["schemas"]["EffectOutput"][];
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -720,7 +724,7 @@ export interface components {
             kind: string;
             /** @description the income type or the symbol */
             key: string;
-            figure: components["schemas"]["FigureEnum"];
+            figure: components["schemas"]["DifferenceOutputFigureEnum"];
             /**
              * @description which of our records differs
              *
@@ -734,6 +738,41 @@ export interface components {
             /** @description ours - exchange, decimal string */
             delta: string;
         };
+        /**
+         * @description * `count` - count
+         *     * `sum` - sum
+         *     * `amount` - amount
+         *     * `entry` - entry
+         * @enum {string}
+         */
+        DifferenceOutputFigureEnum: "count" | "sum" | "amount" | "entry";
+        EffectOutput: {
+            parameter: string;
+            /** Format: double */
+            before: number;
+            /** Format: double */
+            after: number;
+            why: string;
+            /**
+             * @description what the parameter was fitted from (docs/intelligence.md)
+             *
+             *     * `robust_sigma` - robust_sigma
+             *     * `mean_reward` - mean_reward
+             */
+            figure: components["schemas"]["EffectOutputFigureEnum"];
+            /** @description the figure over the rewards the calibrator read */
+            at_change: components["schemas"]["FigureOutput"] | null;
+            /** @description the same figure over the trades closed since */
+            since: components["schemas"]["FigureOutput"];
+            /** @description 'since' ends where the next calibration read; null: now */
+            since_until_ms: number | null;
+        };
+        /**
+         * @description * `robust_sigma` - robust_sigma
+         *     * `mean_reward` - mean_reward
+         * @enum {string}
+         */
+        EffectOutputFigureEnum: "robust_sigma" | "mean_reward";
         EquityOutput: {
             points: components["schemas"]["EquityPointOutput"][];
         };
@@ -764,14 +803,20 @@ export interface components {
          * @enum {string}
          */
         FamilyEnum: "ma_cross" | "mean_revert";
-        /**
-         * @description * `count` - count
-         *     * `sum` - sum
-         *     * `amount` - amount
-         *     * `entry` - entry
-         * @enum {string}
-         */
-        FigureEnum: "count" | "sum" | "amount" | "entry";
+        FigureOutput: {
+            /**
+             * Format: double
+             * @description null over no reward
+             */
+            value: number | null;
+            /** @description rewards it is computed over */
+            n: number;
+            /**
+             * Format: double
+             * @description standard error (mean_reward only)
+             */
+            se: number | null;
+        };
         FlattenError: {
             detail: string;
         };
