@@ -98,7 +98,9 @@ def calibration_effects(*, runs: list[CalibrationRun]) -> list[CalibrationRun]:
             since = since.filter(time_ms__lte=until)
         values = list(since.values_list("reward", flat=True))
         for parameter, (before, after, why) in run.changes.items():
-            name = rl_figures.PARAMETER_FIGURE[parameter]
+            name = rl_figures.PARAMETER_FIGURE.get(parameter)
+            if name is None:
+                continue  # a parameter the calibrator does not fit from a figure
             run.effects.append(
                 {
                     "parameter": parameter,

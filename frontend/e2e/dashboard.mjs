@@ -230,12 +230,50 @@ try {
             after: li.getAttribute("data-after"),
             why: li.getAttribute("data-why"),
             text: li.querySelector('[data-cell="change"]')?.textContent.trim(),
+            effect: (() => {
+              const e = li.querySelector('[data-cell="effect"]');
+              return e && {
+                figure: e.getAttribute("data-figure-name"),
+                then: e.getAttribute("data-then"),
+                since: e.getAttribute("data-since"),
+                verdict: e.getAttribute("data-verdict"),
+                text: e.textContent.trim(),
+              };
+            })(),
           })),
         })),
       );
       info.calibrations_count = await page
         .$eval('[data-testid="rl-calibrations"] [data-count]', (el) => el.getAttribute("data-count"))
         .catch(() => null);
+      // What the desk trades with now, per symbol.
+      await page
+        .waitForSelector('[data-testid="intelligence-now"] tr[data-now-symbol], [data-testid="intelligence-now"] [data-empty]', { timeout: 15000 })
+        .catch(() => out.steps.push("rl: now card not ready"));
+      info.now = await page.$$eval('[data-testid="intelligence-now"] tr[data-now-symbol]', (rows) =>
+        rows.map((r) => ({
+          symbol: r.getAttribute("data-now-symbol"),
+          source: r.querySelector('[data-cell="source"]')?.getAttribute("data-raw"),
+          why: r.querySelector('[data-cell="why"]')?.textContent.trim(),
+        })),
+      );
+      // A training run in progress (the test advances it while the page is open): every
+      // (stage, bar) the page shows until it has moved twice, as the polls bring them.
+      info.research_seen = [];
+      const deadline = Date.now() + 20000;
+      while (Date.now() < deadline && info.research_seen.length < 3) {
+        const now = await page
+          .$eval('[data-testid="research-progress"] [data-research-run^="training"]', (li) => ({
+            run: li.getAttribute("data-research-run"),
+            stage: li.querySelector('[data-cell="stage"]')?.textContent.trim(),
+            progress: li.querySelector('[role="progressbar"]')?.getAttribute("aria-valuenow"),
+            folds: li.querySelector("[data-folds]")?.getAttribute("data-folds") ?? "0",
+          }))
+          .catch(() => null);
+        const last = info.research_seen[info.research_seen.length - 1];
+        if (now && (!last || last.stage !== now.stage || last.progress !== now.progress)) info.research_seen.push(now);
+        await page.waitForTimeout(150);
+      }
     }
     if (name === "rl") {
       await page.waitForSelector('[data-testid="models"] tr[data-model], [data-testid="models"] [data-empty]', { timeout: 15000 });

@@ -4,7 +4,7 @@ import { HEALTH_OK, fakeApi, json, rlDashboard } from "./fakeApi";
 import { renderAt } from "./render";
 import { MINUS } from "../src/lib/money";
 import { progressOf } from "../src/pages/Strategies";
-import { rewardSeries } from "../src/pages/Intelligence";
+import { effectVerdict, rewardSeries } from "../src/pages/Intelligence";
 
 const ME = () => json({ username: "alice", is_staff: false });
 
@@ -114,10 +114,11 @@ describe("RL page on the intelligence API", () => {
       "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
     });
     const { container } = renderAt("/rl");
-    for (const endpoint of ["/api/rl/agent/", "/api/rl/calibrations/", "/api/rl/rewards/", "/api/models/", "/api/models/predictions/"]) {
+    const endpoints = ["/api/intelligence/now/", "/api/models/ and /api/strategy/runs/", "/api/rl/agent/", "/api/rl/calibrations/", "/api/rl/rewards/", "/api/models/", "/api/models/predictions/"];
+    for (const endpoint of endpoints) {
       await screen.findByText(endpoint);
     }
-    expect(container.querySelectorAll('[data-empty="not-available"]').length).toBe(5);
+    expect(container.querySelectorAll('[data-empty="not-available"]').length).toBe(7);
     expect(container.querySelector('[data-figure^="agent_"]')).toBeNull();
   });
 
@@ -206,5 +207,125 @@ describe("strategies page", () => {
     expect(progressOf({ progress_pct: 60 })).toBe(60);
     expect(progressOf({ generation: 5, generations: 20 })).toBe(25);
     expect(progressOf({})).toBeNull();
+  });
+});
+
+const NOW = {
+  symbols: [
+    { symbol: "BTCUSDT", source: "strategy:ma_cross", strategy_version: 4, why: "active ma_cross version 4 (promoted: deflated Sharpe 0.97)" },
+    { symbol: "ETHUSDT", source: "ensemble", strategy_version: null,
+      why: "the ensemble, standing aside: no live model's skill is significant yet (every weight 0)" },
+  ],
+  models: { live: [{ id: 3, kind: "logreg", weight: 0, verdict: "no edge" }, { id: 5, kind: "hgb", weight: 0.145, verdict: "edge" }],
+    weights: "significance", history_ready: false, history_bars: { BTCUSDT: 1200, ETHUSDT: 900 }, history_needed: 1440 },
+  strategies: { active: [{ id: 4, family: "ma_cross", params: { fast: 9, slow: 40 } }], promotion: "auto" },
+};
+
+const trainingRun = (progress: number, stage: string, folds: unknown[], status = "running") => ({
+  id: 21, kind: "hgb", status, progress, stage, folds, model_version: null, error: "",
+  created_at: "2026-01-10T11:50:00Z", started_at: "2026-01-10T11:50:01Z", finished_at: null,
+});
+const FOLD = (k: number) => ({ fold: k, n_train: 800 * k, n_test: 800, accuracy: 0.52 + k / 100, accuracy_ci: [0.49, 0.56],
+  best_base: { name: "always_down", accuracy: 0.53 }, log_loss: 0.69, brier_skill: 0.001, edge: false });
+const evolutionRun = (generation: number, stage: string, folds: unknown[]) => ({
+  id: 8, family: "mean_revert", symbol: "ETHUSDT", status: "running", progress: 10 * generation, stage, generation, generations: 8,
+  population: 16, best_score: 1.5, best_params: {}, holdout_score: null, history: [], folds, search_bars: 2300, holdout_bars: 600,
+  result: null, error: "", created_at: "2026-01-10T11:00:00Z", finished_at: null,
+});
+
+describe("RL page: what the desk trades with now, and research while it runs", () => {
+  it("says per symbol what the desk trades with and why, with the models and strategies behind it", async () => {
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/intelligence/now/": () => json(NOW),
+    });
+    const { container } = renderAt("/rl");
+    await waitFor(() => expect(container.querySelector('tr[data-now-symbol="BTCUSDT"]')).not.toBeNull());
+    const btc = container.querySelector('tr[data-now-symbol="BTCUSDT"]')!;
+    expect(btc.querySelector('[data-cell="source"]')!.textContent).toBe("strategy:ma_cross (version 4)");
+    expect(btc.querySelector('[data-cell="why"]')!.textContent).toContain("deflated Sharpe 0.97");
+    const eth = container.querySelector('tr[data-now-symbol="ETHUSDT"]')!;
+    expect(eth.querySelector('[data-cell="source"]')!.textContent).toBe("ensemble");
+    expect(eth.querySelector('[data-cell="why"]')!.textContent).toContain("standing aside");
+    expect(container.querySelector('[data-figure="now_live_models"]')!.textContent).toBe("2");
+    expect(container.querySelector('[data-figure="now_history"]')!.textContent).toBe("900 of 1440 bars");
+    expect(container.querySelector('[data-figure="now_active_strategies"]')!.textContent).toBe("1");
+    expect(screen.getByTestId("intelligence-now").textContent).toContain("promotion: auto");
+    expect(container.querySelector('[data-now-model="5"]')!.textContent).toBe("v5 hgbweight 0.145edge");
+  });
+
+  it("shows each run's fold and generation while it runs, its bar moving with the polls", { timeout: 20000 }, async () => {
+    let polls = 0;
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      // Each poll finds the training one fold further on, as apps/models/services.py writes it.
+      "/api/models/": () => {
+        const k = Math.min(4, ++polls);
+        const folds = Array.from({ length: k }, (_, i) => FOLD(i + 1));
+        const run = k < 4 ? trainingRun(20 + 7 * k, `walk-forward fold ${k}/4`, folds) : trainingRun(100, "done", folds, "ok");
+        return json({ models: [], training_runs: [run] });
+      },
+      "/api/strategy/runs/": () =>
+        json([evolutionRun(3, "fold 2/4, generation 3/8", [{ fold: 1, train_bars: 460, test_bars: 460, params: {}, train_score: 4.1,
+          test_score: -2.31, test_score_se: 9.8, test_return: -0.01 }])]),
+    });
+    const { container } = renderAt("/rl");
+    const card = await screen.findByTestId("research-progress");
+    await waitFor(() => expect(card.querySelector('[data-research-run="training 21"]')).not.toBeNull());
+    const training = () => card.querySelector('[data-research-run="training 21"]');
+    expect(training()!.querySelector('[data-cell="stage"]')!.textContent).toMatch(/^walk-forward fold [123]\/4$/);
+    const evolution = card.querySelector('[data-research-run="evolution 8"]')!;
+    expect(evolution.querySelector('[data-cell="stage"]')!.textContent).toBe("fold 2/4, generation 3/8 · best so far 1.5");
+    expect(evolution.textContent).toContain("fold 1: out-of-sample score -2.3 ± 9.8 on 460 bars");
+    expect(screen.getByRole("progressbar", { name: "in progress: evolution 8" }).getAttribute("aria-valuenow")).toBe("30");
+    // The bar and the folds move with the 2 s polls while the run is active...
+    await waitFor(() => expect(screen.getByRole("progressbar", { name: "in progress: training 21" }).getAttribute("aria-valuenow")).toBe("41"), { timeout: 7000 });
+    expect(training()!.querySelector('[data-cell="stage"]')!.textContent).toBe("walk-forward fold 3/4");
+    expect(training()!.querySelector("[data-folds]")!.getAttribute("data-folds")).toBe("3");
+    expect(training()!.textContent).toContain("fold 3: accuracy 0.5500 vs 0.5300 (always_down) on 800 bars");
+    // ...and a finished run leaves the card.
+    await waitFor(() => expect(training()).toBeNull(), { timeout: 7000 });
+    expect(container.querySelector('[data-training="21"]')!.textContent).toContain("ok · 100 %");
+  });
+
+  it("shows each calibrator change with its figure then and over the trades since", async () => {
+    const effects = [
+      { parameter: "reward_clip", before: 1, after: 0.32, why: "4 x robust sigma", figure: "robust_sigma",
+        at_change: { value: 0.08, n: 50, se: null }, since: { value: 0.0612, n: 40, se: null }, since_until_ms: 1767000900000 },
+      { parameter: "epsilon", before: 0.15, after: 0.16, why: "0.3/sqrt(1+50/20)", figure: "mean_reward",
+        at_change: { value: 0.012, n: 50, se: 0.01 }, since: { value: 0.02, n: 40, se: 0.008 }, since_until_ms: 1767000900000 },
+    ];
+    fakeApi({
+      "/api/auth/me/": ME,
+      "/api/health/": () => json(HEALTH_OK),
+      "/api/rl-dashboard/": () => json(rlDashboard({ symbols: [], symbols_tracked: 0 })),
+      "/api/rl/calibrations/": () => json({ count: 1, results: [{ id: 3, rewards_used: 50, before: { epsilon: 0.15, reward_clip: 1 },
+        after: { epsilon: 0.16, reward_clip: 0.32 }, changes: { reward_clip: [1, 0.32, "4 x robust sigma"], epsilon: [0.15, 0.16, "0.3/sqrt(1+50/20)"] },
+        through_ms: 1767000490000, effects, created_at: "2026-01-10T12:00:00Z" }] }),
+    });
+    const { container } = renderAt("/rl");
+    await waitFor(() => expect(container.querySelector('tr[data-calibration-run="3"]')).not.toBeNull());
+    const row = container.querySelector('tr[data-calibration-run="3"]')!;
+    const clip = row.querySelector('[data-param="reward_clip"] [data-cell="effect"]')!;
+    expect(clip.textContent).toBe("robust σ of rewards: 0.0800 (n 50) then → 0.0612 (n 40) since (to the next calibration) · lower");
+    const eps = row.querySelector('[data-param="epsilon"] [data-cell="effect"]')!;
+    expect(eps.textContent).toBe("mean reward: 0.0120 ± 0.0100 (n 50) then → 0.0200 ± 0.0080 (n 40) since (to the next calibration) · within noise");
+  });
+
+  it("judges a change's effect by its figure's noise", () => {
+    const mean = (then: number, se1: number, since: number | null, se2: number | null, n = 30) => ({
+      parameter: "epsilon", before: 0.2, after: 0.1, why: "", figure: "mean_reward" as const, since_until_ms: null,
+      at_change: { value: then, n: 100, se: se1 }, since: { value: since, n: since === null ? 0 : n, se: se2 },
+    });
+    expect(effectVerdict(mean(0.01, 0.01, 0.03, 0.01))).toBe("within noise"); // 0.02 <= 2 x 0.0141
+    expect(effectVerdict(mean(0.01, 0.01, 0.04, 0.01))).toBe("higher"); // 0.03 > 0.0283
+    expect(effectVerdict(mean(0.01, 0.01, -0.03, 0.01))).toBe("lower");
+    expect(effectVerdict(mean(0.01, 0.01, null, null))).toBe("no trades yet");
+    const sigma = { ...mean(0.1, 0, 0.12, 0), figure: "robust_sigma" as const, at_change: { value: 0.1, n: 100, se: null }, since: { value: 0.12, n: 30, se: null } };
+    expect(effectVerdict(sigma)).toBe("higher");
   });
 });

@@ -278,13 +278,32 @@ CALIBRATIONS = [
 ]
 
 
+# The oldest run, as the calibrator now writes it: each change with the figure it was fitted
+# from over the rewards read, the newest of which closed at `through_ms` (in the future here: no
+# trade closed since, so the page says so).
+CALIBRATION_WITH_FIGURES = {
+    "rewards_used": 64,
+    "before": {"epsilon": 0.3, "reward_clip": 1.0},
+    "after": {"epsilon": 0.1732, "reward_clip": 0.3412},
+    "changes": {
+        "epsilon": [0.3, 0.1732, "0.3/sqrt(1+64/20)"],
+        "reward_clip": [1.0, 0.3412, "4 x robust sigma 0.085300 of 64 rewards"],
+    },
+    "figures": {
+        "epsilon": {"value": 0.0125, "n": 64, "se": 0.0102},
+        "reward_clip": {"value": 0.0853, "n": 64, "se": None},
+    },
+    "through_ms": 4_102_444_800_000,  # 2100-01-01
+}
+
+
 def seed_calibrations() -> list[int]:
     """CalibrationRun rows through the RL app's model; [] without it."""
     if not django_apps.is_installed("apps.rl"):
         return []
     from apps.rl.models import CalibrationRun
 
-    ids = []
+    ids = [CalibrationRun.objects.create(**CALIBRATION_WITH_FIGURES).id]
     for used, changes in CALIBRATIONS:
         before = {k: v[0] for k, v in changes.items()}
         after = {k: v[1] for k, v in changes.items()}
@@ -293,6 +312,53 @@ def seed_calibrations() -> list[int]:
         )
         ids.append(run.id)
     return ids
+
+
+def _training_fold(k: int) -> dict:
+    return {
+        "fold": k,
+        "n_train": 800 * k,
+        "n_test": 800,
+        "accuracy": round(0.5 + k / 100, 4),
+        "accuracy_ci": [0.47, 0.56],
+        "best_base": {"name": "always_down", "accuracy": 0.52},
+        "log_loss": 0.693,
+        "brier_skill": 0.0,
+        "edge": False,
+    }
+
+
+def research_step(run_id: int | None, k: int) -> tuple[str, int] | None:
+    """The training run at walk-forward fold k of 4, as apps.models.services writes it between
+    folds (stage, progress and the folds so far); the (stage, progress) written."""
+    if run_id is None:
+        return None
+    from apps.models.models import TrainingRun
+
+    stage, progress = f"walk-forward fold {k}/4", 20 + int(30 * k / 4)
+    TrainingRun.objects.filter(id=run_id).update(
+        stage=stage, progress=progress, folds=[_training_fold(i) for i in range(1, k + 1)]
+    )
+    return stage, progress
+
+
+def seed_research() -> int | None:
+    """A training run in progress (no worker runs it: the test moves it on); None without the
+    models app."""
+    if not django_apps.is_installed("apps.models"):
+        return None
+    from apps.models.models import TrainingRun
+
+    run = TrainingRun.objects.create(kind="hgb", status=TrainingRun.Status.RUNNING)
+    research_step(run.id, 1)
+    return run.id
+
+
+def unseed_research(run_id: int | None) -> None:
+    if run_id is not None:
+        from apps.models.models import TrainingRun
+
+        TrainingRun.objects.filter(id=run_id).delete()
 
 
 def unseed_calibrations(ids: list[int]) -> None:

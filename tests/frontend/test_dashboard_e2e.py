@@ -25,14 +25,17 @@ from tests.frontend.frontend_support import (
     money_text,
 )
 from tests.frontend.seed import (
+    research_step,
     seed_calibrations,
     seed_intelligence,
     seed_pnl,
+    seed_research,
     seed_trading,
     unseed_account,
     unseed_calibrations,
     unseed_intelligence,
     unseed_pnl,
+    unseed_research,
     unseed_trading,
 )
 from tests.support.processes import free_port
@@ -78,6 +81,23 @@ def _marks_publish(stop: threading.Event) -> None:
         )
 
 
+def _research_advance(stop: threading.Event, run_id: int | None, written: list, blocker) -> None:
+    """The seeded training run moves through its folds (1 -> 2 -> 3 -> 1 ...) every 0.8 s while
+    the browser reads the pages, as a research worker's updates would; each write is recorded."""
+    from django.db import connection
+
+    k = 1
+    try:
+        while not stop.wait(0.8):
+            k = k % 3 + 1
+            with blocker.unblock():
+                step = research_step(run_id, k)
+            if step:
+                written.append(step)
+    finally:
+        connection.close()
+
+
 @pytest.fixture(scope="module")
 def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
     if not Path(CHROMIUM).exists():
@@ -95,6 +115,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         trading = seed_trading()
         calibrations = seed_calibrations()
         intelligence = seed_intelligence(run_dir / "e2e-models")
+        research = seed_research()
 
     env = {**subprocess_env, "EXCHANGE_BASE_URL": DEAD_EXCHANGE}
     server = Gunicorn(env, free_port(), run_dir / "frontend-gunicorn.log").start()
@@ -106,6 +127,13 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         marks_stop = threading.Event()
         marks = threading.Thread(target=_marks_publish, args=(marks_stop,), daemon=True)
         marks.start()
+        research_written = [("walk-forward fold 1/4", 27)]
+        advance = threading.Thread(
+            target=_research_advance,
+            args=(marks_stop, research, research_written, django_db_blocker),
+            daemon=True,
+        )
+        advance.start()
         try:
             proc = subprocess.run(
                 ["node", "e2e/dashboard.mjs"],
@@ -128,6 +156,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
         finally:
             marks_stop.set()
             marks.join(timeout=5)
+            advance.join(timeout=5)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         assert lines, f"no JSON from the browser:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         shown = json.loads(lines[-1])
@@ -149,6 +178,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "positions": api.get(f"{server.url}/api/trading/positions/", timeout=30),
             "desk": api.get(f"{server.url}/api/trading/desk/", timeout=30),
             "calibrations": api.get(f"{server.url}/api/rl/calibrations/?limit=20", timeout=30),
+            "now": api.get(f"{server.url}/api/intelligence/now/", timeout=30),
             "models": api.get(f"{server.url}/api/models/", timeout=30),
             "runs": api.get(f"{server.url}/api/strategy/runs/", timeout=30),
             "versions": api.get(f"{server.url}/api/strategy/versions/", timeout=30),
@@ -175,6 +205,8 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             "trading": trading,
             "calibrations": calibrations,
             "intelligence": intelligence,
+            "research": research,
+            "research_written": research_written,
             "staff": staff,
         }
     finally:
@@ -183,6 +215,7 @@ def e2e(frontend_dist, subprocess_env, django_db_blocker, run_dir):
             User.objects.filter(username__in=[username, staff]).delete()
             unseed_calibrations(calibrations)
             unseed_intelligence()
+            unseed_research(research)
             unseed_trading()
             unseed_pnl()
             unseed_account()
@@ -401,7 +434,8 @@ def test_calibration_history_is_the_apis(e2e):
             assert json.loads(shown_change["after"]) == after
             assert shown_change["why"] == why
     if e2e["calibrations"]:
-        assert [int(r["id"]) for r in rows[:3]] == e2e["calibrations"][::-1]
+        seeded = e2e["calibrations"]
+        assert [int(r["id"]) for r in rows[: len(seeded)]] == seeded[::-1]
         newest = {c["param"]: c for c in rows[0]["changes"]}
         assert newest["epsilon"]["text"] == "0.1 → 0.05"
         assert newest["multipliers"]["text"] == '["0.5","1.0"] → ["0.5","1.0","1.5"]'
@@ -568,3 +602,59 @@ def test_the_symbol_page_draws_the_klines_and_the_positions_levels(e2e):
     for level in ("entry_price", "take_profit", "stop_loss", "trailing_stop"):
         raw = shown["levels"].get(level) or shown["levels"].get(level.removesuffix("_price"))
         assert raw is not None and Decimal(raw) == Decimal(position[level]), (level, shown)
+
+
+def test_calibration_effects_are_the_apis(e2e):
+    """Each change is shown with the figure it acted on, then and since, as the API has them."""
+    answer = e2e["api"]["calibrations"]
+    if answer.status_code == 404:
+        pytest.skip("/api/rl/calibrations/ answers 404: the RL app is not on this desk")
+    rows = {r["id"]: r for r in e2e["shown"]["pages"]["rl"]["calibrations"]}
+    shown_effects = 0
+    for run in answer.json()["results"]:
+        effects = {e["parameter"]: e for e in run["effects"]}
+        for change in rows[str(run["id"])]["changes"]:
+            effect = effects.get(change["param"])
+            if effect is None:
+                assert change["effect"] is None
+                continue
+            shown = change["effect"]
+            assert shown["figure"] == effect["figure"]
+            assert json.loads(shown["then"]) == effect["at_change"]
+            assert json.loads(shown["since"]) == effect["since"]
+            shown_effects += 1
+    if e2e["calibrations"]:
+        oldest = {c["param"]: c["effect"] for c in rows[str(e2e["calibrations"][0])]["changes"]}
+        assert shown_effects == 2
+        # The seeded run's figures, and no trade closed after the newest reward it read.
+        assert oldest["reward_clip"]["text"] == (
+            "robust σ of rewards: 0.0853 (n 64) then → — (n 0) since · no trades yet"
+        )
+        assert oldest["epsilon"]["text"].startswith("mean reward: 0.0125 ± 0.0102 (n 64) then")
+        assert oldest["epsilon"]["verdict"] == "no trades yet"
+
+
+def test_the_rl_page_says_what_the_desk_trades_with_now(e2e):
+    answer = e2e["api"]["now"]
+    if answer.status_code == 404:
+        pytest.skip("/api/intelligence/now/ answers 404 on this desk")
+    shown = e2e["shown"]["pages"]["rl"]["now"]
+    assert shown == [
+        {"symbol": s["symbol"], "source": s["source"], "why": s["why"]}
+        for s in answer.json()["symbols"]
+    ]
+    assert shown  # the traded symbols: every one is said
+
+
+def test_the_rl_page_shows_a_training_run_moving_through_its_folds(e2e):
+    if e2e["research"] is None:
+        pytest.skip("the models app is not on this desk")
+    seen = e2e["shown"]["pages"]["rl"]["research_seen"]
+    written = set(e2e["research_written"])
+    # The page moved with the run at least twice while it was open, and showed only what was
+    # written (stage, bar and the folds so far together: one answer, never a mix).
+    assert len(seen) >= 3, seen
+    for s in seen:
+        assert s["run"] == f"training {e2e['research']}"
+        assert (s["stage"], int(s["progress"])) in written, s
+        assert s["folds"] == s["stage"].split()[-1].split("/")[0]

@@ -158,6 +158,30 @@ export type Arm = Schemas["ArmOutput"];
 
 
 export type Calibration = Schemas["CalibrationOutput"];
+/** One calibrator change with the figure it acted on, then and over the trades since. */
+export type CalibrationEffect = Schemas["EffectOutput"];
+/** GET /api/intelligence/now/: what the desk trades with right now per symbol, and why. */
+export type IntelligenceNow = Schemas["NowOutput"];
+
+/** A training run's walk-forward fold as apps/models/services.py stores it (the schema: JSON). */
+export interface TrainingFold {
+  fold: number;
+  n_train: number;
+  n_test: number;
+  accuracy: number;
+  best_base: { name: string; accuracy: number };
+  edge: boolean;
+}
+
+/** An evolution run's walk-forward fold as apps/strategy/services.py stores it. */
+export interface EvolutionFold {
+  fold: number;
+  train_bars: number;
+  test_bars: number;
+  test_score: number;
+  test_score_se?: number;
+  incumbent_score?: number;
+}
 export type RlAgent = Schemas["AgentOutput"];
 
 export type RewardRow = Schemas["RewardOutput"];

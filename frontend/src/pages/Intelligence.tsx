@@ -2,7 +2,20 @@
  * predictions (apps/rl, apps/models). Each explains a 404 and never shows made-up values. */
 import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { Calibration, ModelsAnswer, ModelVersionRow, PredictionRow, RewardRow, RlAgent, TrainingRunRow } from "../api/types";
+import type {
+  Calibration,
+  CalibrationEffect,
+  EvolutionFold,
+  EvolutionRunRow,
+  IntelligenceNow,
+  ModelsAnswer,
+  ModelVersionRow,
+  PredictionRow,
+  RewardRow,
+  RlAgent,
+  TrainingFold,
+  TrainingRunRow,
+} from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
 import { ColumnTable, ProgressBar, col, compact, score, type Column } from "../components/Table";
 import { Choice, Figure, formatTime } from "../components/ui";
@@ -11,6 +24,7 @@ import { useApi } from "../hooks/useApi";
 import { POLL_MS } from "../lib/staleness";
 import { edgeMargin, timeAxis, timeAxisProps, valueAxis, valueAxisProps } from "../lib/axis";
 import { SymbolLink } from "../components/SymbolLink";
+import { runsInterval } from "./Strategies";
 
 const COLORS = ["#f4a261", "#4cc9f0", "#2ec27e", "#c77dff", "#ff5c61", "#ffd166"];
 
@@ -73,7 +87,7 @@ export function AgentCard() {
               <div className="muted small">
                 #{cal.id} at {formatTime(cal.created_at)} from {cal.rewards_used} rewards
               </div>
-              <CalibrationChanges changes={cal.changes} />
+              <CalibrationChanges changes={cal.changes} effects={cal.effects} />
             </div>
           ) : (
             <div className="muted small">The calibrator has not run yet.</div>
@@ -107,15 +121,46 @@ function valueText(v: unknown): string {
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
+const FIGURE_LABELS: Record<CalibrationEffect["figure"], string> = {
+  robust_sigma: "robust σ of rewards",
+  mean_reward: "mean reward",
+};
+
+type FigureValue = CalibrationEffect["since"];
+
+function figureText(f: FigureValue | null): string {
+  if (!f || f.value === null) return `— (n ${f?.n ?? 0})`;
+  return `${score(f.value)}${f.se === null ? "" : ` ± ${score(f.se)}`} (n ${f.n})`;
+}
+
+/** Whether the figure moved after the change, by the rule of docs/intelligence.md: a mean
+ * reward that moved less than 2 combined standard errors is within noise; a robust sigma has no
+ * standard error, so only its values are shown; no trade since: nothing to judge yet. */
+export function effectVerdict(e: CalibrationEffect): "no trades yet" | "within noise" | "higher" | "lower" | null {
+  const then = e.at_change;
+  if (e.since.value === null || e.since.n === 0) return "no trades yet";
+  if (!then || then.value === null) return null;
+  if (e.figure === "mean_reward") {
+    if (then.se === null || e.since.se === null) return null;
+    const se = Math.sqrt(then.se ** 2 + e.since.se ** 2);
+    if (Math.abs(e.since.value - then.value) <= 2 * se) return "within noise";
+  }
+  return e.since.value > then.value ? "higher" : e.since.value < then.value ? "lower" : "within noise";
+}
+
 /** What one calibration run changed: parameter, before → after, and why (`changes` is
- * parameter -> [before, after, why]; only the parameters that moved). Raw JSON in data-*. */
-export function CalibrationChanges({ changes }: { changes: Calibration["changes"] | null | undefined }) {
+ * parameter -> [before, after, why]; only the parameters that moved), with the figure each
+ * change acted on and the same figure over the trades since (`effects`). Raw JSON in data-*. */
+export function CalibrationChanges({ changes, effects }: { changes: Calibration["changes"] | null | undefined; effects?: CalibrationEffect[] }) {
   const entries = Object.entries(changes ?? {});
   if (entries.length === 0) return <div className="muted small" data-no-change>No parameter changed.</div>;
+  const byParam = new Map((effects ?? []).map((e) => [e.parameter, e]));
   return (
     <ul className="mini-list changes">
       {entries.map(([param, v]) => {
         const [before, after, why] = Array.isArray(v) ? v : [undefined, v, ""];
+        const effect = byParam.get(param);
+        const verdict = effect ? effectVerdict(effect) : null;
         return (
           <li key={param} data-param={param} data-before={JSON.stringify(before ?? null)} data-after={JSON.stringify(after ?? null)} data-why={String(why ?? "")}>
             <span className="sym">{param}</span>
@@ -123,6 +168,19 @@ export function CalibrationChanges({ changes }: { changes: Calibration["changes"
               {valueText(before)} → {valueText(after)}
             </span>
             {why ? <span className="muted">{String(why)}</span> : null}
+            {effect && (
+              <span
+                data-cell="effect"
+                data-figure-name={effect.figure}
+                data-then={JSON.stringify(effect.at_change)}
+                data-since={JSON.stringify(effect.since)}
+                data-verdict={verdict ?? ""}
+              >
+                {FIGURE_LABELS[effect.figure]}: {figureText(effect.at_change)} then → {figureText(effect.since)} since
+                {effect.since_until_ms !== null ? " (to the next calibration)" : ""}
+                {verdict ? ` · ${verdict}` : ""}
+              </span>
+            )}
           </li>
         );
       })}
@@ -140,7 +198,7 @@ export function CalibrationsCard() {
     <PollCard
       title="Calibration history"
       endpoint="/api/rl/calibrations/"
-      what="Every calibration of the sizing agent: the parameters before and after, and why"
+      what="Every calibration of the sizing agent: the parameters before and after, why, and the figure each change acted on then and since"
       poll={runs}
       isEmpty={runs.rows.length === 0}
       empty="The calibrator has not run yet"
@@ -160,7 +218,7 @@ export function CalibrationsCard() {
               <th>#</th>
               <th>When</th>
               <th>Rewards used</th>
-              <th>What changed: before → after, why</th>
+              <th>What changed: before → after, why; its figure then → since</th>
             </tr>
           </thead>
           <tbody>
@@ -174,7 +232,7 @@ export function CalibrationsCard() {
                   {c.rewards_used}
                 </td>
                 <td>
-                  <CalibrationChanges changes={c.changes} />
+                  <CalibrationChanges changes={c.changes} effects={c.effects} />
                 </td>
               </tr>
             ))}
@@ -392,6 +450,157 @@ export function PredictionsCard() {
     >
       <ColumnTable rows={preds.rows.slice(0, 30)} columns={PREDICTION_COLUMNS} rowKey={(r) => String(r.id)} />
       <div className="muted small">newest 30 of {preds.rows.length} loaded</div>
+    </PollCard>
+  );
+}
+
+/** What the desk trades with right now per traded symbol, and why (the trading loop's own
+ * choice: a strategy pick, the ensemble or the rule), with what stands behind it. */
+export function NowCard() {
+  const now = useApi<IntelligenceNow>("/api/intelligence/now/");
+  const d = now.data;
+  const bars = Object.values(d?.models.history_bars ?? {});
+  const fewest = bars.length ? Math.min(...bars) : 0;
+  return (
+    <PollCard
+      title="What the desk trades with now"
+      endpoint="/api/intelligence/now/"
+      what="What the desk trades with right now per symbol, and why"
+      poll={now}
+      isEmpty={(d?.symbols ?? []).length === 0}
+      empty="No traded symbol is configured"
+      testId="intelligence-now"
+    >
+      {d && (
+        <>
+          <div className="table-wrap">
+            <table className="audit">
+              <thead>
+                <tr>
+                  <th>Symbol</th>
+                  <th>Trades with</th>
+                  <th>Why</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.symbols.map((s) => (
+                  <tr key={s.symbol} data-now-symbol={s.symbol}>
+                    <td>
+                      <SymbolLink symbol={s.symbol} />
+                    </td>
+                    <td data-cell="source" data-raw={s.source}>
+                      {s.source}
+                      {s.strategy_version !== null ? ` (version ${s.strategy_version})` : ""}
+                    </td>
+                    <td data-cell="why" className="wrap">
+                      {s.why}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="figures">
+            <Figure name="now_live_models" label="Live models" value={d.models.live.length} kind="count" sub={`weights: ${d.models.weights}`} />
+            <Figure
+              name="now_history"
+              label="History for the first training"
+              value={d.models.history_ready ? "ready" : `${fewest} of ${d.models.history_needed} bars`}
+              kind="count"
+            />
+            <Figure name="now_active_strategies" label="Active strategies" value={d.strategies.active.length} kind="count" sub={`promotion: ${d.strategies.promotion}`} />
+          </div>
+          {d.models.live.length > 0 && (
+            <ul className="mini-list small" data-now-models>
+              {d.models.live.map((m) => (
+                <li key={m.id} data-now-model={m.id}>
+                  <span className="sym">
+                    v{m.id} {m.kind}
+                  </span>
+                  <span>weight {score(m.weight, 3)}</span>
+                  <span className={m.verdict === "edge" ? "pos" : m.verdict === "no edge" ? "neg" : "muted"}>{m.verdict ?? "not evaluated"}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </PollCard>
+  );
+}
+
+const foldsOf = <T,>(folds: unknown): T[] => (Array.isArray(folds) ? (folds as T[]) : []);
+
+/** A training run's folds so far: accuracy against the fold's best base rate. */
+export function trainingFoldText(f: TrainingFold): string {
+  return `fold ${f.fold}: accuracy ${score(f.accuracy)} vs ${score(f.best_base.accuracy)} (${f.best_base.name}) on ${f.n_test} bars${f.edge ? " · edge" : ""}`;
+}
+
+/** An evolution run's folds so far: the out-of-sample score of that fold's search. */
+export function evolutionFoldText(f: EvolutionFold): string {
+  const se = f.test_score_se === undefined ? "" : ` ± ${score(f.test_score_se, 1)}`;
+  const inc = f.incumbent_score === undefined ? "" : `, incumbent ${score(f.incumbent_score, 1)}`;
+  return `fold ${f.fold}: out-of-sample score ${score(f.test_score, 1)}${se} on ${f.test_bars} bars${inc}`;
+}
+
+function RunProgress({ id, label, stage, pct, folds }: { id: string; label: string; stage: string; pct: number; folds: string[] }) {
+  return (
+    <li data-research-run={id}>
+      <span className="sym">{label}</span>
+      <span data-cell="stage">{stage || "waiting for a worker"}</span>
+      <span className="muted">{pct} %</span>
+      <ProgressBar pct={pct} label={`in progress: ${id}`} />
+      {folds.length > 0 && (
+        <ul className="mini-list small" data-folds={folds.length}>
+          {folds.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+/** Training and evolution runs while they run: the stage (fold k of n, generation g of G), the
+ * bar, and each fold's figures as it ends. Polls every 2 s while one is pending or running. */
+export function ResearchProgressCard() {
+  const models = useApi<ModelsAnswer>("/api/models/", MODELS_POLL);
+  const runs = useList<EvolutionRunRow>("/api/strategy/runs/", runsInterval);
+  const training = (models.data?.training_runs ?? []).filter(isActive);
+  const evolution = runs.rows.filter((r) => isActive({ status: r.status ?? "" }));
+  const answered = models.data !== null || runs.data !== null;
+  return (
+    <PollCard
+      title={`Research in progress${training.length + evolution.length ? ` · ${training.length + evolution.length} running` : ""}`}
+      endpoint="/api/models/ and /api/strategy/runs/"
+      what="Training and evolution runs in progress, per fold and generation"
+      poll={models.data !== null ? models : runs}
+      isEmpty={answered && training.length + evolution.length === 0}
+      empty="No training or evolution is running"
+      testId="research-progress"
+    >
+      <ul className="runs">
+        {training.map((r) => (
+          <RunProgress
+            key={`t${r.id}`}
+            id={`training ${r.id}`}
+            label={`training #${r.id} ${r.kind}`}
+            stage={r.stage}
+            pct={r.progress}
+            folds={foldsOf<TrainingFold>(r.folds).map(trainingFoldText)}
+          />
+        ))}
+        {evolution.map((r) => (
+          <RunProgress
+            key={`e${r.id}`}
+            id={`evolution ${r.id}`}
+            label={`evolution #${r.id} ${r.family} ${r.symbol}`}
+            stage={`${r.stage ?? ""}${r.best_score === null || r.best_score === undefined ? "" : ` · best so far ${score(r.best_score, 1)}`}`}
+            pct={r.progress ?? 0}
+            folds={foldsOf<EvolutionFold>(r.folds).map(evolutionFoldText)}
+          />
+        ))}
+      </ul>
     </PollCard>
   );
 }

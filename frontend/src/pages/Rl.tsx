@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Window } from "../api/types";
-import { AgentCard, CalibrationsCard, ModelsCard, PredictionsCard, RewardsCard } from "./Intelligence";
+import { AgentCard, CalibrationsCard, ModelsCard, NowCard, PredictionsCard, ResearchProgressCard, RewardsCard } from "./Intelligence";
 import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
@@ -83,6 +83,8 @@ export function RlPage() {
       <div className="grid">
         {data?.symbols.map((s) => <RewardChart key={s.symbol} symbol={s.symbol} window={window} />)}
       </div>
+      <NowCard />
+      <ResearchProgressCard />
       <AgentCard />
       <CalibrationsCard />
       <RewardsCard />

@@ -119,7 +119,7 @@ function StartEvolution({ symbols, onStarted }: { symbols: string[]; onStarted: 
 }
 
 /** While a run is pending or running the card polls every 2 s, so its progress bar moves. */
-function runsInterval(answer: ListAnswer | undefined): number {
+export function runsInterval(answer: ListAnswer | undefined): number {
   return rowsOf(answer).some((r) => isActive(r as { status: string })) ? ACTIVE_POLL_MS : POLL_MS;
 }
 
