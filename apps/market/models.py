@@ -53,12 +53,13 @@ class CrossExchangeAlarm(models.Model):
 class FundingRate(models.Model):
     """The funding rate of a symbol for one funding time (premiumIndex's lastFundingRate and
     nextFundingTime), as last observed at `observed_ms`: every publish updates the row of the
-    coming funding time, so the rate a settlement used is the last value before it."""
+    coming funding time, so the rate a settlement used is the last value before it. Features
+    join a row by its funding time (apps.market.selectors.funding_history)."""
 
     symbol = models.CharField(max_length=32)
     funding_time_ms = models.BigIntegerField()
     rate = models.DecimalField(max_digits=20, decimal_places=10)
-    observed_ms = models.BigIntegerField(help_text="venue time of the reading (as-of joins)")
+    observed_ms = models.BigIntegerField(help_text="venue time of the last reading")
 
     class Meta:
         ordering = ["symbol", "funding_time_ms"]

@@ -48,14 +48,19 @@ def marks_from_entries(
 
 
 def funding_history(*, symbol: str, until_ms: int, since_ms: int | None = None) -> list[tuple]:
-    """(observed_ms, rate) of the symbol's funding rows observed up to `until_ms`, oldest first;
-    from the last one observed at or before `since_ms` (the value in force then)."""
-    rows = FundingRate.objects.filter(symbol=symbol, observed_ms__lte=until_ms)
+    """(funding_time_ms, rate) of the symbol's funding times up to `until_ms`, oldest first; from
+    the last one at or before `since_ms` (the rate last settled then). Keyed by the funding time,
+    not by when a rate was read: the row of the coming funding time is re-read by every publish,
+    so joined by its reading a bar would see the coming rate while the desk is live and the
+    previous one once a later reading moved on (features at inference would differ from the
+    same bar's in training). A settled rate is the same fact live, later and in the venue's
+    history (GET /fapi/v1/fundingRate)."""
+    rows = FundingRate.objects.filter(symbol=symbol, funding_time_ms__lte=until_ms)
     if since_ms is not None:
-        first = rows.filter(observed_ms__lte=since_ms).order_by("-observed_ms").first()
+        first = rows.filter(funding_time_ms__lte=since_ms).order_by("-funding_time_ms").first()
         if first is not None:
-            rows = rows.filter(observed_ms__gte=first.observed_ms)
-    return list(rows.order_by("observed_ms").values_list("observed_ms", "rate"))
+            rows = rows.filter(funding_time_ms__gte=first.funding_time_ms)
+    return list(rows.order_by("funding_time_ms").values_list("funding_time_ms", "rate"))
 
 
 def basis_history(*, symbol: str, until_ms: int, since_ms: int | None = None) -> list[tuple]:

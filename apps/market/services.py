@@ -326,10 +326,10 @@ def basis_bps(price: Decimal, reference: Decimal) -> Decimal:
 
 def funding_history_fill(*, venue: Gateway, symbol: str, start_ms: int, end_ms: int) -> int:
     """The venue's settled funding rates over [start_ms, end_ms], plus the one in force at
-    start_ms, stored as known from their funding time on (observed_ms = funding time: a rate is
-    a fact once settled, never before). A funding time the desk observed live keeps its row.
-    The rows a desk that was not running then never saw; without them a model trained on
-    klines fetched from the venue sees a funding column of zeros."""
+    start_ms (observed_ms = the funding time: the features join by it, apps.market.selectors).
+    A funding time the desk observed live keeps its row. The rows a desk that was not running
+    then never saw; without them a model trained on klines fetched from the venue sees a
+    funding column of zeros."""
     cursor, rows = start_ms - FUNDING_INTERVAL_MS, []
     while cursor <= end_ms:
         page = venue.funding_history(

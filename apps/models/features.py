@@ -36,7 +36,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "vol_ratio",
     "trend_t",
     "range_pos",
-    "funding_bps",  # funding rate in force at the bar's close, in basis points
+    "funding_bps",  # funding rate last settled at or before the bar's close, in basis points
     "basis_bps",  # price here vs the reference venue at the bar's close, in basis points
 )
 LOOKBACK = 60  # bars of history one feature row needs (plus one for the first return)

@@ -36,10 +36,12 @@ def test_funding_is_one_row_per_funding_time_with_its_last_observed_rate():
         (28_800_000, Decimal("0.00015"), 61_000),
         (57_600_000, Decimal("-0.0002"), 28_861_000),
     ]
-    # As of a time: from the value in force then, nothing observed later.
-    assert selectors.funding_history(symbol="BTCUSDT", until_ms=100_000, since_ms=70_000) == [
-        (61_000, Decimal("0.00015"))
-    ]
+    # As of a time: the rates settled by then, from the one last settled at since_ms; the
+    # coming funding time's rate (read live, not settled yet) is not among them.
+    assert selectors.funding_history(symbol="BTCUSDT", until_ms=100_000, since_ms=70_000) == []
+    assert selectors.funding_history(
+        symbol="BTCUSDT", until_ms=60_000_000, since_ms=30_000_000
+    ) == [(28_800_000, Decimal("0.00015")), (57_600_000, Decimal("-0.0002"))]
 
 
 def test_each_cross_exchange_check_stores_a_signed_basis_row(redis_client):

@@ -27,7 +27,7 @@ LAST_CHECK = BARS // BASIS_EVERY - 1  # index of the last basis check seeded
 
 def _seed(symbol: str = "BTCUSDT", seed: int = 3) -> dict:
     """Closes that drift the way the funding rate leans (funding flips at random every 10 bars,
-    observed mid-bar), and a basis series that is pure bookkeeping (basis_bps = check index)."""
+    settled mid-bar), and a basis series that is pure bookkeeping (basis_bps = check index)."""
     rng = np.random.default_rng(seed)
     signs = rng.choice([-1, 1], size=BARS // FUNDING_EVERY + 1)
     price = 40000.0
@@ -39,7 +39,7 @@ def _seed(symbol: str = "BTCUSDT", seed: int = 3) -> dict:
             funding.append(
                 FundingRate(
                     symbol=symbol,
-                    funding_time_ms=open_ms + 8 * 3_600_000,
+                    funding_time_ms=open_ms + 30_000,  # settled mid-bar
                     rate=rate,
                     observed_ms=open_ms + 30_000,
                 )
@@ -89,7 +89,7 @@ def test_the_feature_matrix_carries_funding_and_basis_as_of_each_close():
     fcol, bcol = F.FEATURE_NAMES.index("funding_bps"), F.FEATURE_NAMES.index("basis_bps")
     for k, i in enumerate(range(F.LOOKBACK, BARS)):
         close_ms = T0 + i * 60_000 + 59_999
-        known = [f for f in seeded["funding"] if f.observed_ms <= close_ms]
+        known = [f for f in seeded["funding"] if f.funding_time_ms <= close_ms]
         assert x[k, fcol] == pytest.approx(float_bps(known[-1].rate))
         # The check stamped at bar j*7's close is in force from that bar on, not the one before.
         assert x[k, bcol] == min(i // BASIS_EVERY, LAST_CHECK)
@@ -125,3 +125,52 @@ def test_a_model_trains_with_funding_and_basis_and_the_ensemble_uses_them(settin
     signal = EnsembleSource().evaluate(symbol="BTCUSDT", klines=klines)
     assert signal.features["funding_bps"] in (3.0, -3.0)
     assert signal.features["basis_bps"] == LAST_CHECK
+
+
+def test_a_bar_has_the_same_funding_live_and_in_training_later():
+    """The poll re-reads the coming funding time's rate every 15 s: the funding a live bar's
+    features carry is the one the same bar carries when a model trains on it later."""
+    from apps.exchange.reports import MarkReport
+    from apps.market.services import funding_store
+
+    settled_at, coming = T0, T0 + 8 * 3_600_000
+    klines = []
+    for i in range(F.LOOKBACK + 2):
+        open_ms = T0 + i * 60_000
+        klines.append(
+            Kline(
+                symbol="BTCUSDT",
+                interval="1m",
+                open_time_ms=open_ms,
+                open_time=from_ms(open_ms),
+                open=Decimal(40000 + i),
+                high=Decimal(40010 + i),
+                low=Decimal(39990 + i),
+                close=Decimal(40005 + i),
+                volume=Decimal(1),
+                close_time_ms=open_ms + 59_999,
+            )
+        )
+    Kline.objects.bulk_create(klines)
+
+    def poll(rate: str, at_ms: int, funding_time: int) -> None:
+        funding_store(
+            mark=MarkReport(
+                symbol="BTCUSDT",
+                mark_price=Decimal(40000),
+                index_price=Decimal(40000),
+                funding_rate=Decimal(rate),
+                next_funding_ms=funding_time,
+                time_ms=at_ms,
+            )
+        )
+
+    poll("0.0001", settled_at - 5_000, settled_at)  # the last reading before a settlement
+    last = klines[-1]
+    poll("0.0004", last.close_time_ms - 5_000, coming)  # the coming rate, read before the close
+    rows = selectors.klines_until(symbol="BTCUSDT", interval="1m", count=len(klines))
+    live = F.feature_row(rows, **selectors.market_inputs(symbol="BTCUSDT", klines=rows))
+    poll("0.0004", last.close_time_ms + 60_000, coming)  # later readings, as the desk goes on
+    later = F.matrix(F.arrays(rows, **selectors.market_inputs(symbol="BTCUSDT", klines=rows)))
+    fcol = F.FEATURE_NAMES.index("funding_bps")
+    assert live[fcol] == later[-1, fcol] == pytest.approx(1.0)  # 0.0001 settled: 1 bp

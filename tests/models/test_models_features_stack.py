@@ -86,9 +86,7 @@ def test_funding_and_basis_of_a_running_desk_reach_the_features(
         timeout=60,
         what="the desk's first market poll and basis check",
     )
-    observed_from = min(
-        FundingRate.objects.get().observed_ms, BasisObservation.objects.get().time_ms
-    )
+    checked_from = BasisObservation.objects.get().time_ms  # the desk's first basis check
     # A training run: its worker fills the history the desk did not observe (25 h of it).
     run = services.training_run_create(kind="logreg")
     wait_for(
@@ -121,18 +119,22 @@ def test_funding_and_basis_of_a_running_desk_reach_the_features(
     here, there = _closes(venue, first, last), _closes(reference, first, last)
     compared = 0
     for k, kline in enumerate(klines[F.LOOKBACK :]):
-        if kline.close_time_ms >= observed_from:
-            break  # from here on the desk's own readings are in force
+        # Every bar, those the desk polled included: the rate last settled at its close.
         in_force = settled[int(np.searchsorted(times, kline.close_time_ms, side="right")) - 1]
         expected_funding = float(Decimal(in_force["fundingRate"]) * 10_000)
+        assert x[k, fcol] == pytest.approx(expected_funding, abs=1e-9), kline.open_time_ms
+        if kline.close_time_ms >= checked_from:
+            continue  # from here on the desk's own checks (last prices) are in force
         price, ref = here[kline.open_time_ms], there[kline.open_time_ms]
         expected_basis = float(((price - ref) / ref * 10_000).quantize(Decimal("0.0001")))
-        assert x[k, fcol] == pytest.approx(expected_funding, abs=1e-9), kline.open_time_ms
         assert x[k, bcol] == pytest.approx(expected_basis, abs=1e-9), kline.open_time_ms
         compared += 1
     assert compared > BARS - F.LOOKBACK - 10
-    history = x[:compared]
-    assert np.count_nonzero(history[:, fcol]) == compared
-    assert np.count_nonzero(history[:, bcol]) > 0.95 * compared
+    assert np.count_nonzero(x[:, fcol]) == len(x)
+    assert np.count_nonzero(x[:compared, bcol]) > 0.95 * compared
     # Settlements change the rate in force: more than one funding time is in the window.
-    assert len(np.unique(history[:, fcol])) >= 3
+    assert len(np.unique(x[:, fcol])) >= 3
+    # Bars closed after the desk's own check carry it (its last prices, not a bar's close).
+    check = BasisObservation.objects.filter(time_ms=checked_from).get()
+    after = [k for k, kl in enumerate(klines[F.LOOKBACK :]) if kl.close_time_ms >= checked_from]
+    assert all(x[k, bcol] == pytest.approx(float(check.basis_bps)) for k in after)
