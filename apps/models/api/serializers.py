@@ -1,5 +1,6 @@
 """Input and output serializers of the models API (the views in views.py use them)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.api.fields import symbol_filter
@@ -27,7 +28,57 @@ class TrainingRunOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The hold-out report (apps/models/evaluation.py) as the schema describes it: a stored JSON, so
+# every key is optional (versions trained before base rates were kept carry only some).
+def _floats(**kw) -> serializers.ListField:
+    return serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, **kw)
+
+
+class HoldoutBaselineOutput(serializers.Serializer):
+    accuracy = serializers.FloatField()
+    brier = serializers.FloatField()
+    log_loss = serializers.FloatField(
+        allow_null=True, help_text="null: unbounded (a sure forecast that is ever wrong)"
+    )
+    p_up = serializers.FloatField(required=False)
+
+
+class BestBaseOutput(serializers.Serializer):
+    name = serializers.CharField()
+    accuracy = serializers.FloatField()
+
+
+class LogLossVsOutput(serializers.Serializer):
+    baseline = serializers.CharField()
+    diff = serializers.FloatField()
+    ci = _floats()
+
+
+class HoldoutReportOutput(serializers.Serializer):
+    n = serializers.IntegerField(required=False)
+    n_effective = serializers.FloatField(required=False)
+    accuracy = serializers.FloatField(required=False)
+    accuracy_ci = _floats(required=False)
+    ci_level = serializers.FloatField(required=False)
+    brier = serializers.FloatField(required=False)
+    brier_skill = serializers.FloatField(required=False)
+    log_loss = serializers.FloatField(required=False)
+    base_rate_up = serializers.FloatField(required=False)
+    baselines = serializers.DictField(child=HoldoutBaselineOutput(), required=False)
+    best_base = BestBaseOutput(required=False)
+    edge = serializers.BooleanField(required=False)
+    log_loss_vs = LogLossVsOutput(required=False)
+    probability_skill = serializers.BooleanField(required=False)
+    verdict = serializers.ChoiceField(choices=["edge", "no edge"], required=False)
+
+
+@extend_schema_field(HoldoutReportOutput)
+class HoldoutReportField(serializers.JSONField):
+    """ModelVersion.metrics as stored, described in the schema by HoldoutReportOutput."""
+
+
 class ModelOutput(serializers.ModelSerializer):
+    metrics = HoldoutReportField(help_text="hold-out metrics at training time")
     verdict = serializers.SerializerMethodField(
         help_text="hold-out verdict: 'edge' when the accuracy interval's lower bound is above the"
         " best base rate (always-up, always-down, coin flip; metrics.baselines), else 'no edge';"

@@ -533,6 +533,11 @@ export interface components {
             /** Format: double */
             value: number;
         };
+        BestBaseOutput: {
+            name: string;
+            /** Format: double */
+            accuracy: number;
+        };
         CalibrationOutput: {
             readonly id: number;
             rewards_used: number;
@@ -839,6 +844,45 @@ export interface components {
             total_pnl: string;
             reward: string;
         };
+        HoldoutBaselineOutput: {
+            /** Format: double */
+            accuracy: number;
+            /** Format: double */
+            brier: number;
+            /**
+             * Format: double
+             * @description null: unbounded (a sure forecast that is ever wrong)
+             */
+            log_loss: number | null;
+            /** Format: double */
+            p_up?: number;
+        };
+        HoldoutReportOutput: {
+            n?: number;
+            /** Format: double */
+            n_effective?: number;
+            /** Format: double */
+            accuracy?: number;
+            accuracy_ci?: number[];
+            /** Format: double */
+            ci_level?: number;
+            /** Format: double */
+            brier?: number;
+            /** Format: double */
+            brier_skill?: number;
+            /** Format: double */
+            log_loss?: number;
+            /** Format: double */
+            base_rate_up?: number;
+            baselines?: {
+                [key: string]: components["schemas"]["HoldoutBaselineOutput"];
+            };
+            best_base?: components["schemas"]["BestBaseOutput"];
+            edge?: boolean;
+            log_loss_vs?: components["schemas"]["LogLossVsOutput"];
+            probability_skill?: boolean;
+            verdict?: components["schemas"]["VerdictEnum"];
+        };
         IncomeTallyOutput: {
             income_type: string;
             exchange_count: number;
@@ -947,6 +991,12 @@ export interface components {
         Live: {
             status: string;
         };
+        LogLossVsOutput: {
+            baseline: string;
+            /** Format: double */
+            diff: number;
+            ci: number[];
+        };
         LoginInput: {
             username: string;
             password: string;
@@ -974,7 +1024,7 @@ export interface components {
             readonly weight: number;
             readonly params: unknown;
             /** @description hold-out metrics at training time */
-            readonly metrics: unknown;
+            metrics: components["schemas"]["HoldoutReportOutput"];
             /** @description hold-out verdict: 'edge' when the accuracy interval's lower bound is above the best base rate (always-up, always-down, coin flip; metrics.baselines), else 'no edge'; 'not evaluated' for versions trained before base rates were stored */
             readonly verdict: string;
             /** @description supervisor: rolling live scores */
@@ -1388,6 +1438,12 @@ export interface components {
         UnknownSymbol: {
             detail: string;
         };
+        /**
+         * @description * `edge` - edge
+         *     * `no edge` - no edge
+         * @enum {string}
+         */
+        VerdictEnum: "edge" | "no edge";
         VersionOutput: {
             readonly id: number;
             /** @description ma_cross, mean_revert */

@@ -108,38 +108,14 @@ export function rowsOf(answer: ListAnswer | null | undefined): Row[] {
 
 /** Intelligence (apps/models, apps/rl, apps/strategy api/views.py). Scores and weights are
  * floats on the wire there (model metrics, rewards as ratios); money stays a decimal string. */
-/** One base rate's hold-out figures (apps/models/evaluation.py); log_loss null = unbounded
- * (a forecast of P(up) = 1 or 0 that is ever wrong). */
-export interface HoldoutBaseline {
-  accuracy: number;
-  brier: number;
-  log_loss: number | null;
-  p_up?: number;
-}
+/** A model's hold-out report and its base rates (apps/models/evaluation.py), as the schema
+ * describes ModelVersion.metrics: every key optional, as older versions carry only some. */
+export type HoldoutReport = Schemas["HoldoutReportOutput"];
 
-/** Hold-out report of a model trained with base rates (older versions carry only some keys). */
-export interface HoldoutReport {
-  n: number;
-  n_effective: number;
-  accuracy: number;
-  accuracy_ci: [number, number];
-  ci_level: number;
-  brier: number;
-  brier_skill: number;
-  log_loss: number;
-  base_rate_up: number;
-  baselines: Record<"always_up" | "always_down" | "coin_flip" | "base_rate", HoldoutBaseline>;
-  best_base: { name: string; accuracy: number };
-  edge: boolean;
-  log_loss_vs: { baseline: string; diff: number; ci: [number, number] };
-  probability_skill: boolean;
-  verdict: "edge" | "no edge";
-}
-
-/** The schema knows params, metrics and live_metrics as free-form JSON: the page reads them so. */
+/** params and live_metrics are free-form JSON in the schema: the page reads them so. */
 export type ModelVersionRow = Omit<Schemas["ModelOutput"], "params" | "metrics" | "live_metrics"> & {
   params: Record<string, unknown>;
-  metrics: Partial<HoldoutReport> & Record<string, unknown>;
+  metrics: HoldoutReport & Record<string, unknown>;
   live_metrics: Record<string, unknown>;
 };
 
