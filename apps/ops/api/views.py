@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.ops.api.serializers import PortsOutput
 from apps.ops.ports import exposure, port_map
 from apps.ops.selectors import stack_health
 
@@ -38,7 +39,7 @@ class LiveView(APIView):
 class PortMapView(APIView):
     """The port map: every service's address, exposure, and who listens there now."""
 
-    @extend_schema(responses={200: inline_serializer("Ports", {"ports": serializers.ListField()})})
+    @extend_schema(responses={200: PortsOutput})
     def get(self, request: Request) -> Response:
         rows = [
             {

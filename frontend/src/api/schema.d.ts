@@ -1132,8 +1132,22 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
-        Ports: {
-            ports: unknown[];
+        PortOutput: {
+            service: string;
+            bind: string;
+            port: number;
+            /** @description "loopback only" or "NETWORK" */
+            exposure: string;
+            what: string;
+            listening: boolean;
+            /** @description the process listening, if known */
+            holder: string | null;
+            /** @description the listener is this desk's own service */
+            ours: boolean;
+            conflict: string | null;
+        };
+        PortsOutput: {
+            ports: components["schemas"]["PortOutput"][];
         };
         PositionOut: {
             account: string;
@@ -1913,7 +1927,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Ports"];
+                    "application/json": components["schemas"]["PortsOutput"];
                 };
             };
             /** @description Not authenticated, bad credentials, or not allowed */

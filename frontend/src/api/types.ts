@@ -80,17 +80,7 @@ export type Desk = Schemas["DeskOut"];
 export type DeskChangeAnswer = Schemas["DeskChangeOut"];
 
 /** GET /api/ops/ports/ */
-export interface PortRow {
-  service: string;
-  bind: string;
-  port: number;
-  exposure: string;
-  what: string;
-  listening: boolean;
-  holder: string | null;
-  ours: boolean;
-  conflict: string | null;
-}
+export type PortRow = Schemas["PortOutput"];
 
 /** Endpoints whose shapes are still settling (intelligence): pages render the rows they answer. */
 export type Row = Record<string, unknown>;
