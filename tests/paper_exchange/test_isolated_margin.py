@@ -11,8 +11,10 @@ from typing import Any
 import ccxt
 import pytest
 from binance.client import Client
+from websockets.sync.client import connect
 
 from tests.paper_exchange.ccxt_venue import BTC, ccxt_exchange
+from tests.paper_exchange.test_streams_user import events
 from tests.support.paper_exchange import PaperExchange, market, position
 
 Q8 = Decimal("0.00000001")
@@ -117,3 +119,23 @@ def test_margin_is_added_to_and_taken_from_an_isolated_position(venue: PaperExch
         ex.reduce_margin(BTC, 1000)  # more than the position can spare
     with pytest.raises(ccxt.BaseError, match="-4049"):
         ex.add_margin("ETH/USDT:USDT", 10)  # a cross symbol
+
+
+def test_a_margin_transfer_is_pushed_as_binance_reports_it(venue: PaperExchange) -> None:
+    ex, client, _ = _isolated_long(venue, "iso-stream")
+    before = position(client, "BTCUSDT")
+    assert before is not None
+    wallet = Decimal(before["isolatedWallet"])
+    total = Decimal(client.futures_account()["totalWalletBalance"])
+    key = client.futures_stream_get_listen_key()
+    with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
+        ex.add_margin(BTC, 100)
+        (update,) = events(ws, lambda s: any(e["e"] == "ACCOUNT_UPDATE" for e in s))
+    # Binance: reason MARGIN_TRANSFER, the wallet unchanged, the cross wallet without the
+    # isolated wallets, the position's isolated wallet grown by the transfer.
+    assert update["a"]["m"] == "MARGIN_TRANSFER"
+    (usdt,) = update["a"]["B"]
+    assert Decimal(usdt["wb"]) == total and Decimal(usdt["bc"]) == 0
+    assert Decimal(usdt["cw"]) == total - wallet - 100
+    (btc,) = update["a"]["P"]
+    assert btc["mt"] == "isolated" and Decimal(btc["iw"]) == wallet + 100

@@ -264,6 +264,7 @@ def position_margin(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
     pos.update_ms = t
     with engine.store.tx():
         engine.store.put_position(acc.id, pos)
+        engine.journal.reason(acc.id, "MARGIN_TRANSFER")
     return {
         # Binance answers this one amount as a JSON number (its documented example: 100.0), not
         # the decimal string of its other endpoints; a client parses what Binance sends.

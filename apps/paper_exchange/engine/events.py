@@ -37,6 +37,7 @@ class Journal:
         self._seen: set[int] = set()
         self._accounts: dict[int, set[str]] = {}  # account -> symbols whose position moved
         self._incomes: dict[int, list[tuple[str, Decimal]]] = {}
+        self._reasons: dict[int, str] = {}
 
     # --- store writes ------------------------------------------------------------------------
     def trade(self, trade: dict[str, Any]) -> None:
@@ -124,6 +125,11 @@ class Journal:
     def income(self, account_id: int, row: dict[str, Any]) -> None:
         self._incomes.setdefault(account_id, []).append((row["incomeType"], Decimal(row["income"])))
 
+    def reason(self, account_id: int, reason: str) -> None:
+        """The ACCOUNT_UPDATE reason of a change no income row names (a margin transfer moves
+        money between wallets without booking any)."""
+        self._reasons[account_id] = reason
+
     # --- transactions ------------------------------------------------------------------------
     def commit(self) -> None:
         if self.sink is None:
@@ -134,12 +140,12 @@ class Journal:
             if account_id in self.engine.accounts:
                 self._staged.append((account_id, self._account_event(account_id, symbols)))
         events, self._staged = self._staged, []
-        self._accounts, self._incomes = {}, {}
+        self._accounts, self._incomes, self._reasons = {}, {}, {}
         if events:
             self.sink(events)
 
     def discard(self) -> None:
-        self._staged, self._accounts, self._incomes = [], {}, {}
+        self._staged, self._accounts, self._incomes, self._reasons = [], {}, {}, {}
         self._trades.clear()
 
     # --- payloads ----------------------------------------------------------------------------
@@ -195,7 +201,9 @@ class Journal:
         t = engine.clock.now_ms()
         incomes = self._incomes.get(account_id, [])
         kinds = [k for k, _ in incomes]
-        reason = next((REASONS[k] for k in kinds if k in REASONS), "ORDER")
+        reason = self._reasons.get(account_id) or next(
+            (REASONS[k] for k in kinds if k in REASONS), "ORDER"
+        )
         change = sum((v for k, v in incomes if k == "TRANSFER"), Decimal(0))
         positions = []
         for symbol in sorted(symbols):
@@ -227,7 +235,11 @@ class Journal:
                     {
                         "a": "USDT",
                         "wb": money_str(acc.wallet),
-                        "cw": money_str(acc.wallet),
+                        # Binance's cw is the cross wallet: isolated wallets are not in it.
+                        "cw": money_str(
+                            acc.wallet
+                            - sum((p.isolated_wallet for p in acc.positions.values()), Decimal(0))
+                        ),
                         "bc": money_str(change),
                     }
                 ],
