@@ -10,6 +10,9 @@ from .errors import ApiError, bad_precision, invalid_symbol
 # Binance's `triggerProtect`: how far apart (a fraction of the last price) the last and the mark
 # price may be for a `priceProtect` conditional order to trigger.
 TRIGGER_PROTECT = Decimal("0.0500")
+# Binance's `liquidationFee`: the liquidation clearance fee rate, of the liquidated notional at
+# the mark (engine/loop.py: what an isolated liquidation costs beyond closing at the mark).
+LIQUIDATION_FEE = Decimal("0.012500")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class SymbolSpec:
             "underlyingSubType": [],
             "settlePlan": 0,
             "triggerProtect": str(TRIGGER_PROTECT),
-            "liquidationFee": "0.012500",
+            "liquidationFee": f"{LIQUIDATION_FEE:f}",
             "marketTakeBound": "0.05",
             "maxMoveOrderLimit": 10000,
             "filters": [

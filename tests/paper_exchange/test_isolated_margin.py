@@ -5,7 +5,7 @@ Driven through ccxt's binanceusdm (margin mode, tiers, add/reduce margin) and py
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import ccxt
@@ -91,11 +91,60 @@ def test_an_isolated_position_is_liquidated_alone_and_costs_no_more_than_its_wal
     closing = client.futures_get_all_orders(symbol="BTCUSDT")[-1]
     assert closing["type"] == "LIQUIDATION" and closing["status"] == "FILLED"
     account = client.futures_account()
-    # The cross wallet is what it was: the loss past the isolated wallet was cleared.
-    assert Decimal(account["totalWalletBalance"]) == cross_before
-    assert Decimal(account["totalCrossWalletBalance"]) == cross_before
-    kinds = {r["incomeType"] for r in client.futures_income_history(symbol="")}
-    assert "INSURANCE_CLEAR" in kinds
+    # Past the bankruptcy price the position still closes there: the isolated wallet is lost,
+    # the cross wallet keeps what it had (and the tick's rounding towards the entry).
+    assert Decimal(closing["price"]) == Decimal(closing["avgPrice"]) == _bankruptcy_price(row)
+    assert 0 <= Decimal(account["totalCrossWalletBalance"]) - cross_before < TICK * Decimal("0.010")
+    assert Decimal(account["totalWalletBalance"]) == Decimal(account["totalCrossWalletBalance"])
+
+
+def _bankruptcy_price(row: dict[str, Any]) -> Decimal:
+    """entry - isolated wallet / amt, on the tick towards the entry."""
+    amt, entry = Decimal(row["positionAmt"]), Decimal(row["entryPrice"])
+    exact = entry - Decimal(row["isolatedWallet"]) / amt
+    return (exact / TICK).to_integral_value(ROUND_CEILING if amt > 0 else ROUND_FLOOR) * TICK
+
+
+def test_an_isolated_liquidation_closes_at_the_bankruptcy_price_with_the_clearance_fee(
+    venue: PaperExchange,
+) -> None:
+    ex, client, _ = _isolated_long(venue, "iso-bankrupt")
+    row = position(client, "BTCUSDT")
+    assert row is not None
+    wallet, entry = Decimal(row["isolatedWallet"]), Decimal(row["entryPrice"])
+    liq = Decimal(row["liquidationPrice"])
+    cross_before = Decimal(client.futures_account()["totalCrossWalletBalance"])
+    below = str((liq - 2 * TICK).quantize(TICK, ROUND_FLOOR))
+    moved = venue.set_price("BTCUSDT", below, mark=below)  # liquidation watches the mark
+    assert position(client, "BTCUSDT") is None
+    mark = Decimal(moved["markPrice"])
+    # What the position held at the mark is less than the clearance fee (the first bracket's
+    # 0.4 % against exchangeInfo's liquidationFee), so the fee takes all of it: bankruptcy.
+    fee_rate = Decimal(ex.fapiPublicGetExchangeInfo()["symbols"][0]["liquidationFee"])
+    held = wallet + Decimal("0.010") * (mark - entry)
+    assert 0 < held <= Decimal("0.010") * mark * fee_rate
+    closing = client.futures_get_all_orders(symbol="BTCUSDT")[-1]
+    assert closing["type"] == "LIQUIDATION" and closing["status"] == "FILLED"
+    price = _bankruptcy_price(row)
+    assert Decimal(closing["price"]) == Decimal(closing["avgPrice"]) == price
+    assert price < mark
+    (trade,) = [
+        t
+        for t in client.futures_account_trades(symbol="BTCUSDT")
+        if t["orderId"] == closing["orderId"]
+    ]
+    assert Decimal(trade["commission"]) == 0 and Decimal(trade["price"]) == price
+    realized = Decimal(trade["realizedPnl"])
+    assert realized == (Decimal("0.010") * (price - entry)).quantize(Q8)
+    rows = [
+        r
+        for r in client.futures_income_history(symbol="BTCUSDT")
+        if r["tradeId"] == str(trade["id"])
+    ]
+    assert [r["incomeType"] for r in rows] == ["REALIZED_PNL"]
+    # The cross wallet gets back the isolated wallet less the loss: the tick's rounding.
+    cross_after = Decimal(client.futures_account()["totalCrossWalletBalance"])
+    assert cross_after == cross_before + wallet + realized
 
 
 def test_margin_is_added_to_and_taken_from_an_isolated_position(venue: PaperExchange) -> None:

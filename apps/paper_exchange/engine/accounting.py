@@ -88,3 +88,16 @@ def liquidation_price(
         return Decimal(0)
     price = (amt * entry - other_equity - cum) / denominator
     return max(price, Decimal(0))
+
+
+def isolated_liquidation_price(
+    *, amt: Decimal, entry: Decimal, wallet: Decimal, mark: Decimal, fee_rate: Decimal
+) -> Decimal:
+    """Where an isolated position is closed when liquidated: the price that leaves its wallet
+    with what it held at the mark (wallet + amt x (mark - entry)) less the clearance fee
+    (|amt| x mark x fee_rate), never less than nothing. With that remainder at or below the fee
+    (always in the first brackets, whose maintenance rate is under the fee rate) this is the
+    bankruptcy price, entry - wallet / amt: the isolated wallet is lost whole."""
+    remaining = wallet + amt * (mark - entry)
+    kept = max(remaining - abs(amt) * mark * fee_rate, Decimal(0))
+    return entry + (kept - wallet) / amt

@@ -73,11 +73,14 @@ def fill(
     *,
     maker: bool,
     t: int,
+    rate: Decimal | None = None,
 ) -> None:
-    """One execution: position, wallet, trade and income rows (inside the caller's tx)."""
+    """One execution: position, wallet, trade and income rows (inside the caller's tx).
+    `rate` overrides the maker/taker commission rate (an isolated liquidation pays none)."""
     pos = engine.position(acc, order.symbol)
     effect = acct.apply_fill(amt=pos.amt, entry=pos.entry, side=order.side, qty=qty, price=price)
-    rate = engine.config.maker_fee if maker else engine.config.taker_fee
+    if rate is None:
+        rate = engine.config.maker_fee if maker else engine.config.taker_fee
     fee = acct.commission(price=price, qty=qty, rate=rate)
     trade_id = engine.next_trade_id()
     if effect.closed_qty > 0:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..clock import wall_ms
 from ..market import FUNDING_INTERVAL_MS
-from ..symbols import get_spec
+from ..symbols import LIQUIDATION_FEE, SYMBOLS, get_spec
 from . import accounting as acct
 from . import ledger, matching
 from .models import Account, Order
@@ -106,9 +106,11 @@ def liquidate(
     engine: Engine, acc: Account, risk: AccountRisk, t: int, *, symbols: set[str]
 ) -> None:
     """Liquidate `symbols`' positions (the cross ones together, an isolated one alone): cancel
-    their orders, close them at the mark. A loss past what the liquidated margin held (the
-    cross wallet, or the position's isolated wallet) is cleared by an INSURANCE_CLEAR row: an
-    isolated position never costs the cross wallet more than its own wallet."""
+    their orders and close them. Cross positions close at the mark, paying the taker fee; a
+    loss past the cross wallet is cleared by an INSURANCE_CLEAR row. An isolated position
+    closes at the price `accounting.isolated_liquidation_price` gives (the bankruptcy price,
+    unless its wallet at the mark exceeds the clearance fee) with no commission: the clearance
+    fee replaces it, and it never costs the cross wallet more than its own wallet."""
     log.warning("liquidating account %s (%s) at %s", acc.name, ",".join(sorted(symbols)), t)
     for order in [o for o in acc.open_orders.values() if o.symbol in symbols]:
         matching.cancel(engine, acc, order, t)
@@ -122,6 +124,20 @@ def liquidate(
         for symbol, s in sorted(risk.symbols.items()):
             if s.amt == 0 or symbol not in symbols:
                 continue
+            price, rate = s.mark, None
+            if s.isolated:
+                exact = acct.isolated_liquidation_price(
+                    amt=s.amt,
+                    entry=s.entry,
+                    wallet=s.isolated_wallet,
+                    mark=s.mark,
+                    fee_rate=LIQUIDATION_FEE,
+                )
+                # On the tick towards the entry, so the loss never passes the wallet.
+                price = SYMBOLS[symbol].round_price(
+                    exact, ROUND_CEILING if s.amt > 0 else ROUND_FLOOR
+                )
+                rate = Decimal(0)
             order = Order(
                 order_id=engine.next_order_id(),
                 account_id=acc.id,
@@ -131,12 +147,12 @@ def liquidate(
                 type="LIQUIDATION",
                 orig_type="LIQUIDATION",
                 time_in_force="IOC",
-                price=s.mark,
+                price=price,
                 orig_qty=abs(s.amt),
                 time_ms=t,
                 update_ms=t,
             )
-            ledger.fill(engine, acc, order, abs(s.amt), s.mark, maker=False, t=t)
+            ledger.fill(engine, acc, order, abs(s.amt), price, maker=False, t=t, rate=rate)
             engine.store.put_order(order)
         kept = sum((p.isolated_wallet for p in acc.positions.values()), Decimal(0))
         cross_wallet = acc.wallet - kept
