@@ -255,3 +255,66 @@ def test_the_same_seed_gives_the_same_book_and_another_seed_another() -> None:
     # A later point draws the levels again.
     later = [q for _, q in one.depth("BTCUSDT", ASKS, t + POINT_MS, 50)]
     assert later != [q for _, q in one.depth("BTCUSDT", ASKS, t, 50)]
+
+
+def test_a_resting_limit_is_published_at_its_price_level(venue: PaperExchange) -> None:
+    client = venue.client(venue.create_account("rester", balance="1000000"))
+    other = venue.client(venue.create_account("looker", balance="1000000"))
+    qty = Decimal(3)
+    seen: dict[str, Any] = {}
+
+    def attempt() -> bool:
+        before = _book(other)
+        touch, deeper = before["bids"][0][0], before["bids"][2][0]
+        orders = [_limit(client, "BUY", "GTC", qty, price) for price in (touch, deeper)]
+        during = _book(other)
+        ticker = other.futures_orderbook_ticker(symbol="SOLUSDT")
+        for order in orders:
+            client.futures_cancel_order(symbol="SOLUSDT", orderId=order["orderId"])
+        after = _book(other)
+        seen.update(before=before, during=during, ticker=ticker)
+        return before == after and all(o["status"] == "NEW" for o in orders)
+
+    _on_one_book(attempt)
+    before, during = seen["before"], seen["during"]
+    # Every account sees the orders' quantity added to the seeded levels at their prices.
+    expected = [(p, q + qty if k in (0, 2) else q) for k, (p, q) in enumerate(before["bids"])]
+    assert during["bids"] == expected
+    assert during["asks"] == before["asks"]
+    ticker = seen["ticker"]
+    assert (Decimal(ticker["bidPrice"]), Decimal(ticker["bidQty"])) == expected[0]
+
+
+def test_a_crossing_order_from_another_account_fills_a_resting_limit_first(
+    venue: PaperExchange,
+) -> None:
+    maker = venue.client(venue.create_account("maker", balance="1000000"))
+    taker = venue.client(venue.create_account("taker", balance="1000000"))
+    qty = Decimal(3)
+    seen: dict[str, Any] = {}
+
+    def attempt() -> bool:
+        bids = _book(taker)["bids"]
+        price = bids[2][0]
+        resting = _limit(maker, "BUY", "GTC", qty, price)
+        # Down to the resting order's price: the two levels above, the order, 1 more there.
+        size = bids[0][1] + bids[1][1] + qty + 1
+        order = _limit(taker, "SELL", "IOC", size, price)
+        after = _book(taker)
+        seen.update(bids=bids, resting=resting, order=order, after=after)
+        return order["status"] == "FILLED" and after["bids"][1] == bids[3]
+
+    _on_one_book(attempt)
+    bids, resting, order = seen["bids"], seen["resting"], seen["order"]
+    price = bids[2][0]
+    taken = _fills(_trades(taker, order["orderId"]))
+    # Price then time: the resting order before the seeded quantity at its level.
+    assert taken == [bids[0], bids[1], (price, qty), (price, Decimal(1))]
+    made = _trades(maker, resting["orderId"])
+    assert _fills(made) == [(price, qty)] and made[0]["maker"] is True
+    assert made[0]["time"] == _trades(taker, order["orderId"])[2]["time"]
+    filled = maker.futures_get_order(symbol="SOLUSDT", orderId=resting["orderId"])
+    assert filled["status"] == "FILLED" and Decimal(filled["avgPrice"]) == price
+    assert Decimal(maker.futures_position_information(symbol="SOLUSDT")[0]["positionAmt"]) == qty
+    # The level keeps its seeded quantity less the one taken there; the order is gone.
+    assert seen["after"]["bids"][0] == (price, bids[2][1] - 1)

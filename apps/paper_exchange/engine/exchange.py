@@ -44,10 +44,10 @@ class Engine:
         self.config = config
         self.store = store
         self.market = market
-        self.book = Book(market)
+        self.accounts: dict[int, Account] = {}
+        self.book = Book(market, self.accounts)
         self.clock = clock
         self.lock = threading.RLock()
-        self.accounts: dict[int, Account] = {}
         self.by_key: dict[str, Account] = {}
         self._order_id = max(store.max_id("orders", "order_id"), 100_000_000)
         self._algo_id = max(store.max_id("algo_orders", "algo_id"), 4_000_000)

@@ -41,12 +41,16 @@ def execute(engine: Engine, acc: Account, order: Order, spec: SymbolSpec, t: int
         order.side,
         order.remaining,
         t,
+        account_id=acc.id,
+        maker_qty=lambda resting: maker_qty(engine, resting),
         limit=limit,
         all_or_none=order.time_in_force == "FOK",
     )
-    for price, qty in fills:
+    for price, qty, maker in fills:
         ledger.fill(engine, acc, order, qty, price, maker=False, t=t)
         engine.store.put_order(order)
+        if maker is not None:
+            fill_maker(engine, maker, qty, price, t)
     if order.remaining == 0:
         return
     if order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
@@ -57,6 +61,31 @@ def execute(engine: Engine, acc: Account, order: Order, spec: SymbolSpec, t: int
     acc.open_orders[order.order_id] = order
     if not fills:
         engine.store.put_order(order)
+
+
+def maker_qty(engine: Engine, order: Order) -> Decimal:
+    """How much of a resting order a taker can fill now: its remaining quantity, a reduce-only
+    one's no more than the position it reduces (nothing once that is gone or flipped)."""
+    if not order.reduce_only:
+        return order.remaining
+    pos = engine.accounts[order.account_id].positions.get(order.symbol)
+    amt = pos.amt if pos else Decimal(0)
+    if amt == 0 or (amt > 0) == (order.side == "BUY"):
+        return Decimal(0)
+    return min(order.remaining, abs(amt))
+
+
+def fill_maker(engine: Engine, order: Order, qty: Decimal, price: Decimal, t: int) -> None:
+    """The maker's side of a taker's fill against a resting order (inside the taker's
+    transaction): a maker trade at the order's price; a filled order leaves the book, and so
+    does a reduce-only one whose position is now closed (its rest EXPIRED)."""
+    acc = engine.accounts[order.account_id]
+    ledger.fill(engine, acc, order, qty, price, maker=True, t=t)
+    if order.remaining > 0 and order.reduce_only and maker_qty(engine, order) == 0:
+        order.status = "EXPIRED"
+    if not order.is_open:
+        acc.open_orders.pop(order.order_id, None)
+    engine.store.put_order(order)
 
 
 def cancel(engine: Engine, acc: Account, order: Order, t: int, status: str = "CANCELED") -> None:
