@@ -98,7 +98,8 @@ def symbol_config(engine: Engine, acc: Account, p: Params) -> list[dict[str, Any
             {
                 "symbol": name,
                 "marginType": setting.margin_type,
-                "isAutoAddMargin": "false",  # a string in Binance's answer
+                # A JSON boolean: the official SDK declares it so (the docs example shows "false").
+                "isAutoAddMargin": False,
                 "leverage": setting.leverage,
                 "maxNotionalValue": str(brackets.max_notional(name, setting.leverage)),
             }
