@@ -268,3 +268,51 @@ def test_time_sync_is_wrong_on_a_fast_clock_and_right_without_it(venue_factory):
     plain = ccxt_exchange(fast, account)
     plain.load_markets()
     assert plain.fetch_balance()["USDT"]["total"] == 1000
+
+
+def test_every_order_type_through_the_unified_api(ex):
+    """ccxt's create_order for each Binance order type the venue takes: post-only, IOC and FOK
+    limits, stop-limit, take-profit market, a trailing stop with its activation price, and a
+    close-position stop; each lands as the type Binance would record."""
+    ex.create_order(BTC, "market", "buy", 0.02)
+    price = Decimal(str(ex.fetch_ticker(BTC)["last"]))
+
+    def at(ratio: str) -> float:
+        return float((price * Decimal(ratio)).quantize(Decimal("0.1")))
+
+    maker = ex.create_order(BTC, "limit", "buy", 0.01, at("0.9"), {"postOnly": True})
+    assert maker["info"]["timeInForce"] == "GTX" and maker["status"] == "open"
+    ioc = ex.create_order(BTC, "limit", "buy", 0.01, at("0.9"), {"timeInForce": "IOC"})
+    fok = ex.create_order(BTC, "limit", "buy", 0.01, at("0.9"), {"timeInForce": "FOK"})
+    for order in (ioc, fok):
+        fetched = ex.fetch_order(order["id"], BTC)
+        assert fetched["status"] == "expired" and fetched["filled"] == 0
+    stop_limit = ex.create_order(
+        BTC, "limit", "sell", 0.01, at("0.79"), {"stopLossPrice": at("0.8"), "reduceOnly": True}
+    )
+    take_market = ex.create_order(
+        BTC, "market", "sell", 0.01, None, {"takeProfitPrice": at("1.2"), "reduceOnly": True}
+    )
+    trailing = ex.create_order(
+        BTC,
+        "market",
+        "sell",
+        0.01,
+        None,
+        {"trailingPercent": 1.5, "trailingTriggerPrice": at("1.1"), "reduceOnly": True},
+    )
+    close_all = ex.create_order(
+        BTC, "market", "sell", None, None, {"stopLossPrice": at("0.7"), "closePosition": True}
+    )
+    triggers = {o["id"]: o["info"] for o in ex.fetch_open_orders(BTC, params={"trigger": True})}
+    assert triggers[stop_limit["id"]]["orderType"] == "STOP"
+    assert Decimal(triggers[stop_limit["id"]]["price"]) == Decimal(str(at("0.79")))
+    assert triggers[take_market["id"]]["orderType"] == "TAKE_PROFIT_MARKET"
+    assert triggers[trailing["id"]]["orderType"] == "TRAILING_STOP_MARKET"
+    assert Decimal(triggers[trailing["id"]]["callbackRate"]) == Decimal("1.5")
+    assert Decimal(triggers[trailing["id"]]["activatePrice"]) == Decimal(str(at("1.1")))
+    assert triggers[close_all["id"]]["closePosition"] is True
+    ex.cancel_all_orders(BTC)
+    ex.cancel_all_orders(BTC, params={"trigger": True})
+    assert ex.fetch_open_orders(BTC) == []
+    assert ex.fetch_open_orders(BTC, params={"trigger": True}) == []
