@@ -26,7 +26,12 @@ from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
 from binance_sdk_derivatives_trading_usds_futures.rest_api.models import enums as e
 from binance_sdk_derivatives_trading_usds_futures.websocket_streams.models import (
     AccountUpdate,
+    AggregateTradeStreamsResponse,
     AlgoUpdate,
+    IndividualSymbolBookTickerStreamsResponse,
+    KlineCandlestickStreamsResponse,
+    MarkPriceStreamForAllMarketResponseInner,
+    MarkPriceStreamResponse,
     OrderTradeUpdate,
 )
 from pydantic import BaseModel
@@ -230,3 +235,27 @@ def test_order_replies_and_stream_events_are_the_sdks_models(
         model = STREAM_MODELS[event["e"]]
         assert isinstance(model.model_validate(event), model), event
     assert json.dumps(seen)
+
+
+MARKET_STREAMS = {
+    "btcusdt@markPrice@1s": MarkPriceStreamResponse,
+    "btcusdt@kline_1m": KlineCandlestickStreamsResponse,
+    "btcusdt@aggTrade": AggregateTradeStreamsResponse,
+    "btcusdt@bookTicker": IndividualSymbolBookTickerStreamsResponse,
+    "!markPrice@arr@1s": MarkPriceStreamForAllMarketResponseInner,
+}
+
+
+def test_market_stream_events_are_the_sdks_models(
+    venue: PaperExchange, api: Any, parsed: Callable[[Any], Any]
+) -> None:
+    names = "/".join(MARKET_STREAMS)
+    with connect(f"ws://127.0.0.1:{venue.port}/stream?streams={names}") as ws:
+        # A taker moves the top of the book at once: a bookTicker event without waiting.
+        parsed(_market(api, "BTCUSDT", e.NewOrderSideEnum.BUY, 0.01))
+        seen = events(ws, lambda s: {x["stream"] for x in s} == set(MARKET_STREAMS), 15)
+    for message in seen:
+        model = MARKET_STREAMS[message["stream"]]
+        data = message["data"]
+        for item in data if isinstance(data, list) else [data]:
+            assert isinstance(model.model_validate(item), model), item
