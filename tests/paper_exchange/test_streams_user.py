@@ -133,3 +133,28 @@ def test_listen_key_expires_without_keepalive(venue_factory: Any) -> None:
     assert seen[0]["e"] == "listenKeyExpired" and seen[0]["listenKey"] == key
     assert api_error(client.futures_stream_keepalive, key).code == -1125
     assert client.futures_stream_get_listen_key() != key  # POST makes a new one
+
+
+def test_a_modified_order_is_pushed_as_an_amendment(venue: PaperExchange, client: Client) -> None:
+    price = float(client.futures_mark_price(symbol="BTCUSDT")["markPrice"])
+    order = client.futures_create_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.010",
+        price=f"{price * 0.9:.1f}",
+    )
+    key = client.futures_stream_get_listen_key()
+    with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
+        client.futures_modify_order(
+            symbol="BTCUSDT",
+            orderId=order["orderId"],
+            side="BUY",
+            quantity="0.020",
+            price=f"{price * 0.85:.1f}",
+        )
+        (update,) = events(ws, lambda s: any(e["e"] == "ORDER_TRADE_UPDATE" for e in s))
+    o = update["o"]
+    assert (o["i"], o["x"], o["X"]) == (order["orderId"], "AMENDMENT", "NEW")
+    assert o["q"] == "0.020" and float(o["p"]) == float(f"{price * 0.85:.1f}")

@@ -38,6 +38,7 @@ class Journal:
         self._accounts: dict[int, set[str]] = {}  # account -> symbols whose position moved
         self._incomes: dict[int, list[tuple[str, Decimal]]] = {}
         self._reasons: dict[int, str] = {}
+        self._amended: set[int] = set()  # orders PUT /fapi/v1/order changed in this transaction
 
     # --- store writes ------------------------------------------------------------------------
     def trade(self, trade: dict[str, Any]) -> None:
@@ -62,13 +63,14 @@ class Journal:
                 )
             )
         self._seen.add(order.order_id)
-        kind = (
-            "TRADE"
-            if trade
-            else {"NEW": "NEW", "CANCELED": "CANCELED", "EXPIRED": "EXPIRED"}.get(
+        if trade:
+            kind = "TRADE"
+        elif order.order_id in self._amended and order.is_open:
+            kind = "AMENDMENT"  # Binance: the order modified in place, nothing traded
+        else:
+            kind = {"NEW": "NEW", "CANCELED": "CANCELED", "EXPIRED": "EXPIRED"}.get(
                 order.status, "TRADE"
             )
-        )
         self._staged.append((order.account_id, self._order_event(order, body, trade, kind)))
         if not order.is_open:
             self._seen.discard(order.order_id)
@@ -125,6 +127,10 @@ class Journal:
     def income(self, account_id: int, row: dict[str, Any]) -> None:
         self._incomes.setdefault(account_id, []).append((row["incomeType"], Decimal(row["income"])))
 
+    def amended(self, order_id: int) -> None:
+        """The order's next write in this transaction is a modification (x AMENDMENT)."""
+        self._amended.add(order_id)
+
     def reason(self, account_id: int, reason: str) -> None:
         """The ACCOUNT_UPDATE reason of a change no income row names (a margin transfer moves
         money between wallets without booking any)."""
@@ -141,12 +147,14 @@ class Journal:
                 self._staged.append((account_id, self._account_event(account_id, symbols)))
         events, self._staged = self._staged, []
         self._accounts, self._incomes, self._reasons = {}, {}, {}
+        self._amended.clear()
         if events:
             self.sink(events)
 
     def discard(self) -> None:
         self._staged, self._accounts, self._incomes, self._reasons = [], {}, {}, {}
         self._trades.clear()
+        self._amended.clear()
 
     # --- payloads ----------------------------------------------------------------------------
     def _order_event(

@@ -168,6 +168,7 @@ def modify_order(engine: Engine, acc: Account, p: Params) -> dict[str, Any]:
         raise
     order.orig_qty, order.price, order.update_ms = qty, price, t
     with engine.store.tx():
+        engine.journal.amended(order.order_id)
         matching.execute(engine, acc, order, spec, t)
     return order_json(order)
 
