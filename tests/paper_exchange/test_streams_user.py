@@ -9,7 +9,7 @@ from typing import Any
 from binance.client import Client
 from websockets.sync.client import connect
 
-from tests.support.paper_exchange import PaperExchange, api_error, market
+from tests.support.paper_exchange import PaperExchange, api_error, limit, market
 
 # Binance's documented ORDER_TRADE_UPDATE "o" fields (USD-M user data streams).
 ORDER_FIELDS = {
@@ -137,14 +137,7 @@ def test_listen_key_expires_without_keepalive(venue_factory: Any) -> None:
 
 def test_a_modified_order_is_pushed_as_an_amendment(venue: PaperExchange, client: Client) -> None:
     price = float(client.futures_mark_price(symbol="BTCUSDT")["markPrice"])
-    order = client.futures_create_order(
-        symbol="BTCUSDT",
-        side="BUY",
-        type="LIMIT",
-        timeInForce="GTC",
-        quantity="0.010",
-        price=f"{price * 0.9:.1f}",
-    )
+    order = limit(client, "BTCUSDT", "BUY", "0.010", f"{price * 0.9:.1f}")
     key = client.futures_stream_get_listen_key()
     with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
         client.futures_modify_order(

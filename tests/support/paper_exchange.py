@@ -240,3 +240,11 @@ def market(client: Client, symbol: str, side: str, qty: str, **extra: Any) -> di
     return client.futures_create_order(
         symbol=symbol, side=side, type="MARKET", quantity=qty, newOrderRespType="RESULT", **extra
     )
+
+
+def limit(client: Client, symbol: str, side: str, qty: str, price: str, **extra: Any) -> dict:
+    """A GTC LIMIT order (unless `extra` names another timeInForce)."""
+    params = {"timeInForce": "GTC", **extra}
+    return client.futures_create_order(
+        symbol=symbol, side=side, type="LIMIT", quantity=qty, price=price, **params
+    )
