@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from typing import Any
 
 from binance.client import Client
 from websockets.sync.client import connect
 
-from tests.support.paper_exchange import PaperExchange, api_error, limit, market
+from tests.support.paper_exchange import PaperExchange, api_error, last_price, limit, market
 
 # Binance's documented ORDER_TRADE_UPDATE "o" fields (USD-M user data streams).
 ORDER_FIELDS = {
@@ -151,3 +152,29 @@ def test_a_modified_order_is_pushed_as_an_amendment(venue: PaperExchange, client
     o = update["o"]
     assert (o["i"], o["x"], o["X"]) == (order["orderId"], "AMENDMENT", "NEW")
     assert o["q"] == "0.020" and float(o["p"]) == float(f"{price * 0.85:.1f}")
+
+
+def test_a_triggered_algo_order_reports_what_its_order_executed(
+    venue: PaperExchange, client: Client
+) -> None:
+    market(client, "BTCUSDT", "BUY", "0.010")
+    last = last_price(client, "BTCUSDT")
+    client.futures_create_order(
+        symbol="BTCUSDT",
+        side="SELL",
+        type="STOP_MARKET",
+        triggerPrice=str((last * Decimal("0.99")).quantize(Decimal("0.1"))),
+        quantity="0.010",
+        reduceOnly="true",
+    )
+    key = client.futures_stream_get_listen_key()
+    with connect(f"ws://127.0.0.1:{venue.port}/private/ws/{key}") as ws:
+        venue.set_price("BTCUSDT", str((last * Decimal("0.98")).quantize(Decimal("0.1"))))
+        seen = events(ws, lambda s: any(e["e"] == "ALGO_UPDATE" for e in s))
+    algo = next(e["o"] for e in seen if e["e"] == "ALGO_UPDATE")
+    assert algo["X"] == "FINISHED" and algo["ai"]
+    # Binance: ap and aq are the average price and quantity executed by the triggered order.
+    order = client.futures_get_order(symbol="BTCUSDT", orderId=int(algo["ai"]))
+    assert order["status"] == "FILLED"
+    assert Decimal(algo["aq"]) == Decimal(order["executedQty"]) == Decimal("0.010")
+    assert Decimal(algo["ap"]) == Decimal(order["avgPrice"])

@@ -39,6 +39,7 @@ class Journal:
         self._incomes: dict[int, list[tuple[str, Decimal]]] = {}
         self._reasons: dict[int, str] = {}
         self._amended: set[int] = set()  # orders PUT /fapi/v1/order changed in this transaction
+        self._orders: dict[int, Order] = {}  # orders written in this transaction, by id
 
     # --- store writes ------------------------------------------------------------------------
     def trade(self, trade: dict[str, Any]) -> None:
@@ -47,6 +48,7 @@ class Journal:
     def order(self, order: Order) -> None:
         if self.sink is None:
             return
+        self._orders[order.order_id] = order
         body = order_json(order)
         trade = self._trades.pop(order.order_id, None)
         if order.order_id not in self._seen and order.status != "NEW":
@@ -78,7 +80,10 @@ class Journal:
     def algo(self, algo: AlgoOrder) -> None:
         if self.sink is None:
             return
-        a = algo_json(algo)
+        # A triggered algo order's order is written first, in the same transaction: Binance
+        # reports what it executed (ap, aq) in the algo's update.
+        actual = self._orders.get(algo.actual_order_id) if algo.actual_order_id else None
+        a = algo_json(algo, actual)
         t = self.engine.clock.now_ms()
         self._staged.append(
             (
@@ -100,7 +105,7 @@ class Journal:
                         "X": a["algoStatus"],
                         "ai": a["actualOrderId"],
                         "ap": a["actualPrice"],
-                        "aq": "0",
+                        "aq": SYMBOLS[algo.symbol].fmt_qty(actual.executed_qty) if actual else "0",
                         "act": "MARKET" if a["orderType"].endswith("MARKET") else "LIMIT",
                         "tp": a["triggerPrice"],
                         "p": a["price"],
@@ -148,6 +153,7 @@ class Journal:
         events, self._staged = self._staged, []
         self._accounts, self._incomes, self._reasons = {}, {}, {}
         self._amended.clear()
+        self._orders.clear()
         if events:
             self.sink(events)
 
@@ -155,6 +161,7 @@ class Journal:
         self._staged, self._accounts, self._incomes, self._reasons = [], {}, {}, {}
         self._trades.clear()
         self._amended.clear()
+        self._orders.clear()
 
     # --- payloads ----------------------------------------------------------------------------
     def _order_event(
