@@ -12,6 +12,7 @@ urlpatterns = [
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include("apps.ops.api.urls")),
+    path("", include("apps.exchange.api.urls")),
     path("", include("apps.pnl.api.urls")),
     path("", include("apps.trading.api.urls")),
     path("", include("apps.models.api.urls")),

@@ -88,11 +88,6 @@ def income_sums(
     return {key: (e8, n) for key, (e8, n) in sums.items() if n}
 
 
-def account_default() -> ExchangeAccount | None:
-    """The dashboard's account when none is asked for: the first active one."""
-    return ExchangeAccount.objects.filter(is_active=True).order_by("id").first()
-
-
 def snapshot_latest(*, account: ExchangeAccount) -> AccountSnapshot | None:
     return AccountSnapshot.objects.filter(account=account).order_by("-exchange_time", "-id").first()
 

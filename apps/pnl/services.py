@@ -27,6 +27,7 @@ from apps.exchange.errors import PayloadError
 from apps.exchange.gateway import Gateway, gateway_for
 from apps.exchange.models import ExchangeAccount
 from apps.exchange.reports import AccountReport, IncomeReport, PositionReport
+from apps.exchange.selectors import account_default
 from apps.pnl import selectors
 from apps.pnl.models import (
     AccountSnapshot,
@@ -865,7 +866,7 @@ def live_state_write(*, account: ExchangeAccount) -> None:
     dashboard's figures (the selectors' data), with the API's renderings of each number, so a
     reader of Redis and a reader of the API see the same strings. The reward history
     (quantum:rl:history:{SYMBOL}) is the RL monitor's, not written here (docs/intelligence.md)."""
-    default = selectors.account_default()
+    default = account_default()
     if default is None or default.id != account.id:
         return
     window = settings.PNL_REWARD_WINDOW

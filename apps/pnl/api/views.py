@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.exchange.models import ExchangeAccount
+from apps.exchange.selectors import account_default
 from apps.pnl import selectors
 from apps.pnl.api import serializers as s
 
@@ -23,7 +24,7 @@ def _input(serializer_class, request: Request) -> dict:
 
 def _account(account_id: int | None) -> ExchangeAccount | None:
     if account_id is None:
-        return selectors.account_default()
+        return account_default()
     account = ExchangeAccount.objects.filter(id=account_id).first()
     if account is None:
         raise ValidationError({"account": [f"No exchange account with id {account_id}."]})

@@ -4,6 +4,22 @@
  */
 
 export interface paths {
+    "/api/accounts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["accounts_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/csrf/": {
         parameters: {
             query?: never;
@@ -483,6 +499,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountOutput: {
+            readonly id: number;
+            readonly name: string;
+            readonly venue: components["schemas"]["VenueEnum"];
+            /**
+             * Format: uri
+             * @description e.g. https://fapi.binance.com
+             */
+            readonly base_url: string;
+            readonly is_active: boolean;
+            readonly api_key_hint: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        AccountsOutput: {
+            accounts: components["schemas"]["AccountOutput"][];
+            /** @description the account the PnL endpoints read when none is asked for (the first active) */
+            default: number | null;
+        };
         /**
          * @description * `OPEN` - Open
          *     * `ADD` - Add
@@ -1453,6 +1488,12 @@ export interface components {
             detail: string;
         };
         /**
+         * @description * `binance` - Binance USD-M
+         *     * `paper` - Paper exchange
+         * @enum {string}
+         */
+        VenueEnum: "binance" | "paper";
+        /**
          * @description * `edge` - edge
          *     * `no edge` - no edge
          * @enum {string}
@@ -1497,6 +1538,34 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    accounts_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsOutput"];
+                };
+            };
+            /** @description Not authenticated, bad credentials, or not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     auth_csrf_retrieve: {
         parameters: {
             query?: never;

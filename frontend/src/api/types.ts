@@ -10,6 +10,9 @@ export type Dec = string;
 
 export type Me = Schemas["MeOutput"];
 
+/** GET /api/accounts/: the desk's exchange accounts (masked keys) and the PnL pages' default. */
+export type Accounts = Schemas["AccountsOutput"];
+
 export interface ComponentHealth {
   ok: boolean;
   latency_ms?: number;

@@ -1,7 +1,9 @@
 import { NavLink, Outlet } from "react-router-dom";
+import type { Accounts } from "../api/types";
+import { AccountProvider, useAccount } from "../hooks/account";
 import { useAuth } from "../hooks/auth";
 import { useHealth } from "../hooks/health";
-import { useNow } from "../hooks/useApi";
+import { useApi, useNow } from "../hooks/useApi";
 import { useFeed, useLiveFeed } from "../hooks/live";
 import { POLL_MS } from "../lib/staleness";
 import { formatAge } from "../lib/staleness";
@@ -72,7 +74,40 @@ export function LiveBadge() {
   );
 }
 
+/** The account the PnL pages read, when the desk has more than one (docs/frontend.md). */
+function AccountPicker() {
+  const { account, setAccount } = useAccount();
+  const accounts = useApi<Accounts>("/api/accounts/", { intervalMs: 60_000 });
+  const rows = accounts.data?.accounts ?? [];
+  if (rows.length < 2) return null;
+  const fallback = rows.find((a) => a.id === accounts.data?.default);
+  return (
+    <select
+      aria-label="Account"
+      data-testid="account-picker"
+      value={account === null ? "" : String(account)}
+      onChange={(e) => setAccount(e.target.value === "" ? null : Number(e.target.value))}
+    >
+      <option value="">{fallback ? `Default (${fallback.name})` : "Default"}</option>
+      {rows.map((a) => (
+        <option key={a.id} value={String(a.id)}>
+          {a.name}
+          {a.is_active ? "" : " (inactive)"}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function Layout() {
+  return (
+    <AccountProvider>
+      <Shell />
+    </AccountProvider>
+  );
+}
+
+function Shell() {
   const { user, logout } = useAuth();
   useLiveFeed();
   return (
@@ -87,6 +122,7 @@ export function Layout() {
           ))}
         </nav>
         <div className="who">
+          <AccountPicker />
           <span className="muted">{user?.username}</span>
           <button type="button" className="link" onClick={() => logout()}>
             Log out

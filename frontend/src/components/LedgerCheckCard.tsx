@@ -1,4 +1,5 @@
 import type { LedgerCheck, LedgerDifference } from "../api/types";
+import { useAccount, withAccount } from "../hooks/account";
 import { useApi, useNow } from "../hooks/useApi";
 import { usePollFreshness } from "../hooks/pnl";
 import { formatMoney, formatPrice, formatQty, signOf } from "../lib/money";
@@ -30,7 +31,7 @@ export function headline(check: LedgerCheck, ageSeconds: number | null): string 
 /** Overview card: the desk's ledger and positions against the exchange's own records. */
 export function LedgerCheckCard() {
   const now = useNow();
-  const poll = useApi<LedgerCheck>("/api/pnl/ledger-check/");
+  const poll = useApi<LedgerCheck>(withAccount("/api/pnl/ledger-check/", useAccount().account));
   const fresh = usePollFreshness(poll, now);
   if (poll.notAvailable) {
     return (

@@ -1,22 +1,24 @@
 import type { DailyPnl, EquityPoint, RlDashboard, SymbolHistory, Window } from "../api/types";
 import { freshness, withBlockers, type Freshness } from "../lib/staleness";
+import { useAccount, withAccount } from "./account";
 import { pnlBlockers, useHealth } from "./health";
 import { useApi, type PollState } from "./useApi";
 
 export function useRlDashboard(window: Window): PollState<RlDashboard> {
-  return useApi<RlDashboard>(`/api/rl-dashboard/?window=${window}`);
+  return useApi<RlDashboard>(withAccount(`/api/rl-dashboard/?window=${window}`, useAccount().account));
 }
 
 export function useDaily(days = 30): PollState<{ days: DailyPnl[] }> {
-  return useApi<{ days: DailyPnl[] }>(`/api/pnl/daily/?days=${days}`);
+  return useApi<{ days: DailyPnl[] }>(withAccount(`/api/pnl/daily/?days=${days}`, useAccount().account));
 }
 
 export function useEquity(window: Window): PollState<{ points: EquityPoint[] }> {
-  return useApi<{ points: EquityPoint[] }>(`/api/pnl/equity/?window=${window}`);
+  return useApi<{ points: EquityPoint[] }>(withAccount(`/api/pnl/equity/?window=${window}`, useAccount().account));
 }
 
 export function useHistory(symbol: string, window: Window): PollState<SymbolHistory> {
-  return useApi<SymbolHistory>(`/api/rl-dashboard/history/${encodeURIComponent(symbol)}/?window=${window}`);
+  const path = `/api/rl-dashboard/history/${encodeURIComponent(symbol)}/?window=${window}`;
+  return useApi<SymbolHistory>(withAccount(path, useAccount().account));
 }
 
 /** Freshness of PnL figures: the tracker's own age, the fetch, and the health of what feeds it. */
