@@ -204,6 +204,15 @@ OPS_INSPECT_TIMEOUT_SECONDS = env.float("OPS_INSPECT_TIMEOUT_SECONDS", default=2
 OPS_QUEUE_PROBE_EVERY_SECONDS = env.int("OPS_QUEUE_PROBE_EVERY_SECONDS", default=5)
 OPS_QUEUE_PROBE_TIMEOUT_SECONDS = env.int("OPS_QUEUE_PROBE_TIMEOUT_SECONDS", default=30)
 OPS_QUEUE_PROBE_TIMEOUT_OVERRIDES = {"rl": 1900, "research": 1900}
+# The same probe per worker, through its own direct queue (CELERY_WORKER_DIRECT): with two workers
+# on a queue, one that stopped consuming hides behind the other in the per-queue probe. A worker
+# is stuck when its probe has waited this long while it answers the control channel and runs no
+# task (a busy worker is not stuck: a training run may hold research's only process for 30 min).
+OPS_WORKER_PROBE_TIMEOUT_SECONDS = env.int("OPS_WORKER_PROBE_TIMEOUT_SECONDS", default=30)
+# The watch job (quantum.ops.watch_workers) tells a stuck worker to shut down; its supervisor
+# (supervisord's autorestart, systemd's Restart=always) starts it again with a fresh consumer.
+OPS_WORKER_RESTART_STUCK = env.bool("OPS_WORKER_RESTART_STUCK", default=True)
+OPS_WORKER_WATCH_INTERVAL_SECONDS = env.int("OPS_WORKER_WATCH_INTERVAL_SECONDS", default=10)
 # A periodic loop that has not completed for this many of its intervals (and at least the
 # floor) turns health red, named `loop:<task>`.
 OPS_LOOP_STALE_INTERVALS = env.int("OPS_LOOP_STALE_INTERVALS", default=6)
@@ -232,6 +241,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=True)  # Flower
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each worker also consumes its own queue `<name>.dq`: the health probe reaches one worker, not
+# whichever consumer of a shared queue is free (apps.ops.services.worker_probe_send).
+CELERY_WORKER_DIRECT = True
 # A message taken by a worker that dies unacked goes back to its queue after this many seconds.
 # It must exceed the longest hard time limit of any acks_late task (see docs/operations.md).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)

@@ -33,8 +33,11 @@ def queue_for(task_name: str) -> str:
 
 
 def route_task(name: str, args, kwargs, options, task=None, **kw) -> dict:
-    # An explicit `queue=` wins (the health probe goes through every queue); Celery hands it
-    # over as a Queue, or as a name.
+    # An explicit `queue=` wins (the health probes go through every queue, and to one worker's
+    # own queue); Celery hands it over as a Queue, or as a name.
     explicit = (options or {}).get("queue")
+    if isinstance(explicit, Queue) and explicit.name not in QUEUE_NAMES:
+        # one worker's own queue (worker_direct): Celery's exchange, keyed by the node name
+        return {"queue": explicit}
     queue = getattr(explicit, "name", explicit) or queue_for(name)
     return {"queue": queue, "exchange": queue, "routing_key": queue}

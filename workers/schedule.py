@@ -16,6 +16,12 @@ from celery.schedules import crontab
 from django.conf import settings
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Ops (docs/operations.md, "Health"): a worker that stopped consuming is restarted.
+    "ops: watch workers": {
+        "task": "quantum.ops.watch_workers",
+        "schedule": timedelta(seconds=settings.OPS_WORKER_WATCH_INTERVAL_SECONDS),
+        "options": {"expires": settings.OPS_WORKER_WATCH_INTERVAL_SECONDS},
+    },
     # PnL: thin out position/account snapshots older than PNL_SNAPSHOT_FULL_RESOLUTION_HOURS.
     "pnl: downsample snapshots": {
         "task": "quantum.pnl.downsample_snapshots",

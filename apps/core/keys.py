@@ -34,6 +34,10 @@ OPS_LOOP = "quantum:ops:loop:{task}"
 # hash per queue: the health check's task round trip (sent_ms, ran_ms, pending_since_ms)
 OPS_QUEUE_HEARTBEAT = "quantum:ops:heartbeat:{queue}"
 OPS_QUEUE_HEARTBEAT_THROTTLE = "quantum:ops:heartbeat:{queue}:throttle"
+# hash per worker (node name): the probe through its own direct queue (sent_ms, ran_ms,
+# pending_since_ms) and its restarts by the watch job (restarts, restarted_ms)
+OPS_WORKER_PROBE = "quantum:ops:worker:{worker}"
+OPS_WORKER_PROBE_THROTTLE = "quantum:ops:worker:{worker}:throttle"
 # hash: stage -> how many runs reached it (redelivery drills)
 OPS_DRILL = "quantum:ops:drill:{drill_id}"
 # counter per client address of wrong Flower basic-auth credentials (expires after the cool-off)
@@ -50,6 +54,14 @@ def ops_queue_heartbeat(queue: str) -> str:
 
 def ops_queue_heartbeat_throttle(queue: str) -> str:
     return OPS_QUEUE_HEARTBEAT_THROTTLE.format(queue=queue)
+
+
+def ops_worker_probe(worker: str) -> str:
+    return OPS_WORKER_PROBE.format(worker=worker)
+
+
+def ops_worker_probe_throttle(worker: str) -> str:
+    return OPS_WORKER_PROBE_THROTTLE.format(worker=worker)
 
 
 def ops_drill(drill_id: str) -> str:

@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import requests
+from celery.utils.nodenames import worker_direct
 from django.conf import settings
 from django.db import connection
 from redis.exceptions import RedisError
@@ -14,7 +15,7 @@ from apps.core.consumers import group_health
 from apps.core.loops import loop_states_watched
 from apps.core.redis import get_redis
 from apps.core.timeutil import from_ms, to_ms, utcnow
-from apps.ops.services import queue_probe_send
+from apps.ops.services import queue_probe_send, worker_probe_send
 
 BEAT_STALE_SECONDS = 60  # beat ticks at least every 5 s; a minute of silence means it is gone
 
@@ -59,41 +60,115 @@ def _workers_seen() -> int | None:
         return None
 
 
-def queue_health(celery_app) -> dict[str, dict[str, Any]]:
-    """Which live workers consume each declared queue (asks the workers over the broker).
+def live_workers(celery_app) -> dict[str, list[str]]:
+    """Each live worker (node name) -> the queues it consumes, as the workers answer over the
+    broker's control channel; raises when the broker cannot be asked.
 
     A broadcast has no end: waiting for every reply means waiting the whole timeout. So the
     inspection stops as soon as as many workers answered as the last complete one saw; if that
-    leaves a queue without a consumer, a full inspection confirms it before it is reported down
-    (a queue is "ok" only on a real reply, "down" only after the full wait)."""
-    queues = [queue.name for queue in celery_app.conf.task_queues]
+    leaves a declared queue without a consumer, a full inspection confirms it (a queue is "ok"
+    only on a real reply, "down" only after the full wait)."""
+    declared = {queue.name for queue in celery_app.conf.task_queues}
     expected = _workers_seen()
+    replies = _inspect(celery_app, limit=expected)
+    # fewer replies than asked for means the whole timeout was waited: a full answer
+    complete = expected is None or len(replies) < expected
+    served = {queue["name"] for worker_queues in replies.values() for queue in worker_queues}
+    if not complete and not declared <= served:
+        replies, complete = _inspect(celery_app, limit=None), True
+    if complete:
+        get_redis().set(keys.OPS_WORKERS_SEEN, len(replies), ex=WORKERS_SEEN_TTL_SECONDS)
+    return {worker: [queue["name"] for queue in queues] for worker, queues in replies.items()}
+
+
+def queue_health(celery_app, workers: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Which live workers consume each declared queue, and whether a task sent through it came
+    back. `workers` is live_workers' answer when the caller has it already."""
+    queues = [queue.name for queue in celery_app.conf.task_queues]
     try:
-        replies = _inspect(celery_app, limit=expected)
-        # fewer replies than asked for means the whole timeout was waited: a full answer
-        complete = expected is None or len(replies) < expected
-        served = {queue["name"] for worker_queues in replies.values() for queue in worker_queues}
-        if not complete and not set(queues) <= served:
-            replies, complete = _inspect(celery_app, limit=None), True
-        if complete:
-            get_redis().set(keys.OPS_WORKERS_SEEN, len(replies), ex=WORKERS_SEEN_TTL_SECONDS)
+        workers = live_workers(celery_app) if workers is None else workers
     except Exception as exc:  # noqa: BLE001
         return {name: {"ok": False, "workers": [], "error": str(exc)[:200]} for name in queues}
+    # declared queues only: each worker's own direct queue is judged per worker (worker_health)
     consumers: dict[str, list[str]] = {name: [] for name in queues}
-    for worker, worker_queues in replies.items():
-        for queue in worker_queues:
-            consumers.setdefault(queue["name"], []).append(worker)
+    for worker, worker_queues in workers.items():
+        for name in worker_queues:
+            if name in consumers:
+                consumers[name].append(worker)
     health: dict[str, dict[str, Any]] = {}
-    for name, workers in consumers.items():
-        health[name] = {"ok": bool(workers), "workers": sorted(workers)}
-        if workers:
+    for name, served_by in consumers.items():
+        health[name] = {"ok": bool(served_by), "workers": sorted(served_by)}
+        if served_by:
             health[name].update(_queue_round_trip(celery_app, name))
     return health
 
 
+def worker_health(celery_app, workers: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """Each live worker, by a task sent to it alone (its direct queue, CELERY_WORKER_DIRECT).
+
+    The per-queue probe cannot see a worker whose consumer stopped (celery/celery#8030) while
+    another worker serves the same queues: the healthy one answers for both. A worker is
+    `stuck` when its probe has been outstanding longer than OPS_WORKER_PROBE_TIMEOUT_SECONDS
+    while it still answers the control channel (it is in this inspection) and runs no task (a
+    busy worker takes its probe when a process frees up). A worker that consumes queues but not
+    its direct queue (started without worker_direct, during a rolling deploy) is not probed.
+
+    Health writes here on purpose: the probe is the measurement (services.worker_probe_send)."""
+    try:
+        workers = live_workers(celery_app) if workers is None else workers
+    except Exception as exc:  # noqa: BLE001
+        return {"*": {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}}
+    health: dict[str, Any] = {}
+    for worker, queues in sorted(workers.items()):
+        if queues and worker_direct(worker).name not in queues:
+            health[worker] = {"ok": True, "queues": queues, "probed": False}
+            continue
+        try:
+            health[worker] = _worker_round_trip(celery_app, worker, queues)
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            health[worker] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return health
+
+
+def _worker_round_trip(celery_app, worker: str, queues: list[str]) -> dict[str, Any]:
+    client = get_redis()
+    state = client.hgetall(keys.ops_worker_probe(worker))
+    worker_probe_send(celery_app=celery_app, worker=worker)
+    now = to_ms(utcnow())
+    restarted = _int_or_none(state.get("restarted_ms"))
+    result: dict[str, Any] = {
+        "ok": True,
+        "stuck": False,
+        "queues": sorted(queues),
+        "probed": True,
+        "round_trip_ms": _int_or_none(state.get("round_trip_ms")),
+        "last_round_trip_age_seconds": _age_seconds(now, state.get("ran_ms")),
+        "probe_pending_seconds": _age_seconds(now, state.get("pending_since_ms")),
+        "restarts": _int_or_none(state.get("restarts")) or 0,
+        "last_restart": from_ms(restarted).isoformat() if restarted else None,
+    }
+    pending = result["probe_pending_seconds"]
+    if pending is None or pending <= settings.OPS_WORKER_PROBE_TIMEOUT_SECONDS:
+        return result
+    inspect = celery_app.control.inspect(
+        destination=[worker], timeout=settings.OPS_INSPECT_TIMEOUT_SECONDS, limit=1
+    )
+    active = (inspect.active() or {}).get(worker)
+    if active:
+        result["busy"] = len(active)
+    elif active is not None:  # it answered: alive, idle, and its probe did not run
+        result.update(
+            ok=False,
+            stuck=True,
+            error=f"stopped consuming: its probe waited {pending:.0f} s while it runs nothing",
+        )
+    return result
+
+
 def _queue_round_trip(celery_app, queue: str) -> dict[str, Any]:
     """Did a task sent through `queue` come back? A worker whose consumer stopped (after a
-    broker restart, celery/celery#8030) still answers the inspection above but runs nothing.
+    broker restart, celery/celery#8030) still answers the inspection above but runs nothing;
+    alone on a queue, the queue is down (beside another worker, worker_health sees it).
 
     Health writes here on purpose: the probe is the measurement (services.queue_probe_send)."""
     try:
@@ -252,10 +327,15 @@ def events_health() -> dict[str, Any]:
 
 
 def stack_health(celery_app) -> dict[str, Any]:
+    try:
+        workers: dict[str, list[str]] | None = live_workers(celery_app)
+    except Exception:  # noqa: BLE001 - each part below reports the failure as its own
+        workers = None
     components = {
         "database": database_health(),
         "redis": redis_health(),
-        "queues": queue_health(celery_app),
+        "queues": queue_health(celery_app, workers),
+        "workers": worker_health(celery_app, workers),
         "beat": beat_health(),
         "exchange": exchange_health(),
         "events": events_health(),
@@ -270,6 +350,7 @@ def stack_health(celery_app) -> dict[str, Any]:
         if not components[name]["ok"]
     ]
     down += [f"queue:{name}" for name, queue in components["queues"].items() if not queue["ok"]]
+    down += [f"worker:{name}" for name, worker in components["workers"].items() if not worker["ok"]]
     down += [f"loop:{name}" for name, loop in components["loops"].items() if not loop["ok"]]
     return {
         "status": "down" if down else "ok",

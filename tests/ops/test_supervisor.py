@@ -4,46 +4,23 @@ worker answers on the broker, and SIGINT to supervisord (Ctrl-C) leaves no proce
 
 import os
 import signal
-import socket
 import stat
-import subprocess
 
 import psutil
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from apps.ops import stack
 from quantum_project.celery import app as celery_app
-from tests.support.processes import VENV_BIN, wait_for
+from tests.support.processes import wait_for
+from tests.support.supervisor import answers, start_supervisord, supervised_pids
 
 pytestmark = pytest.mark.e2e
 
 SUBSET = ("worker_trading", "worker_research")
 
 
-def _pids(conf) -> dict[str, int]:
-    """name -> pid of each RUNNING program, as supervisorctl reports it (over the unix socket)."""
-    result = subprocess.run(
-        [str(VENV_BIN / "supervisorctl"), "-c", str(conf), "status"],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
-    pids = {}
-    for line in result.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[1] == "RUNNING" and parts[2] == "pid":
-            pids[parts[0]] = int(parts[3].rstrip(","))
-    return pids
-
-
 def _answers(name: str) -> bool:
-    try:
-        replies = celery_app.control.ping(destination=[f"{name}@{socket.gethostname()}"], timeout=1)
-    except RedisConnectionError:
-        # a pooled broker connection the server closed meanwhile: the next poll reconnects
-        return False
-    return bool(replies)
+    return answers(celery_app, name)
 
 
 def _group_members(pgids: set[int]) -> list[psutil.Process]:
@@ -70,16 +47,7 @@ def test_it_restarts_a_killed_worker_and_sigint_stops_everything(tmp_path, subpr
     assert "inet_http_server" not in conf.read_text()
 
     log_path = tmp_path / "supervisord.out"
-    # Append mode: the prefixed lines reach this file through a second descriptor.
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "supervisord"), "--nodaemon", "--configuration", str(conf)],
-            env=subprocess_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    proc = start_supervisord(conf, env=subprocess_env, log_path=log_path)
     pgids: set[int] = {proc.pid}
     try:
         wait_for(
@@ -88,7 +56,7 @@ def test_it_restarts_a_killed_worker_and_sigint_stops_everything(tmp_path, subpr
             interval=0.5,
             what=f"{SUBSET} answering",
         )
-        before = _pids(conf)
+        before = supervised_pids(conf)
         assert set(before) >= set(SUBSET), before
         pgids |= {os.getpgid(pid) for pid in before.values()}
         socket_path = run_dir / "supervisor.sock"
@@ -97,7 +65,8 @@ def test_it_restarts_a_killed_worker_and_sigint_stops_everything(tmp_path, subpr
         os.kill(before["worker_trading"], signal.SIGKILL)  # what the operator did
         after = wait_for(
             lambda: (
-                (pids := _pids(conf)).get("worker_trading") not in (None, before["worker_trading"])
+                (pids := supervised_pids(conf)).get("worker_trading")
+                not in (None, before["worker_trading"])
                 and pids
             ),
             timeout=60,

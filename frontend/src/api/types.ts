@@ -26,6 +26,16 @@ export interface QueueHealth {
   error?: string;
 }
 
+/** One worker, by a probe sent to its own queue: `stuck` when it answers but consumes nothing. */
+export interface WorkerHealth {
+  ok: boolean;
+  stuck?: boolean;
+  queues?: string[];
+  restarts?: number;
+  last_restart?: string | null;
+  error?: string;
+}
+
 export interface Health {
   status: "ok" | "down";
   down: string[];
@@ -34,6 +44,7 @@ export interface Health {
     database: ComponentHealth & { vendor?: string };
     redis: ComponentHealth;
     queues: Record<string, QueueHealth>;
+    workers: Record<string, WorkerHealth>;
     beat: ComponentHealth & { last_tick: string | null; age_seconds: number | null };
     exchange: ComponentHealth & { url?: string };
   };

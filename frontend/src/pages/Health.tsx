@@ -104,6 +104,12 @@ export function HealthPage() {
                     {info.workers.length ? info.workers.join(", ") : info.error ?? "no worker consumes this queue"}
                   </Row>
                 ))}
+                {Object.entries(c.workers ?? {}).map(([w, info]) => (
+                  <Row key={w} name={`worker:${w}`} ok={info.ok}>
+                    {info.error ?? (info.queues ?? []).join(", ")}
+                    {info.restarts && info.last_restart ? ` · restarted ${info.restarts}×, last ${formatTime(info.last_restart)}` : ""}
+                  </Row>
+                ))}
               </tbody>
             </table>
           </div>
