@@ -239,8 +239,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=True)  # Flower
-CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
+# The producer's "task-sent" event is one more Redis PUBLISH per send (half a producer's CPU per
+# send: docs/operations.md, "Benchmarks"); Flower shows every task from "received" on without it
+# and a backlog on its broker page. On only with the task events and when asked for.
+CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS and env.bool(
+    "CELERY_TASK_SENT_EVENT", default=False
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's consumer with the task events published in batches (see the module).
+CELERY_WORKER_CONSUMER = "quantum_project.celery_consumer:Consumer"
 # Each worker also consumes its own queue `<name>.dq`: the health probe reaches one worker, not
 # whichever consumer of a shared queue is free (apps.ops.services.worker_probe_send).
 CELERY_WORKER_DIRECT = True

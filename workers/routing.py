@@ -36,8 +36,10 @@ def route_task(name: str, args, kwargs, options, task=None, **kw) -> dict:
     # An explicit `queue=` wins (the health probes go through every queue, and to one worker's
     # own queue); Celery hands it over as a Queue, or as a name.
     explicit = (options or {}).get("queue")
-    if isinstance(explicit, Queue) and explicit.name not in QUEUE_NAMES:
-        # one worker's own queue (worker_direct): Celery's exchange, keyed by the node name
+    if isinstance(explicit, Queue):
         return {"queue": explicit}
-    queue = getattr(explicit, "name", explicit) or queue_for(name)
-    return {"queue": queue, "exchange": queue, "routing_key": queue}
+    # The queue alone, no exchange: Celery then publishes straight onto the queue's list (the
+    # anonymous direct exchange). Naming the exchange made kombu look its bindings up in Redis
+    # (SMEMBERS) on every send, a round trip more than bare Celery (docs/operations.md,
+    # "Benchmarks"); each queue's exchange is bound to that queue alone, so it lands the same.
+    return {"queue": explicit or queue_for(name)}
