@@ -6,20 +6,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.ops.api.serializers import PortsOutput
+from apps.ops.api.serializers import HealthOutput, PortsOutput
 from apps.ops.ports import exposure, port_map
 from apps.ops.selectors import stack_health
-
-HEALTH = inline_serializer(
-    "Health", {"status": serializers.CharField(), "down": serializers.ListField()}
-)
 
 
 class HealthView(APIView):
     """Health of every part: database, Redis, a worker per queue, beat, exchange. 503 when any
     part is down, naming it in `down`."""
 
-    @extend_schema(responses={200: HEALTH, 503: HEALTH})
+    @extend_schema(responses={200: HealthOutput, 503: HealthOutput})
     def get(self, request: Request) -> Response:
         health = stack_health(celery_app)
         return Response(health, status=503 if health["down"] else 200)

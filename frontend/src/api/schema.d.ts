@@ -568,6 +568,19 @@ export interface components {
             /** Format: double */
             value: number;
         };
+        BeatHealthOutput: {
+            ok: boolean;
+            /**
+             * Format: double
+             * @description the check's own time
+             */
+            latency_ms?: number;
+            error?: string;
+            /** Format: date-time */
+            last_tick?: string | null;
+            /** Format: double */
+            age_seconds?: number | null;
+        };
         BestBaseOutput: {
             name: string;
             /** Format: double */
@@ -668,6 +681,15 @@ export interface components {
              */
             backstop_price: string | null;
         };
+        ComponentOutput: {
+            ok: boolean;
+            /**
+             * Format: double
+             * @description the check's own time
+             */
+            latency_ms?: number;
+            error?: string;
+        };
         ContextOutput: {
             context: string;
             /** Format: decimal */
@@ -706,6 +728,16 @@ export interface components {
          * @enum {string}
          */
         DashboardOutputStatusEnum: "ok" | "no_data" | "stale";
+        DatabaseHealthOutput: {
+            ok: boolean;
+            /**
+             * Format: double
+             * @description the check's own time
+             */
+            latency_ms?: number;
+            error?: string;
+            vendor?: string;
+        };
         DayOutput: {
             /** Format: date */
             date: string;
@@ -837,6 +869,35 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        EventsHealthOutput: {
+            ok: boolean;
+            /**
+             * Format: double
+             * @description the check's own time
+             */
+            latency_ms?: number;
+            error?: string;
+            /** @description per websocket connection: state, last_event_age_seconds, reconnects */
+            connections?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description per reactor group: stream, pending, lag */
+            groups?: {
+                [key: string]: unknown;
+            }[];
+        };
+        ExchangeHealthOutput: {
+            ok: boolean;
+            /**
+             * Format: double
+             * @description the check's own time
+             */
+            latency_ms?: number;
+            error?: string;
+            url?: string;
+        };
         /**
          * @description * `ma_cross` - ma_cross
          *     * `mean_revert` - mean_revert
@@ -860,10 +921,36 @@ export interface components {
         FlattenError: {
             detail: string;
         };
-        Health: {
-            status: string;
-            down: unknown[];
+        HealthComponentsOutput: {
+            database: components["schemas"]["DatabaseHealthOutput"];
+            redis: components["schemas"]["ComponentOutput"];
+            queues: {
+                [key: string]: components["schemas"]["QueueHealthOutput"];
+            };
+            workers: {
+                [key: string]: components["schemas"]["WorkerHealthOutput"];
+            };
+            beat: components["schemas"]["BeatHealthOutput"];
+            exchange: components["schemas"]["ExchangeHealthOutput"];
+            events: components["schemas"]["EventsHealthOutput"];
+            loops: {
+                [key: string]: components["schemas"]["LoopHealthOutput"];
+            };
         };
+        HealthOutput: {
+            status: components["schemas"]["HealthOutputStatusEnum"];
+            /** @description parts down: "redis", "queue:<name>", ... */
+            down: string[];
+            /** Format: date-time */
+            checked_at: string;
+            components: components["schemas"]["HealthComponentsOutput"];
+        };
+        /**
+         * @description * `ok` - ok
+         *     * `down` - down
+         * @enum {string}
+         */
+        HealthOutputStatusEnum: "ok" | "down";
         HistoryOutput: {
             symbol: string;
             points: components["schemas"]["HistoryPointOutput"][];
@@ -1035,6 +1122,23 @@ export interface components {
         LoginInput: {
             username: string;
             password: string;
+        };
+        LoopHealthOutput: {
+            ok: boolean;
+            error?: string;
+            /** Format: double */
+            interval_seconds?: number;
+            /** Format: date-time */
+            last_completed?: string | null;
+            /** Format: double */
+            age_seconds?: number;
+            /** Format: double */
+            stale_after_seconds?: number;
+            completed?: number;
+            skipped?: number;
+            failed?: number;
+            skips_in_a_row?: number;
+            max_skips_in_a_row?: number;
         };
         /** @description Who the session is; `is_staff` decides whether the dashboard offers the desk controls. */
         MeOutput: {
@@ -1260,6 +1364,15 @@ export interface components {
              * @description direction x move x unit notional (USDT)
              */
             pnl?: string | null;
+        };
+        QueueHealthOutput: {
+            ok: boolean;
+            error?: string;
+            round_trip_ms?: number | null;
+            /** Format: double */
+            last_round_trip_age_seconds?: number | null;
+            /** @description its consumers */
+            workers: string[];
         };
         /**
          * @description * `ledger` - ledger
@@ -1525,6 +1638,24 @@ export interface components {
          * @enum {string}
          */
         VersionOutputStatusEnum: "candidate" | "active" | "retired";
+        WorkerHealthOutput: {
+            ok: boolean;
+            error?: string;
+            round_trip_ms?: number | null;
+            /** Format: double */
+            last_round_trip_age_seconds?: number | null;
+            /** @description answers the control channel, runs nothing */
+            stuck?: boolean;
+            /** @description tasks running while its probe waits */
+            busy?: number;
+            queues?: string[];
+            probed?: boolean;
+            /** Format: double */
+            probe_pending_seconds?: number | null;
+            restarts?: number;
+            /** Format: date-time */
+            last_restart?: string | null;
+        };
         /** @description `{"detail": "..."}`, or for invalid input `{"<field>": ["<message>", ...]}` */
         Error: {
             [key: string]: unknown;
@@ -1729,7 +1860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["HealthOutput"];
                 };
             };
             /** @description Not authenticated, bad credentials, or not allowed */
@@ -1746,7 +1877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["HealthOutput"];
                 };
             };
         };

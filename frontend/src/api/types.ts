@@ -13,42 +13,12 @@ export type Me = Schemas["MeOutput"];
 /** GET /api/accounts/: the desk's exchange accounts (masked keys) and the PnL pages' default. */
 export type Accounts = Schemas["AccountsOutput"];
 
-export interface ComponentHealth {
-  ok: boolean;
-  latency_ms?: number;
-  error?: string;
-  [key: string]: unknown;
-}
-
-export interface QueueHealth {
-  ok: boolean;
-  workers: string[];
-  error?: string;
-}
-
-/** One worker, by a probe sent to its own queue: `stuck` when it answers but consumes nothing. */
-export interface WorkerHealth {
-  ok: boolean;
-  stuck?: boolean;
-  queues?: string[];
-  restarts?: number;
-  last_restart?: string | null;
-  error?: string;
-}
-
-export interface Health {
-  status: "ok" | "down";
-  down: string[];
-  checked_at: string;
-  components: {
-    database: ComponentHealth & { vendor?: string };
-    redis: ComponentHealth;
-    queues: Record<string, QueueHealth>;
-    workers: Record<string, WorkerHealth>;
-    beat: ComponentHealth & { last_tick: string | null; age_seconds: number | null };
-    exchange: ComponentHealth & { url?: string };
-  };
-}
+/** GET /api/health/ (apps/ops/api/serializers.py): a part that failed its check answers
+ * {ok: false, error} alone, so its other fields are optional. */
+export type Health = Schemas["HealthOutput"];
+export type ComponentHealth = Schemas["ComponentOutput"];
+export type QueueHealth = Schemas["QueueHealthOutput"];
+export type WorkerHealth = Schemas["WorkerHealthOutput"];
 
 export type Window = "24h" | "7d" | "30d" | "all";
 export const WINDOWS: Window[] = ["24h", "7d", "30d", "all"];
