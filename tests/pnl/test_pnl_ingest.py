@@ -1,12 +1,21 @@
 """Income ingestion: paging, the durable cursor, crashes between pages, catch-up."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from apps.exchange.errors import RetryableExchangeError
 from apps.pnl import services
-from apps.pnl.models import AccountSnapshot, IncomeCursor, IncomeRow, PollRun, Trade
+from apps.pnl.models import (
+    AccountSnapshot,
+    IncomeCursor,
+    IncomeDay,
+    IncomeRow,
+    PollRun,
+    Trade,
+)
 from tests.support.fake_binance import income_row
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +171,46 @@ def test_a_closed_trade_carries_the_funding_charged_since_the_previous_one(
     assert Trade.objects.get(account=desk_account, tran_id=10).funding == Decimal("-1")
     btc = Trade.objects.filter(account=desk_account, symbol="BTCUSDT")
     assert sum(btc.values_list("funding", flat=True)) == Decimal("-1.70")
+
+
+@pytest.mark.django_db(transaction=True)  # two threads, two connections, real commits
+def test_it_loses_and_duplicates_nothing_when_two_workers_ingest_one_account_at_once(
+    desk_account, fake_venue, redis_client, settings
+):
+    # Without the task's lock (it expired, or two beats): both polls read the same pages at
+    # once. Each row must be stored, rolled up and traded exactly once, and neither poll fail.
+    settings.PNL_INCOME_PAGE_LIMIT = 50
+    now = fake_venue.now_ms
+    kinds = ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")
+    rows = [
+        income_row(i, now - HOUR + i, kinds[i % 3], f"-0.0{i % 7 + 1}", trade_id=str(i // 3))
+        for i in range(1, 601)
+    ]
+    fake_venue.rows = rows
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def poll() -> None:
+        try:
+            start.wait()
+            services.account_poll(account_id=desk_account.id)
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=poll) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert not errors, errors
+    assert _ledger(desk_account) == _expected(rows)
+    days = IncomeDay.objects.filter(account=desk_account)
+    assert sum(d.row_count for d in days) == len(rows)
+    assert sum(d.amount_e8 for d in days) == sum(
+        IncomeRow.objects.filter(account=desk_account).values_list("amount_e8", flat=True)
+    )
+    realized = [r["tranId"] for r in rows if r["incomeType"] == "REALIZED_PNL"]
+    assert sorted(Trade.objects.values_list("tran_id", flat=True)) == realized
+    assert PollRun.objects.filter(status="ok").count() == 2
