@@ -24,6 +24,7 @@ with the desk's own settings (WAL, synchronous=NORMAL). Ends with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -178,11 +179,25 @@ def child(backend: str, rows_n: int, ledger_n: int) -> dict:
     server_cpu = _cpu_seconds(backend_pid) if backend_pid else 0.0
     profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     started, cpu = time.perf_counter(), time.thread_time()
+    statements: dict[str, list[float]] = {}
+
+    def timed(execute, sql, params, many, context):  # wall time per statement shape
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = statements.setdefault(sql[:90], [0, 0.0])
+            spent[0] += 1
+            spent[1] += time.perf_counter() - started
+
     if profile:
         profile.enable()
-    run = services.account_poll(account_id=account.id)
+    with connection.execute_wrapper(timed) if profile else contextlib.nullcontext():
+        run = services.account_poll(account_id=account.id)
     if profile:
         profile.disable()
+        for sql, (n, spent) in sorted(statements.items(), key=lambda x: -x[1][1])[:15]:
+            print(f"{spent:7.3f} s {n:5d}x {sql}", file=sys.stderr)
     wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
     if profile:  # where the poll's time goes, to stderr: BENCH_PROFILE=1
         pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
