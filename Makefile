@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up test chaos multihost lint bench system-deps frontend clean api-types
+.PHONY: up test chaos multihost lint bench system-deps frontend clean api-types deploy-units
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found"; exit 1; }
@@ -14,16 +14,21 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Debian's redis-server (the embedded broker of `make up` and the tests' own Redis) and
-# chromium (the dashboard's end-to-end tests drive it headless).
+# Debian's redis-server (the embedded broker of `make up` and the tests' own Redis), chromium
+# (the dashboard's end-to-end tests drive it headless), nginx (the TLS proxy's test runs
+# deploy/nginx/quantum.conf) and systemd (systemd-analyze verifies deploy/systemd/'s units).
 system-deps:
 	@missing=""; command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	  command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	    else echo "missing:$$missing: run 'sudo apt-get install$$missing'"; exit 1; fi; fi
 	@# The package starts a system-wide Redis on 6379; the desk never uses it, so stop it.
 	@if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then systemctl stop redis-server; fi
+	@# Likewise the package's nginx on port 80: the tests run their own on free ports.
+	@if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx; fi
 
 # The dashboard's built assets, rebuilt when its sources change.
 frontend/dist/index.html: frontend/package-lock.json $(shell find frontend/src frontend/public frontend/index.html -type f 2>/dev/null)
@@ -65,3 +70,13 @@ clean:
 api-types: $(VENV)/.installed
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	SECRET_KEY=$${SECRET_KEY:-api-types-only} QUANTUM_ENV_FILE=$(CURDIR)/.no-env-file $(PY) manage.py api_types
+
+# deploy/systemd/: a unit per process (apps/ops/units.py) for docs/operations.md's multi-host
+# layout (web on 10.0.0.30, the venue on 10.0.0.20); tests/ops/test_systemd_units.py fails when
+# they are stale. On a real host run `manage.py systemd_units --out DIR` with that host's settings.
+UNITS_ENV := SECRET_KEY=units-only QUANTUM_ENV_FILE=$(CURDIR)/.no-env-file \
+  REDIS_URL=redis://10.0.0.10:6379/0 QUANTUM_BIND_WEB=10.0.0.30 \
+  QUANTUM_BIND_PAPER_EXCHANGE=10.0.0.20 QUANTUM_BIND_PAPER_EXCHANGE_REF=10.0.0.20
+deploy-units: $(VENV)/.installed
+	rm -f deploy/systemd/quantum-*.service
+	$(UNITS_ENV) QUANTUM_VAR_DIR=$$(mktemp -d) $(PY) manage.py systemd_units --out deploy/systemd >/dev/null

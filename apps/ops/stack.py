@@ -49,9 +49,13 @@ def redis_conf(*, path: Path, password: str) -> Path:
     return path
 
 
-def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, str]:
-    """name -> command line of each process, run without a shell (supervisord splits it)."""
-    python = sys.executable
+def program_commands(
+    *, var_dir: Path, redis_password: str | None, python: str = sys.executable
+) -> dict[str, str]:
+    """name -> command line of each process, run without a shell (supervisord splits it).
+
+    `python` is the venv's interpreter the lines name (its bin/ holds celery and gunicorn): this
+    one under `make up`, the target host's when systemd units are generated for it."""
     bindir = Path(python).parent
     celery = f"{bindir / 'celery'} -A quantum_project"
     ports = settings.PORTS
@@ -88,7 +92,9 @@ def program_commands(*, var_dir: Path, redis_password: str | None) -> dict[str, 
     # kline, read from the Redis streams in the consumer group "trading". Two, so one dying (or
     # restarting) leaves the other reacting while it claims the dead one's pending entries.
     for n in (1, 2):
-        lines[f"react{n}"] = f"{python} manage.py react --name react{n}@{os.uname().nodename}"
+        # %h: the running host's name, expanded by the reactor as Celery expands a worker's -n,
+        # so one line serves every host (units generated elsewhere, the multi-host harness).
+        lines[f"react{n}"] = f"{python} manage.py react --name react{n}@%h"
     # Their source: the venue's websockets (marks, closed klines, user data) into those streams.
     # One per desk: two would write every mark twice.
     lines["stream"] = f"{python} manage.py stream"

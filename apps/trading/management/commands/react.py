@@ -24,9 +24,14 @@ class Command(BaseCommand):
     help = "React to the market and user data streams (exits on marks, signals on klines)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}")
+        parser.add_argument(
+            "--name",
+            default=f"{socket.gethostname()}-{os.getpid()}",
+            help="the consumer's name in the group; %%h is this host's name (as celery -n)",
+        )
 
     def handle(self, *args, name, **options):
+        name = name.replace("%h", socket.gethostname())
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
         signal.signal(signal.SIGINT, lambda *_: stop.append(1))
