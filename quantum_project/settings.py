@@ -138,6 +138,17 @@ STORAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# Behind the TLS reverse proxy (deploy/nginx/quantum.conf; docs/operations.md, "Many hosts"):
+# gunicorn only trusts X-Forwarded-Proto from loopback, and the proxy reaches web over the
+# private network, so Django is told which header says HTTPS (the proxy overwrites it; web must
+# be reachable from the proxy alone). Then CSRF checks the browser's https Origin against this
+# host, and the session and CSRF cookies never travel over plain HTTP.
+TLS_PROXY = env.bool("QUANTUM_TLS_PROXY", default=False)
+if TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Origins other than the request's own host a browser may POST from (scheme://host[:port]).
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Ports: one table for every service of the stack --------------------------------------------
 # name -> (default port, what it is). Port and bind address are overridable per service with
@@ -278,6 +289,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.BoundedJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_RATES": {"login": env("API_LOGIN_RATE", default="10/min")},
+    # Behind the proxy every request comes from its address: the throttle counts the client
+    # it saw instead, the last X-Forwarded-For entry (the one the proxy appended).
+    "NUM_PROXIES": 1 if TLS_PROXY else None,
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -314,6 +328,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "apps.api.lockout.lockout_response"
+# The client's address as the throttle sees it (behind the proxy, not the proxy's own address,
+# which would lock a username out for everyone).
+AXES_CLIENT_IP_CALLABLE = "apps.api.lockout.client_address"
 # Flower's basic auth (apps/ops/flower.py): failures per client address in Redis.
 FLOWER_AUTH_FAILURE_LIMIT = env.int("FLOWER_AUTH_FAILURE_LIMIT", default=AXES_FAILURE_LIMIT)
 FLOWER_AUTH_COOLOFF_SECONDS = env.int("FLOWER_AUTH_COOLOFF_SECONDS", default=15 * 60)
