@@ -46,6 +46,7 @@ from apps.exchange.reports import (
     AccountReport,
     AlgoOrderReport,
     FillReport,
+    FundingReport,
     IncomeReport,
     KlineReport,
     MarkReport,
@@ -117,6 +118,7 @@ class FakeExchange:
         self.marks: dict[str, Decimal] = {s: D(p) for s, p in (prices or {}).items()}
         self.symbol_filters = dict(filters or FILTERS)
         self.klines: dict[tuple[str, str], list[KlineReport]] = {}
+        self.funding: dict[str, list[FundingReport]] = {}  # settled rates, oldest first
         self.initial_wallet = D(wallet)
         # strict: -4116 for any client id ever used (the paper venue's default); loose: only
         # among open orders (Binance's rule; market orders here never stay open)
@@ -521,6 +523,14 @@ class FakeGateway:
         self._filters(symbol)
         rows = self.venue.klines.get((symbol, interval), [])
         return [k for k in rows if start_ms <= k.open_time_ms <= end_ms][:limit]
+
+    def funding_history(
+        self, *, symbol: str, start_ms: int, end_ms: int, limit: int
+    ) -> list[FundingReport]:
+        self._asked("funding_history")
+        self._filters(symbol)
+        rows = self.venue.funding.get(symbol, [])
+        return [f for f in rows if start_ms <= f.funding_time_ms <= end_ms][:limit]
 
     def mark(self, *, symbol: str) -> MarkReport:
         self._asked("mark")
