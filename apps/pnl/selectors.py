@@ -320,12 +320,14 @@ def board_get(
             f"pnl:dashboard:{BOARD_CACHE_SHAPE}:{account.id}:{window}:{snapshot.id}:{stamp}:"
             f"{version}"
         )
-    board = (_boards.get(key) or cache.get(key)) if key else None
+    if key is None:
+        return _board_compute(account=account, window=window, snapshot=snapshot), None
+    board = _boards.get(key)
     if board is None:
-        board = _board_compute(account=account, window=window, snapshot=snapshot)
-        if key:
+        board = cache.get(key)
+        if board is None:
+            board = _board_compute(account=account, window=window, snapshot=snapshot)
             cache.set(key, board, timeout=settings.PNL_DASHBOARD_CACHE_SECONDS)
-    if key:
         _boards.put(key, board)
     return board, key
 
