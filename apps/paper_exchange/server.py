@@ -366,6 +366,10 @@ def dispatch(
             result = route.handler(venue, account, params, method)
         else:
             with venue.engine.lock:
+                if route.order:
+                    # Catch the clock up first: funding due before this order must not charge
+                    # the position it opens, whatever the clock loop's lag under load.
+                    venue.engine.tick()
                 result = route.handler(venue, account, params, method)
         return Reply(200, result, headers)
     except ApiError as exc:

@@ -20,9 +20,18 @@ def test_it_charges_funding_at_00_08_16_utc_of_the_exchange_clock(venue_factory)
         assert row["time"] % EIGHT_HOURS == 0 and row["tradeId"] == ""
         notional = Decimal("0.010") * 80_000 if row["symbol"] == "BTCUSDT" else Decimal(500)
         assert Decimal(0) < abs(Decimal(row["income"])) <= notional * Decimal("0.0075")
-    btc = [Decimal(r["income"]) for r in rows if r["symbol"] == "BTCUSDT"]
-    eth = [Decimal(r["income"]) for r in rows if r["symbol"] == "ETHUSDT"]
-    assert len(btc) == len(eth) >= 1
+    # Each position pays at every funding time from the first after its fill, none before:
+    # a funding time can fall between the two orders (an exchange hour is 1/8 wall second).
+    fills = {
+        t["symbol"]: t["time"]
+        for symbol in ("BTCUSDT", "ETHUSDT")
+        for t in client.futures_account_trades(symbol=symbol)
+    }
+    for symbol, filled in fills.items():
+        times = [r["time"] for r in rows if r["symbol"] == symbol]
+        assert times, symbol
+        first = (filled // EIGHT_HOURS + 1) * EIGHT_HOURS
+        assert times == list(range(first, first + len(times) * EIGHT_HOURS, EIGHT_HOURS))
     total = sum(Decimal(r["income"]) for r in client.futures_income_history(limit=1000))
     assert wallet(client) == total
 
