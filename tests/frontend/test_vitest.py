@@ -2,7 +2,12 @@
 
 import subprocess
 
+import pytest
+
 from tests.frontend.frontend_support import FRONTEND, _npm, ensure_node_modules
+
+# jsdom and the components only: the desk's database is never met (see `.ci/run`).
+pytestmark = pytest.mark.dbless
 
 
 def test_vitest_component_tests_pass():
