@@ -4,5 +4,11 @@ from apps.exchange.models import ExchangeAccount
 
 
 def account_default() -> ExchangeAccount | None:
-    """The account the dashboard reads when none is asked for: the first active one."""
+    """The account whose rewards the PnL poll publishes for the RL monitor: the first active
+    one (the dashboard's default is every active account, aggregated)."""
     return ExchangeAccount.objects.filter(is_active=True).order_by("id").first()
+
+
+def accounts_active() -> list[ExchangeAccount]:
+    """The accounts an aggregate reads ("all accounts", the dashboard's default), by id."""
+    return list(ExchangeAccount.objects.filter(is_active=True).order_by("id"))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 
 from apps.core.memo import Memo
-from apps.core.money import HUNDRED, ZERO, from_e8, q8
+from apps.core.money import HUNDRED, ZERO, from_e8, money8_str, q8
 from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.models import ExchangeAccount
 from apps.exchange.reports import MarkReport
@@ -95,6 +97,9 @@ def snapshot_latest(*, account: ExchangeAccount) -> AccountSnapshot | None:
 @dataclass
 class SymbolFigures:
     symbol: str
+    # the account the row belongs to: an aggregate of several accounts lists each one's rows
+    account_id: int = 0
+    account_name: str = ""
     side: str = ""
     position_size: Decimal = ZERO
     entry_price: Decimal = ZERO
@@ -140,6 +145,12 @@ class Figures:
         return sum(s.realized_trades for s in self.symbols)
 
 
+def _symbol_new(account: ExchangeAccount | None, symbol: str) -> SymbolFigures:
+    if account is None:
+        return SymbolFigures(symbol=symbol)
+    return SymbolFigures(symbol=symbol, account_id=account.id, account_name=account.name)
+
+
 def figures_compute(
     *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None = None
 ) -> Figures:
@@ -160,7 +171,7 @@ def figures_compute(
             non_transfer_e8 += total
         if income_type not in TRADING_TYPES or not symbol:
             continue
-        fig = by_symbol.setdefault(symbol, SymbolFigures(symbol=symbol))
+        fig = by_symbol.setdefault(symbol, _symbol_new(account, symbol))
         amount = from_e8(total)
         if income_type == REALIZED:
             fig.realized_pnl, fig.realized_trades = amount, n
@@ -169,7 +180,7 @@ def figures_compute(
         else:
             fig.funding = amount
     for pos in snapshot.positions.all():
-        fig = by_symbol.setdefault(pos.symbol, SymbolFigures(symbol=pos.symbol))
+        fig = by_symbol.setdefault(pos.symbol, _symbol_new(account, pos.symbol))
         fig.side = "LONG" if pos.position_amt > 0 else "SHORT"
         fig.position_size = pos.position_amt
         fig.entry_price = pos.entry_price
@@ -231,6 +242,7 @@ class Board:
     totals: Totals
     # the newest live mark the open positions were re-marked at, when newer than the snapshot
     marks_as_of: datetime | None = None
+    best_performer_account: str | None = None  # the account of best_performer's row
 
     @property
     def symbols_tracked(self) -> int:
@@ -250,7 +262,7 @@ class Dashboard:
 
 # Bumped whenever Board's shape changes: a pickle of the old shape in the shared cache must not
 # meet the new code during a rolling restart.
-BOARD_CACHE_SHAPE = 2
+BOARD_CACHE_SHAPE = 3
 
 # Per process, in front of the shared cache: the board unpickled, and the board re-marked at a
 # set of marks. Both are functions of their keys, so they are never stale (apps.core.memo).
@@ -259,7 +271,7 @@ _boards_marked: Memo[Board] = Memo(64)
 
 
 def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
-    """GET /api/rl-dashboard/: the shape the frontend builds against (docs/pnl.md).
+    """GET /api/rl-dashboard/?account=<id>: the shape the frontend builds against (docs/pnl.md).
 
     The figures are a function of the latest snapshot and the ledger (windows end at the
     snapshot's time), so they are computed once per (snapshot, ledger version) and reused by
@@ -268,7 +280,24 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
     before the figures: a page committed in between can only make a stored answer newer than
     its key, never older."""
     snapshot = snapshot_latest(account=account) if account else None
-    board, key = board_get(account=account, window=window, snapshot=snapshot)
+    return _dashboard_one(account=account, window=window, snapshot=snapshot, version=UNREAD)
+
+
+class _Unread:
+    """A ledger version not read yet (None is a read: the account has no ledger version)."""
+
+
+UNREAD = _Unread()
+
+
+def _dashboard_one(
+    *,
+    account: ExchangeAccount | None,
+    window: str,
+    snapshot: AccountSnapshot | None,
+    version: int | None | _Unread,
+) -> Dashboard:
+    board, key = board_get(account=account, window=window, snapshot=snapshot, version=version)
     # Marks move every second, the snapshot every poll: the cached board is re-marked per request
     # (once per set of marks: every request of that second gets the same board).
     open_symbols = [f.symbol for f in board.symbols if f.position_size != 0]
@@ -307,18 +336,25 @@ def dashboard_get(*, account: ExchangeAccount | None, window: str) -> Dashboard:
 
 
 def board_get(
-    *, account: ExchangeAccount | None, window: str, snapshot: AccountSnapshot | None
+    *,
+    account: ExchangeAccount | None,
+    window: str,
+    snapshot: AccountSnapshot | None,
+    version: int | None | _Unread = UNREAD,
 ) -> tuple[Board, str | None]:
     """The dashboard's figures as of `snapshot`, from the cache when a request or a poll has
     computed them for this snapshot and ledger version already; with the key they are kept
     under (None: not kept, as there is no poll yet)."""
-    version = ledger_version(account=account) if snapshot is not None else None
+    if isinstance(version, _Unread):
+        version = ledger_version(account=account) if snapshot is not None else None
     key = None
     if snapshot is not None and version is not None:
         stamp = snapshot.taken_at.timestamp()
+        # the rows carry the account's name: a rename must not be answered from the old key
+        name = hashlib.blake2s(account.name.encode(), digest_size=6).hexdigest()
         key = (
-            f"pnl:dashboard:{BOARD_CACHE_SHAPE}:{account.id}:{window}:{snapshot.id}:{stamp}:"
-            f"{version}"
+            f"pnl:dashboard:{BOARD_CACHE_SHAPE}:{account.id}.{name}:{window}:{snapshot.id}:"
+            f"{stamp}:{version}"
         )
     if key is None:
         return _board_compute(account=account, window=window, snapshot=snapshot), None
@@ -367,10 +403,11 @@ def _board_from(
     totals: Totals,
     marks_as_of: datetime | None,
 ) -> Board:
-    rewards = [(f.reward, f.symbol) for f in symbols]
-    # Highest reward; ties go to the alphabetically first symbol, so the answer is stable.
-    best = min(rewards, key=lambda r: (-r[0], r[1])) if rewards else None
-    avg = q8(sum((r for r, _ in rewards), ZERO) / len(rewards)) if rewards else None
+    rewards = [(f.reward, f.symbol, f.account_name) for f in symbols]
+    # Highest reward; ties go to the alphabetically first symbol (then account), so the answer
+    # is stable.
+    best = min(rewards, key=lambda r: (-r[0], r[1], r[2])) if rewards else None
+    avg = q8(sum((r[0] for r in rewards), ZERO) / len(rewards)) if rewards else None
     return Board(
         window=window,
         window_start=window_start,
@@ -381,6 +418,7 @@ def _board_from(
         avg_reward=avg,
         totals=totals,
         marks_as_of=marks_as_of,
+        best_performer_account=best[2] if best else None,
     )
 
 
@@ -518,14 +556,18 @@ def daily_get(*, account: ExchangeAccount | None, days: int) -> list[Day]:
     """GET /api/pnl/daily/: per UTC day (exchange time), the last `days` days, oldest first."""
     snapshot = snapshot_latest(account=account) if account else None
     last_day: date = (snapshot.exchange_time if snapshot else utcnow()).date()
+    return _days(accounts=[account] if account else [], last_day=last_day, days=days)
+
+
+def _days(*, accounts: list[ExchangeAccount], last_day: date, days: int) -> list[Day]:
     first_day = last_day - timedelta(days=days - 1)
     out = {first_day + timedelta(days=n): defaultdict(int) for n in range(days)}
-    if account is not None:
+    if accounts:
         # Whole days: the IncomeDay rollups are the answer (the last day's rows after the
         # last poll's time count in it, as they always have).
         grouped = (
             IncomeDay.objects.filter(
-                account=account,
+                account__in=accounts,
                 day__gte=first_day,
                 day__lte=last_day,
                 income_type__in=TRADING_TYPES,
@@ -592,8 +634,352 @@ class LedgerCheckState:
 def ledger_check_get(*, account: ExchangeAccount | None) -> LedgerCheckState:
     check = LedgerCheck.objects.filter(account=account).first() if account else None
     check = check or LedgerCheck()
+    if account is not None:
+        # named, so that the rows of several accounts can be listed together (never saved)
+        check.positions = [{**p, "account": account.name} for p in check.positions]
+        check.differences = [{**d, "account": account.name} for d in check.differences]
     interval = settings.PNL_VERIFY_INTERVAL_SECONDS
     if check.checked_at is None:  # never checked, or only failed checks so far
         return LedgerCheckState("never", None, interval, check)
     age = max(0, int((utcnow() - check.checked_at).total_seconds()))
     return LedgerCheckState(check.status, age, interval, check)
+
+
+# --- every active account at once (?account=all, the default; docs/figures.md, "All accounts") ---
+
+
+def snapshots_latest(*, accounts: list[ExchangeAccount]) -> dict[int, AccountSnapshot]:
+    """Each account's latest snapshot (accounts without a poll are left out), in two queries
+    whatever the number of accounts."""
+    latest = (
+        AccountSnapshot.objects.filter(account=OuterRef("pk"))
+        .order_by("-exchange_time", "-id")
+        .values("id")[:1]
+    )
+    ids = (
+        ExchangeAccount.objects.filter(id__in=[a.id for a in accounts])
+        .annotate(snapshot_id=Subquery(latest))
+        .values_list("snapshot_id", flat=True)
+    )
+    snapshots = AccountSnapshot.objects.in_bulk([i for i in ids if i is not None])
+    return {s.account_id: s for s in snapshots.values()}
+
+
+def ledger_versions(*, accounts: list[ExchangeAccount]) -> dict[int, int]:
+    rows = LedgerVersion.objects.filter(account_id__in=[a.id for a in accounts])
+    return dict(rows.values_list("account_id", "version"))
+
+
+# Per process: the aggregate of a set of per-account boards, by their keys (each names its
+# account, snapshot, ledger version and marks), so the key names the account set as well.
+_boards_all: Memo[Board] = Memo(32)
+
+
+def dashboard_all_get(*, accounts: list[ExchangeAccount], window: str) -> Dashboard:
+    """GET /api/rl-dashboard/ (no account, or account=all): every account's board, each as
+    `dashboard_get` answers it (cached, re-marked), then summed: one row per account and
+    symbol, the totals the sums of the accounts' totals."""
+    if not accounts:
+        return _dashboard_one(account=None, window=window, snapshot=None, version=None)
+    if len(accounts) == 1:
+        return dashboard_get(account=accounts[0], window=window)
+    snapshots = snapshots_latest(accounts=accounts)
+    versions = ledger_versions(accounts=accounts)
+    parts = [
+        _dashboard_one(
+            account=a, window=window, snapshot=snapshots.get(a.id), version=versions.get(a.id)
+        )
+        for a in accounts
+    ]
+    keys: list[Hashable] | None = []
+    for account, part in zip(accounts, parts, strict=True):
+        if part.board_key is not None:
+            keys.append(part.board_key)
+        elif account.id not in snapshots:
+            keys.append(("no poll", account.id))  # its board is empty whatever else
+        else:
+            keys = None  # a board that is not a function of a key: the aggregate is not either
+            break
+    boards = [p.board for p in parts]
+    key = ("all", window, tuple(keys)) if keys is not None else None
+    if key is None:
+        board = boards_combine(window=window, boards=boards)
+    else:
+        board = _boards_all.get_or_compute(
+            key, lambda: boards_combine(window=window, boards=boards)
+        )
+    status, message, age = _status_all(accounts=accounts, parts=parts, board=board)
+    return Dashboard(
+        status=status, message=message, poll_age_seconds=age, board=board, board_key=key
+    )
+
+
+def _status_all(
+    *, accounts: list[ExchangeAccount], parts: list[Dashboard], board: Board
+) -> tuple[str, str, int | None]:
+    """The aggregate is as current as its oldest part: its age is the oldest poll's, and one
+    account without a poll or with a stale one makes it stale, naming that account."""
+    ages = [p.poll_age_seconds for p in parts if p.poll_age_seconds is not None]
+    if not ages:
+        names = ", ".join(a.name for a in accounts)
+        return "no_data", f"No successful poll of any active account yet ({names}).", None
+    behind = [
+        f"account {a.name} has no successful poll yet"
+        if p.poll_age_seconds is None
+        else f"account {a.name} last polled {p.poll_age_seconds} s ago"
+        for a, p in zip(accounts, parts, strict=True)
+        if p.status != "ok"
+    ]
+    if behind:
+        return "stale", "; ".join(behind) + ": the totals leave out or lag it.", max(ages)
+    message = (
+        f"Tracking {board.symbols_tracked} symbol row(s) of {len(accounts)} accounts "
+        f"({', '.join(a.name for a in accounts)})."
+    )
+    return "ok", message, max(ages)
+
+
+def boards_combine(*, window: str, boards: list[Board]) -> Board:
+    """Several accounts' boards as one (docs/figures.md, "All accounts"): every row kept with
+    its account (its percentages are its account's), the totals summed, `as_of` and
+    `window_start` the earliest of the accounts' (each account's window ends at its own last
+    poll), `marks_as_of` the newest mark applied."""
+    polled = [b for b in boards if b.as_of is not None]
+    symbols = sorted(
+        (f for b in boards for f in b.symbols), key=lambda f: (f.symbol, f.account_name)
+    )
+    totals = Totals(
+        **{
+            f.name: sum(
+                (getattr(b.totals, f.name) for b in boards[1:]), getattr(boards[0].totals, f.name)
+            )
+            for f in fields(Totals)
+        }
+    )
+    starts = [b.window_start for b in polled if b.window_start is not None]
+    marks = [b.marks_as_of for b in boards if b.marks_as_of is not None]
+    return _board_from(
+        window=window,
+        window_start=min(starts) if starts else None,
+        as_of=min(b.as_of for b in polled) if polled else None,
+        symbols=symbols,
+        totals=totals,
+        marks_as_of=max(marks) if marks else None,
+    )
+
+
+def daily_all_get(*, accounts: list[ExchangeAccount], days: int) -> list[Day]:
+    """GET /api/pnl/daily/ for every account: per day, the sums over the accounts; the last day
+    is the newest of their last polls' days."""
+    snapshots = snapshots_latest(accounts=accounts)
+    newest = max((s.exchange_time for s in snapshots.values()), default=None)
+    return _days(accounts=accounts, last_day=(newest or utcnow()).date(), days=days)
+
+
+def _series_window(
+    *, accounts: list[ExchangeAccount], window: str
+) -> tuple[datetime, datetime | None] | None:
+    """An aggregate series' window: it ends at the newest of the accounts' last polls."""
+    snapshots = snapshots_latest(accounts=accounts)
+    if not snapshots:
+        return None
+    end = max(s.exchange_time for s in snapshots.values())
+    span = WINDOWS[window]
+    return end, (end - span if span is not None else None)
+
+
+def carried_sums(
+    *,
+    seeds: dict[int, tuple[Decimal, ...]],
+    rows: Iterable[tuple[int, datetime, tuple[Decimal, ...]]],
+    width: int,
+    interval_ms: int,
+) -> list[tuple[datetime, tuple[Decimal, ...]]]:
+    """Per interval of `interval_ms` (on the epoch's grid) that holds a row: at its newest row's
+    time, the sums over the accounts of each one's latest values at or before that time.
+    `rows` are (account id, time, values) in time order; `seeds` each account's values before
+    the first row (its last snapshot before the window), so the first point is not partial."""
+    current = dict(seeds)
+    totals = [sum((v[i] for v in current.values()), ZERO) for i in range(width)]
+    points: list[tuple[datetime, tuple[Decimal, ...]]] = []
+    bucket, last_time = None, None
+    for account_id, time, values in rows:
+        b = to_ms(time) // interval_ms
+        if bucket is not None and b != bucket:
+            points.append((last_time, tuple(totals)))
+        old = current.get(account_id)
+        for i in range(width):
+            totals[i] += values[i] - (old[i] if old else ZERO)
+        current[account_id] = values
+        bucket, last_time = b, time
+    if bucket is not None:
+        points.append((last_time, tuple(totals)))
+    return points
+
+
+def _seed_snapshots(
+    *, accounts: list[ExchangeAccount], before: datetime | None
+) -> list[AccountSnapshot]:
+    if before is None:
+        return []
+    seeds = []
+    for account in accounts:
+        seed = (
+            AccountSnapshot.objects.filter(account=account, exchange_time__lt=before)
+            .order_by("-exchange_time", "-id")
+            .first()
+        )
+        if seed is not None:
+            seeds.append(seed)
+    return seeds
+
+
+def equity_all_get(*, accounts: list[ExchangeAccount], window: str) -> list[EquityPoint]:
+    """GET /api/pnl/equity/ for every account: one point per poll interval that holds a
+    snapshot of any account, the sums of every account's latest wallet and margin balance."""
+    bounds = _series_window(accounts=accounts, window=window)
+    if bounds is None:
+        return []
+    end, start = bounds
+    rows = AccountSnapshot.objects.filter(account__in=accounts, exchange_time__lte=end)
+    if start is not None:
+        rows = rows.filter(exchange_time__gte=start)
+    seeds = {
+        s.account_id: (s.wallet_balance, s.margin_balance)
+        for s in _seed_snapshots(accounts=accounts, before=start)
+    }
+    series = carried_sums(
+        seeds=seeds,
+        rows=(
+            (a, t, (w, m))
+            for a, t, w, m in rows.order_by("exchange_time", "id").values_list(
+                "account_id", "exchange_time", "wallet_balance", "margin_balance"
+            )
+        ),
+        width=2,
+        interval_ms=settings.PNL_POLL_INTERVAL_SECONDS * 1000,
+    )
+    return [EquityPoint(time=t, wallet_balance=w, equity=m) for t, (w, m) in series]
+
+
+def history_all_get(*, accounts: list[ExchangeAccount], symbol: str, window: str) -> History:
+    """GET /api/rl-dashboard/history/{symbol}/ for every account: one point per poll interval,
+    the symbol's unrealized PnL and margin summed over every account's latest snapshot, its
+    realized PnL summed over every account's rows since the window's start; the reward from
+    those sums and the sum of the accounts' bases (docs/figures.md, "All accounts")."""
+    symbol = symbol.upper()
+    bounds = _series_window(accounts=accounts, window=window)
+    if bounds is None:
+        return History(symbol=symbol, points=[])
+    end, start = bounds
+    snapshots = snapshots_latest(accounts=accounts)
+    base = sum(
+        (
+            figures_compute(account=a, window=window, snapshot=snapshots[a.id]).base
+            for a in accounts
+            if a.id in snapshots
+        ),
+        ZERO,
+    )
+    snaps = AccountSnapshot.objects.filter(account__in=accounts, exchange_time__lte=end)
+    positions = PositionSnapshot.objects.filter(
+        snapshot__account__in=accounts, snapshot__exchange_time__lte=end, symbol=symbol
+    )
+    realized_rows = IncomeRow.objects.filter(
+        account__in=accounts, symbol=symbol, income_type=REALIZED, time_ms__lte=to_ms(end)
+    )
+    if start is not None:
+        snaps = snaps.filter(exchange_time__gte=start)
+        positions = positions.filter(snapshot__exchange_time__gte=start)
+        realized_rows = realized_rows.filter(time_ms__gte=to_ms(start))
+    held = {
+        p["snapshot_id"]: (p["unrealized_pnl"], p["initial_margin"])
+        for p in positions.values("snapshot_id", "unrealized_pnl", "initial_margin")
+    }
+    seeds = {}
+    for seed in _seed_snapshots(accounts=accounts, before=start):
+        pos = seed.positions.filter(symbol=symbol).first()
+        seeds[seed.account_id] = (pos.unrealized_pnl, pos.initial_margin) if pos else (ZERO, ZERO)
+    series = carried_sums(
+        seeds=seeds,
+        rows=(
+            (a, t, held.get(i, (ZERO, ZERO)))
+            for i, a, t in snaps.order_by("exchange_time", "id").values_list(
+                "id", "account_id", "exchange_time"
+            )
+        ),
+        width=2,
+        interval_ms=settings.PNL_POLL_INTERVAL_SECONDS * 1000,
+    )
+    events = list(realized_rows.order_by("time_ms", "tran_id").values_list("time_ms", "amount_e8"))
+    points, cum_e8, i = [], 0, 0
+    for time, (unrealized, margin) in series:
+        t_ms = to_ms(time)
+        while i < len(events) and events[i][0] <= t_ms:
+            cum_e8 += events[i][1]
+            i += 1
+        realized = from_e8(cum_e8)
+        points.append(
+            HistoryPoint(
+                time=time,
+                unrealized_pnl=unrealized,
+                realized_pnl=realized,
+                reward=_pct(unrealized, margin) + _pct(realized, base),
+            )
+        )
+    return History(symbol=symbol, points=points)
+
+
+_CHECK_ORDER = {"differs": 0, "never": 1, "match": 2}
+
+
+def ledger_check_all_get(*, accounts: list[ExchangeAccount]) -> LedgerCheckState:
+    """GET /api/pnl/ledger-check/ for every account: the worst status (differs, then never,
+    then match), the oldest check's age, the income tallies summed per type, every account's
+    positions and differences with its name, its errors prefixed with it."""
+    states = [(a, ledger_check_get(account=a)) for a in accounts]
+    interval = settings.PNL_VERIFY_INTERVAL_SECONDS
+    if not states:
+        return LedgerCheckState("never", None, interval, LedgerCheck())
+    status = min((s.status for _, s in states), key=_CHECK_ORDER.__getitem__)
+    checked = [s.check for _, s in states if s.check.checked_at is not None]
+    combined = LedgerCheck(
+        status=status if status != "never" else "",
+        checked_at=min((c.checked_at for c in checked), default=None),
+        since_ms=min((c.since_ms for c in checked if c.since_ms is not None), default=None),
+        until_ms=max((c.until_ms for c in checked if c.until_ms is not None), default=None),
+        snapshot_time=min(
+            (c.snapshot_time for c in checked if c.snapshot_time is not None), default=None
+        ),
+        income=_income_summed([s.check.income for _, s in states]),
+        positions=[p for _, s in states for p in s.check.positions],
+        differences=[d for _, s in states for d in s.check.differences],
+        unsettled=[f"{u} ({a.name})" for a, s in states for u in s.check.unsettled],
+        error="; ".join(f"{a.name}: {s.check.error}" for a, s in states if s.check.error),
+        error_at=max((s.check.error_at for _, s in states if s.check.error_at), default=None),
+    )
+    if status == "never":
+        return LedgerCheckState("never", None, interval, combined)
+    age = max(s.age_seconds for _, s in states if s.age_seconds is not None)
+    return LedgerCheckState(status, age, interval, combined)
+
+
+def _income_summed(tallies: list[list[dict]]) -> list[dict]:
+    counts = ("exchange_count", "ledger_count", "rollup_count")
+    sums = ("exchange_sum", "ledger_sum", "rollup_sum")
+    by_type: dict[str, dict] = {}
+    for tally in tallies:
+        for row in tally:
+            out = by_type.setdefault(
+                row["income_type"],
+                {"income_type": row["income_type"], **dict.fromkeys(counts, 0)}
+                | dict.fromkeys(sums, ZERO),
+            )
+            for name in counts:
+                out[name] += row[name]
+            for name in sums:
+                out[name] += Decimal(row[name])
+    return [
+        {**row, **{name: money8_str(row[name]) for name in sums}}
+        for _, row in sorted(by_type.items())
+    ]

@@ -10,7 +10,7 @@ from apps.pnl.api.serializers import SymbolOutput, symbol_row
 from apps.pnl.selectors import SymbolFigures
 
 FIGURES = [
-    SymbolFigures(symbol="BTCUSDT"),  # flat, never traded: zeros
+    SymbolFigures(symbol="BTCUSDT", account_id=3, account_name="desk-b"),  # flat: zeros
     SymbolFigures(
         symbol="ETHUSDT",
         side="LONG",

@@ -48,6 +48,7 @@ def test_it_shows_the_differing_figures_and_the_checks_age(
     assert body["differences"] == [
         {
             "kind": "income",
+            "account": "desk",
             "key": "COMMISSION",
             "figure": "count",
             "record": "ledger",
@@ -57,6 +58,7 @@ def test_it_shows_the_differing_figures_and_the_checks_age(
         },
         {
             "kind": "income",
+            "account": "desk",
             "key": "COMMISSION",
             "figure": "sum",
             "record": "ledger",

@@ -14,19 +14,37 @@ MAX_ID = 2**63 - 1
 WINDOW_HELP = "One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time."
 
 
+ACCOUNT_HELP = (
+    'An exchange account id, or "all" (the default): every active account aggregated '
+    '(docs/figures.md, "All accounts").'
+)
+
+
+class AccountField(serializers.CharField):
+    """`all` (None: every active account) or an account id."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, help_text=ACCOUNT_HELP, **kwargs)
+
+    def to_internal_value(self, data) -> int | None:
+        text = super().to_internal_value(data).strip()
+        if text.lower() == "all":
+            return None
+        if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+            raise serializers.ValidationError(
+                f'An account is "all" or an account id (a positive integer), not {text!r}.'
+            )
+        return int(text)
+
+
 class WindowInput(serializers.Serializer):
     window = serializers.ChoiceField(choices=list(WINDOWS), default="24h", help_text=WINDOW_HELP)
-    account = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_ID,
-        help_text="Exchange account id (default: the first active account).",
-    )
+    account = AccountField()
 
 
 class DailyInput(serializers.Serializer):
     days = serializers.IntegerField(default=30, min_value=1, max_value=366)
-    account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    account = AccountField()
 
 
 class Decimal8Field(serializers.CharField):
@@ -56,6 +74,8 @@ class SymbolOutput(serializers.Serializer):
     per-field machinery was most of the dashboard's time."""
 
     symbol = serializers.CharField()
+    account_id = serializers.IntegerField(help_text="the exchange account of the row")
+    account = serializers.CharField(source="account_name", help_text="that account's name")
     side = serializers.CharField(help_text='"LONG", "SHORT" or "" (no open position)')
     position_size = QuantityField(help_text="signed quantity, decimal string")
     entry_price = _money()
@@ -82,6 +102,8 @@ def symbol_row(fig) -> dict:
     money = money8_str
     return {
         "symbol": fig.symbol,
+        "account_id": fig.account_id,
+        "account": fig.account_name,
         "side": fig.side,
         "position_size": qty_str(fig.position_size),
         "entry_price": money(fig.entry_price),
@@ -125,6 +147,9 @@ class BoardOutput(serializers.Serializer):
     symbols_tracked = serializers.IntegerField()
     symbols = SymbolOutput(many=True)
     best_performer = serializers.CharField(allow_null=True)
+    best_performer_account = serializers.CharField(
+        allow_null=True, help_text="the account of best_performer's row"
+    )
     best_reward = _pct(allow_null=True)
     avg_reward = _pct(allow_null=True)
     totals = TotalsOutput()
@@ -199,12 +224,7 @@ class EquityOutput(serializers.Serializer):
 
 
 class LedgerCheckInput(serializers.Serializer):
-    account = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=MAX_ID,
-        help_text="Exchange account id (default: the first active account).",
-    )
+    account = AccountField()
 
 
 class IncomeTallyOutput(serializers.Serializer):
@@ -218,6 +238,7 @@ class IncomeTallyOutput(serializers.Serializer):
 
 
 class PositionPairOutput(serializers.Serializer):
+    account = serializers.CharField(help_text="the exchange account's name")
     symbol = serializers.CharField()
     snapshot_amount = serializers.CharField(help_text="signed quantity, decimal string")
     snapshot_entry = serializers.CharField()
@@ -228,6 +249,7 @@ class PositionPairOutput(serializers.Serializer):
 class DifferenceOutput(serializers.Serializer):
     # a plain string: an enum named "kind" collides with other apps' in the OpenAPI schema
     kind = serializers.CharField(help_text='"income" or "position"')
+    account = serializers.CharField(help_text="the exchange account's name")
     key = serializers.CharField(help_text="the income type or the symbol")
     figure = serializers.ChoiceField(choices=["count", "sum", "amount", "entry"])
     record = serializers.ChoiceField(
@@ -270,7 +292,8 @@ class LedgerCheckOutput(serializers.Serializer):
     unsettled = serializers.ListField(
         child=serializers.CharField(),
         source="check.unsettled",
-        help_text="symbols filled since the compared snapshot: compared at the next check",
+        help_text="symbols filled since the compared snapshot: compared at the next check "
+        '(for all accounts, "SYMBOL (account)")',
     )
     error = serializers.CharField(
         source="check.error", help_text="the last failed check's error, cleared by a good one"

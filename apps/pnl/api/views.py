@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.exchange.models import ExchangeAccount
-from apps.exchange.selectors import account_default
+from apps.exchange.selectors import accounts_active
 from apps.pnl import selectors
 from apps.pnl.api import serializers as s
 
@@ -22,12 +22,20 @@ def _input(serializer_class, request: Request) -> dict:
     return data.validated_data
 
 
-def _account(account_id: int | None) -> ExchangeAccount | None:
+def _accounts(account_id: int | None) -> ExchangeAccount | list[ExchangeAccount]:
+    """The account asked for, or (None: "all", the default) every active account."""
     if account_id is None:
-        return account_default()
+        return accounts_active()
     account = ExchangeAccount.objects.filter(id=account_id).first()
     if account is None:
-        raise ValidationError({"account": [f"No exchange account with id {account_id}."]})
+        raise ValidationError(
+            {
+                "account": [
+                    f"No exchange account with id {account_id} (GET /api/accounts/ lists "
+                    'them; "all" aggregates every active one).'
+                ]
+            }
+        )
     return account
 
 
@@ -35,9 +43,11 @@ class DashboardView(APIView):
     @extend_schema(parameters=[s.WindowInput], responses={200: s.DashboardOutput})
     def get(self, request: Request) -> Response:
         params = _input(s.WindowInput, request)
-        board = selectors.dashboard_get(
-            account=_account(params.get("account")), window=params["window"]
-        )
+        chosen = _accounts(params.get("account"))
+        if isinstance(chosen, list):
+            board = selectors.dashboard_all_get(accounts=chosen, window=params["window"])
+        else:
+            board = selectors.dashboard_get(account=chosen, window=params["window"])
         return Response(s.DashboardOutput(board).data)
 
 
@@ -47,9 +57,11 @@ class HistoryView(APIView):
         if not SYMBOL_RE.match(symbol):
             raise ValidationError({"symbol": ["A symbol is 2-32 letters or digits, e.g. BTCUSDT."]})
         params = _input(s.WindowInput, request)
-        history = selectors.history_get(
-            account=_account(params.get("account")), symbol=symbol, window=params["window"]
-        )
+        chosen, window = _accounts(params.get("account")), params["window"]
+        if isinstance(chosen, list):
+            history = selectors.history_all_get(accounts=chosen, symbol=symbol, window=window)
+        else:
+            history = selectors.history_get(account=chosen, symbol=symbol, window=window)
         return Response(s.HistoryOutput(history).data)
 
 
@@ -57,7 +69,11 @@ class DailyView(APIView):
     @extend_schema(parameters=[s.DailyInput], responses={200: s.DailyOutput})
     def get(self, request: Request) -> Response:
         params = _input(s.DailyInput, request)
-        daily = selectors.daily_get(account=_account(params.get("account")), days=params["days"])
+        chosen = _accounts(params.get("account"))
+        if isinstance(chosen, list):
+            daily = selectors.daily_all_get(accounts=chosen, days=params["days"])
+        else:
+            daily = selectors.daily_get(account=chosen, days=params["days"])
         return Response(s.DailyOutput({"days": daily}).data)
 
 
@@ -65,15 +81,24 @@ class EquityView(APIView):
     @extend_schema(parameters=[s.WindowInput], responses={200: s.EquityOutput})
     def get(self, request: Request) -> Response:
         params = _input(s.WindowInput, request)
-        equity = selectors.equity_get(
-            account=_account(params.get("account")), window=params["window"]
-        )
+        chosen = _accounts(params.get("account"))
+        if isinstance(chosen, list):
+            equity = selectors.equity_all_get(accounts=chosen, window=params["window"])
+        else:
+            equity = selectors.equity_get(account=chosen, window=params["window"])
         return Response(s.EquityOutput({"points": equity}).data)
 
 
 class LedgerCheckView(APIView):
-    @extend_schema(parameters=[s.LedgerCheckInput], responses={200: s.LedgerCheckOutput})
+    @extend_schema(
+        parameters=[s.LedgerCheckInput],
+        responses={200: s.LedgerCheckOutput},
+    )
     def get(self, request: Request) -> Response:
         params = _input(s.LedgerCheckInput, request)
-        state = selectors.ledger_check_get(account=_account(params.get("account")))
+        chosen = _accounts(params.get("account"))
+        if isinstance(chosen, list):
+            state = selectors.ledger_check_all_get(accounts=chosen)
+        else:
+            state = selectors.ledger_check_get(account=chosen)
         return Response(s.LedgerCheckOutput(state).data)
