@@ -409,6 +409,73 @@ def test_it_matches_the_exchange_to_the_last_decimal(venue, api, redis_client, s
     }
 
 
+def test_all_accounts_add_up_to_the_exchanges_two_accounts(venue, api, redis_client, start_worker):
+    """The dashboard's default, every active account aggregated, against two venue accounts'
+    own /fapi/v2/account and /fapi/v1/income (docs/figures.md, "All accounts")."""
+    a, ca = _register(venue, "e2e-all-a")
+    b, cb = _register(venue, "e2e-all-b")
+    ca.futures_change_leverage(symbol="BTCUSDT", leverage=10)
+    cb.futures_change_leverage(symbol="BTCUSDT", leverage=5)
+    venue.set_price("BTCUSDT", "40000.0")
+    ca.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010")
+    cb.futures_create_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.020")
+    cb.futures_create_order(symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.500")
+    venue.set_price("BTCUSDT", "40200.0")
+    ca.futures_create_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.004")
+    cb.futures_create_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.005")
+    start_worker(queues="pnl", name="pnl-e2e-all")
+    accounts = {}
+    for account, client in ((a, ca), (b, cb)):
+        accounts[account.name] = (account, _poll_quiescent(account, client), _all_income(client))
+
+    board = api.get("/api/rl-dashboard/", {"window": "all"}).json()
+    assert board["status"] == "ok", board["message"]
+    expected = {}
+    for name, (account, acc, income) in accounts.items():
+        alone = api.get("/api/rl-dashboard/", {"window": "all", "account": account.id}).json()
+        for symbol, row in _expected(income, acc, None, _iso_ms(alone["as_of"])).items():
+            expected[(name, symbol)] = row
+    got = {(r["account"], r["symbol"]): r for r in board["symbols"]}
+    assert set(got) == set(expected) and ("e2e-all-a", "BTCUSDT") in got
+    for key, exp in expected.items():
+        for field, value in exp.items():
+            assert got[key][field] == value, (key, field)
+    totals = board["totals"]
+    for field, venue_field in (
+        ("wallet_balance", "totalWalletBalance"),
+        ("equity", "totalMarginBalance"),
+        ("available_balance", "availableBalance"),
+    ):
+        venue_sum = sum((Decimal(acc[venue_field]) for _, acc, _ in accounts.values()), Decimal(0))
+        assert totals[field] == q8(venue_sum), field
+    for field in ("realized_pnl", "unrealized_pnl", "commission", "funding", "initial_margin"):
+        assert totals[field] == q8(sum((Decimal(e[field]) for e in expected.values()), Decimal(0)))
+    assert totals["realized_trades"] == sum(
+        1 for _, _, income in accounts.values() for r in income if r["incomeType"] == "REALIZED_PNL"
+    )
+    realized = sum(
+        (
+            Decimal(r["income"])
+            for _, _, income in accounts.values()
+            for r in income
+            if r["incomeType"] == "REALIZED_PNL"
+        ),
+        Decimal(0),
+    )
+    daily = api.get("/api/pnl/daily/", {"days": 3}).json()["days"]
+    assert sum(Decimal(d["realized_pnl"]) for d in daily) == realized
+    equity = api.get("/api/pnl/equity/", {"window": "all"}).json()["points"]
+    wallets = sum((Decimal(acc["totalWalletBalance"]) for _, acc, _ in accounts.values()), 0)
+    assert equity[-1]["wallet_balance"] == q8(wallets)
+    for account, _, _ in accounts.values():
+        services.ledger_verify(account=account)
+    check = api.get("/api/pnl/ledger-check/").json()
+    assert (check["status"], check["differences"]) == ("match", []), check
+    assert {(p["account"], p["symbol"]) for p in check["positions"]} == {
+        (name, p["symbol"]) for name, (_, acc, _) in accounts.items() for p in acc["positions"]
+    }
+
+
 KILL_ENV = {
     "CELERY_VISIBILITY_TIMEOUT": "4",
     "CELERY_UNACKED_RESTORE_INTERVAL": "1",
