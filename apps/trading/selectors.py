@@ -134,31 +134,47 @@ def _filtered(qs: QuerySet, **filters: str | None) -> QuerySet:
     return qs.filter(**given)
 
 
+def _of_account(qs: QuerySet, account: ExchangeAccount | None) -> QuerySet:
+    """One account's rows, or (None) every account's."""
+    return qs if account is None else qs.filter(account=account)
+
+
 def intents_list(
-    *, symbol: str | None = None, side: str | None = None, state: str | None = None
+    *,
+    symbol: str | None = None,
+    side: str | None = None,
+    state: str | None = None,
+    account: ExchangeAccount | None = None,
 ) -> QuerySet[PositionIntent]:
-    """Intents, newest first, filtered by whichever of symbol / side / state is given."""
-    qs = PositionIntent.objects.select_related("account").order_by("-id")
+    """Intents, newest first, filtered by whichever of symbol / side / state / account is
+    given."""
+    qs = _of_account(PositionIntent.objects.select_related("account").order_by("-id"), account)
     return _filtered(qs, symbol=symbol, side=side, state=state)
 
 
 def orders_list(
-    *, symbol: str | None = None, side: str | None = None, status: str | None = None
+    *,
+    symbol: str | None = None,
+    side: str | None = None,
+    status: str | None = None,
+    account: ExchangeAccount | None = None,
 ) -> QuerySet[ExchangeOrder]:
     """Orders as the exchange reported them, newest first, filtered likewise."""
     qs = ExchangeOrder.objects.select_related("account").order_by("-order_id")
-    return _filtered(qs, symbol=symbol, side=side, status=status)
+    return _filtered(_of_account(qs, account), symbol=symbol, side=side, status=status)
 
 
-def positions_open() -> QuerySet[Position]:
-    """Open positions, each with `backstop_price`: its working exchange-side backstop, if any."""
+def positions_open(*, account: ExchangeAccount | None = None) -> QuerySet[Position]:
+    """Open positions (of one account, or of every account), each with `backstop_price`: its
+    working exchange-side backstop, if any."""
     working = Backstop.objects.filter(
         account=OuterRef("account"), symbol=OuterRef("symbol"), status=BackstopStatus.OPEN
     ).order_by("-id")
-    return (
+    return _of_account(
         Position.objects.select_related("account")
         .exclude(amount=0)
-        .annotate(backstop_price=Subquery(working.values("trigger_price")[:1]))
+        .annotate(backstop_price=Subquery(working.values("trigger_price")[:1])),
+        account,
     )
 
 

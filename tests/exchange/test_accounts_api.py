@@ -1,5 +1,5 @@
 """GET /api/accounts/: the desk's accounts for the pages' picker, never their credentials; the
-default is the account the PnL endpoints read when none is asked for."""
+PnL endpoints read every active one when none is asked for."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -24,8 +24,9 @@ def api(django_user_model):
     return client
 
 
-def test_it_lists_every_account_masked_and_names_the_default(api):
-    first, second = _add("desk-a"), _add("desk-b", paper=False)
+def test_it_lists_every_account_masked(api):
+    first = _add("desk-a")
+    _add("desk-b", paper=False)
     services.account_active_set(account_id=first.id, active=False)
     response = api.get("/api/accounts/")
     assert response.status_code == 200
@@ -34,17 +35,17 @@ def test_it_lists_every_account_masked_and_names_the_default(api):
         ("desk-a", "paper", False),
         ("desk-b", "binance", True),
     ]
-    assert body["default"] == second.id  # the first active one
+    assert set(body) == {"accounts"}  # no single default: the default is every active one
     assert KEY not in response.content.decode() and SECRET not in response.content.decode()
     assert "encrypted" not in response.content.decode()
     assert body["accounts"][0]["api_key_hint"] == first.api_key_hint
-    # the PnL endpoints read that same default
+    # the PnL endpoints read every active account: desk-a is inactive, so desk-b alone
     assert (
         api.get("/api/rl-dashboard/").json()["message"]
         == "No successful poll of account desk-b yet."
     )
 
 
-def test_no_account_no_default_and_anonymous_is_refused(api):
-    assert api.get("/api/accounts/").json() == {"accounts": [], "default": None}
+def test_no_account_and_anonymous_is_refused(api):
+    assert api.get("/api/accounts/").json() == {"accounts": []}
     assert APIClient().get("/api/accounts/").status_code in (401, 403)

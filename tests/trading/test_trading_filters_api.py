@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.exchange.models import ExchangeAccount
-from apps.trading.models import ExchangeOrder, IntentAction, PositionIntent
+from apps.trading.models import ExchangeOrder, IntentAction, Position, PositionIntent
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,15 @@ ORDERS = [  # symbol, side, status
 ]
 
 
+def _account(name: str) -> ExchangeAccount:
+    return ExchangeAccount.objects.create(
+        name=name, venue="paper", base_url="http://127.0.0.1:9", api_key_encrypted="unused"
+    )
+
+
 @pytest.fixture
 def seeded(db) -> None:
-    account = ExchangeAccount.objects.create(
-        name="filters",
-        venue="paper",
-        base_url="http://127.0.0.1:9",
-        api_key_encrypted="unused",
-        api_secret_encrypted="unused",
-    )
+    account = _account("filters")
     for symbol, side, state in INTENTS:
         PositionIntent.objects.create(
             account=account,
@@ -121,3 +121,42 @@ def test_it_refuses_a_bad_filter_naming_the_field_and_allowed_values(api, url, f
     body = response.json()
     assert list(body) == [field]
     assert allowed in body[field][0]
+
+
+def test_it_lists_one_accounts_rows_on_request_and_every_accounts_by_default(api, seeded):
+    first = ExchangeAccount.objects.get(name="filters")
+    other = _account("filters-b")
+    PositionIntent.objects.create(
+        account=other,
+        symbol="SOLUSDT",
+        side="BUY",
+        action=IntentAction.OPEN,
+        quantity=Decimal("1"),
+        reason="test",
+    )
+    opened = datetime(2024, 1, 1, tzinfo=UTC)
+    for account, symbol in ((first, "BTCUSDT"), (other, "BTCUSDT"), (other, "ETHUSDT")):
+        Position.objects.create(
+            account=account,
+            symbol=symbol,
+            amount=Decimal("0.010"),
+            entry_price=Decimal("60000"),
+            mark_price=Decimal("60010"),
+            unrealized_pnl=Decimal("0.1"),
+            opened_at=opened,
+        )
+    for url, total, of_other in (
+        ("/api/trading/intents/", len(INTENTS) + 1, 1),
+        ("/api/trading/orders/", len(ORDERS), 0),
+        ("/api/trading/positions/", 3, 2),
+    ):
+        for everyone in (url, f"{url}?account=all"):
+            assert _rows(api, everyone)["count"] == total, everyone
+        body = _rows(api, f"{url}?account={other.id}")
+        assert body["count"] == of_other, url
+        assert {r["account"] for r in body["results"]} <= {"filters-b"}
+        refused = api.get(f"{url}?account=424242")
+        assert (
+            refused.status_code == 400
+            and "No exchange account with id 424242" in (refused.json()["account"][0])
+        )

@@ -14,8 +14,7 @@ class AccountOutput(serializers.ModelSerializer):
 
 
 class AccountsOutput(serializers.Serializer):
+    """Every account, active or not; the PnL endpoints read every active one when no account
+    is asked for (docs/figures.md, "All accounts")."""
+
     accounts = AccountOutput(many=True)
-    default = serializers.IntegerField(
-        allow_null=True,
-        help_text="the account the PnL endpoints read when none is asked for (the first active)",
-    )

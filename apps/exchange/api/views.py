@@ -7,15 +7,10 @@ from rest_framework.views import APIView
 
 from apps.exchange.api.serializers import AccountsOutput
 from apps.exchange.models import ExchangeAccount
-from apps.exchange.selectors import account_default
 
 
 class AccountListView(APIView):
     @extend_schema(responses={200: AccountsOutput})
     def get(self, request: Request) -> Response:
-        default = account_default()
-        answer = {
-            "accounts": ExchangeAccount.objects.order_by("id"),
-            "default": default.id if default else None,
-        }
+        answer = {"accounts": ExchangeAccount.objects.order_by("id")}
         return Response(AccountsOutput(answer).data)

@@ -4,13 +4,12 @@ trailing zeros (apps.core.money.money8_str / qty_str, which the Redis live state
 
 from rest_framework import serializers
 
+from apps.api.fields import AccountField
 from apps.core.memo import Memo
 from apps.core.money import money8_str, qty_str
 from apps.core.timeutil import from_ms
 from apps.pnl.selectors import WINDOWS
 
-# The database's largest id: a bigger number would overflow its integer, not just miss.
-MAX_ID = 2**63 - 1
 WINDOW_HELP = "One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time."
 
 
@@ -20,31 +19,14 @@ ACCOUNT_HELP = (
 )
 
 
-class AccountField(serializers.CharField):
-    """`all` (None: every active account) or an account id."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(required=False, help_text=ACCOUNT_HELP, **kwargs)
-
-    def to_internal_value(self, data) -> int | None:
-        text = super().to_internal_value(data).strip()
-        if text.lower() == "all":
-            return None
-        if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
-            raise serializers.ValidationError(
-                f'An account is "all" or an account id (a positive integer), not {text!r}.'
-            )
-        return int(text)
-
-
 class WindowInput(serializers.Serializer):
     window = serializers.ChoiceField(choices=list(WINDOWS), default="24h", help_text=WINDOW_HELP)
-    account = AccountField()
+    account = AccountField(help_text=ACCOUNT_HELP)
 
 
 class DailyInput(serializers.Serializer):
     days = serializers.IntegerField(default=30, min_value=1, max_value=366)
-    account = AccountField()
+    account = AccountField(help_text=ACCOUNT_HELP)
 
 
 class Decimal8Field(serializers.CharField):
@@ -224,7 +206,7 @@ class EquityOutput(serializers.Serializer):
 
 
 class LedgerCheckInput(serializers.Serializer):
-    account = AccountField()
+    account = AccountField(help_text=ACCOUNT_HELP)
 
 
 class IncomeTallyOutput(serializers.Serializer):

@@ -22,21 +22,9 @@ def _input(serializer_class, request: Request) -> dict:
     return data.validated_data
 
 
-def _accounts(account_id: int | None) -> ExchangeAccount | list[ExchangeAccount]:
+def _accounts(account: ExchangeAccount | None) -> ExchangeAccount | list[ExchangeAccount]:
     """The account asked for, or (None: "all", the default) every active account."""
-    if account_id is None:
-        return accounts_active()
-    account = ExchangeAccount.objects.filter(id=account_id).first()
-    if account is None:
-        raise ValidationError(
-            {
-                "account": [
-                    f"No exchange account with id {account_id} (GET /api/accounts/ lists "
-                    'them; "all" aggregates every active one).'
-                ]
-            }
-        )
-    return account
+    return accounts_active() if account is None else account
 
 
 class DashboardView(APIView):

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from apps.api.fields import AccountField
 from apps.trading.models import (
     DeskMode,
     ExchangeOrder,
@@ -66,11 +67,15 @@ def _limit_field() -> serializers.IntegerField:
     )
 
 
+ACCOUNT_HELP = 'An exchange account id, or "all" (the default): every account\'s rows.'
+
+
 class IntentFilterIn(serializers.Serializer):
     symbol = _symbol_field()
     side = UpperChoiceField(Side.choices)
     state = UpperChoiceField(IntentState.choices)
     limit = _limit_field()
+    account = AccountField(help_text=ACCOUNT_HELP)
 
 
 class OrderFilterIn(serializers.Serializer):
@@ -78,6 +83,11 @@ class OrderFilterIn(serializers.Serializer):
     side = UpperChoiceField(Side.choices)
     status = UpperChoiceField(ORDER_STATUSES)
     limit = _limit_field()
+    account = AccountField(help_text=ACCOUNT_HELP)
+
+
+class PositionFilterIn(serializers.Serializer):
+    account = AccountField(help_text=ACCOUNT_HELP)
 
 
 class IntentOut(serializers.ModelSerializer):

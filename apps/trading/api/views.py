@@ -31,7 +31,10 @@ class IntentListView(APIView):
     def get(self, request: Request) -> Response:
         params = _params(s.IntentFilterIn, request.query_params)
         qs = selectors.intents_list(
-            symbol=params.get("symbol"), side=params.get("side"), state=params.get("state")
+            symbol=params.get("symbol"),
+            side=params.get("side"),
+            state=params.get("state"),
+            account=params.get("account"),
         )
         page = {"count": qs.count(), "results": qs[: params["limit"]]}
         return Response(s.IntentPageOut(page).data)
@@ -42,16 +45,20 @@ class OrderListView(APIView):
     def get(self, request: Request) -> Response:
         params = _params(s.OrderFilterIn, request.query_params)
         qs = selectors.orders_list(
-            symbol=params.get("symbol"), side=params.get("side"), status=params.get("status")
+            symbol=params.get("symbol"),
+            side=params.get("side"),
+            status=params.get("status"),
+            account=params.get("account"),
         )
         page = {"count": qs.count(), "results": qs[: params["limit"]]}
         return Response(s.OrderPageOut(page).data)
 
 
 class PositionListView(APIView):
-    @extend_schema(responses={200: s.PositionPageOut})
+    @extend_schema(parameters=[s.PositionFilterIn], responses={200: s.PositionPageOut})
     def get(self, request: Request) -> Response:
-        qs = selectors.positions_open()
+        params = _params(s.PositionFilterIn, request.query_params)
+        qs = selectors.positions_open(account=params.get("account"))
         return Response(s.PositionPageOut({"count": qs.count(), "results": qs}).data)
 
 

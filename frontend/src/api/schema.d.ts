@@ -513,10 +513,12 @@ export interface components {
             /** Format: date-time */
             readonly created_at: string;
         };
+        /**
+         * @description Every account, active or not; the PnL endpoints read every active one when no account
+         *     is asked for (docs/figures.md, "All accounts").
+         */
         AccountsOutput: {
             accounts: components["schemas"]["AccountOutput"][];
-            /** @description the account the PnL endpoints read when none is asked for (the first active) */
-            default: number | null;
         };
         /**
          * @description * `OPEN` - Open
@@ -714,6 +716,8 @@ export interface components {
             symbols_tracked: number;
             symbols: components["schemas"]["SymbolOutput"][];
             best_performer: string | null;
+            /** @description the account of best_performer's row */
+            best_performer_account: string | null;
             best_reward: string | null;
             avg_reward: string | null;
             totals: components["schemas"]["TotalsOutput"];
@@ -794,6 +798,8 @@ export interface components {
         DifferenceOutput: {
             /** @description "income" or "position" */
             kind: string;
+            /** @description the exchange account's name */
+            account: string;
             /** @description the income type or the symbol */
             key: string;
             figure: components["schemas"]["DifferenceOutputFigureEnum"];
@@ -1096,7 +1102,7 @@ export interface components {
             income: components["schemas"]["IncomeTallyOutput"][];
             positions: components["schemas"]["PositionPairOutput"][];
             differences: components["schemas"]["DifferenceOutput"][];
-            /** @description symbols filled since the compared snapshot: compared at the next check */
+            /** @description symbols filled since the compared snapshot: compared at the next check (for all accounts, "SYMBOL (account)") */
             unsettled: string[];
             /** @description the last failed check's error, cleared by a good one */
             error: string;
@@ -1330,6 +1336,8 @@ export interface components {
             results: components["schemas"]["PositionOut"][];
         };
         PositionPairOutput: {
+            /** @description the exchange account's name */
+            account: string;
             symbol: string;
             /** @description signed quantity, decimal string */
             snapshot_amount: string;
@@ -1518,6 +1526,10 @@ export interface components {
          */
         SymbolOutput: {
             symbol: string;
+            /** @description the exchange account of the row */
+            account_id: number;
+            /** @description that account's name */
+            account: string;
             /** @description "LONG", "SHORT" or "" (no open position) */
             side: string;
             /** @description signed quantity, decimal string */
@@ -2144,7 +2156,8 @@ export interface operations {
     pnl_daily_retrieve: {
         parameters: {
             query?: {
-                account?: number;
+                /** @description An exchange account id, or "all" (the default): every active account aggregated (docs/figures.md, "All accounts"). */
+                account?: string;
                 days?: number;
             };
             header?: never;
@@ -2184,8 +2197,8 @@ export interface operations {
     pnl_equity_retrieve: {
         parameters: {
             query?: {
-                /** @description Exchange account id (default: the first active account). */
-                account?: number;
+                /** @description An exchange account id, or "all" (the default): every active account aggregated (docs/figures.md, "All accounts"). */
+                account?: string;
                 /**
                  * @description One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time.
                  *
@@ -2233,8 +2246,8 @@ export interface operations {
     pnl_ledger_check_retrieve: {
         parameters: {
             query?: {
-                /** @description Exchange account id (default: the first active account). */
-                account?: number;
+                /** @description An exchange account id, or "all" (the default): every active account aggregated (docs/figures.md, "All accounts"). */
+                account?: string;
             };
             header?: never;
             path?: never;
@@ -2313,8 +2326,8 @@ export interface operations {
     rl_dashboard_retrieve: {
         parameters: {
             query?: {
-                /** @description Exchange account id (default: the first active account). */
-                account?: number;
+                /** @description An exchange account id, or "all" (the default): every active account aggregated (docs/figures.md, "All accounts"). */
+                account?: string;
                 /**
                  * @description One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time.
                  *
@@ -2362,8 +2375,8 @@ export interface operations {
     rl_dashboard_history_retrieve: {
         parameters: {
             query?: {
-                /** @description Exchange account id (default: the first active account). */
-                account?: number;
+                /** @description An exchange account id, or "all" (the default): every active account aggregated (docs/figures.md, "All accounts"). */
+                account?: string;
                 /**
                  * @description One of 24h, 7d, 30d, all (default 24h). Windows end at the last poll's time.
                  *
@@ -2747,6 +2760,8 @@ export interface operations {
     trading_intents_retrieve: {
         parameters: {
             query?: {
+                /** @description An exchange account id, or "all" (the default): every account's rows. */
+                account?: string;
                 /** @description Rows to return, newest first (1-500, default 100); `count` is all. */
                 limit?: number;
                 /**
@@ -2809,6 +2824,8 @@ export interface operations {
     trading_orders_retrieve: {
         parameters: {
             query?: {
+                /** @description An exchange account id, or "all" (the default): every account's rows. */
+                account?: string;
                 /** @description Rows to return, newest first (1-500, default 100); `count` is all. */
                 limit?: number;
                 /**
@@ -2869,7 +2886,10 @@ export interface operations {
     };
     trading_positions_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description An exchange account id, or "all" (the default): every account's rows. */
+                account?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2882,6 +2902,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PositionPageOut"];
+                };
+            };
+            /** @description Invalid input: the field and what is wrong with it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not authenticated, bad credentials, or not allowed */
