@@ -61,18 +61,41 @@ def account_schedule_sync(*, account: ExchangeAccount) -> PeriodicTask:
     interval, _ = IntervalSchedule.objects.get_or_create(
         every=every, period=IntervalSchedule.SECONDS
     )
+    kwargs = json.dumps({"account_id": account.id})
+    # The entry is named after the account: a renamed account's entry under its old name would
+    # go on polling it (twice per interval, and still after a deactivation).
+    PeriodicTask.objects.filter(task=POLL_TASK, kwargs=kwargs).exclude(
+        name=poll_task_name(account)
+    ).delete()
     task, _ = PeriodicTask.objects.update_or_create(
         name=poll_task_name(account),
         defaults={
             "task": POLL_TASK,
             "interval": interval,
-            "kwargs": json.dumps({"account_id": account.id}),
+            "kwargs": kwargs,
             "expire_seconds": every,
             "enabled": account.is_active,
             "description": f"PnL tracker for exchange account {account.name} ({account.venue})",
         },
     )
     return task
+
+
+@transaction.atomic
+def account_credentials_set(*, account_id: int, api_key: str, api_secret: str) -> ExchangeAccount:
+    """A new key pair for an account (a key rotated on the exchange): encrypted as `account_add`
+    stores them; the next poll signs with it."""
+    if not api_key or not api_secret:
+        raise ValueError("both the API key and the API secret are required")
+    account = ExchangeAccount.objects.select_for_update().get(id=account_id)
+    account.api_key_encrypted = crypto.encrypt(api_key)
+    account.api_secret_encrypted = crypto.encrypt(api_secret)
+    account.api_key_hint = crypto.mask(api_key)
+    account.save(
+        update_fields=["api_key_encrypted", "api_secret_encrypted", "api_key_hint", "updated_at"]
+    )
+    logger.info("exchange account %s has a new key %s", account.name, account.api_key_hint)
+    return account
 
 
 def account_keys_rotate() -> int:

@@ -1,5 +1,6 @@
 """`exchange_account add NAME --base-url URL [--paper]` (key and secret from the environment:
-BINANCE_API_KEY / BINANCE_API_SECRET, never argv), `list`, `deactivate NAME`, `activate NAME`,
+BINANCE_API_KEY / BINANCE_API_SECRET, never argv), `rekey NAME` (a new key pair, from the same
+environment), `list`, `deactivate NAME`, `activate NAME`,
 `rotate_keys`, `ensure_paper NAME --base-url URL [--balance 10000]`, `reissue_paper NAME` (a new
 key pair from the venue, the secret printed once), `credentials NAME [--secret]`
 (the account's API key; with --secret its secret too, decrypted for this one print and never
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         add.add_argument("name")
         add.add_argument("--base-url", required=True)
         add.add_argument("--paper", action="store_true", help="the venue is the paper exchange")
+        sub.add_parser(
+            "rekey", help="a new key pair for an account; key/secret from the environment"
+        ).add_argument("name")
         sub.add_parser("list")
         for action in ("deactivate", "activate"):
             sub.add_parser(action).add_argument("name")
@@ -52,10 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "add":
-            key = os.environ.get("BINANCE_API_KEY", "")
-            secret = os.environ.get("BINANCE_API_SECRET", "")
-            if not key or not secret:
-                raise CommandError("set BINANCE_API_KEY and BINANCE_API_SECRET in the environment")
+            key, secret = self._env_credentials()
             try:
                 account = services.account_add(
                     name=opts["name"],
@@ -74,14 +75,16 @@ class Command(BaseCommand):
                     f"{account.id:>4} {account.name:<24} {account.venue:<8} {state:<8} "
                     f"{account.base_url} key {account.api_key_hint}"
                 )
-        elif action in ("deactivate", "activate"):
-            account = ExchangeAccount.objects.filter(name=opts["name"]).first()
-            if account is None:
-                raise CommandError(f"no account {opts['name']!r}")
-            fn = (
-                services.account_deactivate if action == "deactivate" else services.account_activate
+        elif action == "rekey":
+            key, secret = self._env_credentials()
+            account = self._account(opts["name"])
+            account = services.account_credentials_set(
+                account_id=account.id, api_key=key, api_secret=secret
             )
-            fn(account_id=account.id)
+            self.stdout.write(f"{account.name} now signs with key {account.api_key_hint}")
+        elif action in ("deactivate", "activate"):
+            account = self._account(opts["name"])
+            services.account_active_set(account_id=account.id, active=action == "activate")
             self.stdout.write(f"{action}d {account.name}")
         elif action == "rotate_keys":
             self.stdout.write(f"re-encrypted {services.account_keys_rotate()} account(s)")
@@ -113,12 +116,25 @@ class Command(BaseCommand):
         elif action == "credentials":
             self._credentials(opts["name"], show_secret=opts["secret"])
 
-    def _credentials(self, name: str, *, show_secret: bool) -> None:
-        """Decrypted here for this print only: stdout, never the log (the key is a credential
-        too, so it is printed only in this command's answer)."""
+    @staticmethod
+    def _env_credentials() -> tuple[str, str]:
+        key = os.environ.get("BINANCE_API_KEY", "")
+        secret = os.environ.get("BINANCE_API_SECRET", "")
+        if not key or not secret:
+            raise CommandError("set BINANCE_API_KEY and BINANCE_API_SECRET in the environment")
+        return key, secret
+
+    @staticmethod
+    def _account(name: str) -> ExchangeAccount:
         account = ExchangeAccount.objects.filter(name=name).first()
         if account is None:
             raise CommandError(f"no account {name!r} (`exchange_account list` shows them)")
+        return account
+
+    def _credentials(self, name: str, *, show_secret: bool) -> None:
+        """Decrypted here for this print only: stdout, never the log (the key is a credential
+        too, so it is printed only in this command's answer)."""
+        account = self._account(name)
         try:
             api_key = crypto.decrypt(account.api_key_encrypted)
             api_secret = crypto.decrypt(account.api_secret_encrypted) if show_secret else None
