@@ -48,13 +48,14 @@ export function rlDashboard(over: Record<string, unknown> = {}) {
     symbols_tracked: 1,
     symbols: [
       {
-        symbol: "BTCUSDT", side: "LONG", position_size: "0.010", entry_price: "60000.0", mark_price: "61000.0",
+        symbol: "BTCUSDT", account_id: 1, account: "paper-desk", side: "LONG", position_size: "0.010", entry_price: "60000.0", mark_price: "61000.0",
         leverage: 10, notional: "610.00", initial_margin: "60.00", unrealized_pnl: "10.00000000",
         unrealized_pct: "16.67", realized_pnl: "-5.00", realized_pct: "-0.05", total_pnl: "5.00",
         realized_trades: 2, commission: "-0.61", funding: "0.02", reward: "16.62",
       },
     ],
     best_performer: "BTCUSDT",
+    best_performer_account: "paper-desk",
     best_reward: "16.62",
     avg_reward: "16.62",
     totals: {

@@ -50,9 +50,9 @@ describe("the overview's check against the exchange", () => {
 
   it("names each differing figure with both sides and the amount it is off by", async () => {
     const differences: LedgerCheck["differences"] = [
-      { kind: "income", key: "COMMISSION", figure: "count", record: "ledger", ours: "1", exchange: "2", delta: "-1" },
-      { kind: "income", key: "COMMISSION", figure: "sum", record: "ledger", ours: "-0.25000000", exchange: "-0.75000000", delta: "0.50000000" },
-      { kind: "position", key: "BTCUSDT", figure: "amount", record: "snapshot", ours: "0.01", exchange: "0.03", delta: "-0.02" },
+      { kind: "income", account: "desk", key: "COMMISSION", figure: "count", record: "ledger", ours: "1", exchange: "2", delta: "-1" },
+      { kind: "income", account: "desk", key: "COMMISSION", figure: "sum", record: "ledger", ours: "-0.25000000", exchange: "-0.75000000", delta: "0.50000000" },
+      { kind: "position", account: "desk", key: "BTCUSDT", figure: "amount", record: "snapshot", ours: "0.01", exchange: "0.03", delta: "-0.02" },
     ];
     const { container, card } = overview(
       ledgerCheck({ status: "differs", age_seconds: 75, differences, unsettled: ["ETHUSDT"], error: "PayloadError: income[3].income: 'NaN' is not finite", error_at: "2030-01-01T00:00:00Z" }),
@@ -81,7 +81,7 @@ describe("the overview's check against the exchange", () => {
 
   it("shows an entry price difference with the price's digits", () => {
     expect(
-      describeDifference({ kind: "position", key: "BTCUSDT", figure: "entry", record: "snapshot", ours: "40000.00000000", exchange: "40200.50000000", delta: "-200.50000000" }),
+      describeDifference({ kind: "position", account: "desk", key: "BTCUSDT", figure: "entry", record: "snapshot", ours: "40000.00000000", exchange: "40200.50000000", delta: "-200.50000000" }),
     ).toBe("BTCUSDT entry (last snapshot): 40,000.00 here, 40,200.50 on the exchange, off by \u2212200.50");
   });
 });

@@ -10,7 +10,7 @@ export type Dec = string;
 
 export type Me = Schemas["MeOutput"];
 
-/** GET /api/accounts/: the desk's exchange accounts (masked keys) and the PnL pages' default. */
+/** GET /api/accounts/: the desk's exchange accounts (masked keys), for the pages' picker. */
 export type Accounts = Schemas["AccountsOutput"];
 
 /** GET /api/health/ (apps/ops/api/serializers.py): a part that failed its check answers

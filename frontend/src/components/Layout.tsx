@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { NavLink, Outlet } from "react-router-dom";
 import type { Accounts } from "../api/types";
 import { AccountProvider, useAccount } from "../hooks/account";
@@ -74,21 +75,27 @@ export function LiveBadge() {
   );
 }
 
-/** The account the PnL pages read, when the desk has more than one (docs/frontend.md). */
+/** The account the pages read, when the desk has more than one (docs/frontend.md, "Accounts"):
+ * "All accounts" (every active one aggregated) by default. */
 function AccountPicker() {
   const { account, setAccount } = useAccount();
   const accounts = useApi<Accounts>("/api/accounts/", { intervalMs: 60_000 });
-  const rows = accounts.data?.accounts ?? [];
-  if (rows.length < 2) return null;
-  const fallback = rows.find((a) => a.id === accounts.data?.default);
+  const rows = accounts.data?.accounts;
+  // A stored choice the desk no longer lists (deleted, another desk's) would ask the API for an
+  // unknown account on every card: back to all accounts.
+  const gone = rows !== undefined && account !== null && !rows.some((a) => a.id === account);
+  useEffect(() => {
+    if (gone) setAccount(null);
+  }, [gone, setAccount]);
+  if (!rows || rows.length < 2) return null;
   return (
     <select
       aria-label="Account"
       data-testid="account-picker"
-      value={account === null ? "" : String(account)}
+      value={account === null || gone ? "" : String(account)}
       onChange={(e) => setAccount(e.target.value === "" ? null : Number(e.target.value))}
     >
-      <option value="">{fallback ? `Default (${fallback.name})` : "Default"}</option>
+      <option value="">All accounts</option>
       {rows.map((a) => (
         <option key={a.id} value={String(a.id)}>
           {a.name}

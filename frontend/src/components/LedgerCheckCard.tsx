@@ -1,4 +1,4 @@
-import type { LedgerCheck, LedgerDifference } from "../api/types";
+import type { Accounts, LedgerCheck, LedgerDifference } from "../api/types";
 import { useAccount, withAccount } from "../hooks/account";
 import { useApi, useNow } from "../hooks/useApi";
 import { usePollFreshness } from "../hooks/pnl";
@@ -10,12 +10,13 @@ const RECORD = { ledger: "ledger rows", rollup: "daily rollup", snapshot: "last 
 const FIGURE = { count: "rows", sum: "sum", amount: "amount", entry: "entry" } as const;
 
 /** "COMMISSION sum (ledger rows): −0.25000000 USDT here, −0.75000000 USDT on the exchange, off by
- * +0.50000000 USDT". Sums keep all 8 places: a difference of a few 1e-8 is still a difference. */
-export function describeDifference(d: LedgerDifference): string {
+ * +0.50000000 USDT" (with `named`, after "desk-b: ", for a check of several accounts). Sums keep
+ * all 8 places: a difference of a few 1e-8 is still a difference. */
+export function describeDifference(d: LedgerDifference, named = false): string {
   const text = (v: string): string =>
     d.figure === "sum" ? formatMoney(v, { places: 8, sign: false }) : d.figure === "entry" ? formatPrice(v) : formatQty(v);
   const delta = d.figure === "sum" ? formatMoney(d.delta, { places: 8 }) : (signOf(d.delta) > 0 ? "+" : "") + text(d.delta);
-  return `${d.key} ${FIGURE[d.figure]} (${RECORD[d.record]}): ${text(d.ours)} here, ${text(d.exchange)} on the exchange, off by ${delta}`;
+  return `${named ? `${d.account}: ` : ""}${d.key} ${FIGURE[d.figure]} (${RECORD[d.record]}): ${text(d.ours)} here, ${text(d.exchange)} on the exchange, off by ${delta}`;
 }
 
 /** The headline: "Matches the exchange, checked 12 s ago", or which figures differ. The age counts
@@ -31,7 +32,11 @@ export function headline(check: LedgerCheck, ageSeconds: number | null): string 
 /** Overview card: the desk's ledger and positions against the exchange's own records. */
 export function LedgerCheckCard() {
   const now = useNow();
-  const poll = useApi<LedgerCheck>(withAccount("/api/pnl/ledger-check/", useAccount().account));
+  const { account } = useAccount();
+  const poll = useApi<LedgerCheck>(withAccount("/api/pnl/ledger-check/", account));
+  // the same query as the picker's: all accounts of a desk of several name each difference's
+  const accounts = useApi<Accounts>("/api/accounts/", { intervalMs: 60_000 });
+  const named = account === null && (accounts.data?.accounts ?? []).filter((a) => a.is_active).length > 1;
   const fresh = usePollFreshness(poll, now);
   if (poll.notAvailable) {
     return (
@@ -56,8 +61,8 @@ export function LedgerCheckCard() {
           {c.differences.length > 0 && (
             <ul className="mini-list" data-ledger-differences>
               {c.differences.map((d) => (
-                <li key={`${d.kind}-${d.key}-${d.figure}-${d.record}`} data-difference={`${d.key}:${d.figure}:${d.record}`}>
-                  {describeDifference(d)}
+                <li key={`${d.account}-${d.kind}-${d.key}-${d.figure}-${d.record}`} data-difference={`${d.key}:${d.figure}:${d.record}`}>
+                  {describeDifference(d, named)}
                 </li>
               ))}
             </ul>

@@ -2,7 +2,7 @@ import type { ChartFill, SymbolChart } from "../api/types";
 import { useApi } from "../hooks/useApi";
 import { PollCard } from "./PollCard";
 import { PriceChart } from "./PriceChart";
-import { ColumnTable, col, type Column } from "./Table";
+import { ColumnTable, byAccount, col, type Column } from "./Table";
 
 /** The chart follows the market every few seconds (the klines close each minute, the trailing
  * stop moves with the mark). */
@@ -31,7 +31,6 @@ export default function SymbolChartCard({ symbol, fills = false }: { symbol: str
   const endpoint = chartEndpoint(symbol);
   const poll = useApi<SymbolChart>(endpoint, CHART_POLL);
   const chart = poll.data;
-  const accounts = new Set(chart?.fills.map((f) => f.account)).size;
   return (
     <PollCard
       title={`${symbol} · price${chart ? ` · ${chart.interval} candles` : ""}`}
@@ -49,7 +48,7 @@ export default function SymbolChartCard({ symbol, fills = false }: { symbol: str
           <h3>Fills of the desk ({chart.fills.length})</h3>
           <ColumnTable
             rows={[...chart.fills].reverse()}
-            columns={accounts > 1 ? FILL_COLUMNS : FILL_COLUMNS.filter((c) => c.key !== "account")}
+            columns={byAccount(FILL_COLUMNS, chart.fills)}
             rowKey={(f) => String(f.intent_id)}
             rowAttrs={(f) => ({ "data-fill": String(f.intent_id) })}
           />

@@ -23,6 +23,12 @@ export function rawOf(value: unknown): string | undefined {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+/** `columns` without the one keyed "account" unless `rows` span more than one account: the rows
+ * of one account need no column saying so (docs/frontend.md, "Accounts"). */
+export function byAccount<T extends { account: string }>(columns: Column<T>[], rows: T[]): Column<T>[] {
+  return new Set(rows.map((r) => r.account)).size > 1 ? columns : columns.filter((c) => c.key !== "account");
+}
+
 /** Column factories: every figure is formatted from the API's decimal string, never a float. */
 export const col = {
   text: <T,>(key: string, label: string, wrap = false): Column<T> => ({

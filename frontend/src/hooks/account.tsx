@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 
-/** Which exchange account the PnL pages read: null = the API's default (the first active one).
- * Kept in localStorage, so a desk screen stays on its account across reloads. */
+/** Which exchange account the pages read: null = "All accounts", the API's default (every active
+ * account aggregated). Kept in localStorage, so a desk screen stays on its account across reloads. */
 interface AccountChoice {
   account: number | null;
   setAccount: (id: number | null) => void;
@@ -31,8 +31,13 @@ export function useAccount(): AccountChoice {
   return useContext(AccountContext);
 }
 
-/** `path` asking for `account` (the PnL endpoints' `?account=`); unchanged for the default. */
+/** `path` asking for `account` (the endpoints' `?account=`); unchanged for all accounts. */
 export function withAccount(path: string, account: number | null): string {
   if (account === null) return path;
   return `${path}${path.includes("?") ? "&" : "?"}account=${account}`;
+}
+
+/** Whether PnL rows are of more than one account (all accounts aggregated): then each says whose. */
+export function manyAccounts(rows: Array<{ account_id: number }>): boolean {
+  return new Set(rows.map((r) => r.account_id)).size > 1;
 }

@@ -2,7 +2,8 @@ import { useState } from "react";
 import { INTENT_STATES, ORDER_STATUSES, SIDES, type Intent, type IntentPage, type Order, type OrderPage } from "../api/types";
 import { PollCard } from "../components/PollCard";
 import { useApi } from "../hooks/useApi";
-import { ColumnTable, col, rawOf, type Column } from "../components/Table";
+import { ColumnTable, byAccount, col, rawOf, type Column } from "../components/Table";
+import { useAccount } from "../hooks/account";
 import { formatQty } from "../lib/money";
 import { useDebounced } from "../hooks/useDebounced";
 import { Choice } from "../components/ui";
@@ -13,6 +14,7 @@ const INTENT_COLUMNS: Column<Intent>[] = [
   col.text("id", "#"),
   col.time("created_at", "Created"),
   col.symbol(),
+  col.text("account", "Account", true),
   col.side("side", "Side"),
   col.text("action", "Action"),
   {
@@ -52,6 +54,7 @@ const ORDER_COLUMNS: Column<Order>[] = [
   col.text("order_id", "Order id"),
   col.time("update_time", "Updated"),
   col.symbol(),
+  col.text("account", "Account", true),
   col.side("side", "Side"),
   col.text("type", "Type"),
   col.text("status", "Status"),
@@ -90,8 +93,10 @@ export function AuditPage() {
   const [side, setSide] = useState("");
   const symbol = useDebounced(symbolInput.trim().toUpperCase());
 
-  const intentQuery = auditQuery({ symbol, side, state });
-  const orderQuery = auditQuery({ symbol, side, status });
+  const { account } = useAccount();
+  const chosen = account === null ? "" : String(account);
+  const intentQuery = auditQuery({ symbol, side, state, account: chosen });
+  const orderQuery = auditQuery({ symbol, side, status, account: chosen });
   const intents = useApi<IntentPage>(`/api/trading/intents/?${intentQuery}`);
   const orders = useApi<OrderPage>(`/api/trading/orders/?${orderQuery}`);
   const filtered = Boolean(symbol || state || status || side);
@@ -128,7 +133,7 @@ export function AuditPage() {
       >
         <ColumnTable
           rows={(intents.data?.results ?? [])}
-          columns={INTENT_COLUMNS}
+          columns={byAccount(INTENT_COLUMNS, intents.data?.results ?? [])}
           rowKey={(r) => String(r.id)}
           rowAttrs={(r) => ({ "data-intent": String(r.id) })}
           className="num audit"
@@ -146,7 +151,7 @@ export function AuditPage() {
       >
         <ColumnTable
           rows={(orders.data?.results ?? [])}
-          columns={ORDER_COLUMNS}
+          columns={byAccount(ORDER_COLUMNS, orders.data?.results ?? [])}
           rowKey={(r) => `${r.account}-${r.order_id}`}
           rowAttrs={(r) => ({ "data-order": String(r.order_id) })}
           className="num audit"

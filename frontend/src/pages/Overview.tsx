@@ -8,6 +8,7 @@ import { pnlBlockers, useHealth } from "../hooks/health";
 import { useDaily, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useApi, useNow } from "../hooks/useApi";
 import { useAuth } from "../hooks/auth";
+import { manyAccounts } from "../hooks/account";
 import { formatBalance, formatPrice } from "../lib/money";
 import { freshness } from "../lib/staleness";
 import { isOpen } from "./Positions";
@@ -303,8 +304,9 @@ export function OverviewPage() {
             ) : (
               <ul className="mini-list">
                 {data.symbols.map((s) => (
-                  <li key={s.symbol} data-symbol={s.symbol}>
+                  <li key={`${s.account_id}-${s.symbol}`} data-symbol={s.symbol} data-account={s.account}>
                     <SymbolLink symbol={s.symbol} />
+                    {manyAccounts(data.symbols) && <span className="muted" data-cell="account">{s.account}</span>}
                     <span className={`side side-${(s.side || "").toLowerCase()}`}>{s.side || "flat"}</span>
                     <span>
                       uPnL <Money value={s.unrealized_pnl} />

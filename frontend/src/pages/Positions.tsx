@@ -1,7 +1,8 @@
 import { lazy, Suspense, useState } from "react";
 import type { TradingPosition, Window } from "../api/types";
 import { PollCard, useList } from "../components/PollCard";
-import { ColumnTable, col, rawOf, type Column } from "../components/Table";
+import { ColumnTable, byAccount, col, rawOf, type Column } from "../components/Table";
+import { manyAccounts, useAccount, withAccount } from "../hooks/account";
 import { Card, EmptyState, ErrorState, Money, NotAvailableState, Picker, WindowPicker, formatTime } from "../components/ui";
 import { usePnlFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/useApi";
@@ -83,18 +84,16 @@ const POSITION_COLUMNS: Column<TradingPosition>[] = [
   col.text("account", "Account", true),
 ];
 
-/** The account column only when the rows span more than one account (else the card says it). */
-function positionColumns(rows: TradingPosition[]): Column<TradingPosition>[] {
-  return new Set(rows.map((r) => r.account)).size > 1 ? POSITION_COLUMNS : POSITION_COLUMNS.filter((c) => c.key !== "account");
-}
 
 export function PositionsPage() {
   const [window, setWindow] = useState<Window>("24h");
   const now = useNow();
   const rl = useRlDashboard(window);
   const fresh = usePnlFreshness(rl, now);
-  const exits = useList<TradingPosition>("/api/trading/positions/");
+  const exits = useList<TradingPosition>(withAccount("/api/trading/positions/", useAccount().account));
   const symbols = rl.data?.symbols ?? [];
+  // all accounts aggregated: one row per account and symbol, so the rows say whose they are
+  const byAccounts = manyAccounts(symbols);
 
   return (
     <div className="page" data-page="positions">
@@ -117,6 +116,7 @@ export function PositionsPage() {
               <thead>
                 <tr>
                   <th>Symbol</th>
+                  {byAccounts && <th>Account</th>}
                   <th>Side</th>
                   <th>Size</th>
                   <th>Entry</th>
@@ -137,8 +137,9 @@ export function PositionsPage() {
                   // leverage or margin: the API's zeros there are "none", not prices
                   const open = isOpen(s);
                   return (
-                  <tr key={s.symbol} data-symbol={s.symbol} data-open={open ? "1" : "0"}>
+                  <tr key={`${s.account_id}-${s.symbol}`} data-symbol={s.symbol} data-account={s.account} data-open={open ? "1" : "0"}>
                     <td className="sym"><SymbolLink symbol={s.symbol} /></td>
+                    {byAccounts && <td data-cell="account">{s.account}</td>}
                     <td className={`side side-${(s.side || "flat").toLowerCase()}`}>{s.side || "flat"}</td>
                     <td data-cell="position_size">{open ? formatQty(s.position_size) : "—"}</td>
                     <td data-cell="entry_price">{open ? formatPrice(s.entry_price) : "—"}</td>
@@ -164,7 +165,12 @@ export function PositionsPage() {
             </table>
           </div>
         )}
-        {rl.data && <div className="muted small">as of {formatTime(rl.data.as_of)}</div>}
+        {rl.data && (
+          <div className="muted small">
+            {symbols.length > 0 && !byAccounts && <>Account {symbols[0].account}. </>}as of {formatTime(rl.data.as_of)}
+            {byAccounts && " (the oldest of the accounts' last polls)"}
+          </div>
+        )}
       </Card>
       <PollCard
         title="Open positions on the desk: marks, unrealized PnL, exits"
@@ -177,7 +183,7 @@ export function PositionsPage() {
       >
         <ColumnTable
           rows={exits.rows}
-          columns={positionColumns(exits.rows)}
+          columns={byAccount(POSITION_COLUMNS, exits.rows)}
           rowKey={(r) => `${r.account}-${r.symbol}`}
           rowAttrs={(r) => ({ "data-position": r.symbol })}
         />

@@ -3,6 +3,7 @@ import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YA
 import type { Window } from "../api/types";
 import { AgentCard, CalibrationsCard, ModelsCard, NowCard, PredictionsCard, ResearchProgressCard, RewardsCard } from "./Intelligence";
 import { Card, EmptyState, ErrorState, Figure, NotAvailableState, WindowPicker } from "../components/ui";
+import { manyAccounts } from "../hooks/account";
 import { pnlBlockers, useHealth } from "../hooks/health";
 import { useHistory, usePnlFreshness, usePollFreshness, useRlDashboard } from "../hooks/pnl";
 import { useNow } from "../hooks/useApi";
@@ -69,8 +70,9 @@ export function RlPage() {
             <div className="muted small">reward = unrealized % (ROE) + realized % (of wallet at window start)</div>
             <ul className="mini-list">
               {data.symbols.map((s) => (
-                <li key={s.symbol}>
+                <li key={`${s.account_id}-${s.symbol}`}>
                   <SymbolLink symbol={s.symbol} />
+                  {manyAccounts(data.symbols) && <span className="muted">{s.account}</span>}
                   <span className={signClass(s.reward)}>reward {formatPct(s.reward)}</span>
                   <span className={signClass(s.unrealized_pct)}>u {formatPct(s.unrealized_pct)}</span>
                   <span className={signClass(s.realized_pct)}>r {formatPct(s.realized_pct)}</span>
@@ -81,7 +83,10 @@ export function RlPage() {
         )}
       </Card>
       <div className="grid">
-        {data?.symbols.map((s) => <RewardChart key={s.symbol} symbol={s.symbol} window={window} />)}
+        {/* one chart per symbol: with all accounts, the history sums the accounts holding it */}
+        {[...new Set(data?.symbols.map((s) => s.symbol))].map((symbol) => (
+          <RewardChart key={symbol} symbol={symbol} window={window} />
+        ))}
       </div>
       <NowCard />
       <ResearchProgressCard />
