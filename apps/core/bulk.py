@@ -7,12 +7,13 @@ adapter once per call and sends a page as one statement (rows_insert's docstring
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 
 
@@ -31,6 +32,9 @@ def _adapter(field: Field) -> Callable[[Any], Any] | None:
 # Rows per statement: SQLite binds at most 32,766 parameters; PostgreSQL parses one statement
 # of this many rows in well under a millisecond per hundred rows.
 ROWS_PER_STATEMENT = 1000
+# PostgreSQL: from this many rows a page goes through COPY (below this the extra round trips
+# of the staging table cost more than the arrays' binding saves).
+COPY_MIN_ROWS = 64
 
 
 def rows_insert(
@@ -60,6 +64,8 @@ def rows_insert(
     if returning:
         tail += " RETURNING " + ", ".join(qn(model._meta.get_field(n).column) for n in returning)
     if connection.vendor == "postgresql":
+        if len(rows) >= COPY_MIN_ROWS:
+            return _rows_insert_copy(model, fields, rows, head, tail, bool(returning))
         return _rows_insert_unnest(fields, rows, head, tail, bool(returning))
     adapters = [_adapter(f) for f in fields]
     one = f"({', '.join(['%s'] * len(fields))})"
@@ -90,6 +96,41 @@ def _rows_insert_unnest(
     with bound_cursor() as cursor:
         sql = head + f"SELECT * FROM unnest({casts})" + tail  # noqa: S608 - the model's types
         cursor.execute(sql, arrays)
+        return [tuple(r) for r in cursor.fetchall()] if returning else []
+
+
+def _rows_insert_copy(
+    model: type[Model],
+    fields: list[Field],
+    rows: Sequence[Sequence[Any]],
+    head: str,
+    tail: str,
+    returning: bool,
+) -> list[tuple]:
+    """PostgreSQL: COPY the rows into a temporary staging table of the same columns, then one
+    `INSERT ... SELECT` from it, so ON CONFLICT and RETURNING work exactly as with unnest.
+    psycopg writes COPY rows in C; binding a page as one array per column ran its Python
+    array dumper over every value (a quarter of the poll's client time at 20,000 rows). The
+    staging table is the session's own (two workers never see each other's rows), created
+    once per session and emptied by the statement that reads it (and at every commit); its
+    rows come back in the order they were written, as unnest's did, so two writers lock keys
+    in one order."""
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(f.column) for f in fields)
+    # One staging table per target and column list; identifiers from the model.
+    stage = qn(f"stage_{model._meta.db_table}_{zlib.crc32(names.encode()):08x}"[:63])
+    with transaction.atomic(), bound_cursor() as cursor:  # autocommit would empty it between
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {names} FROM {qn(model._meta.db_table)} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        # Emptied by the statement that reads it: a second call in this transaction (no
+        # commit between) starts from an empty table.
+        staged = f"WITH staged AS (DELETE FROM {stage} RETURNING {names}) "  # noqa: S608
+        cursor.execute(staged + head + f"SELECT {names} FROM staged" + tail)  # noqa: S608
         return [tuple(r) for r in cursor.fetchall()] if returning else []
 
 

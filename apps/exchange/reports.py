@@ -338,30 +338,79 @@ def income_page_parse(payload: object) -> list[IncomeReport]:
         raise PayloadError(f"income: expected a list, got {payload!r:.80}")
     rows = []
     for i, raw in enumerate(payload):
-        where = f"income[{i}]"
-        amount = _dec(raw, "income", where)
-        if amount != q8(amount):
-            raise PayloadError(f"{where}.income: {raw['income']!r} has more than 8 decimal places")
-        income_type = _str(raw, "incomeType", where)
-        if not income_type:
-            raise PayloadError(f"{where}.incomeType: empty")
-        time_ms = _int(raw, "time", where)
-        if time_ms <= 0:
-            raise PayloadError(f"{where}.time: {time_ms!r} is not a time")
-        rows.append(
-            IncomeReport(
-                tran_id=_int(raw, "tranId", where),
-                income_type=income_type,
-                symbol=_str(raw, "symbol", where),
-                amount=q8(amount),
-                amount_e8=to_e8(amount),
-                asset=_str(raw, "asset", where),
-                info=_str(raw, "info", where, required=False)[:255],
-                trade_id=_str(raw, "tradeId", where, required=False),
-                time_ms=time_ms,
-            )
-        )
+        row = _income_row_plain(raw)
+        rows.append(row if row is not None else _income_row(raw, f"income[{i}]"))
     return rows
+
+
+def _income_row_plain(raw: object) -> IncomeReport | None:
+    """A row of the shape the venue sends (exact types, an amount of at most 8 places) parsed
+    with no helper per field: at 20,000 rows the strict parser's calls were a tenth of an
+    ingestion. None for anything else, which _income_row then accepts or rejects (naming the
+    field): this path takes a subset of what that one accepts, and gives the same report."""
+    if type(raw) is not dict:
+        return None
+    try:
+        text, tran_id, kind = raw["income"], raw["tranId"], raw["incomeType"]
+        symbol, asset, time_ms = raw["symbol"], raw["asset"], raw["time"]
+    except KeyError:
+        return None
+    info, trade_id = raw.get("info", ""), raw.get("tradeId", "")
+    if not (
+        type(text) is str
+        and type(tran_id) is int
+        and type(kind) is str
+        and kind
+        and type(symbol) is str
+        and type(asset) is str
+        and type(time_ms) is int
+        and time_ms > 0
+        and type(info) is str
+        and type(trade_id) is str
+    ):
+        return None
+    try:
+        amount = Decimal(text)
+        exact = q8(amount) if amount.is_finite() else None
+    except ArithmeticError:  # not a number, or too large to quantize
+        return None
+    if exact is None or exact != amount:
+        return None
+    return IncomeReport(
+        tran_id=tran_id,
+        income_type=kind,
+        symbol=symbol,
+        amount=exact,
+        amount_e8=to_e8(exact),
+        asset=asset,
+        info=info[:255],
+        trade_id=trade_id,
+        time_ms=time_ms,
+    )
+
+
+def _income_row(raw: object, where: str) -> IncomeReport:
+    """One income row, every field checked; PayloadError names the first bad one."""
+    amount = _dec(raw, "income", where)
+    if amount != q8(amount):
+        raise PayloadError(f"{where}.income: {raw['income']!r} has more than 8 decimal places")
+    income_type = _str(raw, "incomeType", where)
+    if not income_type:
+        raise PayloadError(f"{where}.incomeType: empty")
+    time_ms = _int(raw, "time", where)
+    if time_ms <= 0:
+        raise PayloadError(f"{where}.time: {time_ms!r} is not a time")
+    return IncomeReport(
+        tran_id=_int(raw, "tranId", where),
+        income_type=income_type,
+        symbol=_str(raw, "symbol", where),
+        amount=q8(amount),
+        amount_e8=to_e8(amount),
+        asset=_str(raw, "asset", where),
+        info=_str(raw, "info", where, required=False)[:255],
+        trade_id=_str(raw, "tradeId", where, required=False),
+        time_ms=time_ms,
+    )
 
 
 def order_parse(payload: object, where: str = "order") -> OrderReport:

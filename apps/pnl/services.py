@@ -10,6 +10,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -47,12 +48,21 @@ MAX_PAGES_PER_TIMESTAMP = 10_000  # a venue ignoring `page` must not loop us for
 PUBLISHED_MARKER_TTL = 30 * 86_400
 STREAM_MAXLEN = 100_000
 
-# SET the marker and XADD in one atomic step: both happen or neither (docs/pnl.md).
+# For each trade of a batch, SET its marker and XADD its entry in one atomic step: both happen or
+# neither (docs/pnl.md). One script call per batch, not per trade: KEYS[1] the stream, KEYS[2..]
+# the trades' markers; ARGV: the marker TTL, MAXLEN, the number of fields of an entry, then each
+# trade's fields (name, value, ...) in the order of its marker. Returns how many were appended.
 _PUBLISH_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+local fields = 2 * tonumber(ARGV[3])
+local at, appended = 4, 0
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, at, at + fields - 1))
+    appended = appended + 1
+  end
+  at = at + fields
 end
-return false
+return appended
 """
 
 
@@ -161,7 +171,9 @@ def income_ingest(
     cursor = IncomeCursor.objects.filter(account=account).first()
     start = cursor.cursor_ms if cursor else until_ms - settings.PNL_INCOME_LOOKBACK_DAYS * DAY_MS
     result = IngestResult(cursor_ms=cursor.cursor_ms if cursor else None)
-    for page in income_pages(gateway=gateway, start_ms=start, until_ms=until_ms):
+    # A pause between pages (to spare the venue's weight) rules out requesting ahead.
+    pages = income_pages(gateway=gateway, start_ms=start, until_ms=until_ms, prefetch=not pause)
+    for page in pages:
         rows = page.rows
         # Rows may be published a little after their time: re-read the settle window.
         new_cursor = min(page.done_before, until_ms - settle_ms)
@@ -196,37 +208,54 @@ class IncomePage:
     done_before: int
 
 
-def income_pages(*, gateway: Gateway, start_ms: int, until_ms: int) -> Iterator[IncomePage]:
+def income_pages(
+    *, gateway: Gateway, start_ms: int, until_ms: int, prefetch: bool = False
+) -> Iterator[IncomePage]:
     """GET /fapi/v1/income from `start_ms` to `until_ms` (both inclusive), page by page, in
     request spans of at most PNL_INCOME_MAX_SPAN_DAYS. A full page continues at its last row's
     time (inclusive); a full page whose rows all share one millisecond continues with Binance's
     `page` parameter; a short page ends the span. Rows at a continuation's millisecond come
-    twice: the ledger's unique key (ingest) or the reader (ledger_verify) drops them."""
+    twice: the ledger's unique key (ingest) or the reader (ledger_verify) drops them.
+
+    With `prefetch`, the next page is requested (in one helper thread) as soon as this one is
+    read, so the venue and the wire work while the caller stores this one. The gateway is
+    never used by two threads at once: the caller does not call it while iterating, and the
+    request in flight is awaited before this generator ends (closed early included). A
+    prefetched page's error surfaces when that page is due, after this one was stored."""
     limit = settings.PNL_INCOME_PAGE_LIMIT
     span_ms = settings.PNL_INCOME_MAX_SPAN_DAYS * DAY_MS
-    start = start_ms
-    while start <= until_ms:
-        end = min(start + span_ms - 1, until_ms)
-        page_start, page_no = start, 1
-        while True:
-            rows = gateway.income_page(start_ms=page_start, end_ms=end, limit=limit, page=page_no)
+
+    def span(start: int) -> tuple[int, int, int] | None:  # (start, end, page) of a new span
+        return (start, min(start + span_ms - 1, until_ms), 1) if start <= until_ms else None
+
+    def fetch(request: tuple[int, int, int]) -> list[IncomeReport]:
+        start, end, page = request
+        return gateway.income_page(start_ms=start, end_ms=end, limit=limit, page=page)
+
+    request = span(start_ms)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="income-page") if prefetch else None
+    try:
+        ahead = pool.submit(fetch, request) if pool and request else None
+        while request is not None:
+            rows = ahead.result() if ahead else fetch(request)
+            page_start, end, page_no = request
             full = len(rows) >= limit
             if full and rows[-1].time_ms > page_start:
-                next_start, next_page = rows[-1].time_ms, 1
+                request = (rows[-1].time_ms, end, 1)
                 done_before = rows[-1].time_ms  # rows at that ms may continue on the next page
             elif full:
                 if page_no >= MAX_PAGES_PER_TIMESTAMP:
                     raise PayloadError(f"income: more than {page_no} full pages at {page_start}")
-                next_start, next_page = page_start, page_no + 1
+                request = (page_start, end, page_no + 1)
                 done_before = page_start
             else:
-                next_start, next_page = end + 1, 1
+                request = span(end + 1)
                 done_before = end + 1
+            ahead = pool.submit(fetch, request) if pool and request else None
             yield IncomePage(rows=rows, done_before=done_before)
-            if not full:
-                break
-            page_start, page_no = next_start, next_page
-        start = end + 1
+    finally:
+        if pool:
+            pool.shutdown(wait=True)
 
 
 UNION_CHUNK = 100  # SQLite allows 500 terms in a compound SELECT
@@ -250,12 +279,8 @@ def trades_funding(*, account: ExchangeAccount, realized: list[IncomeReport]) ->
     # Two queries per page (per 100 symbols): the previous trade of each symbol, then the
     # funding rows of every symbol's own interval. The page's own trades are not stored yet
     # (they are created after this, in the same transaction).
-    previous = dict(
-        Trade.objects.filter(account=account, symbol__in=list(by_symbol))
-        .filter(time_ms__lte=max(rows[0].time_ms for rows in by_symbol.values()))
-        .values("symbol")
-        .annotate(last=Max("time_ms"))
-        .values_list("symbol", "last")
+    previous = _trades_last(
+        account, list(by_symbol), max(rows[0].time_ms for rows in by_symbol.values())
     )
     intervals = []
     for symbol, rows in by_symbol.items():
@@ -283,6 +308,31 @@ def trades_funding(*, account: ExchangeAccount, realized: list[IncomeReport]) ->
                 i += 1
             out[row.tran_id] = from_e8(total)
     return out
+
+
+def _trades_last(account: ExchangeAccount, symbols: list[str], until_ms: int) -> dict[str, int]:
+    """The time of each symbol's latest trade at or before `until_ms`."""
+    if connection.vendor == "postgresql":
+        # One index seek per symbol (pnl_trade_symbol_time, backwards, LIMIT 1): the GROUP BY
+        # read every trade of those symbols (26 ms a page at 33,000 trades), not yet visible
+        # to an index-only scan right after a backlog's inserts.
+        qn = connection.ops.quote_name
+        time_ms = qn("time_ms")
+        sql = (
+            f"SELECT q.symbol, t.last FROM unnest(%s::text[]) AS q(symbol) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT {time_ms} AS last FROM {qn(Trade._meta.db_table)} "
+            f"WHERE {qn('account_id')} = %s AND {qn('symbol')} = q.symbol "
+            f"AND {time_ms} <= %s ORDER BY {time_ms} DESC LIMIT 1) t"
+        )
+        with bound_cursor() as cursor:
+            cursor.execute(sql, [symbols, account.id, until_ms])
+            return dict(cursor.fetchall())
+    return dict(
+        Trade.objects.filter(account=account, symbol__in=symbols, time_ms__lte=until_ms)
+        .values("symbol")
+        .annotate(last=Max("time_ms"))
+        .values_list("symbol", "last")
+    )
 
 
 def _funding_rows(
@@ -447,16 +497,16 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
         (r.symbol, r.trade_id) for r in new if r.trade_id and r.income_type == selectors.COMMISSION
     }
     if charged:
-        to_update = []
-        for trade in (
-            Trade.objects.filter(account=account, trade_id__in={t for _, t in charged})
-            .exclude(tran_id__in=[r.tran_id for r in realized])
-            .only("id", "symbol", "trade_id")
-        ):
-            key = (trade.symbol, trade.trade_id)
-            if key in charged:
-                trade.commission = from_e8(fees[key])
-                to_update.append(trade)
+        # This page's own trades are told apart here, not by the query: a NOT IN of hundreds
+        # of tranIds cost PostgreSQL 20 ms a page.
+        own = {r.tran_id for r in realized}
+        to_update = [
+            Trade(id=trade_pk, commission=from_e8(fees[(symbol, trade_id)]))
+            for trade_pk, tran_id, symbol, trade_id in Trade.objects.filter(
+                account=account, trade_id__in={t for _, t in charged}
+            ).values_list("id", "tran_id", "symbol", "trade_id")
+            if tran_id not in own and (symbol, trade_id) in charged
+        ]
         Trade.objects.bulk_update(to_update, ["commission"], batch_size=500)
     return len(new)
 
@@ -617,11 +667,11 @@ def trades_enrich(
     return enriched
 
 
-def exit_links_get(*, account_id: int, trades: list[Trade]) -> dict[str, dict]:
+def exit_links_get(*, account_id: int, trade_ids: list[str]) -> dict[str, dict]:
     """The trading desk's exit link per trade id (quantum:exitbrain:reason:{account}:{trade}),
     written by its executor when an exit fills: reason, intents, and the desk-clock times of
     the opening and closing fills. Read from Redis by key name only (trading sits above pnl)."""
-    ids = [t.trade_id for t in trades if t.trade_id]
+    ids = [i for i in trade_ids if i]
     if not ids:
         return {}
     raw = get_redis().mget([keys.exit_reason(account_id, i) for i in ids])
@@ -636,28 +686,56 @@ def _duration_seconds(link: dict | None) -> int | None:
     return max(0, (int(link["closed_ms"]) - int(link["opened_ms"])) // 1000)
 
 
-def _trade_entry(trade: Trade, link: dict | None = None) -> dict[str, str]:
-    net = trade.realized_pnl + trade.commission + trade.funding
-    notional = (trade.qty or 0) * (trade.entry_price or 0)
+# What an entry is made of, read as plain values: an ORM object per trade cost more than the
+# entry (thousands per poll after a backlog).
+ENTRY_COLUMNS = (
+    "id",
+    "account_id",
+    "symbol",
+    "side",
+    "entry_price",
+    "exit_price",
+    "qty",
+    "realized_pnl",
+    "commission",
+    "funding",
+    "tran_id",
+    "trade_id",
+    "time_ms",
+)
+
+
+def _trade_entry(trade: dict, link: dict | None = None) -> list[str]:
+    """The stream entry of a closed trade (a row of ENTRY_COLUMNS) as XADD's field, value, ...
+    arguments; every value JSON, money as strings."""
+    net = trade["realized_pnl"] + trade["commission"] + trade["funding"]
+    notional = (trade["qty"] or 0) * (trade["entry_price"] or 0)
     reward = q8(net / notional * 100) if notional else None
     fields = {
-        "account": trade.account_id,
-        "symbol": trade.symbol,
-        "side": trade.side or None,
-        "entry": trade.entry_price,
-        "exit": trade.exit_price,
-        "qty": trade.qty,
-        "realized_pnl": trade.realized_pnl,
-        "fees": trade.commission,
-        "funding": trade.funding,
+        "account": trade["account_id"],
+        "symbol": trade["symbol"],
+        "side": trade["side"] or None,
+        "entry": trade["entry_price"],
+        "exit": trade["exit_price"],
+        "qty": trade["qty"],
+        "realized_pnl": trade["realized_pnl"],
+        "fees": trade["commission"],
+        "funding": trade["funding"],
         "duration": _duration_seconds(link),
         "exit_reason": (link or {}).get("reason") or "",
         "reward": reward,
-        "tran_id": trade.tran_id,
-        "trade_id": trade.trade_id,
-        "time": trade.time_ms,
+        "tran_id": trade["tran_id"],
+        "trade_id": trade["trade_id"],
+        "time": trade["time_ms"],
     }
-    return {k: jsoncodec.dumps(v) for k, v in fields.items()}
+    args = []
+    for k, v in fields.items():
+        args += (k, jsoncodec.scalar_dumps(v))
+    return args
+
+
+ENTRY_FIELDS = 15  # the fields of an entry, as _trade_entry writes them
+PUBLISH_BATCH = 500  # trades per script call: Redis runs one call at a time (a few ms each)
 
 
 def trades_publish(*, account: ExchangeAccount) -> int:
@@ -665,39 +743,27 @@ def trades_publish(*, account: ExchangeAccount) -> int:
     entry are written atomically, then the trade is marked published in the ledger. A crash
     between the two leaves the marker, so the retry records the publication without a second
     entry."""
-    client = get_redis()
-    publish = client.register_script(_PUBLISH_ONCE)
-    published = 0
-    pending = Trade.objects.filter(account=account, published_at__isnull=True).order_by(
-        "time_ms", "tran_id"
-    )
-    batch: list[Trade] = []
+    publish = get_redis().register_script(_PUBLISH_ONCE)
     # Materialised first: the loop updates the rows it reads (SQLite dislikes open cursors).
-    for trade in list(pending):
-        batch.append(trade)
-        if len(batch) == 500:
-            published += _publish_batch(account, batch, publish)
-            batch = []
-    if batch:
-        published += _publish_batch(account, batch, publish)
-    return published
+    pending = list(
+        Trade.objects.filter(account=account, published_at__isnull=True)
+        .order_by("time_ms", "tran_id")
+        .values(*ENTRY_COLUMNS)
+    )
+    for start in range(0, len(pending), PUBLISH_BATCH):
+        _publish_batch(account, pending[start : start + PUBLISH_BATCH], publish)
+    return len(pending)
 
 
-def _publish_batch(account: ExchangeAccount, trades: list[Trade], publish) -> int:
-    links = exit_links_get(account_id=account.id, trades=trades)
-    pipe = get_redis().pipeline(transaction=False)
+def _publish_batch(account: ExchangeAccount, trades: list[dict], publish) -> None:
+    links = exit_links_get(account_id=account.id, trade_ids=[t["trade_id"] for t in trades])
+    args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN, ENTRY_FIELDS]
     for trade in trades:
-        args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN]
-        for k, v in _trade_entry(trade, links.get(trade.trade_id)).items():
-            args += [k, v]
-        publish(
-            keys=[keys.pnl_published(account.id, trade.tran_id), keys.STREAM_EXITBRAIN_PNL],
-            args=args,
-            client=pipe,
-        )
-    pipe.execute()  # every marker and entry is in Redis before the ledger says "published"
-    Trade.objects.filter(id__in=[t.id for t in trades]).update(published_at=utcnow())
-    return len(trades)
+        args += _trade_entry(trade, links.get(trade["trade_id"]))
+    markers = [keys.pnl_published(account.id, t["tran_id"]) for t in trades]
+    # Every marker and entry is in Redis before the ledger says "published".
+    publish(keys=[keys.STREAM_EXITBRAIN_PNL, *markers], args=args)
+    Trade.objects.filter(id__in=[t["id"] for t in trades]).update(published_at=utcnow())
 
 
 # --- the check against the exchange -------------------------------------------------------------
