@@ -64,6 +64,12 @@ DAY_MS = 86_400_000
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
+PG_STATEMENTS_SETUP = (
+    "CREATE EXTENSION pg_stat_statements; GRANT pg_read_all_stats TO quantum; "
+    "GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO quantum"
+)
+
+
 class Postgres:
     """A throw-away PostgreSQL 15 cluster in `workdir`, run as user postgres (initdb refuses
     root), trust auth on loopback only; the role and database `quantum`."""
@@ -97,6 +103,8 @@ class Postgres:
             f"-c port={self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.dir} -c fsync=off"
         )
+        if os.environ.get("BENCH_PROFILE"):  # the server's side of the profile
+            options += " -c shared_preload_libraries=pg_stat_statements"
         self._as_postgres(
             [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.dir / "log")]
             + ["-w", "start"]
@@ -104,6 +112,8 @@ class Postgres:
         psql = [str(PG_BIN / "psql"), "-h", str(self.dir), "-p", str(self.port), "-U", "postgres"]
         self._as_postgres([*psql, "-q", "-c", "CREATE ROLE quantum LOGIN"])
         self._as_postgres([*psql, "-q", "-c", "CREATE DATABASE quantum OWNER quantum"])
+        if os.environ.get("BENCH_PROFILE"):
+            self._as_postgres([*psql, "-q", "-d", "quantum", "-c", PG_STATEMENTS_SETUP])
         return self
 
     def stop(self) -> None:
@@ -227,7 +237,9 @@ class CpuMeter:
         return sum(v - self.first.get(pid, 0.0) for pid, v in self.last.items())
 
 
-def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: str) -> dict:
+def child(
+    backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: str, venue_pid: str
+) -> dict:
     """One backend's figures; runs with DATABASE_URL and REDIS_URL set by the parent."""
     import django
 
@@ -344,6 +356,9 @@ def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: st
                     spent[0] += 1
                     spent[1] += time.perf_counter() - started
 
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_stat_statements_reset()")
             started = time.perf_counter()
             profile.enable()
             with connection.execute_wrapper(timed):
@@ -353,11 +368,20 @@ def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: st
             run = PollRun.objects.filter(account=account).latest("id")
             for sql, (n, spent) in sorted(statements.items(), key=lambda x: -x[1][1])[:15]:
                 print(f"{spent:7.3f} s {n:5d}x {sql}", file=sys.stderr)
+            if connection.vendor == "postgresql":  # the server's own time per statement
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT total_exec_time, calls, left(regexp_replace(query, '\\s+', ' ',"
+                        " 'g'), 110) FROM pg_stat_statements ORDER BY 1 DESC LIMIT 15"
+                    )
+                    for ms, calls, sql in cursor.fetchall():
+                        print(f"server {ms / 1000:7.3f} s {calls:5d}x {sql}", file=sys.stderr)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
-            cpu = server_cpu = 0.0
+            cpu = server_cpu = venue_cpu = 0.0
         else:
             desk = CpuMeter(worker.proc.pid)
             server = CpuMeter(postmaster, include_root=False) if postmaster else None
+            exchange = CpuMeter(int(venue_pid))
             started = time.perf_counter()
             last = PollRun.objects.filter(account=account).order_by("-id").first()
             poll_account.delay(account.id)
@@ -367,6 +391,7 @@ def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: st
 
             def finished() -> bool:
                 desk.sample()
+                exchange.sample()
                 if server:
                     server.sample()
                 return done.exists()
@@ -375,6 +400,7 @@ def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: st
             wall = time.perf_counter() - started
             run = done.get()
             cpu, server_cpu = desk.seconds(), server.seconds() if server else 0.0
+            venue_cpu = exchange.seconds()
     finally:
         if not profile:
             worker.stop()
@@ -396,6 +422,7 @@ def child(backend: str, rows_n: int, ledger_n: int, venue_url: str, venue_db: st
         "poll_rows_s": rows_n / wall,
         "poll_cpu_us_row": cpu / rows_n * 1e6,
         "poll_server_cpu_us_row": server_cpu / rows_n * 1e6,
+        "venue_cpu_us_row": venue_cpu / rows_n * 1e6,
         "http_ms": run.http_ms,
         "duration_ms": run.duration_ms,
     }
@@ -461,7 +488,7 @@ def main() -> None:
     parser.add_argument("--ledger", type=int, default=100_000)
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--venue", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--venue", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.rows, args.ledger, *args.venue)))
@@ -483,7 +510,7 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", backend]
                 + ["--rows", str(args.rows), "--ledger", str(args.ledger)]
-                + ["--venue", venue.base_url, str(venue.db_path)],
+                + ["--venue", venue.base_url, str(venue.db_path), str(venue.process.pid)],
                 env=env,
                 check=True,
                 stdout=subprocess.PIPE,
@@ -508,6 +535,7 @@ def main() -> None:
                 if backend == "postgres"
                 else ""
             )
+            + f"; the venue {r['venue_cpu_us_row']:.1f} us CPU/row"
             + f" (run {r['duration_ms']} ms, of which HTTP {r['http_ms']} ms)"
         )
         print(

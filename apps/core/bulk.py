@@ -84,6 +84,45 @@ def rows_insert(
     return out
 
 
+def rows_update(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE rows by primary key: each row is (pk, value of columns[0], ...), attribute names
+    of `model`. PostgreSQL: one statement joining the table to one array per column (bound in
+    binary); SQLite: executemany, which runs in-process. save() per object, or bulk_update's
+    CASE per value, cost a round trip or a long statement per few rows."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    qn = connection.ops.quote_name
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    if connection.vendor == "postgresql":
+        names = [qn(f.column) for f in fields]
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        casts = ", ".join(
+            f"%s::{f.db_type(connection)}[]"
+            for f in [meta.pk, *fields]  # the model's types
+        )
+        sql = (
+            f"UPDATE {table} SET {', '.join(f'{n} = v.{n}' for n in names)} "  # noqa: S608
+            f"FROM unnest({casts}) AS v({pk}, {', '.join(names)}) WHERE {table}.{pk} = v.{pk}"
+        )
+        with bound_cursor() as cursor:
+            cursor.execute(sql, arrays)
+        return
+    adapters = [_adapter(f) for f in fields]
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "  # noqa: S608
+        f"WHERE {pk} = %s"
+    )
+    params = [
+        [v if adapt is None else adapt(v) for v, adapt in zip(row[1:], adapters, strict=True)]
+        + [row[0]]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def _rows_insert_unnest(
     fields: list[Field], rows: Sequence[Sequence[Any]], head: str, tail: str, returning: bool
 ) -> list[tuple]:

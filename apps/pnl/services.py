@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 
 from apps.core import jsoncodec, keys
-from apps.core.bulk import bound_cursor, rows_insert
+from apps.core.bulk import bound_cursor, rows_insert, rows_update
 from apps.core.money import ZERO, from_e8, money8_str, q8, qty_str
 from apps.core.redis import get_redis
 from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
@@ -96,8 +96,8 @@ def account_poll(*, account_id: int, attempt: int = 1) -> PollRun | None:
         # Records its pages and rows on `run` with each page's commit (kept on error too).
         income_ingest(account=account, gateway=gateway, until_ms=server_ms, run=run)
         snapshot_store(account=account, state=state, exchange_ms=server_ms)
-        trades_enrich(account=account, gateway=gateway, positions=state.positions)
-        run.trades_published = trades_publish(account=account)
+        enriched = trades_enrich(account=account, gateway=gateway, positions=state.positions)
+        run.trades_published = trades_publish(account=account, enriched=enriched)
         live_state_write(account=account)
     except Exception as exc:
         what = (
@@ -500,14 +500,17 @@ def income_rows_store(*, account: ExchangeAccount, rows: list[IncomeReport]) -> 
         # This page's own trades are told apart here, not by the query: a NOT IN of hundreds
         # of tranIds cost PostgreSQL 20 ms a page.
         own = {r.tran_id for r in realized}
-        to_update = [
-            Trade(id=trade_pk, commission=from_e8(fees[(symbol, trade_id)]))
-            for trade_pk, tran_id, symbol, trade_id in Trade.objects.filter(
-                account=account, trade_id__in={t for _, t in charged}
-            ).values_list("id", "tran_id", "symbol", "trade_id")
-            if tran_id not in own and (symbol, trade_id) in charged
-        ]
-        Trade.objects.bulk_update(to_update, ["commission"], batch_size=500)
+        rows_update(
+            Trade,
+            ("commission",),
+            [
+                (trade_pk, from_e8(fees[(symbol, trade_id)]))
+                for trade_pk, tran_id, symbol, trade_id in Trade.objects.filter(
+                    account=account, trade_id__in={t for _, t in charged}
+                ).values_list("id", "tran_id", "symbol", "trade_id")
+                if tran_id not in own and (symbol, trade_id) in charged
+            ],
+        )
     return len(new)
 
 
@@ -627,20 +630,27 @@ def snapshots_downsample(*, now_ms: int | None = None) -> int:
 
 def trades_enrich(
     *, account: ExchangeAccount, gateway: Gateway, positions: tuple[PositionReport, ...]
-) -> int:
-    """Side, quantity and prices of new closed trades from GET /fapi/v1/userTrades.
+) -> dict[int, dict]:
+    """Side, quantity and prices of new closed trades from GET /fapi/v1/userTrades, by trade
+    pk: trades_publish writes them to the ledger with the publication, in one UPDATE of each
+    trade (a write of its own cost as much again, thousands of trades after a backlog).
 
     The fills of a symbol since its oldest unenriched trade are replayed backwards from the
     current position, which tells how much of each reducing fill closed the old position (a
     flip opens the rest). Best effort: a trade whose fills are not found stays without them."""
     pending = Trade.objects.filter(account=account, published_at__isnull=True, side="")
-    by_symbol: dict[str, list[Trade]] = {}
-    for trade in pending.order_by("time_ms"):
-        by_symbol.setdefault(trade.symbol, []).append(trade)
+    first_ms: dict[str, int] = {}  # each symbol's oldest unenriched trade
+    by_symbol: dict[str, list[tuple[int, str, Decimal]]] = {}
+    for pk, symbol, trade_id, realized_pnl, time_ms in pending.order_by("time_ms").values_list(
+        "id", "symbol", "trade_id", "realized_pnl", "time_ms"
+    ):
+        by_symbol.setdefault(symbol, []).append((pk, trade_id, realized_pnl))
+        if len(by_symbol[symbol]) == 1:
+            first_ms[symbol] = time_ms
     current = {p.symbol: p.amt for p in positions}
-    enriched = 0
+    enriched: dict[int, dict] = {}
     for symbol, trades in by_symbol.items():
-        fills = gateway.fills(symbol=symbol, start_ms=trades[0].time_ms, limit=1000)
+        fills = gateway.fills(symbol=symbol, start_ms=first_ms[symbol], limit=1000)
         by_id = {str(f.trade_id): f for f in fills}
         closed: dict[str, Decimal] = {}
         amt = current.get(symbol, Decimal(0))
@@ -650,20 +660,21 @@ def trades_enrich(
             if before != 0 and (before > 0) != (signed > 0):
                 closed[str(fill.trade_id)] = min(fill.qty, abs(before))
             amt = before
-        for trade in trades:
-            fill = by_id.get(trade.trade_id)
-            qty = closed.get(trade.trade_id)
+        for pk, trade_id, realized_pnl in trades:
+            fill = by_id.get(trade_id)
+            qty = closed.get(trade_id)
             if fill is None or qty is None or qty == 0:
                 continue
             exit_price = q8(fill.price)
             direction = Decimal(1) if fill.side == "SELL" else Decimal(-1)  # long closed by a sell
-            trade.side = "LONG" if direction > 0 else "SHORT"
-            trade.qty = qty
-            trade.exit_price = exit_price
             # realized = qty x (exit - entry) x dir  =>  entry = exit - realized / (qty x dir)
-            trade.entry_price = q8(exit_price - trade.realized_pnl / (qty * direction))
-            trade.save(update_fields=["side", "qty", "exit_price", "entry_price"])
-            enriched += 1
+            entry_price = q8(exit_price - realized_pnl / (qty * direction))
+            enriched[pk] = {
+                "side": "LONG" if direction > 0 else "SHORT",
+                "qty": qty,
+                "exit_price": exit_price,
+                "entry_price": entry_price,
+            }
     return enriched
 
 
@@ -738,11 +749,12 @@ ENTRY_FIELDS = 15  # the fields of an entry, as _trade_entry writes them
 PUBLISH_BATCH = 500  # trades per script call: Redis runs one call at a time (a few ms each)
 
 
-def trades_publish(*, account: ExchangeAccount) -> int:
+def trades_publish(*, account: ExchangeAccount, enriched: dict[int, dict] | None = None) -> int:
     """XADD each closed trade to quantum:stream:exitbrain.pnl exactly once: the marker and the
-    entry are written atomically, then the trade is marked published in the ledger. A crash
-    between the two leaves the marker, so the retry records the publication without a second
-    entry."""
+    entry are written atomically, then the trade is marked published in the ledger, with its
+    enrichment (`enriched`, trades_enrich's) in the same UPDATE. A crash between the two
+    leaves the marker, so the retry (enriching again) records the publication without a
+    second entry."""
     publish = get_redis().register_script(_PUBLISH_ONCE)
     # Materialised first: the loop updates the rows it reads (SQLite dislikes open cursors).
     pending = list(
@@ -750,6 +762,8 @@ def trades_publish(*, account: ExchangeAccount) -> int:
         .order_by("time_ms", "tran_id")
         .values(*ENTRY_COLUMNS)
     )
+    for trade in pending:
+        trade.update((enriched or {}).get(trade["id"], ()))
     for start in range(0, len(pending), PUBLISH_BATCH):
         _publish_batch(account, pending[start : start + PUBLISH_BATCH], publish)
     return len(pending)
@@ -763,7 +777,15 @@ def _publish_batch(account: ExchangeAccount, trades: list[dict], publish) -> Non
     markers = [keys.pnl_published(account.id, t["tran_id"]) for t in trades]
     # Every marker and entry is in Redis before the ledger says "published".
     publish(keys=[keys.STREAM_EXITBRAIN_PNL, *markers], args=args)
-    Trade.objects.filter(id__in=[t["id"] for t in trades]).update(published_at=utcnow())
+    now = utcnow()
+    rows_update(
+        Trade,
+        PUBLISHED_COLUMNS,
+        [(t["id"], *(t[c] for c in PUBLISHED_COLUMNS[:-1]), now) for t in trades],
+    )
+
+
+PUBLISHED_COLUMNS = ("side", "qty", "exit_price", "entry_price", "published_at")
 
 
 # --- the check against the exchange -------------------------------------------------------------
