@@ -179,7 +179,8 @@ def test_it_loses_and_duplicates_nothing_when_two_workers_ingest_one_account_at_
 ):
     # Without the task's lock (it expired, or two beats): both polls read the same pages at
     # once. Each row must be stored, rolled up and traded exactly once, and neither poll fail.
-    settings.PNL_INCOME_PAGE_LIMIT = 50
+    # Pages of at least COPY_MIN_ROWS: on PostgreSQL they go through the COPY staging table.
+    settings.PNL_INCOME_PAGE_LIMIT = 100
     now = fake_venue.now_ms
     kinds = ("REALIZED_PNL", "COMMISSION", "FUNDING_FEE")
     rows = [

@@ -101,3 +101,23 @@ def test_it_stores_no_row_of_a_bad_income_page(desk_account, fake_venue, redis_c
     # Earlier, empty request spans of the catch-up may advance the cursor; never past the page.
     cursor = IncomeCursor.objects.filter(account=desk_account).first()
     assert cursor is None or cursor.cursor_ms <= good["time"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},  # the venue's own shape: the plain path
+        {"income": "1.5"},
+        {"income": "-0"},
+        {"income": " 2.25 "},  # the strict path strips, Decimal too
+        {"income": "1E+2"},
+        {"income": 3},  # an integer amount: the strict path
+        {"tradeId": 77},  # an integer tradeId: the strict path
+        {"info": "x" * 300},
+    ],
+)
+def test_it_reads_a_well_formed_income_row_as_the_strict_parser_does(change):
+    # The plain path (no helper per field) takes only rows the strict one accepts, and gives
+    # the same report; anything else is the strict parser's.
+    raw = {**income_row(7, 1_700_000_000_000, "COMMISSION", "-0.01234567", trade_id="5"), **change}
+    assert reports.income_page_parse([raw]) == [reports._income_row(raw, "income[0]")]
