@@ -163,6 +163,7 @@ class BinanceGateway:
         symbol: str,
         order_id: int | None = None,
         start_ms: int | None = None,
+        from_id: int | None = None,
         limit: int = 1000,
     ) -> list[FillReport]:
         params: dict[str, Any] = {"symbol": symbol}
@@ -170,7 +171,10 @@ class BinanceGateway:
             params["orderId"] = order_id
         else:
             params["limit"] = limit
-            if start_ms is not None:
+            # Binance refuses fromId with a time range: a page after the first goes by id.
+            if from_id is not None:
+                params["fromId"] = from_id
+            elif start_ms is not None:
                 params["startTime"] = start_ms
         return reports.fills_parse(self._t.call("futures_account_trades", **params))
 

@@ -27,7 +27,7 @@ from apps.core.timeutil import DAY_MS, from_ms, to_ms, utcnow
 from apps.exchange.errors import PayloadError
 from apps.exchange.gateway import Gateway, gateway_for
 from apps.exchange.models import ExchangeAccount
-from apps.exchange.reports import AccountReport, IncomeReport, PositionReport
+from apps.exchange.reports import AccountReport, FillReport, IncomeReport, PositionReport
 from apps.exchange.selectors import account_default
 from apps.pnl import selectors
 from apps.pnl.models import (
@@ -650,7 +650,7 @@ def trades_enrich(
     current = {p.symbol: p.amt for p in positions}
     enriched: dict[int, dict] = {}
     for symbol, trades in by_symbol.items():
-        fills = gateway.fills(symbol=symbol, start_ms=first_ms[symbol], limit=1000)
+        fills = _fills_since(gateway, symbol=symbol, start_ms=first_ms[symbol])
         by_id = {str(f.trade_id): f for f in fills}
         closed: dict[str, Decimal] = {}
         amt = current.get(symbol, Decimal(0))
@@ -676,6 +676,20 @@ def trades_enrich(
                 "entry_price": entry_price,
             }
     return enriched
+
+
+FILLS_PAGE = 1000  # userTrades' largest page
+
+
+def _fills_since(gateway: Gateway, *, symbol: str, start_ms: int) -> list[FillReport]:
+    """Every fill of `symbol` from `start_ms` to now, page by page: the backwards replay in
+    trades_enrich must start from the latest fill, not from the end of the first page."""
+    fills = gateway.fills(symbol=symbol, start_ms=start_ms, limit=FILLS_PAGE)
+    page = fills
+    while len(page) == FILLS_PAGE:
+        page = gateway.fills(symbol=symbol, from_id=page[-1].trade_id + 1, limit=FILLS_PAGE)
+        fills += page
+    return fills
 
 
 def exit_links_get(*, account_id: int, trade_ids: list[str]) -> dict[str, dict]:

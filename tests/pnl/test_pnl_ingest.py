@@ -16,7 +16,7 @@ from apps.pnl.models import (
     PollRun,
     Trade,
 )
-from tests.support.fake_binance import income_row
+from tests.support.fake_binance import fill_row, income_row
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,31 @@ def test_a_closed_trade_carries_the_funding_charged_since_the_previous_one(
     assert Trade.objects.get(account=desk_account, tran_id=10).funding == Decimal("-1")
     btc = Trade.objects.filter(account=desk_account, symbol="BTCUSDT")
     assert sum(btc.values_list("funding", flat=True)) == Decimal("-1.70")
+
+
+def test_it_enriches_every_closed_trade_of_a_backlog_longer_than_a_page_of_fills(
+    desk_account, fake_venue, redis_client, settings
+):
+    settings.PNL_INCOME_PAGE_LIMIT = 1000
+    start = fake_venue.now_ms - 2 * HOUR
+    fills, rows, expected = [], [], {}
+    for n in range(600):  # 1,200 fills: the closing fills past the first page of 1,000 too
+        t, qty = start + 10 * n, f"0.00{n % 5 + 1}"
+        entry, exit_ = Decimal(80_000 + n), Decimal(80_010 + n)
+        realized = str((exit_ - entry) * Decimal(qty))
+        fills += [
+            fill_row(2 * n + 1, t, "BUY", qty, str(entry)),
+            fill_row(2 * n + 2, t + 1, "SELL", qty, str(exit_), realized),
+        ]
+        rows.append(income_row(n + 1, t + 1, "REALIZED_PNL", realized, trade_id=str(2 * n + 2)))
+        expected[n + 1] = ("LONG", Decimal(qty), exit_, entry)
+    fake_venue.fills, fake_venue.rows = fills, rows
+    services.account_poll(account_id=desk_account.id)
+    got = {
+        t.tran_id: (t.side, t.qty, t.exit_price, t.entry_price)
+        for t in Trade.objects.filter(account=desk_account)
+    }
+    assert got == expected
 
 
 @pytest.mark.django_db(transaction=True)  # two threads, two connections, real commits

@@ -43,6 +43,31 @@ SIGNING_PARAMS = {"timestamp", "signature", "recvWindow"}
 # --- Binance-shaped payloads ---------------------------------------------------------------------
 
 
+def fill_row(
+    trade_id: int, time_ms: int, side: str, qty: str, price: str, realized: str = "0"
+) -> dict[str, Any]:
+    """A userTrades entry of BTCUSDT's (one-way mode)."""
+    return {
+        "id": trade_id,
+        "orderId": trade_id,
+        "symbol": "BTCUSDT",
+        "side": side,
+        "price": price,
+        "qty": qty,
+        "realizedPnl": realized,
+        "commission": "0",
+        "commissionAsset": "USDT",
+        "time": time_ms,
+        "positionSide": "BOTH",
+        "buyer": side == "BUY",
+        "maker": False,
+    }
+
+
+def _by_id(fill: dict[str, Any]) -> int:
+    return fill["id"]
+
+
 def income_row(
     tran_id: int,
     time_ms: int,
@@ -193,11 +218,13 @@ class FakeVenue:
         return self.account
 
     def _futures_account_trades(self, params: dict) -> Any:
-        return [
-            f
-            for f in self.fills
-            if f["symbol"] == params["symbol"] and f["time"] >= params.get("startTime", 0)
-        ]
+        # Binance: fromId or a time range (not both), oldest first, 500 by default, 1000 at most.
+        fills = sorted((f for f in self.fills if f["symbol"] == params["symbol"]), key=_by_id)
+        if "fromId" in params:
+            fills = [f for f in fills if f["id"] >= params["fromId"]]
+        else:
+            fills = [f for f in fills if f["time"] >= params.get("startTime", 0)]
+        return fills[: min(params.get("limit", 500), 1000)]
 
     def _futures_income_history(self, params: dict) -> Any:
         start, end = params["startTime"], params["endTime"]  # both inclusive

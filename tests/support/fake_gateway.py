@@ -370,6 +370,7 @@ class FakeGateway:
         symbol: str,
         order_id: int | None = None,
         start_ms: int | None = None,
+        from_id: int | None = None,
         limit: int = 1000,
     ) -> list[FillReport]:
         self._asked("fills")
@@ -377,6 +378,8 @@ class FakeGateway:
         rows = [f for f in self._book.fills if f.symbol == symbol]
         if order_id is not None:
             return [f for f in rows if f.order_id == order_id]
+        if from_id is not None:
+            return [f for f in rows if f.trade_id >= from_id][:limit]
         if start_ms is not None:
             rows = [f for f in rows if f.time_ms >= start_ms]
         return rows[:limit] if start_ms is not None else rows[-limit:]
