@@ -1,12 +1,14 @@
 """Polling many accounts across worker hosts, one host next to two, in one run (issue 14).
 
-    sudo .venv/bin/python bench/scale.py [--accounts 50] [--symbols 5] [--windows 6]
+    sudo flock /tmp/multihost.lock .venv/bin/python bench/scale.py \
+        [--accounts 50] [--symbols 20] [--windows 6] [--weight-limit N]
 
 The desk deployed across hosts as tests/multihost runs it (network namespaces: data with
 PostgreSQL 15 and Redis, venue, web, worker-1, worker-2; docs/operations.md, "Many hosts"),
---accounts paper accounts on the venue, --symbols traded symbols (the venue lists 5, so at most
-5), every account polled every 15 s by beat. First worker-1 alone, then worker-2 joins; after a
-warm-up window each phase measures --windows windows of 15 s:
+--accounts paper accounts on the venue, --symbols traded symbols (the first --symbols of the 20
+the venue lists, apps/paper_exchange/symbols.py), every account polled every 15 s by beat.
+First worker-1 alone, then worker-2 joins; after a warm-up window each phase measures
+--windows windows of 15 s:
 
 - polls completed per window (successful PollRuns finished in it; the schedule asks for one per
   account per window), and the share of (account, window) pairs with a completed poll;
@@ -31,11 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from apps.paper_exchange.symbols import SYMBOLS  # noqa: E402
 from tests.multihost import hosts  # noqa: E402
 from tests.multihost.deployment import Deployment  # noqa: E402
 
 WINDOW = 15.0
-SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")  # all the venue lists
 
 
 def measure(accounts: int, windows: int) -> dict:
@@ -79,7 +81,7 @@ def _pct(values: list[int], p: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--accounts", type=int, default=50)
-    parser.add_argument("--symbols", type=int, default=5)
+    parser.add_argument("--symbols", type=int, default=20, help=f"at most {len(SYMBOLS)}")
     parser.add_argument("--windows", type=int, default=6)
     parser.add_argument(
         "--weight-limit",
@@ -90,7 +92,9 @@ def main() -> int:
     args = parser.parse_args()
     if reason := hosts.missing():
         sys.exit(f"bench/scale.py: {reason}")
-    symbols = SYMBOLS[: min(args.symbols, len(SYMBOLS))]
+    if not 1 <= args.symbols <= len(SYMBOLS):
+        sys.exit(f"bench/scale.py: --symbols is 1 to {len(SYMBOLS)}, the venue's listed symbols")
+    symbols = list(SYMBOLS)[: args.symbols]
     deployment = Deployment.create(desk_env={"TRADING_SYMBOLS": ",".join(symbols)})
     if args.weight_limit:
         deployment.venue_env["PAPER_EXCHANGE_WEIGHT_LIMIT_1M"] = str(args.weight_limit)

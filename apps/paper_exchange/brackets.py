@@ -1,7 +1,8 @@
 """Binance's notional (leverage) brackets of the listed symbols, and the maths they drive.
 
-Tiers as Binance published them for these contracts in October 2024 (initial leverage, notional
-floor and cap, maintenance margin ratio). `cum` (Binance's "maintenance amount") is derived, not
+Tiers (initial leverage, notional floor and cap, maintenance margin ratio) as Binance published
+them for the first five contracts in October 2024; the other 15 share the schedules Binance
+gives groups of altcoins (below). `cum` (Binance's "maintenance amount") is derived, not
 copied: cum_1 = 0, cum_n = cum_(n-1) + floor_n x (mmr_n - mmr_(n-1)), which makes the
 maintenance margin |notional| x mmr - cum continuous across bracket edges, as Binance's is.
 """
@@ -39,7 +40,54 @@ def _number(value: Decimal) -> int | float:
 
 
 # (initial leverage, notional cap, maintenance margin ratio); each floor is the previous cap.
-_TIERS: dict[str, tuple[tuple[int, int, str], ...]] = {
+Tiers = tuple[tuple[int, int, str], ...]
+
+# Binance gives whole groups of contracts one schedule; these are the schedules of the 15
+# contracts listed beyond the first five (bench/scale.py's 20 symbols), in the shapes Binance
+# published for them in 2024: the largest altcoins at 75x, the younger ones at 50x. A 75x
+# schedule is one ladder of (leverage, maintenance margin ratio) with caps per group.
+_LADDER_75 = (
+    (75, "0.005"),
+    (50, "0.0065"),
+    (40, "0.01"),
+    (25, "0.02"),
+    (20, "0.025"),
+    (10, "0.05"),
+    (5, "0.1"),
+    (4, "0.125"),
+    (2, "0.25"),
+    (1, "0.5"),
+)
+
+
+def _ladder_75(*caps: int) -> Tiers:
+    return tuple((lev, cap, mmr) for (lev, mmr), cap in zip(_LADDER_75, caps, strict=True))
+
+
+_ALT_75_DEEP = _ladder_75(
+    10_000, 50_000, 600_000, 1_200_000, 3_000_000, 15_000_000, 30_000_000, 37_500_000,
+    75_000_000, 150_000_000,
+)  # fmt: skip
+_ALT_75 = _ladder_75(
+    10_000, 50_000, 500_000, 1_000_000, 2_000_000, 10_000_000, 20_000_000, 25_000_000,
+    50_000_000, 100_000_000,
+)  # fmt: skip
+_ALT_75_THIN = _ladder_75(
+    10_000, 50_000, 250_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 12_500_000,
+    25_000_000, 50_000_000,
+)  # fmt: skip
+_ALT_50: Tiers = (
+    (50, 5_000, "0.01"),
+    (25, 50_000, "0.02"),
+    (20, 600_000, "0.025"),
+    (10, 1_200_000, "0.05"),
+    (5, 3_000_000, "0.1"),
+    (4, 4_000_000, "0.125"),
+    (2, 6_000_000, "0.25"),
+    (1, 10_000_000, "0.5"),
+)
+
+_TIERS: dict[str, Tiers] = {
     "BTCUSDT": (
         (125, 50_000, "0.004"),
         (100, 600_000, "0.005"),
@@ -104,10 +152,36 @@ _TIERS: dict[str, tuple[tuple[int, int, str], ...]] = {
         (2, 40_000_000, "0.25"),
         (1, 80_000_000, "0.5"),
     ),
+    "DOGEUSDT": (
+        (75, 10_000, "0.005"),
+        (50, 50_000, "0.007"),
+        (40, 750_000, "0.01"),
+        (25, 2_000_000, "0.02"),
+        (20, 4_000_000, "0.025"),
+        (10, 20_000_000, "0.05"),
+        (5, 40_000_000, "0.1"),
+        (4, 50_000_000, "0.125"),
+        (2, 100_000_000, "0.25"),
+        (1, 200_000_000, "0.5"),
+    ),
+    "ADAUSDT": _ALT_75_DEEP,
+    "LINKUSDT": _ALT_75,
+    "LTCUSDT": _ALT_75,
+    "BCHUSDT": _ALT_75,
+    "AVAXUSDT": _ALT_75_THIN,
+    "DOTUSDT": _ALT_75_THIN,
+    "TRXUSDT": _ALT_75_THIN,
+    "NEARUSDT": _ALT_50,
+    "ATOMUSDT": _ALT_50,
+    "UNIUSDT": _ALT_50,
+    "FILUSDT": _ALT_50,
+    "APTUSDT": _ALT_50,
+    "ARBUSDT": _ALT_50,
+    "OPUSDT": _ALT_50,
 }
 
 
-def _build(rows: tuple[tuple[int, int, str], ...]) -> tuple[Bracket, ...]:
+def _build(rows: Tiers) -> tuple[Bracket, ...]:
     out: list[Bracket] = []
     floor, cum, prev_mmr = Decimal(0), Decimal(0), Decimal(0)
     for n, (leverage, cap, mmr_text) in enumerate(rows, start=1):

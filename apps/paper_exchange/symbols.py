@@ -1,4 +1,8 @@
-"""The contracts the venue lists, with Binance-like filters (values taken from the live venue)."""
+"""The contracts the venue lists, with Binance-like filters (values taken from the live venue).
+
+Tick and step sizes are Binance's; `pricePrecision` is the number of decimals Binance writes
+in the tick size string ("0.10" for BTC: 2), which is what its exchangeInfo reports, so a tick
+raised since listing keeps the old precision. Start prices are of October 2024."""
 
 from __future__ import annotations
 
@@ -171,6 +175,26 @@ SYMBOLS: dict[str, SymbolSpec] = {
         _spec("SOLUSDT", "SOL", "150.0000", "0.0100", 4, "1", 0, "1000000", "5000", "5", 1.8),
         _spec("BNBUSDT", "BNB", "600.000", "0.010", 3, "0.01", 2, "10000", "2000", "5", 1.2),
         _spec("XRPUSDT", "XRP", "0.6000", "0.0001", 4, "0.1", 1, "10000000", "2000000", "5", 1.6),
+        # Listed for many-symbol runs (bench/scale.py); the desk trades TRADING_SYMBOLS only.
+        _spec("ADAUSDT", "ADA", "0.35000", "0.00010", 5, "1", 0, "10000000", "3000000", "5", 1.5),
+        _spec("DOGEUSDT", "DOGE", "0.12000", "0.00001", 5, "1", 0, "10000000", "5900000", "5", 2.0),
+        _spec("AVAXUSDT", "AVAX", "27.0000", "0.0010", 4, "1", 0, "1000000", "20000", "5", 1.7),
+        _spec("LINKUSDT", "LINK", "12.000", "0.001", 3, "0.01", 2, "100000", "50000", "20", 1.6),
+        _spec("DOTUSDT", "DOT", "4.500", "0.001", 3, "0.1", 1, "1000000", "200000", "5", 1.6),
+        _spec("LTCUSDT", "LTC", "70.00", "0.01", 2, "0.001", 3, "10000", "5000", "20", 1.3),
+        _spec("TRXUSDT", "TRX", "0.16000", "0.00001", 5, "1", 0, "10000000", "5000000", "5", 1.0),
+        _spec("BCHUSDT", "BCH", "350.00", "0.01", 2, "0.001", 3, "10000", "2000", "20", 1.3),
+        _spec("NEARUSDT", "NEAR", "5.0000", "0.0010", 4, "1", 0, "1000000", "100000", "5", 1.8),
+        _spec("ATOMUSDT", "ATOM", "4.800", "0.001", 3, "0.01", 2, "100000", "50000", "5", 1.5),
+        _spec("UNIUSDT", "UNI", "7.5000", "0.0010", 4, "1", 0, "1000000", "50000", "5", 1.7),
+        _spec("FILUSDT", "FIL", "3.800", "0.001", 3, "0.1", 1, "1000000", "100000", "5", 1.7),
+        _spec("APTUSDT", "APT", "9.00000", "0.00010", 5, "0.1", 1, "1000000", "50000", "5", 1.8),
+        _spec(
+            "ARBUSDT", "ARB", "0.600000", "0.000100", 6, "0.1", 1, "10000000", "1000000", "5", 1.8
+        ),
+        _spec(
+            "OPUSDT", "OP", "1.7000000", "0.0001000", 7, "0.1", 1, "10000000", "300000", "5", 1.9
+        ),
     )
 }
 

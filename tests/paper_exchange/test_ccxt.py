@@ -15,9 +15,10 @@ import pytest
 import requests
 
 from tests.paper_exchange.ccxt_venue import BTC, ccxt_exchange
-from tests.support.paper_exchange import PaperExchange
+from tests.support.paper_exchange import LISTED_SYMBOLS, PaperExchange
 
-SYMBOLS = {"BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "BNB/USDT:USDT", "XRP/USDT:USDT"}
+# ccxt's unified names of the venue's perpetuals (BTCUSDT -> BTC/USDT:USDT).
+SYMBOLS = {f"{s.removesuffix('USDT')}/USDT:USDT" for s in LISTED_SYMBOLS}
 HOUR_MS = 3_600_000
 FUNDING_MS = 8 * HOUR_MS
 
@@ -161,7 +162,7 @@ def test_market_order_position_trades_and_ledger(ex, venue):
     assert after - interest == Decimal("0.010")
     # v3 account lists only the symbol with a position; v2 positionRisk lists every symbol.
     assert [p["symbol"] for p in ex.fapiPrivateV3GetAccount()["positions"]] == ["BTCUSDT"]
-    assert len(ex.fapiPrivateV2GetPositionRisk()) == 5
+    assert len(ex.fapiPrivateV2GetPositionRisk()) == len(LISTED_SYMBOLS)
 
 
 def test_limit_edit_cancel_and_the_open_order_lookup(ex):

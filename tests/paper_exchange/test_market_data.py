@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import requests
 
-from tests.support.paper_exchange import api_error
+from tests.support.paper_exchange import LISTED_SYMBOLS, api_error
 
-SYMBOLS = {"BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT"}
+SYMBOLS = set(LISTED_SYMBOLS)
 
 
 def test_it_answers_ping_and_time_on_futures_and_spot_paths(venue, client):

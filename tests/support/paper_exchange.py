@@ -40,6 +40,29 @@ NO_RATE_LIMITS = (
     "--order-limit-1m",
     "100000",
 )
+# Every contract the venue lists (docs/paper-exchange.md, "Symbols"), as Binance names them.
+LISTED_SYMBOLS = (
+    "BTCUSDT",
+    "ETHUSDT",
+    "SOLUSDT",
+    "BNBUSDT",
+    "XRPUSDT",
+    "ADAUSDT",
+    "DOGEUSDT",
+    "AVAXUSDT",
+    "LINKUSDT",
+    "DOTUSDT",
+    "LTCUSDT",
+    "TRXUSDT",
+    "BCHUSDT",
+    "NEARUSDT",
+    "ATOMUSDT",
+    "UNIUSDT",
+    "FILUSDT",
+    "APTUSDT",
+    "ARBUSDT",
+    "OPUSDT",
+)
 
 
 def free_port() -> int:
