@@ -29,6 +29,7 @@ from .eventclock import now_ms
 from .server import (
     EVENTS_PATH,
     LOCK_FREE,
+    MARKET_ONLY,
     Reply,
     Venue,
     admin,
@@ -72,9 +73,13 @@ class TransportScope:
 
 def build_app(venue: Venue, hub: StreamHub) -> ASGIApp:
     engine_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paper-engine")
+    market_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paper-market")
 
     async def on_engine(call: Callable[[], Reply]) -> Reply:
         return await asyncio.get_running_loop().run_in_executor(engine_thread, call)
+
+    async def on_market(call: Callable[[], Reply]) -> Reply:
+        return await asyncio.get_running_loop().run_in_executor(market_thread, call)
 
     async def http(request: Request) -> Response:
         arrived = now_ms()  # before the body and the engine queue: the order's arrival
@@ -105,7 +110,12 @@ def build_app(venue: Venue, hub: StreamHub) -> ASGIApp:
         def run() -> Reply:
             return dispatch(venue, method, path, route, query, body, key, gate.headers)
 
-        reply = run() if path in LOCK_FREE else await on_engine(run)
+        if path in LOCK_FREE:
+            reply = run()
+        elif path in MARKET_ONLY:
+            reply = await on_market(run)
+        else:
+            reply = await on_engine(run)
         if fault:
             return await _fail(request, fault, gate.headers)
         return _response(reply)
@@ -129,6 +139,7 @@ def build_app(venue: Venue, hub: StreamHub) -> ASGIApp:
         finally:
             await hub.stop()
             engine_thread.shutdown(wait=True)
+            market_thread.shutdown(wait=True)
 
     routes: list[Any] = []
     for prefix in ("", "/market", "/public", "/private"):

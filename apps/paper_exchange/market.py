@@ -350,6 +350,7 @@ class Market:
         if cached is not None:
             return cached
         with self._lock:
+            bars = self._bars  # set_price replaces it: a bar of the old path must not go in
             pts = self._minute_points(symbol, minute)
             if not complete:
                 upto = (now_ms - open_ms) // POINT_MS
@@ -373,9 +374,11 @@ class Market:
             volume=volume,
         )
         if complete:
-            if len(self._bars) > 500_000:
-                self._bars.clear()
-            self._bars[key] = bar
+            with self._lock:
+                if bars is self._bars:
+                    if len(bars) > 500_000:
+                        bars.clear()
+                    bars[key] = bar
         return bar
 
     @staticmethod

@@ -261,6 +261,10 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 # Read-only handlers that need no engine lock beyond the market's own.
 LOCK_FREE = {"/api/v3/ping", "/api/v3/time", "/fapi/v1/ping", "/fapi/v1/time"}
+# Reads of the price path only, too slow for the event loop and needing no engine lock: the
+# first all-symbol 24 h ticker after a start computes a day of 1m bars for every listed symbol
+# (seconds for 20), which under the engine lock would hold every order and poll that long.
+MARKET_ONLY = {"/fapi/v1/ticker/24hr"}
 
 
 class Reply:
@@ -362,7 +366,7 @@ def dispatch(
                         },
                         headers,
                     )
-        if path in LOCK_FREE:
+        if path in LOCK_FREE or path in MARKET_ONLY:
             result = route.handler(venue, account, params, method)
         else:
             with venue.engine.lock:

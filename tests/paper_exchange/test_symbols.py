@@ -1,8 +1,10 @@
-"""The 20 contracts the venue lists: Binance's filters and brackets, a seeded path each, and an
-order at each one's minimum trades."""
+"""The 20 contracts the venue lists: Binance's filters and brackets, a seeded path each, an
+order at each one's minimum trades, and what costs per listed symbol holds nothing else up."""
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import ROUND_UP, Decimal
 
 from apps.paper_exchange.market import MINUTE_MS, Market
@@ -69,3 +71,27 @@ def test_an_order_at_the_minimum_notional_fills_on_every_new_symbol(client):
         assert (order["status"], order["executedQty"]) == ("FILLED", f"{qty:f}"), symbol
     held = {p["symbol"]: Decimal(p["positionAmt"]) for p in client.futures_position_information()}
     assert all(held[s] > 0 for s in NEW)
+
+
+def test_a_cold_all_symbol_24h_ticker_holds_up_no_account_call(venue_factory):
+    # Its first call after a start computes a day of 1m bars for each of the 20 symbols
+    # (seconds): under the engine lock every order and poll would wait for it.
+    venue = venue_factory()
+    account = venue.create_account("ticker", balance="100000")
+    reader, trader = venue.client(account), venue.client(account)
+    trader.futures_account()
+    took: list[float] = []
+
+    def day() -> None:
+        started = time.perf_counter()
+        assert len(reader.futures_ticker()) == len(LISTED_SYMBOLS)
+        took.append(time.perf_counter() - started)
+
+    thread = threading.Thread(target=day)
+    thread.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    trader.futures_account()
+    waited = time.perf_counter() - started
+    thread.join(timeout=60)
+    assert took and waited < took[0] / 2, (waited, took)
