@@ -23,6 +23,7 @@ capacity apart from the venue's limit. Ends with
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -69,6 +70,8 @@ def measure(accounts: int, windows: int) -> dict:
         "p50": _pct(durations, 50),
         "p99": _pct(durations, 99),
         "failed": len(runs) - len(ok),
+        # every "host" shares this machine's cores: the figures mean little without it
+        "load": os.getloadavg()[0],
     }
 
 
@@ -106,8 +109,6 @@ def main() -> int:
             f"in {time.monotonic() - t0:.0f} s",
             flush=True,
         )
-        import os
-
         os.environ.clear()
         os.environ.update(deployment.operator_env())
         os.environ["DJANGO_SETTINGS_MODULE"] = "quantum_project.settings"
@@ -130,6 +131,7 @@ def main() -> int:
         ("poll p50 ms", "p50", "{:.0f}"),
         ("poll p99 ms", "p99", "{:.0f}"),
         ("failed polls", "failed", "{}"),
+        ("load average (1 min) at end", "load", "{:.1f}"),
     ):
         print(f"{label:<28}{fmt.format(one[key]):>12}{fmt.format(two[key]):>12}")
     print(f"(the schedule asks for {args.accounts} polls per window)")
