@@ -271,6 +271,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": 1,
 }
+# The sweep runs under a Redis lock (kombu's `unacked_mutex`) that a worker killed or cut off
+# while holding it leaves behind for its whole expiry: kombu's 300 s, during which no worker
+# redelivers anything. A sweep holds it for milliseconds, and two sweeps at once are harmless
+# (each message is restored in a transaction that watches the unacked hash), so it expires
+# after one sweep interval: a dead holder delays redelivery by at most that.
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_mutex_expire"] = CELERY_BROKER_TRANSPORT_OPTIONS[
+    "unacked_restore_interval"
+]
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_BEAT_SCHEDULER = "apps.ops.scheduler:HeartbeatDatabaseScheduler"
 # How many times a message may be delivered before an acks_late task gives up on it.
