@@ -1,6 +1,8 @@
 """One multi-host run: the desk deployed across hosts (deployment.py) trades and polls every
 account while worker-1 is cut off the network mid-task, later killed outright (the whole host),
-Redis is restarted and web's beat is killed and started again. Then, per account, the chaos
+Redis is restarted, worker-2's research worker stops consuming (and must be named stuck by
+health, shut down by the watch job, restarted by its host's supervisor and consume again) and
+web's beat is killed and started again. Then, per account, the chaos
 suite's settle and checks (tests/chaos: halt, flatten, a final poll of a quiet venue, the desk
 against the venue's own records), plus what only hosts show: the lost host's tasks delivered
 again and run once, every account's poll cadence, and what the health check said meanwhile.
@@ -32,6 +34,29 @@ CADENCE_MEDIAN_TOLERANCE = 3.0
 CADENCE_MAX_GAP = 2 * POLL_SECONDS + 5.0
 DRILL = "quantum.ops.redelivery_drill"
 DRILL_HOLD = 20.0
+VISIBILITY = int(DESK_ENV["CELERY_VISIBILITY_TIMEOUT"])
+SWEEP = int(DESK_ENV["CELERY_UNACKED_RESTORE_INTERVAL"])
+# After the Redis restart worker-2's research worker stops consuming (celery/celery#8030's
+# symptom, made with Celery's own cancel_consumer): research's only consumer once worker-1 is
+# dead, so the killed host's drill comes back only through its recovery.
+STUCK_PROGRAM, STUCK_HOST = "worker_research", "worker-2"
+STUCK_NODE = f"{STUCK_PROGRAM}@{STUCK_HOST}"
+PROBE_TIMEOUT = 30  # OPS_WORKER_PROBE_TIMEOUT_SECONDS (the default, as deployed)
+WATCH_INTERVAL = 10  # OPS_WORKER_WATCH_INTERVAL_SECONDS
+# Health names it once its probe has waited PROBE_TIMEOUT: the probe goes out at most every 5 s
+# (OPS_QUEUE_PROBE_EVERY_SECONDS), the sampler asks every 5 s, and an answer of web's takes up to
+# 10 s on the loaded machine.
+STUCK_NAMED_WITHIN = PROBE_TIMEOUT + 5 + 5 + 10
+# A Celery worker's boot on the loaded 2-core machine (start_host waits as long for one).
+WORKER_BOOT = 180
+# From worker-1's kill to every drill completed: the held drill is back in its queue one
+# visibility timeout after its delivery plus a sweep (and one more if a dead sweeper held the
+# sweep lock, which expires after one interval), then research's one process runs it after the
+# stuck worker's detection, its warm shutdown (a drill it holds, DRILL_HOLD) and its boot, and
+# after the drill sent to the restarted worker.
+DRILLS_BACK_WITHIN = (
+    VISIBILITY + 2 * SWEEP + STUCK_NAMED_WITHIN + WATCH_INTERVAL + 2 * DRILL_HOLD + WORKER_BOOT
+)
 
 
 @dataclass
@@ -52,6 +77,8 @@ class Faults:
     held_at_kill: list[dict] = field(default_factory=list)
     beat_down: list[tuple[float, float]] = field(default_factory=list)  # epoch seconds
     health: list[dict] = field(default_factory=list)
+    stuck_since: float | None = None  # since `started`: STUCK_NODE made to stop consuming
+    drills_late: dict[str, Any] = field(default_factory=dict)  # why, had they not come back
     started: float = field(default_factory=time.time)
 
     def note(self, what: str) -> None:
@@ -105,6 +132,10 @@ def run(opts: Options) -> int:
             "held_at_cut": faults.held_at_cut,
             "held_at_kill": faults.held_at_kill,
             "health": faults.health,
+            "drills_late": faults.drills_late,
+            "stuck": stuck_outcome(
+                faults.health, faults.stuck_since, deployment.restarts.get(STUCK_NODE, 0)
+            ),
         }
         for account in accounts:
             tally = Tally()
@@ -155,6 +186,7 @@ def _faults(deployment: Deployment, opts: Options, faults: Faults) -> None:
     faults.held_at_kill = _active(app, "worker-1", timeout=60, task=DRILL)
     deployment.lost.add("worker-1")  # its supervisor dies with it: nothing restarts
     pids = net.kill_host("worker-1")
+    killed_host = time.monotonic()
     faults.note(
         f"worker-1 killed ({len(pids)} processes), it held "
         f"{[t['name'] for t in faults.held_at_kill]}"
@@ -162,7 +194,8 @@ def _faults(deployment: Deployment, opts: Options, faults: Faults) -> None:
     time.sleep(10)
     deployment.restart_redis()
     faults.note("redis restarted on data")
-    time.sleep(15)
+    _stop_consuming(app, faults)
+    time.sleep(5)
     deployment.held.add(("web", "beat"))  # down 10 s, longer than its supervisor would keep it
     beat = net.find("web", "beat")
     net.kill(beat)
@@ -181,13 +214,94 @@ def _faults(deployment: Deployment, opts: Options, faults: Faults) -> None:
     )
     faults.beat_down.append((killed, time.time()))
     faults.note(f"beat sending again, {time.time() - killed:.0f} s after its kill")
-    wait_for(
-        lambda: all(_drill(d).get("completed") == "1" for d in faults.drills),
-        timeout=int(DESK_ENV["CELERY_VISIBILITY_TIMEOUT"]) + 120,
-        interval=2,
-        what="every drill completed",
-    )
-    faults.note("every drill completed")
+    deadline = killed_host + DRILLS_BACK_WITHIN
+    if _until(lambda: deployment.restarts.get(STUCK_NODE), deadline):
+        faults.note(f"{STUCK_NODE} restarted by its supervisor")
+        # consuming again: research has no other consumer left
+        _send_drills(app, faults, "recovered", 1)
+    if _until(lambda: all(_drill(d).get("completed") == "1" for d in faults.drills), deadline):
+        faults.note(f"every drill completed, {time.monotonic() - killed_host:.0f} s after the kill")
+    else:
+        faults.drills_late = _why_late(app, faults)
+        faults.note(f"drills not completed {DRILLS_BACK_WITHIN} s after the kill")
+    # its own probe, behind the drills and research tasks its one process runs first
+    if _until(
+        lambda: stuck_outcome(faults.health, faults.stuck_since, 1)["healthy_after"],
+        time.monotonic() + PROBE_TIMEOUT + 30,
+    ):
+        faults.note(f"{STUCK_NODE} ran its own probe again")
+
+
+def _until(predicate, deadline: float, interval: float = 1) -> bool:
+    """wait_for up to a monotonic deadline; False once it passed (the verdict says what)."""
+    try:
+        return bool(
+            wait_for(predicate, timeout=max(0.0, deadline - time.monotonic()), interval=interval)
+        )
+    except TimeoutError:
+        return False
+
+
+def _stop_consuming(app, faults: Faults) -> None:
+    """STUCK_NODE, back on the restarted Redis, cancels every queue it consumes (its direct queue
+    too): alive, answering the control channel and sending heartbeats, taking no task, as a
+    worker hit by celery/celery#8030 after a broker restart."""
+
+    def queues() -> list[str]:
+        try:
+            inspect = app.control.inspect(destination=[STUCK_NODE], timeout=1)
+            return [q["name"] for q in (inspect.active_queues() or {}).get(STUCK_NODE, [])]
+        except Exception:  # noqa: BLE001 - the operator's broker connection, reconnecting
+            return []
+
+    names = wait_for(queues, timeout=120, interval=0.5, what=f"{STUCK_NODE} on the new Redis")
+    for name in names:
+        app.control.cancel_consumer(name, destination=[STUCK_NODE], reply=True, timeout=5)
+    left = wait_for(lambda: _answering(app), timeout=30, interval=0.5, what=STUCK_NODE)
+    faults.stuck_since = round(time.time() - faults.started, 1)
+    faults.note(f"{STUCK_NODE} stopped consuming {names}, still answering ({left})")
+
+
+def _answering(app) -> str | None:
+    try:
+        replies = app.control.inspect(destination=[STUCK_NODE], timeout=1).active_queues()
+    except Exception:  # noqa: BLE001 - reconnecting
+        return None
+    if replies is None or STUCK_NODE not in replies:
+        return None
+    return f"{len(replies[STUCK_NODE])} queues"
+
+
+def _why_late(app, faults: Faults) -> dict[str, Any]:
+    """What kept the drills back: the sweep lock, the unacked messages and their age, the queue,
+    what research's workers run. The run's own evidence of a late redelivery."""
+    import redis
+
+    from apps.core.redis import get_redis
+
+    client: redis.Redis = get_redis()
+    now = time.time()
+    unacked = {}
+    for tag, raw in client.hgetall("unacked").items():
+        body = json.loads(raw)[0]
+        task = body.get("headers", {}).get("task")
+        if task == DRILL:
+            score = client.zscore("unacked_index", tag)
+            unacked[_text(tag)] = {
+                "args": body["headers"].get("argsrepr"),
+                "age": round(now - score, 1) if score else None,
+            }
+    try:
+        active = app.control.inspect(timeout=2).active() or {}
+    except Exception as exc:  # noqa: BLE001
+        active = {"error": str(exc)}
+    return {
+        "drills": {d: _drill(d) for d in faults.drills},
+        "sweep_lock_ttl": client.ttl("unacked_mutex"),
+        "unacked_drills": unacked,
+        "research_queue": client.llen("research"),
+        "active": {n: [t["name"] for t in ts] for n, ts in active.items() if isinstance(ts, list)},
+    }
 
 
 def _send_drills(app, faults: Faults, why: str, count: int) -> None:
@@ -251,13 +365,19 @@ class _HealthSampler(threading.Thread):
                 answer = self.api.session.get(f"{self.api.base_url}/api/health/", timeout=30)
                 body = answer.json()
                 down = body.get("down", [])
+                node = body.get("components", {}).get("workers", {}).get(STUCK_NODE)
             except Exception as exc:  # noqa: BLE001 - web itself may be unreachable a moment
-                self.api.session, down, answer = None, [f"unreachable: {exc}"], None
+                self.api.session, down, answer, node = None, [f"unreachable: {exc}"], None, None
             self.faults.health.append(
                 {
                     "t": round(time.time() - self.faults.started, 1),
                     "status": answer.status_code if answer is not None else None,
                     "down": down,
+                    STUCK_NODE: node
+                    and {
+                        k: node.get(k)
+                        for k in ("ok", "stuck", "restarts", "last_round_trip_age_seconds")
+                    },
                 }
             )
 
@@ -289,8 +409,55 @@ def cadence(
     }
 
 
-def verdict(evidence: dict[str, Any]) -> list[str]:
+def stuck_outcome(
+    health: list[dict], since: float | None, supervisor_restarts: int
+) -> dict[str, Any]:
+    """The stuck worker as /api/health/ told it (run times, seconds): when it was first named
+    stuck, when the watch job's shutdown showed (its `restarts`), and when it was healthy again
+    with a probe run after that."""
+    named = told = healthy = None
+    for sample in health:
+        if since is None or sample["t"] < since:
+            continue
+        node = sample.get(STUCK_NODE) or {}
+        if named is None and f"worker:{STUCK_NODE}" in sample["down"]:
+            named = sample["t"]
+        if told is None and named is not None and (node.get("restarts") or 0) >= 1:
+            told = sample["t"]
+        age = node.get("last_round_trip_age_seconds")
+        if healthy is None and told is not None and node.get("ok") and age is not None:
+            if sample["t"] - age > told:  # its last probe ran after the restart showed
+                healthy = sample["t"]
+    return {
+        "node": STUCK_NODE,
+        "since": since,
+        "named_after": None if named is None else round(named - since, 1),
+        "told_after": None if told is None else round(told - since, 1),
+        "healthy_after": None if healthy is None else round(healthy - since, 1),
+        "supervisor_restarts": supervisor_restarts,
+    }
+
+
+def verdict_of_stuck(s: dict[str, Any]) -> list[str]:
     out = []
+    if s["named_after"] is None:
+        out.append(f"health never named {s['node']} stuck")
+    elif s["named_after"] > STUCK_NAMED_WITHIN:
+        out.append(
+            f"health named {s['node']} stuck after {s['named_after']} s, not within "
+            f"{STUCK_NAMED_WITHIN} s"
+        )
+    if s["told_after"] is None:
+        out.append(f"the watch job never told {s['node']} to shut down")
+    if s["supervisor_restarts"] < 1:
+        out.append(f"{s['node']} was not restarted by its host's supervisor")
+    if s["healthy_after"] is None:
+        out.append(f"{s['node']} never ran its probe again after its restart")
+    return out
+
+
+def verdict(evidence: dict[str, Any]) -> list[str]:
+    out = verdict_of_stuck(evidence["stuck"])
     for name, acc in evidence["accounts"].items():
         out += [f"{name}: {line}" for line in acc["findings"] + acc["stuck"]]
         c = acc["cadence"]
@@ -339,6 +506,14 @@ def table(evidence: dict[str, Any], failures: list[str]) -> str:
         f"{redelivered} delivered again",
     ]
     lines.append(f"restarted by the hosts' supervisors: {evidence['restarts'] or 'none'}")
+    s = evidence["stuck"]
+    lines.append(
+        f"stuck {s['node']} (from {s['since']} s): named by health after {s['named_after']} s, "
+        f"its restart by the watch job seen after {s['told_after']} s, its own probe run again "
+        f"after {s['healthy_after']} s"
+    )
+    if evidence["drills_late"]:
+        lines.append(f"drills late: {json.dumps(evidence['drills_late'], default=str)}")
     red = [h for h in evidence["health"] if h["status"] != 200]
     lines.append(f"health: {len(evidence['health'])} samples, {len(red)} not ok")
     lines += [f"  {h['t']:>6} s  {h['status']} {h['down']}" for h in red[:30]]

@@ -41,6 +41,8 @@ def test_the_desk_across_hosts_survives_the_faults_and_agrees_with_the_venue(mul
         "link up",
         "worker-1 killed",
         "redis restarted",
+        f"{run.STUCK_NODE} stopped consuming",
+        f"{run.STUCK_NODE} restarted by its supervisor",
         "beat killed",
         "beat started",
     ):
@@ -101,6 +103,26 @@ def _not_redelivered(e: dict) -> None:
             d["started"] = "1"
 
 
+def _stuck_never_named(e: dict) -> None:
+    e["stuck"]["named_after"] = None
+
+
+def _stuck_named_late(e: dict) -> None:
+    e["stuck"]["named_after"] = run.STUCK_NAMED_WITHIN + 1
+
+
+def _stuck_never_told(e: dict) -> None:
+    e["stuck"]["told_after"] = None
+
+
+def _stuck_not_restarted(e: dict) -> None:
+    e["stuck"]["supervisor_restarts"] = 0
+
+
+def _stuck_never_consumed_again(e: dict) -> None:
+    e["stuck"]["healthy_after"] = None
+
+
 def _finding(e: dict) -> None:
     _first(e)["findings"].append("duplicated: intent 1: 2 orders on the venue")
 
@@ -111,6 +133,11 @@ PLANTED = {
     "a drill never completed": _lost_drill,
     "the lost host's task not delivered again": _not_redelivered,
     "a finding of the chaos checks": _finding,
+    "the stuck worker never named by health": _stuck_never_named,
+    "the stuck worker named too late": _stuck_named_late,
+    "the stuck worker never told to shut down": _stuck_never_told,
+    "the stuck worker not restarted": _stuck_not_restarted,
+    "the stuck worker never consuming again": _stuck_never_consumed_again,
 }
 
 
@@ -120,3 +147,30 @@ def test_the_verdict_catches_a_planted_discrepancy(multihost_run, plant):
     assert evidence is not None, "the run left no evidence"
     before = run.verdict(evidence)
     assert len(_planted(evidence, PLANTED[plant])) > len(before), plant
+
+
+def test_the_stuck_worker_is_timed_from_health_s_own_samples():
+    node = run.STUCK_NODE
+    samples = [
+        {"t": 105.0, "down": [], node: {"ok": True, "restarts": 0}},
+        {"t": 130.0, "down": [f"worker:{node}"], node: {"ok": False, "stuck": True}},
+        {"t": 160.0, "down": [], node: None},  # shut down, booting: not in the inspection
+        {
+            "t": 180.0,
+            "down": [],
+            node: {"ok": True, "restarts": 1, "last_round_trip_age_seconds": 50},
+        },
+        {
+            "t": 185.0,
+            "down": [],
+            node: {"ok": True, "restarts": 1, "last_round_trip_age_seconds": 2},
+        },
+    ]
+    outcome = run.stuck_outcome(samples, 100.0, 1)
+    assert (outcome["named_after"], outcome["told_after"], outcome["healthy_after"]) == (
+        30.0,
+        80.0,
+        85.0,
+    )
+    assert run.verdict_of_stuck(outcome) == []
+    assert run.stuck_outcome(samples[:3], 100.0, 0)["healthy_after"] is None
