@@ -25,6 +25,9 @@ from apps.exchange.errors import RetryableExchangeError
 logger = logging.getLogger(__name__)
 
 
+DELIVERY_COUNT_MIN_TTL = 600  # seconds
+
+
 class RunAgain(Exception):
     """Raised by a task whose service returned without doing its work because the venue did
     not answer (and left its state safe to re-enter): retried under EXCHANGE_RETRY."""
@@ -47,9 +50,10 @@ class QuantumTask(Task):
             key = keys.celery_deliveries(self.request.id)
             client = get_redis()
             deliveries = client.incr(key)
-            client.expire(
-                key, settings.CELERY_VISIBILITY_TIMEOUT * (settings.CELERY_MAX_DELIVERIES + 1)
-            )
+            # Outlives every redelivery the cap allows, and the boot of the worker that takes
+            # the next one: with a short visibility timeout a slow start let the count lapse.
+            ttl = settings.CELERY_VISIBILITY_TIMEOUT * (settings.CELERY_MAX_DELIVERIES + 1)
+            client.expire(key, max(ttl, DELIVERY_COUNT_MIN_TTL))
             if deliveries > settings.CELERY_MAX_DELIVERIES:
                 logger.error(
                     "task %s[%s] dropped after %s deliveries",
