@@ -1,7 +1,7 @@
 """Polling many accounts across worker hosts, one host next to two, in one run (issue 14).
 
     sudo flock /tmp/multihost.lock .venv/bin/python bench/scale.py \
-        [--accounts 50] [--symbols 20] [--windows 6] [--weight-limit N]
+        [--accounts 50] [--symbols 20] [--windows 6] [--warmup 1] [--weight-limit N] [--pin]
 
 The desk deployed across hosts as tests/multihost runs it (network namespaces: data with
 PostgreSQL 15 and Redis, venue, web, worker-1, worker-2; docs/operations.md, "Many hosts"),
@@ -41,11 +41,11 @@ from tests.multihost.deployment import Deployment  # noqa: E402
 WINDOW = 15.0
 
 
-def measure(accounts: int, windows: int) -> dict:
-    """`windows` windows of 15 s from now (after one warm-up window)."""
+def measure(accounts: int, windows: int, warmup: int) -> dict:
+    """`windows` windows of 15 s from now (after `warmup` windows)."""
     from apps.pnl.models import PollRun
 
-    time.sleep(WINDOW)
+    time.sleep(warmup * WINDOW)
     start = time.time()
     time.sleep(windows * WINDOW + 5)  # a poll finishing at a window's end gets written
     end = start + windows * WINDOW
@@ -92,6 +92,18 @@ def main() -> int:
         default=None,
         help="the venue's request weight a minute per address (default Binance's 2,400)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="windows before each phase's measure (the first polls page through 90 days each)",
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="each worker host on a core of its own (worker-1 CPU 0, worker-2 CPU 1; the "
+        "other hosts on any): a host's capacity, where unpinned hosts share every core",
+    )
     args = parser.parse_args()
     if reason := hosts.missing():
         sys.exit(f"bench/scale.py: {reason}")
@@ -99,6 +111,8 @@ def main() -> int:
         sys.exit(f"bench/scale.py: --symbols is 1 to {len(SYMBOLS)}, the venue's listed symbols")
     symbols = list(SYMBOLS)[: args.symbols]
     deployment = Deployment.create(desk_env={"TRADING_SYMBOLS": ",".join(symbols)})
+    if args.pin:
+        deployment.cpus.update({"worker-1": "0", "worker-2": "1"})
     if args.weight_limit:
         deployment.venue_env["PAPER_EXCHANGE_WEIGHT_LIMIT_1M"] = str(args.weight_limit)
     try:
@@ -115,10 +129,10 @@ def main() -> int:
         import django
 
         django.setup()
-        one = measure(args.accounts, args.windows)
+        one = measure(args.accounts, args.windows, args.warmup)
         print(f"one worker host: {one}", flush=True)
         deployment.start_host("worker-2")
-        two = measure(args.accounts, args.windows)
+        two = measure(args.accounts, args.windows, args.warmup)
         print(f"two worker hosts: {two}", flush=True)
     finally:
         deployment.destroy()

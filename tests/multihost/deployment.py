@@ -73,6 +73,9 @@ class Deployment:
     venue_env: dict[str, str] = field(default_factory=dict)  # the venue operator's settings
     secrets: dict[str, str] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
+    # Host -> the CPUs its programs may run on (taskset's list): hosts on one machine share
+    # its cores unless pinned, so a second host would add processes, not CPU.
+    cpus: dict[str, str] = field(default_factory=dict)
     redis: Proc | None = None
     lost: set[str] = field(default_factory=set)  # hosts down on purpose (a test killed them)
     held: set[tuple[str, str]] = field(default_factory=set)  # (host, program) kept down a while
@@ -339,6 +342,8 @@ class Deployment:
         return {name: shlex.split(line) for name, line in _last_json(out).items()}
 
     def argv(self, host: str, name: str) -> list[str]:
+        if host in self.cpus:
+            return ["taskset", "-c", self.cpus[host], *self.commands[name]]
         return self.commands[name]
 
     def start(self, host: str, name: str) -> Proc:
