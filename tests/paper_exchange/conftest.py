@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The venue keeps its own SQLite store: a test here that does not ask for the desk's
-    database never meets it, so the PostgreSQL pass of `.ci/run` leaves it to the SQLite one."""
+    database never meets it, so `.ci/run` runs it in one of its two passes, not both."""
     for item in items:
         if item.path.is_relative_to(HERE) and item.get_closest_marker("django_db") is None:
             item.add_marker(pytest.mark.dbless)
