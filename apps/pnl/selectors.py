@@ -648,14 +648,15 @@ def ledger_check_get(*, account: ExchangeAccount | None) -> LedgerCheckState:
 # --- every active account at once (?account=all, the default; docs/figures.md, "All accounts") ---
 
 
-def snapshots_latest(*, accounts: list[ExchangeAccount]) -> dict[int, AccountSnapshot]:
-    """Each account's latest snapshot (accounts without a poll are left out), in two queries
-    whatever the number of accounts."""
-    latest = (
-        AccountSnapshot.objects.filter(account=OuterRef("pk"))
-        .order_by("-exchange_time", "-id")
-        .values("id")[:1]
-    )
+def snapshots_latest(
+    *, accounts: list[ExchangeAccount], before: datetime | None = None
+) -> dict[int, AccountSnapshot]:
+    """Each account's latest snapshot (taken before `before`, when given; accounts without one
+    are left out), in two queries whatever the number of accounts."""
+    latest = AccountSnapshot.objects.filter(account=OuterRef("pk"))
+    if before is not None:
+        latest = latest.filter(exchange_time__lt=before)
+    latest = latest.order_by("-exchange_time", "-id").values("id")[:1]
     ids = (
         ExchangeAccount.objects.filter(id__in=[a.id for a in accounts])
         .annotate(snapshot_id=Subquery(latest))
@@ -777,10 +778,9 @@ def daily_all_get(*, accounts: list[ExchangeAccount], days: int) -> list[Day]:
 
 
 def _series_window(
-    *, accounts: list[ExchangeAccount], window: str
+    *, snapshots: dict[int, AccountSnapshot], window: str
 ) -> tuple[datetime, datetime | None] | None:
     """An aggregate series' window: it ends at the newest of the accounts' last polls."""
-    snapshots = snapshots_latest(accounts=accounts)
     if not snapshots:
         return None
     end = max(s.exchange_time for s in snapshots.values())
@@ -820,24 +820,16 @@ def carried_sums(
 def _seed_snapshots(
     *, accounts: list[ExchangeAccount], before: datetime | None
 ) -> list[AccountSnapshot]:
+    """Each account's last snapshot before a series' window (none for a window from the start)."""
     if before is None:
         return []
-    seeds = []
-    for account in accounts:
-        seed = (
-            AccountSnapshot.objects.filter(account=account, exchange_time__lt=before)
-            .order_by("-exchange_time", "-id")
-            .first()
-        )
-        if seed is not None:
-            seeds.append(seed)
-    return seeds
+    return list(snapshots_latest(accounts=accounts, before=before).values())
 
 
 def equity_all_get(*, accounts: list[ExchangeAccount], window: str) -> list[EquityPoint]:
     """GET /api/pnl/equity/ for every account: one point per poll interval that holds a
     snapshot of any account, the sums of every account's latest wallet and margin balance."""
-    bounds = _series_window(accounts=accounts, window=window)
+    bounds = _series_window(snapshots=snapshots_latest(accounts=accounts), window=window)
     if bounds is None:
         return []
     end, start = bounds
@@ -868,11 +860,11 @@ def history_all_get(*, accounts: list[ExchangeAccount], symbol: str, window: str
     realized PnL summed over every account's rows since the window's start; the reward from
     those sums and the sum of the accounts' bases (docs/figures.md, "All accounts")."""
     symbol = symbol.upper()
-    bounds = _series_window(accounts=accounts, window=window)
+    snapshots = snapshots_latest(accounts=accounts)
+    bounds = _series_window(snapshots=snapshots, window=window)
     if bounds is None:
         return History(symbol=symbol, points=[])
     end, start = bounds
-    snapshots = snapshots_latest(accounts=accounts)
     base = sum(
         (
             figures_compute(account=a, window=window, snapshot=snapshots[a.id]).base
