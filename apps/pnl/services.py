@@ -759,7 +759,6 @@ def _trade_entry(trade: dict, link: dict | None = None) -> list[str]:
     return args
 
 
-ENTRY_FIELDS = 15  # the fields of an entry, as _trade_entry writes them
 PUBLISH_BATCH = 500  # trades per script call: Redis runs one call at a time (a few ms each)
 
 
@@ -785,9 +784,11 @@ def trades_publish(*, account: ExchangeAccount, enriched: dict[int, dict] | None
 
 def _publish_batch(account: ExchangeAccount, trades: list[dict], publish) -> None:
     links = exit_links_get(account_id=account.id, trade_ids=[t["trade_id"] for t in trades])
-    args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN, ENTRY_FIELDS]
-    for trade in trades:
-        args += _trade_entry(trade, links.get(trade["trade_id"]))
+    entries = [_trade_entry(trade, links.get(trade["trade_id"])) for trade in trades]
+    # The script walks ARGV an entry at a time: every entry has the same fields (name, value).
+    args: list = [PUBLISHED_MARKER_TTL, STREAM_MAXLEN, len(entries[0]) // 2]
+    for entry in entries:
+        args += entry
     markers = [keys.pnl_published(account.id, t["tran_id"]) for t in trades]
     # Every marker and entry is in Redis before the ledger says "published".
     publish(keys=[keys.STREAM_EXITBRAIN_PNL, *markers], args=args)
